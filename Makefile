@@ -1,0 +1,60 @@
+# The few verbs people look for. Every target creates the virtualenv on first use.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_LISTINGS ?= 300
+export DJANGO_DEBUG ?= true
+
+.PHONY: help install run data test test-postgres lint format check bench clean
+
+help:
+	@echo "make run            set everything up (SQLite, content loaded) and serve http://$(HOST):$(PORT)"
+	@echo "make test           run the whole test suite (SQLite unless DATABASE_URL is set)"
+	@echo "make test-postgres  the same suite against PostgreSQL on 127.0.0.1:5432"
+	@echo "make lint | format | check | bench"
+
+$(BIN)/.installed: pyproject.toml
+	@set -e; py=$$(scripts/find-python); echo "Using $$py"; \
+	  [ -x $(BIN)/python ] || "$$py" -m venv $(VENV); \
+	  $(BIN)/python -m pip install --quiet --upgrade pip; \
+	  $(BIN)/python -m pip install --quiet -e ".[dev]"; \
+	  touch $@
+
+install: $(BIN)/.installed
+
+data: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_reference
+	$(BIN)/python manage.py load_article
+	$(BIN)/python manage.py load_gazetteer
+	$(BIN)/python manage.py generate_demo --listings $(DEMO_LISTINGS) --seed 1 --replace
+
+run: data
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	@scripts/ensure-chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/peersupport} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class DirectoryConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "directory"
+    verbose_name = "Peer support directory"
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from directory.db import enable_sqlite_pragmas
+
+        connection_created.connect(enable_sqlite_pragmas)

@@ -1,0 +1,28 @@
+from directory.models.content import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
+from directory.models.listings import Location, Resource, Schedule
+from directory.models.moderation import Submission
+from directory.models.organizations import Membership, Organization
+from directory.models.places import Place
+from directory.models.taxonomy import Feature, FeatureCategory, SupportType
+from directory.models.workers import Credential, CredentialType, PeerWorker
+
+__all__ = [
+    "FAQ",
+    "ChecklistItem",
+    "Credential",
+    "CredentialType",
+    "CrisisLine",
+    "Feature",
+    "FeatureCategory",
+    "GuidePoint",
+    "GuideSection",
+    "Location",
+    "Membership",
+    "Organization",
+    "PeerWorker",
+    "Place",
+    "Resource",
+    "Schedule",
+    "Submission",
+    "SupportType",
+]

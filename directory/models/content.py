@@ -1,0 +1,112 @@
+from django.db import models
+
+
+class GuideSection(models.Model):
+    """A section of the article, shown under /learn/."""
+
+    class Kind(models.TextChoices):
+        OVERVIEW = "overview", "Overview"
+        BENEFITS = "benefits", "Benefits"
+        RESOURCES = "resources", "Practical resources"
+        CHALLENGES = "challenges", "Challenges"
+        TYPES = "types", "Types of peer support"
+        QUALIFIED_WORKER = "qualified_worker", "Choosing a qualified worker"
+        RELAPSE_PREVENTION = "relapse_prevention", "Relapse prevention"
+        OTHER_TREATMENT = "other_treatment", "Peer support and treatment"
+        STRATEGIES = "strategies", "Strategies"
+        FAMILY = "family", "Family and friends"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, unique=True)
+    body = models.TextField(help_text="Paragraphs separated by blank lines.")
+    list_title = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("directory:guide-section", args=[self.slug])
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+class GuidePoint(models.Model):
+    """A bullet point of a section; challenges and strategies have a short label."""
+
+    section = models.ForeignKey(GuideSection, on_delete=models.CASCADE, related_name="points")
+    label = models.CharField(max_length=100, blank=True)
+    text = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["section__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "position"], name="guide_point_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.text[:60]
+
+
+class ChecklistItem(models.Model):
+    """The article's "how to identify a qualified peer support worker" checklist."""
+
+    title = models.CharField(max_length=100, unique=True)
+    text = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FAQ(models.Model):
+    question = models.CharField(max_length=300, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    answer = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = "FAQ entry"
+        verbose_name_plural = "FAQ entries"
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class CrisisLine(models.Model):
+    """A confirmed help line; the visitor's country's lines show on every page."""
+
+    country = models.CharField(max_length=2)
+    name = models.CharField(max_length=100)
+    phone = models.CharField(max_length=40)
+    text = models.CharField("text option", max_length=100, blank=True)
+    url = models.URLField(blank=True)
+    hours = models.CharField(max_length=60, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["country", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "name"], name="crisis_line_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+    @property
+    def tel_href(self) -> str:
+        return "tel:" + "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")

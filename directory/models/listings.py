@@ -1,0 +1,358 @@
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
+
+from directory.models.organizations import Organization
+from directory.models.taxonomy import Feature, SupportType
+from directory.validators import validate_dial_string, validate_time_zone
+
+# The day count of 1970-01-04 (a Sunday) is the epoch for every-N-weeks schedules.
+EPOCH_SUNDAY = dt.date(1970, 1, 4)
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+class Location(models.Model):
+    """A place where meetings happen; one church hall hosts many listings."""
+
+    name = models.CharField(max_length=200, blank=True, help_text="e.g. St Mark's Church hall")
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField(
+        max_length=100, blank=True, help_text="State, province or county (code or name)."
+    )
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US", help_text="ISO 3166-1 alpha-2 code.")
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    approximate = models.BooleanField(
+        default=False, help_text="Coordinates are only the town's, not the building's."
+    )
+    timezone = models.CharField(max_length=64, validators=[validate_time_zone], default="UTC")
+    notes = models.TextField(blank=True, help_text="Directions, entrance, parking.")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="locations"
+    )
+    is_demo = models.BooleanField(default=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["city", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | (
+                    Q(latitude__isnull=False, longitude__isnull=False)
+                    & Q(latitude__gte=-90, latitude__lte=90)
+                    & Q(longitude__gte=-180, longitude__lte=180)
+                ),
+                name="location_coordinates_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"], name="location_lat_lon"),
+            models.Index(fields=["country", "region", "city"], name="location_place"),
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(part for part in [self.name, self.address_line1, self.city] if part) or (
+            f"Location {self.pk}"
+        )
+
+    @property
+    def formatted_address(self) -> str:
+        region_postal = " ".join(part for part in [self.region, self.postal_code] if part)
+        parts = [self.address_line1, self.address_line2, self.city, region_postal, self.country]
+        return ", ".join(part for part in parts if part)
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class ResourceQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def meeting_online(self):
+        return self.filter(attendance__in=[Resource.Attendance.ONLINE, Resource.Attendance.HYBRID])
+
+    def meeting_in_person(self):
+        return self.filter(
+            attendance__in=[Resource.Attendance.IN_PERSON, Resource.Attendance.HYBRID]
+        )
+
+    def demo(self):
+        return self.filter(is_demo=True)
+
+    def for_organizations(self, organizations):
+        return self.filter(organization__in=organizations)
+
+    def not_verified_since(self, moment: dt.datetime):
+        return self.filter(Q(last_verified_at__isnull=True) | Q(last_verified_at__lt=moment))
+
+    def with_card_data(self):
+        """What a result card shows, loaded without one query per card."""
+        return self.select_related("support_type", "organization", "location").prefetch_related(
+            "features", "schedules"
+        )
+
+
+class Resource(models.Model):
+    """A listing: a meeting, group, programme or service people can join."""
+
+    class Attendance(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        ONLINE = "online", "Online"
+        HYBRID = "hybrid", "Hybrid"
+        INACTIVE = "inactive", "Temporarily inactive"
+
+    class Cost(models.TextChoices):
+        FREE = "free", "Free"
+        DONATION = "donation", "Voluntary donation"
+        FEE = "fee", "Fee"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    support_type = models.ForeignKey(
+        SupportType, on_delete=models.PROTECT, related_name="resources"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="resources"
+    )
+    description = models.TextField(blank=True)
+    attendance = models.CharField(
+        max_length=10, choices=Attendance.choices, default=Attendance.IN_PERSON
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="resources"
+    )
+    website = models.URLField("website", blank=True, max_length=500)
+    conference_url = models.URLField(
+        "join link", blank=True, max_length=500, help_text="A link that joins the meeting directly."
+    )
+    conference_url_notes = models.CharField(max_length=200, blank=True)
+    conference_phone = models.CharField(
+        "dial-in phone", max_length=60, blank=True, validators=[validate_dial_string]
+    )
+    conference_phone_notes = models.CharField(max_length=200, blank=True)
+    contact_name = models.CharField(
+        max_length=100, blank=True, help_text="First name or initial only: no last names."
+    )
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    cost = models.CharField(max_length=10, choices=Cost.choices, default=Cost.FREE)
+    cost_notes = models.CharField(max_length=200, blank=True)
+    features = models.ManyToManyField(Feature, blank=True, related_name="resources")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_demo = models.BooleanField(
+        default=False, help_text="Fictional sample data, labelled as such wherever it is shown."
+    )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ResourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attendance__in=["in_person", "inactive"])
+                | ~Q(conference_url="")
+                | ~Q(conference_phone=""),
+                name="resource_online_has_link_or_phone",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_verified_by__isnull=True) | Q(last_verified_at__isnull=False),
+                name="resource_verifier_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance__in=["in_person", "online", "hybrid", "inactive"]),
+                name="resource_attendance_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published", "archived"]),
+                name="resource_status_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "support_type"], name="resource_status_type"),
+            models.Index(fields=["status", "attendance"], name="resource_status_attendance"),
+            models.Index(fields=["last_verified_at"], name="resource_last_verified"),
+            models.Index(fields=["updated_at"], name="resource_updated"),
+            models.Index(fields=["is_demo"], name="resource_is_demo"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("directory:resource-detail", args=[self.slug])
+
+    @property
+    def is_online(self) -> bool:
+        return self.attendance in {self.Attendance.ONLINE, self.Attendance.HYBRID}
+
+    @property
+    def is_in_person(self) -> bool:
+        return self.attendance in {self.Attendance.IN_PERSON, self.Attendance.HYBRID}
+
+
+class DaysSinceEpochSunday(models.Func):
+    """Whole days from 1970-01-04 to a date column, the same on PostgreSQL and SQLite."""
+
+    output_field = models.IntegerField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) - 2440590.5 AS INTEGER)",
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(%(expressions)s - DATE '1970-01-04')",
+            **extra_context,
+        )
+
+
+class ScheduleQuerySet(models.QuerySet):
+    def active_on(self, day: dt.date):
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        )
+
+
+class Schedule(models.Model):
+    """When a listing meets, in the listing's own time zone.
+
+    Weekdays count from 0 = Sunday, as in the Meeting Guide format.
+    """
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", "Every week"
+        MONTHLY = "monthly", "Monthly, by position (e.g. first Saturday)"
+        INTERVAL = "interval", "Every N weeks from an anchor date"
+
+    class Weekday(models.IntegerChoices):
+        SUNDAY = 0, "Sunday"
+        MONDAY = 1, "Monday"
+        TUESDAY = 2, "Tuesday"
+        WEDNESDAY = 3, "Wednesday"
+        THURSDAY = 4, "Thursday"
+        FRIDAY = 5, "Friday"
+        SATURDAY = 6, "Saturday"
+
+    class WeekOfMonth(models.IntegerChoices):
+        FIRST = 1, "First"
+        SECOND = 2, "Second"
+        THIRD = 3, "Third"
+        FOURTH = 4, "Fourth"
+        LAST = -1, "Last"
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="schedules")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEEKLY)
+    weekday = models.SmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(
+        max_length=64, validators=[validate_time_zone], help_text="IANA name, e.g. America/Chicago"
+    )
+    week_of_month = models.SmallIntegerField(
+        choices=WeekOfMonth.choices, null=True, blank=True, help_text="Monthly schedules only."
+    )
+    interval_weeks = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Every-N-weeks schedules only (2 or more)."
+    )
+    anchor_date = models.DateField(
+        null=True, blank=True, help_text="A date the every-N-weeks meeting happens on."
+    )
+    anchor_day = models.GeneratedField(
+        expression=DaysSinceEpochSunday("anchor_date"),
+        output_field=models.IntegerField(null=True),
+        db_persist=True,
+    )
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    notes = models.CharField(max_length=200, blank=True)
+
+    objects = ScheduleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="schedule_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_time__isnull=True) | Q(end_time__gt=models.F("start_time")),
+                name="schedule_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="weekly", week_of_month__isnull=True, interval_weeks__isnull=True)
+                | Q(
+                    kind="monthly",
+                    week_of_month__isnull=False,
+                    week_of_month__in=[1, 2, 3, 4, -1],
+                    interval_weeks__isnull=True,
+                )
+                | Q(
+                    kind="interval",
+                    interval_weeks__isnull=False,
+                    interval_weeks__gte=2,
+                    anchor_date__isnull=False,
+                    week_of_month__isnull=True,
+                ),
+                name="schedule_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="schedule_valid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(anchor_date__isnull=True)
+                | Q(Exact(Mod(DaysSinceEpochSunday("anchor_date"), 7), models.F("weekday"))),
+                name="schedule_anchor_on_weekday",
+                violation_error_message="The anchor date must fall on the schedule's weekday.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["weekday", "start_time"], name="schedule_weekday_start"),
+            models.Index(fields=["timezone", "weekday"], name="schedule_tz_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        from directory.schedules import describe
+
+        return describe(self)

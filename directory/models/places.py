@@ -1,0 +1,50 @@
+from django.db import models
+
+
+class Place(models.Model):
+    """The offline gazetteer: towns and postal codes with coordinates (GeoNames, CC BY 4.0)."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", "City or town"
+        POSTAL_CODE = "postal_code", "Postal code"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    search_name = models.CharField(
+        max_length=200,
+        db_index=True,
+        help_text="Lower-case, accent-free name or code for look-ups.",
+    )
+    region_code = models.CharField(max_length=20, blank=True)
+    region_name = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    population = models.PositiveIntegerField(default=0)
+    timezone = models.CharField(max_length=64, blank=True)
+    source_id = models.CharField(max_length=40, help_text="GeoNames id or postal code.")
+
+    class Meta:
+        ordering = ["-population", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "country", "source_id"], name="place_source_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90)
+                & models.Q(longitude__gte=-180, longitude__lte=180),
+                name="place_coordinates_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["country", "region_code"], name="place_country_region")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        parts = [self.name]
+        if self.region_name and self.region_name != self.name:
+            parts.append(self.region_name)
+        parts.append(self.country)
+        return ", ".join(parts)

@@ -1,0 +1,71 @@
+from django.db import models
+
+
+class SupportType(models.Model):
+    """One of the five kinds of peer support the article names."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="The article's text on this type.")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_meeting_based = models.BooleanField(
+        default=True, help_text="Groups that meet on a schedule (as opposed to one-to-one support)."
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("directory:support-type-detail", args=[self.slug])
+
+
+class FeatureCategory(models.Model):
+    """A facet of the taxonomy: meeting format, audience, accessibility, language, focus."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "feature categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Feature(models.Model):
+    """An attribute of a listing, e.g. "Women", "Wheelchair access", "Spanish".
+
+    ``code`` is the Meeting Guide type code when there is one, so feeds map both ways.
+    """
+
+    category = models.ForeignKey(FeatureCategory, on_delete=models.PROTECT, related_name="features")
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    name_es = models.CharField("name (Spanish)", max_length=100, blank=True)
+    code = models.CharField(
+        "Meeting Guide code",
+        max_length=12,
+        blank=True,
+        help_text="Type code in the Meeting Guide spec.",
+    )
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["category__position", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="feature_code_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

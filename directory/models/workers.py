@@ -1,0 +1,216 @@
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from directory.models.listings import Status
+from directory.models.organizations import Organization
+from directory.models.places import Place
+from directory.models.taxonomy import Feature, SupportType
+
+
+class CredentialType(models.Model):
+    """A peer recovery credential and the body that issues it (reference data)."""
+
+    abbreviation = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    issuing_body = models.CharField(max_length=200)
+    jurisdiction = models.CharField(max_length=120, blank=True)
+    renewal_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    public_lookup = models.CharField(
+        max_length=300, blank=True, help_text="Where the public can check a holder's status."
+    )
+    source_url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["abbreviation", "issuing_body"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["abbreviation", "issuing_body"], name="credential_type_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.abbreviation} – {self.name}"
+
+
+class PeerWorkerQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED, consent_to_publish=True)
+
+    def with_current_credential(self, today: dt.date):
+        return self.filter(
+            credentials__in=Credential.objects.verified_and_current(today)
+        ).distinct()
+
+
+class PeerWorker(models.Model):
+    """A person offering peer mentoring, recovery coaching or sober-companion services."""
+
+    display_name = models.CharField(
+        max_length=100, help_text="As the worker wants to be shown, e.g. 'Sam R.'"
+    )
+    slug = models.SlugField(max_length=120, unique=True)
+    bio = models.TextField(blank=True)
+    lived_experience = models.TextField(
+        "lived-experience statement", blank=True, help_text="In the worker's own words."
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
+    )
+    support_types = models.ManyToManyField(SupportType, related_name="workers")
+    languages = models.ManyToManyField(
+        Feature,
+        blank=True,
+        related_name="workers",
+        limit_choices_to={"category__slug": "language"},
+    )
+    offers_online = models.BooleanField(default=False)
+    offers_in_person = models.BooleanField(default=True)
+    service_place = models.ForeignKey(
+        Place, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    service_area = models.CharField(max_length=200, blank=True, help_text="e.g. 'Greater Boston'")
+    country = models.CharField(max_length=2, default="US")
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    service_radius_km = models.PositiveSmallIntegerField(null=True, blank=True)
+    accepting_new_clients = models.BooleanField(default=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    consent_to_publish = models.BooleanField(
+        default=False, help_text="The worker agreed in writing to be listed publicly."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    is_demo = models.BooleanField(default=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PeerWorkerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(consent_to_publish=True),
+                name="worker_published_needs_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(offers_online=True) | Q(offers_in_person=True),
+                name="worker_offers_some_mode",
+            ),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | (
+                    Q(latitude__isnull=False, longitude__isnull=False)
+                    & Q(latitude__gte=-90, latitude__lte=90)
+                    & Q(longitude__gte=-180, longitude__lte=180)
+                ),
+                name="worker_coordinates_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "offers_online"], name="worker_status_online"),
+            models.Index(fields=["is_demo"], name="worker_is_demo"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("directory:worker-detail", args=[self.slug])
+
+
+class CredentialQuerySet(models.QuerySet):
+    def verified_and_current(self, today: dt.date):
+        """Verified and not expired on ``today``: the only credentials shown as verified."""
+        return self.filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=today),
+            verification_status=Credential.Verification.VERIFIED,
+        )
+
+    def expiring_between(self, start: dt.date, end: dt.date):
+        return self.filter(expires_on__gte=start, expires_on__lte=end)
+
+    def expired(self, today: dt.date):
+        return self.filter(expires_on__lt=today)
+
+
+class Credential(models.Model):
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", "Not verified"
+        VERIFIED = "verified", "Verified"
+        REVOKED = "revoked", "Revoked or suspended"
+        REJECTED = "rejected", "Could not be verified"
+
+    class Method(models.TextChoices):
+        ISSUER_LOOKUP = "issuer_lookup", "Issuing body's public look-up"
+        DOCUMENT = "document", "Certificate or document seen"
+        PHONE = "phone", "Phone call to the issuing body"
+        OTHER = "other", "Other (see evidence note)"
+
+    worker = models.ForeignKey(PeerWorker, on_delete=models.CASCADE, related_name="credentials")
+    credential_type = models.ForeignKey(
+        CredentialType, on_delete=models.PROTECT, related_name="credentials"
+    )
+    number = models.CharField("credential number", max_length=60, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    verification_status = models.CharField(
+        max_length=12, choices=Verification.choices, default=Verification.UNVERIFIED
+    )
+    verification_method = models.CharField(max_length=20, choices=Method.choices, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    evidence_note = models.TextField(blank=True, help_text="Staff only: never shown publicly.")
+    references_note = models.TextField(
+        "references checked", blank=True, help_text="Staff only: never shown publicly."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CredentialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["credential_type__abbreviation"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(verification_status="verified")
+                | Q(verified_by__isnull=False, verified_at__isnull=False)
+                & ~Q(verification_method=""),
+                name="credential_verified_has_verifier",
+                violation_error_message=(
+                    "A verified credential needs who verified it, when, and how."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(issued_on__isnull=True)
+                | Q(expires_on__isnull=True)
+                | Q(expires_on__gte=models.F("issued_on")),
+                name="credential_expires_after_issue",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["verification_status", "expires_on"], name="credential_status_exp")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_type.abbreviation} ({self.worker})"
+
+    def is_verified_and_current(self, today: dt.date) -> bool:
+        return self.verification_status == self.Verification.VERIFIED and (
+            self.expires_on is None or self.expires_on >= today
+        )
+
+    def is_expired(self, today: dt.date) -> bool:
+        return self.expires_on is not None and self.expires_on < today

@@ -1,0 +1,3 @@
+"""URL routes for the feeds area; included by directory/urls.py."""
+
+urlpatterns: list = []

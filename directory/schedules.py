@@ -1,0 +1,119 @@
+"""Schedule arithmetic in plain Python: descriptions, occurrences, next meetings.
+
+A schedule's times are wall-clock times in its own IANA time zone, so "19:00 every Tuesday"
+stays 19:00 across daylight-saving changes. Weekdays count from 0 = Sunday.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from directory.models import Schedule
+
+WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+POSITION_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+DEFAULT_DURATION = dt.timedelta(hours=1)  # Meeting Guide consumers assume an hour.
+
+
+def sunday_based_weekday(day: dt.date) -> int:
+    return (day.weekday() + 1) % 7
+
+
+def week_positions(day: dt.date) -> set[int]:
+    """The monthly positions a date holds: {2} for the second Tuesday, {4, -1} for a last one."""
+    positions = {(day.day - 1) // 7 + 1}
+    if day.day + 7 > calendar.monthrange(day.year, day.month)[1]:
+        positions.add(-1)
+    return positions
+
+
+def format_time(value: dt.time) -> str:
+    return value.strftime("%H:%M")
+
+
+def describe(schedule: Schedule) -> str:
+    """ "Every Tuesday 19:00–20:00", "First Saturday of the month 10:00", ..."""
+    day = WEEKDAY_NAMES[schedule.weekday]
+    if schedule.kind == "monthly":
+        words = f"{POSITION_NAMES[schedule.week_of_month].capitalize()} {day} of the month"
+    elif schedule.kind == "interval":
+        words = f"Every {schedule.interval_weeks} weeks on {day}"
+        if schedule.anchor_date:
+            words += f" (from {schedule.anchor_date:%d %b %Y})"
+    else:
+        words = f"Every {day}"
+    hours = format_time(schedule.start_time)
+    if schedule.end_time:
+        hours += f"–{format_time(schedule.end_time)}"
+    return f"{words} {hours}"
+
+
+def occurs_on(schedule: Schedule, day: dt.date) -> bool:
+    """Whether the schedule has a meeting starting on this local date."""
+    if sunday_based_weekday(day) != schedule.weekday:
+        return False
+    if schedule.valid_from and day < schedule.valid_from:
+        return False
+    if schedule.valid_to and day > schedule.valid_to:
+        return False
+    if schedule.kind == "monthly":
+        return schedule.week_of_month in week_positions(day)
+    if schedule.kind == "interval":
+        if schedule.anchor_date is None or not schedule.interval_weeks:
+            return False
+        delta = (day - schedule.anchor_date).days
+        return delta % (7 * schedule.interval_weeks) == 0
+    return True
+
+
+def local_start(schedule: Schedule, day: dt.date) -> dt.datetime:
+    """The aware start of the meeting on a local date (fold=0 resolves ambiguous times)."""
+    return dt.datetime.combine(day, schedule.start_time, tzinfo=ZoneInfo(schedule.timezone))
+
+
+def duration(schedule: Schedule) -> dt.timedelta:
+    if schedule.end_time is None:
+        return DEFAULT_DURATION
+    start = dt.datetime.combine(dt.date(2000, 1, 1), schedule.start_time)
+    end = dt.datetime.combine(dt.date(2000, 1, 1), schedule.end_time)
+    return end - start
+
+
+def occurrences(
+    schedule: Schedule, after: dt.datetime, *, days: int = 400
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """(start, end) of meetings that end after ``after``, in order, looking ``days`` ahead."""
+    tz = ZoneInfo(schedule.timezone)
+    # Start a day early so a meeting in progress (or across midnight UTC) is included.
+    first_day = after.astimezone(tz).date() - dt.timedelta(days=1)
+    length = duration(schedule)
+    for offset in range(days + 1):
+        day = first_day + dt.timedelta(days=offset)
+        if not occurs_on(schedule, day):
+            continue
+        start = local_start(schedule, day)
+        end = start + length
+        if end > after:
+            yield start, end
+
+
+def next_occurrence(
+    schedule: Schedule, after: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    return next(occurrences(schedule, after), None)
+
+
+def is_in_progress(schedule: Schedule, moment: dt.datetime) -> bool:
+    found = next_occurrence(schedule, moment)
+    return found is not None and found[0] <= moment < found[1]
+
+
+def next_start_for_resource(schedules, after: dt.datetime) -> dt.datetime | None:
+    """The soonest upcoming start among a listing's schedules (meetings in progress count)."""
+    starts = [found[0] for s in schedules if (found := next_occurrence(s, after)) is not None]
+    return min(starts) if starts else None

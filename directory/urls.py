@@ -1,0 +1,15 @@
+from django.urls import path
+
+from directory.routes import curation, feeds, search
+from directory.views import health, pages
+
+app_name = "directory"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("healthz", health.liveness, name="healthz"),
+    path("readyz", health.readiness, name="readyz"),
+    *search.urlpatterns,
+    *curation.urlpatterns,
+    *feeds.urlpatterns,
+]

@@ -18,6 +18,24 @@ class Organization(models.Model):
     website = models.URLField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    support_types = models.ManyToManyField(
+        "directory.SupportType", blank=True, related_name="organizations"
+    )
+    attendance = models.CharField(
+        "how its groups meet",
+        max_length=10,
+        blank=True,
+        choices=[
+            ("in_person", "In person"),
+            ("online", "Online"),
+            ("hybrid", "In person and online"),
+        ],
+    )
+    is_national = models.BooleanField(
+        "national or online fellowship",
+        default=False,
+        help_text="A real national or online fellowship or community, listed with its official site.",
+    )
     is_demo = models.BooleanField(
         default=False, help_text="Fictional sample data, labelled as such wherever it is shown."
     )

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='is_national',
-            field=models.BooleanField(default=False, help_text='A real national or online fellowship or community, listed with its official site.', verbose_name='national or online fellowship'),
+            field=models.BooleanField(default=False, help_text='A real national or online fellowship, listed with its official site.', verbose_name='national or online fellowship'),
         ),
         migrations.AddField(
             model_name='organization',

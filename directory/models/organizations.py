@@ -34,7 +34,7 @@ class Organization(models.Model):
     is_national = models.BooleanField(
         "national or online fellowship",
         default=False,
-        help_text="A real national or online fellowship or community, listed with its official site.",
+        help_text="A real national or online fellowship, listed with its official site.",
     )
     is_demo = models.BooleanField(
         default=False, help_text="Fictional sample data, labelled as such wherever it is shown."

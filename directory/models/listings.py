@@ -4,7 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Mod
+from django.db.models.functions import Coalesce, Mod
 from django.db.models.lookups import Exact
 
 from directory.models.organizations import Organization
@@ -244,6 +244,36 @@ class DaysSinceEpochSunday(models.Func):
         )
 
 
+class MinuteOfDay(models.Func):
+    """Minutes since midnight of a time column, the same on PostgreSQL and SQLite."""
+
+    output_field = models.IntegerField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite stores times as 'HH:MM[:SS]' text.
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "(CAST(substr(%(expressions)s, 1, 2) AS INTEGER) * 60"
+                " + CAST(substr(%(expressions)s, 4, 2) AS INTEGER))"
+            ),
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "(EXTRACT(HOUR FROM %(expressions)s)::integer * 60"
+                " + EXTRACT(MINUTE FROM %(expressions)s)::integer)"
+            ),
+            **extra_context,
+        )
+
+
 class ScheduleQuerySet(models.QuerySet):
     def active_on(self, day: dt.date):
         return self.filter(
@@ -304,6 +334,24 @@ class Schedule(models.Model):
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
     notes = models.CharField(max_length=200, blank=True)
+    # Derived columns that let "happening now", day and time-of-day filters run in SQL.
+    start_minute = models.GeneratedField(
+        expression=MinuteOfDay("start_time"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    end_minute = models.GeneratedField(
+        expression=Coalesce(
+            MinuteOfDay("end_time"), MinuteOfDay("start_time") + 60
+        ),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    start_week_minute = models.GeneratedField(
+        expression=models.F("weekday") * 1440 + MinuteOfDay("start_time"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
 
     objects = ScheduleQuerySet.as_manager()
 
@@ -350,6 +398,7 @@ class Schedule(models.Model):
         indexes = [
             models.Index(fields=["weekday", "start_time"], name="schedule_weekday_start"),
             models.Index(fields=["timezone", "weekday"], name="schedule_tz_weekday"),
+            models.Index(fields=["timezone", "start_week_minute"], name="schedule_tz_week_minute"),
         ]
 
     def __str__(self) -> str:

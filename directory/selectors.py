@@ -38,3 +38,94 @@ def demo_data_loaded() -> bool:
 
 def support_types() -> list[SupportType]:
     return list(SupportType.objects.all())
+
+
+def published_listings():
+    return Resource.objects.published()
+
+
+def published_listing(slug: str) -> Resource | None:
+    return (
+        Resource.objects.published()
+        .select_related("support_type", "organization", "location")
+        .prefetch_related("features__category", "schedules")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def visitor_time_zone(request: HttpRequest) -> str:
+    from directory.validators import known_time_zones
+
+    chosen = request.GET.get("tz", "")
+    return chosen if chosen in known_time_zones() else settings.TIME_ZONE
+
+
+def schedule_rows(resource: Resource, now) -> list[dict]:
+    """Each schedule in plain words with its next meeting."""
+    from directory.schedules import describe, next_occurrence
+
+    rows = []
+    for schedule in resource.schedules.all():
+        upcoming = next_occurrence(schedule, now)
+        rows.append(
+            {
+                "schedule": schedule,
+                "words": describe(schedule),
+                "next_start": upcoming[0] if upcoming else None,
+                "next_end": upcoming[1] if upcoming else None,
+            }
+        )
+    return rows
+
+
+def next_meeting(resource: Resource, now):
+    from directory.schedules import next_start_for_resource
+
+    return next_start_for_resource(resource.schedules.all(), now)
+
+
+def directions_url(location) -> str:
+    """An ordinary link to a map site (nothing is embedded or fetched from our pages)."""
+    from urllib.parse import urlencode
+
+    if location is None:
+        return ""
+    if location.has_coordinates and not location.approximate:
+        return "https://www.openstreetmap.org/directions?" + urlencode(
+            {"to": f"{location.latitude:.5f},{location.longitude:.5f}"}
+        )
+    if location.formatted_address:
+        return "https://www.openstreetmap.org/search?" + urlencode(
+            {"query": location.formatted_address}
+        )
+    return ""
+
+
+def active_filters(query, result) -> list[dict]:
+    """The filters in force, each with the parameters that remove it."""
+    labels = {}
+    for facet in result.facets:
+        for value in facet.values:
+            labels[(facet.name, value.value)] = (facet.legend, value.label)
+    active = []
+    for name, values in query.selection.items():
+        for value in values:
+            legend, label = labels.get((name, value), (name, value))
+            active.append(
+                {
+                    "label": f"{legend}: {label}",
+                    "params": {name: [v for v in values if v != value], "page": None},
+                }
+            )
+    if query.q:
+        active.append({"label": f"Keyword: {query.q}", "params": {"q": None, "page": None}})
+    if result.origin is not None:
+        active.append(
+            {
+                "label": f"Near {result.origin.label}"
+                + (f" (within {query.radius} miles)" if query.radius else ""),
+                "params": {"near": None, "lat": None, "lon": None, "radius": None, "page": None},
+            }
+        )
+    return active

@@ -1,3 +1,12 @@
-"""URL routes for the search area; included by directory/urls.py."""
+"""URL routes for the public search pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from directory.views import search
+
+urlpatterns = [
+    path("find/", search.find, name="find"),
+    path("find/print/", search.find_print, name="find-print"),
+    path("find/calendar.ics", search.find_calendar, name="find-calendar"),
+    path("resources/<slug:slug>/", search.resource_detail, name="resource-detail"),
+]

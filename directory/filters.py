@@ -1,0 +1,146 @@
+"""FilterSets for the public search pages: they declare and validate every GET parameter.
+
+The querying itself lives in the selectors (directory.search); ``filter_queryset`` delegates
+there so ``filterset.qs`` and the faceted page agree. Unknown facet values are dropped rather
+than failing the whole form, so an old or hand-edited link still works.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from directory.constants import FEATURE_CATEGORIES
+from directory.models import Feature, Resource, SupportType
+from directory.search import geo, listings
+from directory.validators import known_time_zones
+
+MAX_VALUES = 20
+
+
+class LenientMultipleChoiceField(forms.MultipleChoiceField):
+    """Keeps the valid values of a multi-valued parameter and ignores the rest."""
+
+    def to_python(self, value):
+        values = super().to_python(value)
+        return values[:MAX_VALUES]
+
+    def validate(self, value):
+        pass  # unknown values are dropped in clean()
+
+    def clean(self, value):
+        values = self.to_python(value)
+        allowed = {str(key) for key, _ in self.choices}
+        seen: list[str] = []
+        for item in values:
+            if item in allowed and item not in seen:
+                seen.append(item)
+        return seen
+
+
+class LenientMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = LenientMultipleChoiceField
+
+
+class FreeTextListField(forms.Field):
+    """A repeated free-text parameter (e.g. region), each value bounded in length."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [v.strip()[:100] for v in value if v and v.strip()][:MAX_VALUES]
+
+
+class FreeTextListFilter(django_filters.Filter):
+    field_class = FreeTextListField
+
+
+class TimeZoneField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if value and value not in known_time_zones():
+            raise forms.ValidationError("Unknown time zone; showing times in the site's zone.")
+        return value
+
+
+class TimeZoneFilter(django_filters.CharFilter):
+    field_class = TimeZoneField
+
+
+class ListingFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="What are you looking for?", max_length=200)
+    near = django_filters.CharFilter(label="Town, city or ZIP code", max_length=120)
+    lat = django_filters.NumberFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lon = django_filters.NumberFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
+    radius = django_filters.TypedChoiceFilter(
+        label="Within",
+        choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
+        coerce=int,
+        empty_value=None,
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort by", choices=list(listings.SORT_CHOICES.items()), empty_label=None
+    )
+    tz = TimeZoneFilter(label="Time zone", max_length=64)
+    type = LenientMultipleChoiceFilter(label="Type of support")
+    attendance = LenientMultipleChoiceFilter(choices=list(listings.ATTENDANCE_CHOICES.items()))
+    when = LenientMultipleChoiceFilter(choices=list(listings.WHEN_CHOICES.items()))
+    day = LenientMultipleChoiceFilter(choices=list(listings.DAY_CHOICES.items()))
+    time = LenientMultipleChoiceFilter(choices=list(listings.TIME_CHOICES.items()))
+    cost = LenientMultipleChoiceFilter(choices=list(listings.COST_CHOICES.items()))
+    org = FreeTextListFilter()
+    region = FreeTextListFilter()
+
+    class Meta:
+        model = Resource
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.filters["type"].extra["choices"] = [
+            (st.slug, st.name) for st in SupportType.objects.all()
+        ]
+        by_category: dict[str, list[tuple[str, str]]] = {slug: [] for slug, _ in FEATURE_CATEGORIES}
+        for slug, name, category in Feature.objects.values_list("slug", "name", "category__slug"):
+            by_category.setdefault(category, []).append((slug, name))
+        for category, label in FEATURE_CATEGORIES:
+            self.filters[category] = LenientMultipleChoiceFilter(
+                field_name=category, label=label, choices=by_category.get(category, [])
+            )
+
+    def to_query(self) -> listings.ListingQuery:
+        """The validated parameters as a selector query (invalid ones are left out)."""
+        form = self.form
+        form.is_valid()
+        data = form.cleaned_data
+        selection = {
+            name: [str(v) for v in data.get(name) or []]
+            for name in [
+                *listings.FIELD_FACETS,
+                *listings.FEATURE_FACETS,
+                *listings.SCHEDULE_FACETS,
+            ]
+        }
+        lat, lon = data.get("lat"), data.get("lon")
+        page = self.data.get("page", "1") if self.data else "1"
+        return listings.ListingQuery(
+            selection=selection,
+            q=(data.get("q") or "").strip(),
+            near=(data.get("near") or "").strip(),
+            latitude=float(lat) if lat is not None and lon is not None else None,
+            longitude=float(lon) if lat is not None and lon is not None else None,
+            radius=data.get("radius"),
+            sort=data.get("sort") or "",
+            tz=data.get("tz") or settings.TIME_ZONE,
+            page=int(page) if str(page).isdigit() and len(str(page)) < 7 else 1,
+        )
+
+    def filter_queryset(self, queryset):
+        items, _ = listings.listings_for_export(self.to_query(), now=timezone.now())
+        return queryset.filter(pk__in=[item.pk for item in items])

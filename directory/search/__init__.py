@@ -1,0 +1,1 @@
+"""Read side of the public directory: faceted search of listings and peer workers."""

@@ -1,0 +1,126 @@
+"""Places typed by visitors, resolved through the offline gazetteer, and distances in SQL."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.db.models import F, FloatField, Q, Value
+from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
+
+from directory.models import Place
+
+EARTH_RADIUS_MILES = 3958.8
+MILES_PER_DEGREE_LATITUDE = 69.0
+RADIUS_CHOICES = [1, 5, 10, 25, 50, 100]  # miles
+DEFAULT_RADIUS = 25
+US_ZIP = re.compile(r"^(\d{5})(?:-\d{4})?$")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, single-spaced: how gazetteer names are stored for look-ups."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.lower().replace(".", " ").split())
+
+
+@dataclass
+class Origin:
+    """Where distances are measured from."""
+
+    latitude: float
+    longitude: float
+    label: str
+    place: Place | None = None
+
+
+@dataclass
+class PlaceLookup:
+    origin: Origin | None = None
+    alternatives: list[Place] = field(default_factory=list)  # "Did you mean" (ambiguous)
+    suggestions: list[Place] = field(default_factory=list)  # when nothing matched exactly
+    error: str = ""
+
+
+def _qualifier_q(qualifier: str) -> Q:
+    return (
+        Q(region_code__iexact=qualifier)
+        | Q(region_name__iexact=qualifier)
+        | Q(country__iexact=qualifier)
+    )
+
+
+def resolve_place(text: str) -> PlaceLookup:
+    """A town, "Town, Region", "Town, Region, Country" or a US ZIP code, to coordinates."""
+    text = " ".join(text.split())[:120]
+    if not text:
+        return PlaceLookup()
+    zip_match = US_ZIP.match(text)
+    if zip_match:
+        place = Place.objects.filter(
+            kind=Place.Kind.POSTAL_CODE, country="US", search_name=zip_match.group(1)
+        ).first()
+        if place is None:
+            return PlaceLookup(error=f"We don't know the ZIP code {zip_match.group(1)}.")
+        return PlaceLookup(origin=Origin(place.latitude, place.longitude, place.label, place))
+
+    name, *qualifiers = [part.strip() for part in text.split(",") if part.strip()]
+    candidates = Place.objects.filter(kind=Place.Kind.CITY, search_name=fold(name))
+    for qualifier in qualifiers:
+        candidates = candidates.filter(_qualifier_q(qualifier))
+    found = list(candidates.order_by("-population", "name")[:6])
+    if found:
+        best = found[0]
+        return PlaceLookup(
+            origin=Origin(best.latitude, best.longitude, best.label, best), alternatives=found[1:]
+        )
+    suggestions = list(
+        Place.objects.filter(
+            kind=Place.Kind.CITY, search_name__startswith=fold(name)[:40]
+        ).order_by("-population")[:5]
+    )
+    return PlaceLookup(
+        suggestions=suggestions,
+        error=f"We couldn't find a place called “{text}”. Try a nearby town or a ZIP code.",
+    )
+
+
+def distance_miles(lat_field: str, lon_field: str, origin: Origin):
+    """Great-circle distance (haversine) from ``origin`` to the row's coordinates, in miles."""
+    lat1 = math.radians(origin.latitude)
+    lat2 = Radians(F(lat_field))
+    half_dlat = (lat2 - Value(lat1)) / 2
+    half_dlon = (Radians(F(lon_field)) - Value(math.radians(origin.longitude))) / 2
+    a = Power(Sin(half_dlat), 2) + Value(math.cos(lat1)) * Cos(lat2) * Power(Sin(half_dlon), 2)
+    return Value(2 * EARTH_RADIUS_MILES) * ASin(
+        Least(Sqrt(a), Value(1.0)), output_field=FloatField()
+    )
+
+
+def bounding_box_q(lat_field: str, lon_field: str, origin: Origin, radius: float) -> Q:
+    """A cheap, index-friendly box around the circle; the exact distance filters after it."""
+    dlat = radius / MILES_PER_DEGREE_LATITUDE
+    q = Q(
+        **{f"{lat_field}__gte": origin.latitude - dlat, f"{lat_field}__lte": origin.latitude + dlat}
+    )
+    cos_lat = math.cos(math.radians(origin.latitude))
+    if cos_lat > 0.01:
+        dlon = radius / (MILES_PER_DEGREE_LATITUDE * cos_lat)
+        if origin.longitude - dlon > -180 and origin.longitude + dlon < 180:
+            q &= Q(
+                **{
+                    f"{lon_field}__gte": origin.longitude - dlon,
+                    f"{lon_field}__lte": origin.longitude + dlon,
+                }
+            )
+    return q
+
+
+def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The same formula in Python (for tests and for showing a distance)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))

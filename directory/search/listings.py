@@ -1,0 +1,562 @@
+"""Faceted search of published listings.
+
+Within a facet, values combine with OR; across facets, AND. Every facet value carries the
+number of results the visitor would get by toggling it, computed with every *other* active
+filter applied, so a count shown always equals the results after clicking it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Mod
+
+from directory.constants import FEATURE_CATEGORIES
+from directory.models import Feature, Resource, Schedule
+from directory.schedules import next_start_for_resource
+from directory.search import geo, text, timeq
+
+PER_PAGE = 20
+MAX_VALUES_PER_FACET = 12
+SCHEDULE_FACETS = ("when", "day", "time")
+WHEN_CHOICES = {
+    "now": "Happening now",
+    "soon": "Starting within the hour",
+    "today": "Today",
+}
+DAY_CHOICES = {
+    str(i): name
+    for i, name in enumerate(
+        ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    )
+}
+TIME_CHOICES = {key: label for key, (label, _) in timeq.TIMES_OF_DAY.items()}
+ATTENDANCE_CHOICES = {
+    Resource.Attendance.IN_PERSON.value: "In person",
+    Resource.Attendance.ONLINE.value: "Online",
+    Resource.Attendance.HYBRID.value: "Hybrid (in person and online)",
+}
+COST_CHOICES = dict(Resource.Cost.choices)
+SORT_CHOICES = {
+    "soonest": "Starting soonest",
+    "distance": "Nearest first",
+    "relevance": "Best match",
+    "name": "Name (A–Z)",
+}
+FIELD_FACETS = {
+    # name: (legend, lookup path, label path or None)
+    "type": ("Type of support", "support_type__slug", "support_type__name"),
+    "attendance": ("How it meets", "attendance", None),
+    "cost": ("Cost", "cost", None),
+    "org": ("Organisation", "organization__slug", "organization__name"),
+    "region": ("State or region", "location__region", None),
+}
+FEATURE_FACETS = dict(FEATURE_CATEGORIES)
+FACET_ORDER = [
+    "type",
+    "attendance",
+    "when",
+    "day",
+    "time",
+    "audience",
+    "format",
+    "language",
+    "accessibility",
+    "focus",
+    "cost",
+    "region",
+    "org",
+]
+FACET_LEGENDS = {
+    **{name: spec[0] for name, spec in FIELD_FACETS.items()},
+    **FEATURE_FACETS,
+    "when": "When",
+    "day": "Day of the week",
+    "time": "Time of day",
+}
+
+
+@dataclass
+class ListingQuery:
+    """A validated search: what the FilterSet's form hands to the selector."""
+
+    selection: dict[str, list[str]] = field(default_factory=dict)
+    q: str = ""
+    near: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    radius: int | None = None
+    sort: str = ""
+    tz: str = "UTC"
+    page: int = 1
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    params: dict = field(default_factory=dict)  # the query-string change that toggles it
+
+    @property
+    def disabled(self) -> bool:
+        return self.count == 0 and not self.selected
+
+
+@dataclass
+class Facet:
+    name: str
+    legend: str
+    values: list[FacetValue]
+
+    @property
+    def has_selection(self) -> bool:
+        return any(v.selected for v in self.values)
+
+
+@dataclass
+class Page:
+    number: int
+    num_pages: int
+    per_page: int
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def start_index(self) -> int:
+        return 0 if self.count == 0 else (self.number - 1) * self.per_page + 1
+
+    @property
+    def end_index(self) -> int:
+        return min(self.number * self.per_page, self.count)
+
+
+@dataclass
+class Relaxation:
+    """A way out of an empty result: drop a facet (or widen the radius) and get ``count``."""
+
+    label: str
+    params: dict
+    count: int
+
+
+@dataclass
+class SearchResult:
+    results: list[Resource]
+    count: int
+    page: Page
+    facets: list[Facet]
+    sort: str
+    origin: geo.Origin | None
+    place: geo.PlaceLookup
+    visitor_tz: str
+    relaxations: list[Relaxation] = field(default_factory=list)
+    online_count: int | None = None
+
+
+# --- building blocks ---------------------------------------------------------------------
+
+
+def zones_in_use() -> list[str]:
+    """The distinct schedule time zones (cached briefly: a few dozen strings)."""
+    zones = cache.get("directory:schedule-zones")
+    if zones is None:
+        zones = sorted(Schedule.objects.values_list("timezone", flat=True).distinct())
+        cache.set("directory:schedule-zones", zones, 60)
+    return zones
+
+
+class _Context:
+    """Per-request inputs to the schedule conditions."""
+
+    def __init__(self, now: dt.datetime, visitor_tz: str):
+        self.now = now
+        self.visitor_tz = visitor_tz
+        self._zones: list[str] | None = None
+
+    @property
+    def zones(self) -> list[str]:
+        if self._zones is None:
+            self._zones = zones_in_use()
+        return self._zones
+
+
+def _schedule_condition(name: str, values: list[str], ctx: _Context) -> Q:
+    if name == "when":
+        q = timeq.NOTHING
+        for value in values:
+            if value == "now":
+                q |= timeq.in_progress(ctx.zones, ctx.now)
+            elif value == "soon":
+                q |= timeq.starts_between(ctx.zones, ctx.now, ctx.now + dt.timedelta(hours=1))
+            elif value == "today":
+                q |= timeq.starts_between(
+                    ctx.zones, *timeq.visitor_day_bounds(ctx.now, ctx.visitor_tz)
+                )
+        return q
+    if name == "day":
+        return timeq.on_weekdays(ctx.zones, ctx.now, ctx.visitor_tz, [int(v) for v in values])
+    return timeq.at_times_of_day(ctx.zones, ctx.now, ctx.visitor_tz, values)
+
+
+def _schedules_q(selection: dict[str, list[str]], ctx: _Context) -> Q | None:
+    """Listings with ONE schedule meeting every active time condition (Tuesday *and* evening)."""
+    conditions = [
+        _schedule_condition(name, selection[name], ctx)
+        for name in SCHEDULE_FACETS
+        if selection.get(name)
+    ]
+    if not conditions:
+        return None
+    combined = Q()
+    for condition in conditions:
+        combined &= condition
+    return Q(pk__in=Schedule.objects.filter(combined).values("resource_id"))
+
+
+def _facet_q(name: str, values: list[str]) -> Q:
+    if name in FIELD_FACETS:
+        return Q(**{f"{FIELD_FACETS[name][1]}__in": values})
+    through = Resource.features.through.objects.filter(feature__slug__in=values)
+    return Q(pk__in=through.values("resource_id"))
+
+
+def filter_q(selection: dict[str, list[str]], ctx: _Context, *, skip: str | None = None) -> Q:
+    """All facet conditions of ``selection`` (optionally without one facet)."""
+    q = Q()
+    for name, values in selection.items():
+        if values and name != skip and name not in SCHEDULE_FACETS:
+            q &= _facet_q(name, values)
+    if skip not in SCHEDULE_FACETS:
+        schedules = _schedules_q(selection, ctx)
+        if schedules is not None:
+            q &= schedules
+    else:
+        schedules = _schedules_q({k: v for k, v in selection.items() if k != skip}, ctx)
+        if schedules is not None:
+            q &= schedules
+    return q
+
+
+def base_queryset(query: ListingQuery, origin: geo.Origin | None) -> tuple[QuerySet, object]:
+    """Published, active listings matching the keyword and the distance, before facets."""
+    qs = Resource.objects.published().exclude(attendance=Resource.Attendance.INACTIVE)
+    rank = None
+    if query.q:
+        keyword_q, rank = text.keyword_filter_and_rank(query.q)
+        qs = qs.filter(keyword_q)
+    if origin is not None:
+        qs = qs.annotate(
+            distance=geo.distance_miles("location__latitude", "location__longitude", origin)
+        )
+        if query.radius:
+            qs = qs.filter(
+                geo.bounding_box_q(
+                    "location__latitude", "location__longitude", origin, query.radius
+                ),
+                distance__lte=query.radius,
+            )
+    return qs, rank
+
+
+# --- facet counts ------------------------------------------------------------------------
+
+
+def _toggle_counts(grouped: dict[str, int], selected: list[str], total: int) -> dict[str, int]:
+    """Counts after toggling each value of a facet where every listing has ONE value."""
+    if not selected:
+        return dict(grouped)
+    return {value: (total - n if value in selected else total + n) for value, n in grouped.items()}
+
+
+def _field_facet(name: str, rows: QuerySet, selected: list[str], total: int) -> Facet:
+    legend, path, label_path = FIELD_FACETS[name]
+    fields = [path] + ([label_path] if label_path else [])
+    grouped_rows = (
+        rows.order_by()
+        .exclude(**{f"{path}__isnull": True})
+        .exclude(**{path: ""})
+        .values(*fields)
+        .annotate(n=Count("pk"))
+    )
+    labels: dict[str, str] = {}
+    grouped: dict[str, int] = {}
+    for row in grouped_rows:
+        grouped[row[path]] = row["n"]
+        labels[row[path]] = row[label_path] if label_path else row[path]
+    if name == "attendance":
+        labels = ATTENDANCE_CHOICES
+    elif name == "cost":
+        labels = COST_CHOICES
+    counts = _toggle_counts(grouped, selected, total)
+    if len(selected) == 1:
+        # Unticking the only value removes the facet's filter altogether (listings with no
+        # value for it, e.g. online meetings without a region, come back too).
+        counts[selected[0]] = rows.order_by().count()
+    for value in selected:  # a selected value with no listings still shows, to be removed
+        counts.setdefault(value, total)
+    values = [
+        FacetValue(value, labels.get(value, value), count, value in selected)
+        for value, count in counts.items()
+        if value in labels or value in selected
+    ]
+    if name == "type":
+        values.sort(key=lambda v: v.label)
+    elif name in ("org", "region"):
+        values.sort(key=lambda v: (not v.selected, -v.count, v.label))
+        values = [v for v in values if v.selected] + [v for v in values if not v.selected][
+            : MAX_VALUES_PER_FACET * 2 - len(selected)
+        ]
+    else:
+        values.sort(key=lambda v: list(labels).index(v.value) if v.value in labels else 99)
+    return Facet(name, legend, values)
+
+
+def _feature_facet(
+    name: str, rows: QuerySet, selected: list[str], total: int, features: dict[str, Feature]
+) -> Facet:
+    through = Resource.features.through.objects
+    if not selected:
+        on_rows = rows
+    else:
+        on_rows = rows.exclude(_facet_q(name, selected))
+    grouped = dict(
+        through.filter(
+            resource_id__in=on_rows.order_by().values("pk"), feature__category__slug=name
+        )
+        .values_list("feature__slug")
+        .annotate(n=Count("resource_id"))
+        .values_list("feature__slug", "n")
+    )
+    counts = {slug: (total + n if selected else n) for slug, n in grouped.items()}
+    if selected:
+        remaining = {value: [v for v in selected if v != value] for value in selected}
+        off = rows.order_by().aggregate(
+            **{
+                f"c{i}": Count("pk", filter=_facet_q(name, rest)) if rest else Count("pk")
+                for i, rest in enumerate(remaining.values())
+            }
+        )
+        for i, value in enumerate(remaining):
+            counts[value] = off[f"c{i}"]
+    values = [
+        FacetValue(slug, features[slug].name, count, slug in selected)
+        for slug, count in counts.items()
+        if slug in features and (count > 0 or slug in selected)
+    ]
+    values.sort(key=lambda v: (not v.selected, -v.count, v.label))
+    return Facet(name, FEATURE_FACETS[name], values)
+
+
+def _schedule_facets(rows: QuerySet, selection: dict[str, list[str]], ctx: _Context) -> list[Facet]:
+    """Day, time and "when" facets: each count re-runs the time conditions with that toggle."""
+    choices = {"when": WHEN_CHOICES, "day": DAY_CHOICES, "time": TIME_CHOICES}
+    aggregates = {}
+    keys = []
+    for name in SCHEDULE_FACETS:
+        selected = selection.get(name, [])
+        for value in choices[name]:
+            toggled = (
+                [v for v in selected if v != value] if value in selected else [*selected, value]
+            )
+            trial = {**selection, name: toggled}
+            condition = _schedules_q(trial, ctx)
+            key = f"{name}_{value}"
+            keys.append((name, value, key))
+            aggregates[key] = (
+                Count("pk", filter=condition) if condition is not None else Count("pk")
+            )
+    counts = rows.order_by().aggregate(**aggregates)
+    facets = []
+    for name in SCHEDULE_FACETS:
+        selected = selection.get(name, [])
+        values = [
+            FacetValue(value, choices[name][value], counts[key], value in selected)
+            for facet_name, value, key in keys
+            if facet_name == name
+        ]
+        facets.append(Facet(name, FACET_LEGENDS[name], values))
+    return facets
+
+
+# --- sorting -----------------------------------------------------------------------------
+
+
+def _soonest_expression(ctx: _Context):
+    """Minutes from now to each listing's next weekly slot (meetings under way count as now).
+
+    Monthly and every-N-weeks schedules sort by their weekly slot; the card shows their exact
+    next date.
+    """
+    whens = []
+    for group in timeq.group_zones(ctx.zones, ctx.now).values():
+        local = ctx.now.astimezone(ZoneInfo(group[0]))
+        week_minute = ((local.weekday() + 1) % 7) * 1440 + local.hour * 60 + local.minute
+        whens.append(
+            When(
+                schedules__timezone__in=group,
+                then=Mod(
+                    F("schedules__start_week_minute") - week_minute + timeq.MINUTES_PER_WEEK + 60,
+                    timeq.MINUTES_PER_WEEK,
+                ),
+            )
+        )
+    if not whens:
+        return Value(None, output_field=IntegerField())
+    return Min(Case(*whens, output_field=IntegerField()))
+
+
+# --- the selector ------------------------------------------------------------------------
+
+
+def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
+    ctx = _Context(now, query.tz)
+    place = geo.PlaceLookup()
+    origin = None
+    if query.latitude is not None and query.longitude is not None:
+        origin = geo.Origin(query.latitude, query.longitude, "your location")
+    elif query.near:
+        place = geo.resolve_place(query.near)
+        origin = place.origin
+    if origin is not None and query.radius is None:
+        query.radius = geo.DEFAULT_RADIUS
+    if origin is None:
+        query.radius = None
+
+    base, rank = base_queryset(query, origin)
+    selection = {k: v for k, v in query.selection.items() if v}
+    results_qs = base.filter(filter_q(selection, ctx))
+    total = results_qs.order_by().count()
+
+    features = {f.slug: f for f in Feature.objects.select_related("category")}
+    facets: dict[str, Facet] = {}
+    for name in FIELD_FACETS:
+        rows = base.filter(filter_q(selection, ctx, skip=name))
+        facets[name] = _field_facet(name, rows, selection.get(name, []), total)
+    for name in FEATURE_FACETS:
+        rows = base.filter(filter_q(selection, ctx, skip=name))
+        facets[name] = _feature_facet(name, rows, selection.get(name, []), total, features)
+    schedule_rows = base.filter(
+        filter_q({k: v for k, v in selection.items() if k not in SCHEDULE_FACETS}, ctx)
+    )
+    for facet in _schedule_facets(schedule_rows, selection, ctx):
+        facets[facet.name] = facet
+    ordered_facets = [facets[name] for name in FACET_ORDER if name in facets]
+    for facet in ordered_facets:
+        current = selection.get(facet.name, [])
+        for value in facet.values:
+            toggled = (
+                [v for v in current if v != value.value]
+                if value.selected
+                else [*current, value.value]
+            )
+            value.params = {facet.name: toggled, "page": None}
+
+    sort = query.sort
+    if (
+        sort not in SORT_CHOICES
+        or (sort == "distance" and origin is None)
+        or (sort == "relevance" and not query.q)
+    ):
+        sort = "distance" if origin else ("relevance" if query.q else "soonest")
+    if sort == "distance":
+        ordered = results_qs.order_by(F("distance").asc(nulls_last=True), "name", "pk")
+    elif sort == "relevance":
+        ordered = results_qs.annotate(rank=rank).order_by("-rank", "name", "pk")
+    elif sort == "name":
+        ordered = results_qs.order_by("name", "pk")
+    else:
+        ordered = results_qs.annotate(next_delta=_soonest_expression(ctx)).order_by(
+            F("next_delta").asc(nulls_last=True), "name", "pk"
+        )
+
+    num_pages = max(1, -(-total // PER_PAGE))
+    number = min(max(1, query.page), num_pages)
+    start = (number - 1) * PER_PAGE
+    page_items = list(ordered.with_card_data()[start : start + PER_PAGE])
+    for item in page_items:
+        item.next_start = next_start_for_resource(item.schedules.all(), now)
+
+    result = SearchResult(
+        results=page_items,
+        count=total,
+        page=Page(number, num_pages, PER_PAGE, total),
+        facets=ordered_facets,
+        sort=sort,
+        origin=origin,
+        place=place,
+        visitor_tz=query.tz,
+    )
+    if total == 0:
+        result.relaxations = _relaxations(base, selection, ctx, query, origin)
+    if origin is not None and query.radius:
+        result.online_count = (
+            Resource.objects.published()
+            .meeting_online()
+            .filter(filter_q({k: v for k, v in selection.items() if k != "attendance"}, ctx))
+            .count()
+        )
+    return result
+
+
+def _relaxations(base, selection, ctx, query, origin) -> list[Relaxation]:
+    """For an empty result: what each active filter's removal would give."""
+    found = []
+    for name in selection:
+        count = base.filter(filter_q(selection, ctx, skip=name)).count()
+        found.append(
+            Relaxation(
+                f"Remove “{FACET_LEGENDS.get(name, name)}”", {name: None, "page": None}, count
+            )
+        )
+    if origin is not None and query.radius and query.radius < max(geo.RADIUS_CHOICES):
+        wider = max(geo.RADIUS_CHOICES)
+        wide_query = ListingQuery(**{**query.__dict__, "radius": wider})
+        wide_base, _ = base_queryset(wide_query, origin)
+        count = wide_base.filter(filter_q(selection, ctx)).count()
+        found.append(
+            Relaxation(f"Search within {wider} miles", {"radius": str(wider), "page": None}, count)
+        )
+    return [r for r in found if r.count > 0]
+
+
+def listings_for_export(query: ListingQuery, *, now: dt.datetime, limit: int = 500):
+    """The same search, unpaginated up to ``limit`` rows, for print and calendar feeds."""
+    ctx = _Context(now, query.tz)
+    origin = None
+    if query.latitude is not None and query.longitude is not None:
+        origin = geo.Origin(query.latitude, query.longitude, "your location")
+    elif query.near:
+        origin = geo.resolve_place(query.near).origin
+    if origin is not None and query.radius is None:
+        query.radius = geo.DEFAULT_RADIUS
+    base, _ = base_queryset(query, origin)
+    qs = base.filter(filter_q({k: v for k, v in query.selection.items() if v}, ctx))
+    if origin is not None:
+        qs = qs.order_by(F("distance").asc(nulls_last=True), "name")
+    else:
+        qs = qs.order_by("name")
+    items = list(qs.with_card_data()[:limit])
+    for item in items:
+        item.next_start = next_start_for_resource(item.schedules.all(), now)
+    return items, origin

@@ -1,0 +1,326 @@
+"""The public search: honest facet counts, keyword, distance, time and robustness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from urllib.parse import urlencode
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from directory.models import Place, Resource
+from directory.search.geo import haversine_miles
+from tests import factories as f
+from tests.search_helpers import parse_find_page
+
+pytestmark = pytest.mark.django_db
+UTC = dt.UTC
+ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London"]
+
+
+@pytest.fixture
+def taxonomy():
+    audience = f.feature_category(slug="audience", name="Audience")
+    fmt = f.feature_category(slug="format", name="Meeting format")
+    language = f.feature_category(slug="language", name="Language")
+    return {
+        "women": f.feature(audience, name="Women", slug="women", code="W"),
+        "men": f.feature(audience, name="Men", slug="men", code="M"),
+        "young": f.feature(audience, name="Young People", slug="young-people", code="Y"),
+        "open": f.feature(fmt, name="Open", slug="open", code="O"),
+        "closed": f.feature(fmt, name="Closed", slug="closed", code="C"),
+        "english": f.feature(language, name="English", slug="english", code="EN"),
+        "spanish": f.feature(language, name="Spanish", slug="spanish", code="S"),
+        "types": [
+            f.support_type(name="12-Step Programs", slug="12-step-programs"),
+            f.support_type(name="Recovery Groups", slug="recovery-groups"),
+            f.support_type(name="Family and Friends", slug="family-and-friends"),
+        ],
+    }
+
+
+@pytest.fixture
+def generated(taxonomy):
+    """Sixty listings with random types, modes, features, regions and schedules (seeded)."""
+    rng = random.Random(7)
+    features = [v for k, v in taxonomy.items() if k != "types"]
+    orgs = [f.organization(name=f"Org {i}", slug=f"org-{i}") for i in range(3)]
+    regions = [("Springfield", "IL"), ("Portland", "OR"), ("Austin", "TX")]
+    for i in range(60):
+        attendance = rng.choice(["in_person", "in_person", "online", "hybrid"])
+        city, region = rng.choice(regions)
+        kwargs = {}
+        if attendance != "online":
+            kwargs["location"] = f.location(city=city, region=region)
+        listing = f.resource(
+            name=f"Group {i:02d}",
+            support_type=rng.choice(taxonomy["types"]),
+            attendance=attendance,
+            organization=rng.choice([*orgs, None]),
+            cost=rng.choice(["free", "free", "donation", "fee"]),
+            features=rng.sample(features, rng.randint(0, 3)),
+            **kwargs,
+        )
+        for _ in range(rng.randint(0, 3)):
+            start = dt.time(rng.choice([7, 9, 12, 15, 18, 19, 20, 22]), rng.choice([0, 30]))
+            f.schedule(
+                listing,
+                weekday=rng.randint(0, 6),
+                start_time=start,
+                end_time=(
+                    dt.datetime.combine(dt.date(2000, 1, 1), start) + dt.timedelta(hours=1)
+                ).time()
+                if start.hour < 22
+                else None,
+                timezone=rng.choice(ZONES),
+            )
+    return taxonomy
+
+
+def find(client, params: str | dict = ""):
+    query = params if isinstance(params, str) else urlencode(params, doseq=True)
+    response = client.get("/find/" + (("?" + query.lstrip("?")) if query else ""))
+    assert response.status_code == 200
+    return parse_find_page(response.content.decode())
+
+
+@time_machine.travel(dt.datetime(2026, 11, 24, 23, 45, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize(
+    "params",
+    [
+        "",
+        "audience=women",
+        "audience=women&audience=men&attendance=online",
+        "type=12-step-programs&format=open&cost=free",
+        "day=2&time=evening",
+        "day=2&day=4&time=evening&time=night&audience=women",
+        "when=today&attendance=in_person&attendance=hybrid",
+        "when=now&when=soon",
+        "region=IL&language=spanish&tz=Europe/London",
+        "org=org-1&org=org-2&type=recovery-groups&type=family-and-friends",
+    ],
+)
+def test_every_facet_count_equals_the_results_after_clicking_it(client, generated, params):
+    page = find(client, params)
+    checked = 0
+    for value in page.facet_values:
+        if value["disabled"]:
+            assert value["count"] == 0
+            continue
+        after = find(client, value["url"])
+        assert after.result_count == value["count"], (params, value)
+        checked += 1
+    assert checked >= 10
+
+
+@time_machine.travel(dt.datetime(2026, 11, 24, 23, 45, tzinfo=UTC), tick=False)
+def test_facets_combine_or_within_and_across(client, generated):
+    women = find(client, "audience=women").result_count
+    men = find(client, "audience=men").result_count
+    both = find(client, "audience=women&audience=men").result_count
+    both_and_online = find(client, "audience=women&audience=men&attendance=online").result_count
+    expected_both = (
+        Resource.objects.published().filter(features__slug__in=["women", "men"]).distinct().count()
+    )
+    assert both == expected_both
+    assert max(women, men) <= both <= women + men
+    assert both_and_online <= both
+
+
+def test_zero_count_values_are_disabled_never_dead_links(client, taxonomy):
+    f.resource(name="Only women", features=[taxonomy["women"]], support_type=taxonomy["types"][0])
+    page = find(client, "")
+    men = [v for v in page.facet_values if v["value"] == "men"]
+    assert men == [] or (men[0]["count"] == 0 and men[0]["disabled"])
+    attendance = {v["value"]: v for v in page.facet_values if v["name"] == "attendance"}
+    assert "online" not in attendance or attendance["online"]["disabled"]
+    # A disabled value is also absent from the page as a clickable link.
+    html = client.get("/find/").content.decode()
+    assert 'href="?audience=men"' not in html
+
+
+def test_keyword_ranks_an_exact_name_first(client):
+    f.resource(name="SMART Recovery Family & Friends", description="For families")
+    f.resource(name="Recovery Dharma", description="SMART Recovery tools are discussed")
+    f.resource(name="SMART Recovery")
+    f.resource(name="Unrelated Walking Group")
+    page = find(client, "q=SMART+Recovery")
+    assert page.result_names[0] == "SMART Recovery"
+    assert "Unrelated Walking Group" not in page.result_names
+    assert page.result_count == 3
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="typo tolerance uses pg_trgm")
+def test_keyword_finds_a_misspelled_name_on_postgresql(client):
+    f.resource(name="Serenity Seekers")
+    f.resource(name="Hope Circle")
+    page = find(client, "q=Serentiy+Seekrs")
+    assert page.result_names == ["Serenity Seekers"]
+
+
+NYC = (40.7128, -74.0060)
+NEWARK = (40.7357, -74.1724)
+PHILADELPHIA = (39.9526, -75.1652)
+BOSTON = (42.3601, -71.0589)
+
+
+def test_distance_filter_and_sort_match_hand_computed_distances(client):
+    # Hand-computed great-circle distances from New York City (haversine, R = 3958.8 mi).
+    assert haversine_miles(*NYC, *NEWARK) == pytest.approx(8.9, abs=0.1)
+    assert haversine_miles(*NYC, *PHILADELPHIA) == pytest.approx(80.6, abs=0.2)
+    assert haversine_miles(*NYC, *BOSTON) == pytest.approx(190.2, abs=0.3)
+    for name, (lat, lon) in [
+        ("Boston", BOSTON),
+        ("Philadelphia", PHILADELPHIA),
+        ("Newark", NEWARK),
+    ]:
+        f.resource(
+            name=f"{name} group", location=f.location(latitude=lat, longitude=lon, city=name)
+        )
+    f.resource(name="Online only", attendance="online")
+    near = {"lat": NYC[0], "lon": NYC[1]}
+    assert find(client, {**near, "radius": 10}).result_names == ["Newark group"]
+    assert find(client, {**near, "radius": 100}).result_names == [
+        "Newark group",
+        "Philadelphia group",
+    ]
+    html = client.get("/find/?" + urlencode({**near, "radius": 100})).content.decode()
+    for place in (NEWARK, PHILADELPHIA):
+        assert f"{haversine_miles(*NYC, *place):.1f} miles away" in html
+    assert find(client, {**near, "radius": 5}).result_count == 0
+    # Without a place, listings without coordinates are never dropped.
+    assert find(client, "").result_count == 4
+
+
+def test_place_names_and_zip_codes_resolve_through_the_gazetteer(client):
+    f.place(
+        name="Portland",
+        search_name="portland",
+        region_code="OR",
+        region_name="Oregon",
+        latitude=45.5152,
+        longitude=-122.6784,
+        population=650_000,
+    )
+    f.place(
+        name="Portland",
+        search_name="portland",
+        region_code="ME",
+        region_name="Maine",
+        latitude=43.6591,
+        longitude=-70.2568,
+        population=68_000,
+    )
+    Place.objects.create(
+        kind="postal_code",
+        name="04101",
+        search_name="04101",
+        country="US",
+        region_code="ME",
+        latitude=43.6615,
+        longitude=-70.2553,
+        source_id="04101",
+    )
+    f.resource(name="Oregon group", location=f.location(latitude=45.52, longitude=-122.68))
+    f.resource(name="Maine group", location=f.location(latitude=43.66, longitude=-70.26))
+    html = client.get("/find/?near=Portland").content.decode()
+    assert parse_find_page(html).result_names == ["Oregon group"]
+    assert "Did you mean" in html and "Portland, Maine, US" in html
+    assert find(client, "near=Portland%2C+Maine").result_names == ["Maine group"]
+    assert find(client, "near=Portland%2C+ME").result_names == ["Maine group"]
+    assert find(client, "near=04101").result_names == ["Maine group"]
+    unknown = client.get("/find/?near=Atlantis").content.decode()
+    assert "couldn" in unknown and parse_find_page(unknown).result_count == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "type=unknown&attendance=teleport&day=9&day=-1&time=brunch&when=yesterday",
+        "lat=abc&lon=200&radius=7",
+        "lat=91&lon=0",
+        "radius=" + "9" * 50,
+        "page=-3",
+        "page=99999999999999999999",
+        "page=abc",
+        "q=" + "x" * 5000,
+        "near=" + "y" * 5000,
+        "tz=Mars/Olympus_Mons",
+        "sort=random",
+        "sort=distance",
+        "region=" + "z" * 500,
+        "org=" + "&org=".join(str(i) for i in range(200)),
+        "q=%27%3B+DROP+TABLE+directory_resource%3B--",
+        "q=%00%01",
+        "audience=women&audience=women",
+    ],
+)
+def test_invalid_parameters_never_cause_a_server_error(client, taxonomy, query):
+    f.resource(name="Still here", features=[taxonomy["women"]])
+    response = client.get("/find/?" + query)
+    assert response.status_code == 200
+    assert client.get("/find/print/?" + query).status_code == 200
+
+
+def _queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_count_is_bounded_and_does_not_grow_with_page_size(
+    client, taxonomy, django_assert_max_num_queries
+):
+    url = "/find/?audience=women&audience=men&day=2&time=evening&format=open"
+
+    def add(n):
+        for _ in range(n):
+            listing = f.resource(features=[taxonomy["women"], taxonomy["open"]])
+            f.schedule(listing, weekday=2, start_time=dt.time(19))
+            f.schedule(listing, weekday=4, start_time=dt.time(19))
+
+    from django.core.cache import cache
+
+    add(3)
+    cache.clear()
+    small = _queries_for(client, url)
+    add(40)  # more than a page (20)
+    cache.clear()
+    large = _queries_for(client, url)
+    assert small == large
+    with django_assert_max_num_queries(40):
+        client.get(url)
+    with django_assert_max_num_queries(40):
+        client.get("/find/?q=group&near=Springfield&sort=soonest")
+
+
+def test_pagination_keeps_the_other_filters(client, taxonomy):
+    for i in range(25):
+        f.resource(name=f"Women group {i:02d}", features=[taxonomy["women"]])
+    html = client.get("/find/?audience=women&sort=name").content.decode()
+    assert 'href="?audience=women&amp;sort=name&amp;page=2"' in html
+    second = find(client, "audience=women&sort=name&page=2")
+    assert len(second.result_names) == 5
+
+
+def test_drafts_archived_and_inactive_listings_stay_out(client):
+    f.resource(name="Live")
+    f.resource(name="Draft", status="draft")
+    f.resource(name="Archived", status="archived")
+    f.resource(name="Paused", attendance="inactive")
+    assert find(client, "").result_names == ["Live"]
+
+
+def test_an_empty_result_suggests_what_to_relax_and_offers_online_and_crisis_help(client, taxonomy):
+    from directory.models import CrisisLine
+
+    CrisisLine.objects.create(country="US", name="988 Lifeline", phone="988")
+    f.resource(name="Women group", features=[taxonomy["women"]])
+    html = client.get("/find/?audience=women&attendance=online").content.decode()
+    assert "No listings match" in html
+    assert "Remove “How it meets”" in html and "(1 result)" in html
+    assert "Online meetings starting within the hour" in html
+    assert 'href="tel:988"' in html

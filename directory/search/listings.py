@@ -496,6 +496,7 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     page_items = list(ordered.with_card_data()[start : start + PER_PAGE])
     for item in page_items:
         item.next_start = next_start_for_resource(item.schedules.all(), now)
+        item.happening_now = item.next_start is not None and item.next_start <= now
 
     result = SearchResult(
         results=page_items,

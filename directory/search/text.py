@@ -1,24 +1,43 @@
 """Keyword search: ranked full text with typo tolerance on PostgreSQL, a plain fallback on SQLite.
 
-The PostgreSQL expressions match the indexes created in migration 0002 exactly, so the planner
-can use them: a GIN full-text index on name + description, and a trigram index on lower(name).
+The PostgreSQL expressions match the indexes of migration 0002 (a GIN full-text index on
+name + description and a trigram index on lower(name)), so the planner can use them.
 """
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import BooleanField, Case, FloatField, Q, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
 
 MAX_TERMS = 8
-FTS_DOCUMENT = (
-    "to_tsvector('english'::regconfig, coalesce(\"directory_resource\".\"name\", '') || ' ' || "
-    'coalesce("directory_resource"."description", \'\'))'
-)
 
 
 def clean_terms(text: str) -> str:
-    return " ".join(text.split()[:MAX_TERMS])[:200]
+    return " ".join(text.split()[:MAX_TERMS])[:200].replace("\x00", "")
+
+
+class _KeywordSQL(Func):
+    """SQL over the listing's name and description columns, with user text as parameters.
+
+    ``template`` uses {name}, {description} and {document}; columns are compiled by Django,
+    so the expression works in subqueries and joins under any table alias.
+    """
+
+    def __init__(self, template: str, params: list, output_field):
+        super().__init__(F("name"), F("description"), output_field=output_field)
+        self.sql_template, self.sql_params = template, params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (name, name_params), (description, description_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        document = (
+            f"to_tsvector('english'::regconfig, coalesce({name}, '') || ' ' || "
+            f"coalesce({description}, ''))"
+        )
+        sql = self.sql_template.format(name=name, description=description, document=document)
+        # Column SQL carries no parameters of its own; user text only travels as parameters.
+        return sql, [*name_params, *description_params, *self.sql_params]
 
 
 def keyword_filter_and_rank(text: str):
@@ -26,21 +45,18 @@ def keyword_filter_and_rank(text: str):
     terms = clean_terms(text)
     lowered = terms.lower()
     if connection.vendor == "postgresql":
-        # User text is only ever passed as query parameters, never formatted into the SQL.
-        matches = RawSQL(  # noqa: S611
-            f"({FTS_DOCUMENT} @@ websearch_to_tsquery('english'::regconfig, %s)"
-            ' OR lower("directory_resource"."name") %% %s'
-            ' OR word_similarity(%s, lower("directory_resource"."name")) > 0.5)',
+        matches = _KeywordSQL(
+            "({document} @@ websearch_to_tsquery('english'::regconfig, %s)"
+            " OR lower({name}) %% %s OR word_similarity(%s, lower({name})) > 0.5)",
             [terms, lowered, lowered],
-            output_field=BooleanField(),
+            BooleanField(),
         )
-        rank = RawSQL(  # noqa: S611
-            f'(CASE WHEN lower("directory_resource"."name") = %s THEN 10 ELSE 0 END'
-            f" + ts_rank({FTS_DOCUMENT}, websearch_to_tsquery('english'::regconfig, %s))"
-            ' + similarity(lower("directory_resource"."name"), %s)'
-            ' + word_similarity(%s, lower("directory_resource"."name")))',
+        rank = _KeywordSQL(
+            "(CASE WHEN lower({name}) = %s THEN 10 ELSE 0 END"
+            " + ts_rank({document}, websearch_to_tsquery('english'::regconfig, %s))"
+            " + similarity(lower({name}), %s) + word_similarity(%s, lower({name})))",
             [lowered, terms, lowered, lowered],
-            output_field=FloatField(),
+            FloatField(),
         )
         return Q(matches), rank
     q = Q()

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Feature, Resource, SupportType
-from directory.search import geo, listings
+from directory.models import Feature, PeerWorker, Resource, SupportType
+from directory.search import geo, listings, workers
 from directory.validators import known_time_zones
 
 MAX_VALUES = 20
@@ -144,3 +144,48 @@ class ListingFilterSet(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         items, _ = listings.listings_for_export(self.to_query(), now=timezone.now())
         return queryset.filter(pk__in=[item.pk for item in items])
+
+
+class WorkerFilterSet(django_filters.FilterSet):
+    """Parameters of /peer-workers/."""
+
+    q = django_filters.CharFilter(label="Name or keyword", max_length=200)
+    near = django_filters.CharFilter(label="Town, city or ZIP code", max_length=120)
+    radius = django_filters.TypedChoiceFilter(
+        label="Within",
+        choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
+        coerce=int,
+        empty_value=None,
+    )
+
+    class Meta:
+        model = PeerWorker
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.facet_choices = workers.worker_facet_choices()
+        for name in workers.FACETS:
+            self.filters[name] = LenientMultipleChoiceFilter(
+                field_name=name,
+                label=workers.LEGENDS[name],
+                choices=list(self.facet_choices[name].items()),
+            )
+
+    def to_query(self) -> workers.WorkerQuery:
+        self.form.is_valid()
+        data = self.form.cleaned_data
+        page = self.data.get("page", "1") if self.data else "1"
+        return workers.WorkerQuery(
+            selection={name: list(data.get(name) or []) for name in workers.FACETS},
+            q=(data.get("q") or "").strip(),
+            near=(data.get("near") or "").strip(),
+            radius=data.get("radius"),
+            page=int(page) if str(page).isdigit() and len(str(page)) < 7 else 1,
+        )
+
+    def filter_queryset(self, queryset):
+        return queryset.filter(pk__in=[w.pk for w in self._search().results])
+
+    def _search(self):
+        return workers.search_workers(self.to_query(), today=timezone.localdate())

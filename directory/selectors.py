@@ -129,3 +129,9 @@ def active_filters(query, result) -> list[dict]:
             }
         )
     return active
+
+
+def checklist_items():
+    from directory.models import ChecklistItem
+
+    return list(ChecklistItem.objects.all())

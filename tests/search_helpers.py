@@ -29,7 +29,7 @@ class _FindPage(HTMLParser):
                     "disabled": "disabled" in a,
                 }
             )
-        if tag == "h3" and (a.get("id") or "").startswith("r-"):
+        if tag == "h3" and (a.get("id") or "")[:2] in ("r-", "w-"):
             self._in_result_title = True
 
     def handle_endtag(self, tag):

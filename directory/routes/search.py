@@ -1,12 +1,14 @@
-"""URL routes for the public search pages."""
+"""URL routes for the public search pages: listings and peer workers."""
 
 from django.urls import path
 
-from directory.views import search
+from directory.views import search, workers
 
 urlpatterns = [
     path("find/", search.find, name="find"),
     path("find/print/", search.find_print, name="find-print"),
     path("find/calendar.ics", search.find_calendar, name="find-calendar"),
     path("resources/<slug:slug>/", search.resource_detail, name="resource-detail"),
+    path("peer-workers/", workers.worker_list, name="worker-list"),
+    path("peer-workers/<slug:slug>/", workers.worker_detail, name="worker-detail"),
 ]

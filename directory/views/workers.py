@@ -1,0 +1,31 @@
+"""Public peer-worker directory. Thin: the FilterSet validates, the selectors query."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from directory import selectors
+from directory.filters import WorkerFilterSet
+from directory.search import geo, workers
+
+
+def worker_list(request: HttpRequest) -> HttpResponse:
+    filterset = WorkerFilterSet(request.GET, queryset=workers.PeerWorker.objects.published())
+    query = filterset.to_query()
+    result = workers.search_workers(query, today=timezone.localdate())
+    context = {
+        "query": query,
+        "result": result,
+        "radius_choices": geo.RADIUS_CHOICES,
+        "checklist": selectors.checklist_items(),
+        "invalid_fields": sorted(filterset.form.errors),
+    }
+    return render(request, "directory/peerworker_list.html", context)
+
+
+def worker_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    worker = workers.published_worker(slug, timezone.localdate())
+    if worker is None:
+        raise Http404("No published peer worker with that address.")
+    context = {"worker": worker, "checklist": selectors.checklist_items()}
+    return render(request, "directory/peerworker_detail.html", context)

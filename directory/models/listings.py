@@ -341,9 +341,7 @@ class Schedule(models.Model):
         db_persist=True,
     )
     end_minute = models.GeneratedField(
-        expression=Coalesce(
-            MinuteOfDay("end_time"), MinuteOfDay("start_time") + 60
-        ),
+        expression=Coalesce(MinuteOfDay("end_time"), MinuteOfDay("start_time") + 60),
         output_field=models.IntegerField(),
         db_persist=True,
     )

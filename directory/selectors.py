@@ -135,3 +135,31 @@ def checklist_items():
     from directory.models import ChecklistItem
 
     return list(ChecklistItem.objects.all())
+
+
+def online_starting_soon(now, *, hours: int = 2, limit: int = 5) -> list[Resource]:
+    """Online meetings starting within ``hours`` (or under way), soonest first."""
+    import datetime as dt
+
+    from directory.models import Schedule
+    from directory.schedules import next_start_for_resource
+    from directory.search import timeq
+    from directory.search.listings import zones_in_use
+
+    zones = zones_in_use()
+    soon = timeq.starts_between(zones, now, now + dt.timedelta(hours=hours)) | timeq.in_progress(
+        zones, now
+    )
+    candidates = list(
+        Resource.objects.published()
+        .meeting_online()
+        .filter(pk__in=Schedule.objects.filter(soon).values("resource_id"))
+        .select_related("support_type")
+        .prefetch_related("schedules")[:60]
+    )
+    for item in candidates:
+        item.next_start = next_start_for_resource(item.schedules.all(), now)
+        item.happening_now = item.next_start is not None and item.next_start <= now
+    candidates = [c for c in candidates if c.next_start is not None]
+    candidates.sort(key=lambda c: (c.next_start, c.name))
+    return candidates[:limit]

@@ -140,6 +140,10 @@ DIRECTORY_DEFAULT_COUNTRY = os.environ.get("DIRECTORY_DEFAULT_COUNTRY", "US")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Tests and the dev server find static files where they live; production serves collectstatic's
+# compressed, fingerprinted copies.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,8 +1,14 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from directory import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "directory/home.html", {"support_types": selectors.support_types()})
+    context = {
+        "support_types": selectors.support_types(),
+        "starting_soon": selectors.online_starting_soon(timezone.now()),
+        "visitor_tz": selectors.visitor_time_zone(request),
+    }
+    return render(request, "directory/home.html", context)

@@ -1,0 +1,84 @@
+"""Home page, crisis lines, demo labelling, health checks, privacy of anonymous pages."""
+
+import datetime as dt
+from html import escape
+
+import pytest
+import time_machine
+
+from directory.constants import SUPPORT_TYPES
+from directory.models import CrisisLine, SupportType
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def content():
+    for position, (slug, name) in enumerate(SUPPORT_TYPES):
+        SupportType.objects.create(
+            slug=slug, name=name, position=position, summary=f"About {name}."
+        )
+    CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
+    CrisisLine.objects.create(country="GB", name="Samaritans", phone="116 123")
+
+
+def test_home_shows_the_five_support_types_and_the_crisis_lines(client, content):
+    html = client.get("/").content.decode()
+    for _, name in SUPPORT_TYPES:
+        assert escape(name) in html
+    assert "988 Suicide &amp; Crisis Lifeline" in html and 'href="tel:988"' in html
+    assert "Samaritans" not in html
+
+
+def test_crisis_lines_follow_the_visitors_country(client, content):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8").content.decode()
+    assert "Samaritans" in html and 'href="tel:116123"' in html
+    html = client.get("/find/?country=GB").content.decode()
+    assert "Samaritans" in html
+    # A country without lines of its own falls back to the site's default country.
+    assert "988" in client.get("/", HTTP_ACCEPT_LANGUAGE="fr-FR").content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/find/", "/peer-workers/"])
+def test_every_page_has_a_crisis_line_and_no_cookies_or_third_party_assets(client, content, url):
+    response = client.get(url)
+    html = response.content.decode()
+    assert 'href="tel:988"' in html
+    assert not response.cookies, "anonymous GET pages set no cookies"
+    for marker in ('src="http', "src='http", 'href="//', "fonts.googleapis", "cdn."):
+        assert marker not in html
+
+
+def test_demo_data_is_labelled_on_every_page_while_loaded(client, content):
+    assert "Demo data" not in client.get("/").content.decode()
+    demo = f.resource(name="Fictional group", is_demo=True)
+    for url in ["/", "/find/", demo.get_absolute_url(), "/peer-workers/"]:
+        assert "Demo data" in client.get(url).content.decode(), url
+
+
+def test_online_meetings_starting_soon_on_the_home_page(client, content):
+    online = f.resource(name="Soon Online", attendance="online")
+    f.schedule(
+        online, weekday=2, start_time=dt.time(19), end_time=dt.time(20), timezone="America/New_York"
+    )
+    later = f.resource(name="Much Later", attendance="online")
+    f.schedule(later, weekday=5, start_time=dt.time(19), timezone="America/New_York")
+    with time_machine.travel(dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC), tick=False):  # 18:30
+        html = client.get("/").content.decode()
+    assert "Soon Online" in html and "Much Later" not in html
+
+
+def test_health_checks(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["database"] == "ok"
+
+
+def test_static_files_are_served_by_whitenoise(client):
+    assert (
+        "whitenoise.middleware.WhiteNoiseMiddleware"
+        in __import__("django.conf").conf.settings.MIDDLEWARE
+    )
+    response = client.get("/static/css/site.css")
+    assert response.status_code == 200
+    assert b"--accent" in b"".join(response.streaming_content)

@@ -8,11 +8,23 @@ filter applied, so a count shown always equals the results after clicking it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Mod
 
 from directory.constants import FEATURE_CATEGORIES
@@ -332,33 +344,25 @@ def _field_facet(name: str, rows: QuerySet, selected: list[str], total: int) -> 
     return Facet(name, legend, values)
 
 
-def _feature_facet(
-    name: str, rows: QuerySet, selected: list[str], total: int, features: dict[str, Feature]
-) -> Facet:
-    through = Resource.features.through.objects
-    if not selected:
-        on_rows = rows
-    else:
-        on_rows = rows.exclude(_facet_q(name, selected))
-    grouped = dict(
-        through.filter(
-            resource_id__in=on_rows.order_by().values("pk"), feature__category__slug=name
+def _feature_counts(rows: QuerySet, categories: list[str]) -> dict[str, dict[str, int]]:
+    """Listings per feature among ``rows``, for several categories in one GROUP BY."""
+    counts: dict[str, dict[str, int]] = {}
+    grouped = (
+        Resource.features.through.objects.filter(
+            resource_id__in=rows.order_by().values("pk"), feature__category__slug__in=categories
         )
-        .values_list("feature__slug")
+        .values_list("feature__category__slug", "feature__slug")
         .annotate(n=Count("resource_id"))
-        .values_list("feature__slug", "n")
+        .order_by()
     )
-    counts = {slug: (total + n if selected else n) for slug, n in grouped.items()}
-    if selected:
-        remaining = {value: [v for v in selected if v != value] for value in selected}
-        off = rows.order_by().aggregate(
-            **{
-                f"c{i}": Count("pk", filter=_facet_q(name, rest)) if rest else Count("pk")
-                for i, rest in enumerate(remaining.values())
-            }
-        )
-        for i, value in enumerate(remaining):
-            counts[value] = off[f"c{i}"]
+    for category, slug, n in grouped:
+        counts.setdefault(category, {})[slug] = n
+    return counts
+
+
+def _feature_values(
+    name: str, counts: dict[str, int], selected: list[str], features: dict[str, Feature]
+) -> Facet:
     values = [
         FacetValue(slug, features[slug].name, count, slug in selected)
         for slug, count in counts.items()
@@ -368,35 +372,112 @@ def _feature_facet(
     return Facet(name, FEATURE_FACETS[name], values)
 
 
-def _schedule_facets(rows: QuerySet, selection: dict[str, list[str]], ctx: _Context) -> list[Facet]:
-    """Day, time and "when" facets: each count re-runs the time conditions with that toggle."""
+def _feature_facet(
+    name: str, rows: QuerySet, selected: list[str], total: int, features: dict[str, Feature]
+) -> Facet:
+    """A category with ticked values: ticking another adds listings not already matched."""
+    on_rows = rows.exclude(_facet_q(name, selected))
+    counts = {slug: total + n for slug, n in _feature_counts(on_rows, [name]).get(name, {}).items()}
+    remaining = {value: [v for v in selected if v != value] for value in selected}
+    off = rows.order_by().aggregate(
+        **{
+            f"c{i}": Count("pk", filter=_facet_q(name, rest)) if rest else Count("pk")
+            for i, rest in enumerate(remaining.values())
+        }
+    )
+    for i, value in enumerate(remaining):
+        counts[value] = off[f"c{i}"]
+    return _feature_values(name, counts, selected, features)
+
+
+def _schedule_condition_q(selection: dict[str, list[str]], ctx: _Context, names) -> Q:
+    """Schedule-level AND of the given schedule facets' conditions (Q() when none)."""
+    q = Q()
+    for name in names:
+        if selection.get(name):
+            q &= _schedule_condition(name, selection[name], ctx)
+    return q
+
+
+def _schedule_facets(
+    rows: QuerySet, selection: dict[str, list[str]], ctx: _Context, total: int
+) -> list[Facet]:
+    """Day, time and "when" facets, counted on the visitor's clock.
+
+    Day and time of day partition a schedule's start, so one GROUP BY over the schedules of the
+    candidate listings counts every value at once; "when" values overlap and are counted one by
+    one. Ticking a value adds listings not already matched; unticking one recounts the rest.
+    """
     choices = {"when": WHEN_CHOICES, "day": DAY_CHOICES, "time": TIME_CHOICES}
+    counts: dict[str, dict[str, int]] = {}
+    for name in ("day", "time"):
+        selected = selection.get(name, [])
+        others = [n for n in SCHEDULE_FACETS if n != name]
+        other_q = _schedule_condition_q(selection, ctx, others)
+        candidates = rows
+        if selected:
+            already = Schedule.objects.filter(
+                other_q & _schedule_condition(name, selected, ctx)
+            ).values("resource_id")
+            candidates = rows.exclude(pk__in=already)
+        schedules = Schedule.objects.filter(
+            other_q, resource_id__in=candidates.order_by().values("pk")
+        )
+        if name == "day":
+            schedules = schedules.annotate(
+                bucket=timeq.visitor_weekday_bucket(ctx.zones, ctx.now, ctx.visitor_tz)
+            )
+        else:
+            schedules = schedules.annotate(
+                visitor_minute=timeq.visitor_clock(
+                    ctx.zones, ctx.now, ctx.visitor_tz, "start_minute", timeq.MINUTES_PER_DAY
+                )
+            ).annotate(
+                bucket=Case(
+                    *timeq.time_of_day_bucket_whens("visitor_minute"),
+                    default=Value(""),
+                    output_field=CharField(),
+                )
+            )
+        grouped = {
+            str(row["bucket"]): row["n"]
+            for row in schedules.order_by()
+            .values("bucket")
+            .annotate(n=Count("resource_id", distinct=True))
+        }
+        counts[name] = {
+            value: (total if selected else 0) + grouped.get(value, 0)
+            for value in choices[name]
+            if value not in selected
+        }
+    # Unticking a selected value, and every "when" value, are counted exactly as their links.
     aggregates = {}
-    keys = []
     for name in SCHEDULE_FACETS:
         selected = selection.get(name, [])
         for value in choices[name]:
+            if name != "when" and value not in selected:
+                continue
             toggled = (
                 [v for v in selected if v != value] if value in selected else [*selected, value]
             )
-            trial = {**selection, name: toggled}
-            condition = _schedules_q(trial, ctx)
-            key = f"{name}_{value}"
-            keys.append((name, value, key))
-            aggregates[key] = (
+            condition = _schedules_q({**selection, name: toggled}, ctx)
+            aggregates[f"{name}__{value}"] = (
                 Count("pk", filter=condition) if condition is not None else Count("pk")
             )
-    counts = rows.order_by().aggregate(**aggregates)
-    facets = []
-    for name in SCHEDULE_FACETS:
-        selected = selection.get(name, [])
-        values = [
-            FacetValue(value, choices[name][value], counts[key], value in selected)
-            for facet_name, value, key in keys
-            if facet_name == name
-        ]
-        facets.append(Facet(name, FACET_LEGENDS[name], values))
-    return facets
+    for key, n in rows.order_by().aggregate(**aggregates).items():
+        name, value = key.split("__", 1)
+        counts.setdefault(name, {})[value] = n
+    return [
+        Facet(
+            name,
+            FACET_LEGENDS[name],
+            [
+                FacetValue(value, label, counts[name][value], value in selection.get(name, []))
+                for value, label in choices[name].items()
+            ],
+        )
+        for name in SCHEDULE_FACETS
+    ]
 
 
 # --- sorting -----------------------------------------------------------------------------
@@ -429,7 +510,38 @@ def _soonest_expression(ctx: _Context):
 # --- the selector ------------------------------------------------------------------------
 
 
+RESULT_CACHE_SECONDS = 60
+
+
+def _cache_key(query: ListingQuery, now: dt.datetime) -> str:
+    """One key per normalised search and minute: time facets are exact to the minute."""
+    normalised = (
+        sorted((k, sorted(v)) for k, v in query.selection.items() if v),
+        query.q,
+        query.near.lower(),
+        query.latitude,
+        query.longitude,
+        query.radius,
+        query.sort,
+        query.tz,
+        query.page,
+        now.replace(second=0, microsecond=0).isoformat(),
+    )
+    digest = hashlib.sha256(repr(normalised).encode()).hexdigest()
+    return f"directory:find:{digest}"
+
+
 def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
+    """The faceted search, cached for the rest of the minute in Django's cache."""
+    key = _cache_key(query, now)
+    result = cache.get(key)
+    if result is None:
+        result = _search_listings(query, now=now)
+        cache.set(key, result, RESULT_CACHE_SECONDS)
+    return result
+
+
+def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     ctx = _Context(now, query.tz)
     place = geo.PlaceLookup()
     origin = None
@@ -453,13 +565,19 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     for name in FIELD_FACETS:
         rows = base.filter(filter_q(selection, ctx, skip=name))
         facets[name] = _field_facet(name, rows, selection.get(name, []), total)
+    unselected = [name for name in FEATURE_FACETS if not selection.get(name)]
+    shared = _feature_counts(results_qs, unselected) if unselected else {}
     for name in FEATURE_FACETS:
-        rows = base.filter(filter_q(selection, ctx, skip=name))
-        facets[name] = _feature_facet(name, rows, selection.get(name, []), total, features)
+        if name in unselected:
+            # With nothing ticked here, the other filters are all the filters: count the results.
+            facets[name] = _feature_values(name, shared.get(name, {}), [], features)
+        else:
+            rows = base.filter(filter_q(selection, ctx, skip=name))
+            facets[name] = _feature_facet(name, rows, selection[name], total, features)
     schedule_rows = base.filter(
         filter_q({k: v for k, v in selection.items() if k not in SCHEDULE_FACETS}, ctx)
     )
-    for facet in _schedule_facets(schedule_rows, selection, ctx):
+    for facet in _schedule_facets(schedule_rows, selection, ctx, total):
         facets[facet.name] = facet
     ordered_facets = [facets[name] for name in FACET_ORDER if name in facets]
     for facet in ordered_facets:

@@ -47,7 +47,7 @@ def keyword_filter_and_rank(text: str):
     if connection.vendor == "postgresql":
         matches = _KeywordSQL(
             "({document} @@ websearch_to_tsquery('english'::regconfig, %s)"
-            " OR lower({name}) %% %s OR word_similarity(%s, lower({name})) > 0.5)",
+            " OR lower({name}) %% %s OR %s <%% lower({name}))",
             [terms, lowered, lowered],
             BooleanField(),
         )

@@ -168,3 +168,41 @@ def visitor_day_bounds(moment: dt.datetime, visitor_zone: str) -> tuple[dt.datet
         local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(visitor_zone)
     )
     return start, end
+
+
+def _week_shifts(zones, moment: dt.datetime, visitor_zone: str) -> list[tuple[list[str], int]]:
+    """(zones, minutes to add to a zone's clock to read the visitor's clock) per offset group."""
+    visitor_offset = _offset_minutes(moment, visitor_zone)
+    return [
+        (group, visitor_offset - offset) for (offset,), group in group_zones(zones, moment).items()
+    ]
+
+
+def visitor_clock(zones, moment, visitor_zone: str, field: str, modulo: int):
+    """A SQL expression: the schedule's start on the visitor's clock (week or day minutes)."""
+    from django.db.models import Case, IntegerField, When
+
+    whens = [
+        When(timezone__in=group, then=Mod(F(field) + (shift + 2 * modulo), modulo))
+        for group, shift in _week_shifts(zones, moment, visitor_zone)
+    ]
+    return Case(*whens, default=Value(None), output_field=IntegerField())
+
+
+def visitor_weekday_bucket(zones, moment, visitor_zone: str):
+    from django.db.models import IntegerField
+    from django.db.models.functions import Cast
+
+    minute = visitor_clock(zones, moment, visitor_zone, "start_week_minute", MINUTES_PER_WEEK)
+    return Cast(minute / MINUTES_PER_DAY, IntegerField())
+
+
+def time_of_day_bucket_whens(field: str):
+    """When() clauses naming the time of day of an annotated visitor minute ``field``."""
+    from django.db.models import When
+
+    whens = []
+    for name, (_, ranges) in TIMES_OF_DAY.items():
+        for low, high in ranges:
+            whens.append(When(**{f"{field}__gte": low, f"{field}__lt": high}, then=Value(name)))
+    return whens

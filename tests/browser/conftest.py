@@ -1,0 +1,242 @@
+"""Browser-test infrastructure: Playwright's sync API driving Debian's Chromium.
+
+Never a downloaded browser (no ``playwright install``): we launch /usr/bin/chromium. Without
+it the browser tests skip, unless ``REQUIRE_BROWSER=1`` (CI), where a missing browser fails.
+
+Fixtures for every browser test module:
+
+- ``browser`` (session): one Chromium for the whole run.
+- ``page`` / ``js_disabled_page`` (function): a fresh context per test. Every request to a
+  host other than the live server is aborted and recorded; the test fails if any was attempted
+  (our privacy rule: no third-party requests). ``page.third_party_requests`` lists them.
+- ``loaded_site`` (function): the live server with the article and reference data loaded
+  through the loader commands (or minimal equivalent content when they do not exist yet).
+- ``axe_audit(page)``: the axe-core violations of the current page under WCAG 2.2 AA, with a
+  readable report (``assert not violations, violations.report``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last.
+
+    Playwright's sync API keeps an asyncio loop running in the test thread while the browser
+    is open, which trips Django's async-safety check; keeping the browser tests at the end
+    means the rest of the suite never runs with that check relaxed (see ``browser``).
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message + "; REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # The ORM refuses to run while an event loop is running in its thread; the loop here is
+    # Playwright's, not an async view, so database access from the test thread is safe.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        # A plain launch gets a fresh temporary profile of its own.
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield instance
+            finally:
+                instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _new_page(browser, *, javascript: bool):
+    context = browser.new_context(
+        java_script_enabled=javascript,
+        locale="en-US",
+        timezone_id="America/New_York",
+        viewport={"width": 1280, "height": 900},
+    )
+    blocked: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname not in LOCAL_HOSTS:
+            blocked.append(url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.third_party_requests = blocked
+    page.page_errors = []
+    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+    return context, page
+
+
+def _assert_private(page):
+    assert not page.third_party_requests, (
+        "the page tried to reach third-party hosts (privacy rule: no third-party requests): "
+        + ", ".join(page.third_party_requests)
+    )
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _new_page(browser, javascript=True)
+    yield page
+    context.close()
+    _assert_private(page)
+    assert not page.page_errors, "uncaught JavaScript errors: " + "; ".join(page.page_errors)
+
+
+@pytest.fixture
+def js_disabled_page(browser):
+    context, page = _new_page(browser, javascript=False)
+    yield page
+    context.close()
+    _assert_private(page)
+
+
+class Violations(list):
+    """axe-core violations (a list of axe result dicts) with a readable ``report``."""
+
+    def __init__(self, violations: list[dict], url: str):
+        super().__init__(violations)
+        lines = [f"{len(violations)} accessibility violation(s) on {url}:"]
+        for violation in violations:
+            lines.append(
+                f"- {violation['id']} ({violation.get('impact')}): {violation['help']}"
+                f" [{violation.get('helpUrl', '')}]"
+            )
+            for node in violation["nodes"][:5]:
+                lines.append(f"    at {', '.join(map(str, node['target']))}: {node['html'][:160]}")
+                if node.get("failureSummary"):
+                    summary = " ".join(node["failureSummary"].split())
+                    lines.append(f"       {summary[:300]}")
+        self.report = "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report
+
+
+def axe_audit(page, *, tags: list[str] | None = None) -> Violations:
+    """Audit the page with the axe-core bundled in axe_playwright_python (no network)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {
+        "runOnly": {"type": "tag", "values": tags or WCAG_TAGS},
+        "resultTypes": ["violations"],
+    }
+    results = Axe().run(page, options=options)
+    return Violations(results.response["violations"], page.url)
+
+
+@pytest.fixture
+def axe():
+    """The ``axe_audit`` helper as a fixture, for modules that prefer not to import it."""
+    return axe_audit
+
+
+@dataclass
+class LoadedSite:
+    url: str
+    from_loaders: bool
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+
+def _load_with_commands() -> bool:
+    from django.core.management import call_command, get_commands
+
+    commands = get_commands()
+    if not {"load_reference", "load_article"} <= commands.keys():
+        return False
+    out = io.StringIO()
+    call_command("load_reference", stdout=out, stderr=out)
+    call_command("load_article", stdout=out, stderr=out)
+    return True
+
+
+def _load_minimal_content() -> None:
+    """Stand-in for the loaders while they are being written: a little of everything."""
+    from directory.constants import SUPPORT_TYPES
+    from directory.models import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
+    from tests import factories as f
+
+    types = {}
+    for position, (slug, name) in enumerate(SUPPORT_TYPES):
+        types[slug] = f.support_type(
+            slug=slug,
+            name=name,
+            position=position,
+            summary=f"{name} offer peer support in recovery.",
+            body=f"What {name.lower()} are and how they help.",
+            is_meeting_based=slug not in {"peer-mentors", "sober-companions"},
+        )
+    for position, kind in enumerate(GuideSection.Kind):
+        section = GuideSection.objects.create(
+            slug=kind.value.replace("_", "-"),
+            title=kind.label,
+            kind=kind.value,
+            body=f"About {kind.label.lower()}.\n\nA second paragraph.",
+            position=position,
+        )
+        GuidePoint.objects.create(section=section, label="A point", text="Its text.", position=0)
+    for position, title in enumerate(["Check Credentials", "References", "Empathy"]):
+        ChecklistItem.objects.create(title=title, text=f"{title} text.", position=position)
+    FAQ.objects.create(question="What is peer support?", slug="what", answer="An answer.")
+    CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
+    fellowship = f.organization(
+        name="Alcoholics Anonymous",
+        kind="fellowship",
+        website="https://www.aa.org/",
+        is_national=True,
+    )
+    fellowship.support_types.add(types["12-step-programs"])
+
+
+@pytest.fixture
+def loaded_site(transactional_db, live_server) -> LoadedSite:
+    """The live server with the article and reference data loaded."""
+    from_loaders = _load_with_commands()
+    if not from_loaders:
+        warnings.warn(
+            "load_reference/load_article do not exist yet: using minimal stand-in content",
+            stacklevel=1,
+        )
+        _load_minimal_content()
+    return LoadedSite(url=live_server.url, from_loaders=from_loaders)

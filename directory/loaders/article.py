@@ -207,9 +207,12 @@ def _types_mentioned(text: str) -> list[str]:
 
 
 def _support_type_texts(sections: list[Section], problems: list[str]) -> list[SupportTypeText]:
-    types_section = next((s for s in sections if s.kind == Kind.TYPES), None)
+    # The list of types: in the section about types, or under a list title naming them.
+    types_section = next((s for s in sections if s.kind == Kind.TYPES), None) or next(
+        (s for s in sections if "types of" in s.list_title.lower()), None
+    )
     if types_section is None:
-        problems.append("no 'types of peer support' section")
+        problems.append("no list of the five types of peer support")
         return []
     listed = {slug for point in types_section.points for slug in _types_mentioned(point.text)}
     missing = [name for slug, name in SUPPORT_TYPES if slug not in listed]

@@ -163,3 +163,57 @@ def online_starting_soon(now, *, hours: int = 2, limit: int = 5) -> list[Resourc
     candidates = [c for c in candidates if c.next_start is not None]
     candidates.sort(key=lambda c: (c.next_start, c.name))
     return candidates[:limit]
+
+
+# --- Guide (/learn/) and support-type pages -------------------------------------------------
+
+
+def guide_sections() -> list:
+    from directory.models import GuideSection
+
+    return list(GuideSection.objects.all())
+
+
+def guide_section(slug: str):
+    """A guide section with its points, or None."""
+    from directory.models import GuideSection
+
+    return GuideSection.objects.prefetch_related("points").filter(slug=slug).first()
+
+
+def guide_section_of_kind(kind: str):
+    """The section the article wrote on one theme (e.g. family and friends), or None."""
+    from directory.models import GuideSection
+
+    return GuideSection.objects.filter(kind=kind).first()
+
+
+def faq_entries() -> list:
+    from directory.models import FAQ
+
+    return list(FAQ.objects.all())
+
+
+def support_type_by_slug(slug: str) -> SupportType | None:
+    return SupportType.objects.filter(slug=slug).first()
+
+
+def national_fellowships(support_type: SupportType) -> list:
+    """Real national or online fellowships of a type, listed with their official sites."""
+    from directory.models import Organization
+
+    return list(
+        Organization.objects.filter(is_national=True, support_types=support_type).order_by("name")
+    )
+
+
+def recently_verified_listings(support_type: SupportType, *, limit: int = 6) -> list[Resource]:
+    """The most recently verified published listings of a type (never-verified ones last)."""
+    from django.db.models import F
+
+    return list(
+        Resource.objects.published()
+        .filter(support_type=support_type)
+        .select_related("support_type", "location", "organization")
+        .order_by(F("last_verified_at").desc(nulls_last=True), "name")[:limit]
+    )

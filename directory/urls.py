@@ -1,6 +1,6 @@
 from django.urls import path
 
-from directory.routes import curation, feeds, search
+from directory.routes import curation, feeds, guide, search
 from directory.views import health, pages
 
 app_name = "directory"
@@ -12,4 +12,5 @@ urlpatterns = [
     *search.urlpatterns,
     *curation.urlpatterns,
     *feeds.urlpatterns,
+    *guide.urlpatterns,
 ]

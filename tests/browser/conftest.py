@@ -173,39 +173,41 @@ def axe():
 @dataclass
 class LoadedSite:
     url: str
-    from_loaders: bool
+    from_loaders: bool  # False while a loader command was missing and stand-ins were used
 
     def __call__(self, path: str) -> str:
         return self.url + path
 
 
-def _load_with_commands() -> bool:
+def _run_loaders() -> set[str]:
+    """Run the loader commands that exist, in the Makefile's order; return those that ran."""
     from django.core.management import call_command, get_commands
 
     commands = get_commands()
-    if not {"load_reference", "load_article"} <= commands.keys():
-        return False
-    out = io.StringIO()
-    call_command("load_reference", stdout=out, stderr=out)
-    call_command("load_article", stdout=out, stderr=out)
-    return True
+    ran = set()
+    for name in ("load_reference", "load_article"):
+        if name in commands:
+            out = io.StringIO()
+            call_command(name, stdout=out, stderr=out)
+            ran.add(name)
+    return ran
 
 
-def _load_minimal_content() -> None:
-    """Stand-in for the loaders while they are being written: a little of everything."""
+def _stand_in_article() -> None:
+    """A little of everything load_article makes, for a tree where it does not exist."""
     from directory.constants import SUPPORT_TYPES
-    from directory.models import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
-    from tests import factories as f
+    from directory.models import FAQ, ChecklistItem, GuidePoint, GuideSection, SupportType
 
-    types = {}
     for position, (slug, name) in enumerate(SUPPORT_TYPES):
-        types[slug] = f.support_type(
+        SupportType.objects.update_or_create(
             slug=slug,
-            name=name,
-            position=position,
-            summary=f"{name} offer peer support in recovery.",
-            body=f"What {name.lower()} are and how they help.",
-            is_meeting_based=slug not in {"peer-mentors", "sober-companions"},
+            defaults={
+                "name": name,
+                "position": position,
+                "summary": f"{name} offer peer support in recovery.",
+                "body": f"What {name.lower()} are and how they help.",
+                "is_meeting_based": slug not in {"peer-mentors", "sober-companions"},
+            },
         )
     for position, kind in enumerate(GuideSection.Kind):
         section = GuideSection.objects.create(
@@ -219,24 +221,31 @@ def _load_minimal_content() -> None:
     for position, title in enumerate(["Check Credentials", "References", "Empathy"]):
         ChecklistItem.objects.create(title=title, text=f"{title} text.", position=position)
     FAQ.objects.create(question="What is peer support?", slug="what", answer="An answer.")
+
+
+def _stand_in_reference() -> None:
+    """A crisis line and a national fellowship, for a tree without load_reference."""
+    from directory.models import CrisisLine, SupportType
+    from tests import factories as f
+
     CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
     fellowship = f.organization(
-        name="Alcoholics Anonymous",
-        kind="fellowship",
-        website="https://www.aa.org/",
-        is_national=True,
+        name="Alcoholics Anonymous", kind="fellowship", website="https://www.aa.org/"
     )
-    fellowship.support_types.add(types["12-step-programs"])
+    fellowship.is_national = True
+    fellowship.save()
+    fellowship.support_types.set(SupportType.objects.filter(slug="12-step-programs"))
 
 
 @pytest.fixture
 def loaded_site(transactional_db, live_server) -> LoadedSite:
-    """The live server with the article and reference data loaded."""
-    from_loaders = _load_with_commands()
-    if not from_loaders:
-        warnings.warn(
-            "load_reference/load_article do not exist yet: using minimal stand-in content",
-            stacklevel=1,
-        )
-        _load_minimal_content()
-    return LoadedSite(url=live_server.url, from_loaders=from_loaders)
+    """The live server with the article and reference data loaded by the loader commands."""
+    ran = _run_loaders()
+    if "load_article" not in ran:
+        _stand_in_article()
+    if "load_reference" not in ran:
+        _stand_in_reference()
+    missing = {"load_reference", "load_article"} - ran
+    if missing:
+        warnings.warn(f"{sorted(missing)} missing: using stand-in content", stacklevel=1)
+    return LoadedSite(url=live_server.url, from_loaders=not missing)

@@ -193,7 +193,7 @@ def zones_in_use() -> list[str]:
     """The distinct schedule time zones (cached briefly: a few dozen strings)."""
     zones = cache.get("directory:schedule-zones")
     if zones is None:
-        zones = sorted(Schedule.objects.values_list("timezone", flat=True).distinct())
+        zones = sorted(Schedule.objects.order_by().values_list("timezone", flat=True).distinct())
         cache.set("directory:schedule-zones", zones, 60)
     return zones
 
@@ -502,8 +502,6 @@ def _soonest_expression(ctx: _Context):
                 ),
             )
         )
-    if not whens:
-        return Value(None, output_field=IntegerField())
     return Min(Case(*whens, output_field=IntegerField()))
 
 
@@ -603,15 +601,28 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
         ordered = results_qs.annotate(rank=rank).order_by("-rank", "name", "pk")
     elif sort == "name":
         ordered = results_qs.order_by("name", "pk")
-    else:
+    elif ctx.zones:
         ordered = results_qs.annotate(next_delta=_soonest_expression(ctx)).order_by(
             F("next_delta").asc(nulls_last=True), "name", "pk"
         )
+    else:  # no schedules anywhere: nothing is sooner than anything else
+        ordered = results_qs.order_by("name", "pk")
 
     num_pages = max(1, -(-total // PER_PAGE))
     number = min(max(1, query.page), num_pages)
     start = (number - 1) * PER_PAGE
-    page_items = list(ordered.with_card_data()[start : start + PER_PAGE])
+    # Order narrow rows (ids only), then load the page's listings with their cards' data.
+    fields = ["pk", "distance"] if origin is not None else ["pk"]
+    rows = list(ordered.values_list(*fields)[start : start + PER_PAGE])
+    by_id = {
+        item.pk: item
+        for item in Resource.objects.filter(pk__in=[row[0] for row in rows]).with_card_data()
+    }
+    page_items = []
+    for row in rows:
+        item = by_id[row[0]]
+        item.distance = row[1] if origin is not None else None
+        page_items.append(item)
     for item in page_items:
         item.next_start = next_start_for_resource(item.schedules.all(), now)
         item.happening_now = item.next_start is not None and item.next_start <= now

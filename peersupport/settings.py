@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
+    "import_export",
+    "axes",
+    "django_ratelimit",
     "directory",
 ]
 
@@ -81,6 +84,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks every login attempt first and locks out repeated failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "peersupport.urls"
@@ -122,6 +133,40 @@ CACHES = {
     )
 }
 
+# Rate limits on the public submission forms (django-ratelimit, counted in the default cache).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = env_bool("DIRECTORY_RATELIMIT_ENABLE", True)
+# Behind a proxy, name the header that holds the client address (e.g. HTTP_X_FORWARDED_FOR);
+# the default REMOTE_ADDR is right for a direct connection.
+RATELIMIT_IP_META_KEY = os.environ.get("DIRECTORY_RATELIMIT_IP_META_KEY") or None
+# Submissions per client address (suggestions and reports together), as "count/period".
+DIRECTORY_SUBMISSION_RATE = os.environ.get("DIRECTORY_SUBMISSION_RATE", "5/h")
+SILENCED_SYSTEM_CHECKS = []
+if "REDIS_URL" in os.environ and os.environ["REDIS_URL"]:
+    # Django's own RedisCache increments atomically (Redis INCR); django-ratelimit only lists
+    # the django-redis package as "officially supported", hence the warning.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
+elif DEBUG or TESTING or env_bool("DIRECTORY_RATELIMIT_LOCAL_CACHE", False):
+    # Without Redis the cache is per process (LocMemCache). django-ratelimit rejects that
+    # (E003) because counts are not shared between processes: fine for the single-process
+    # dev server and tests, and for a one-worker deployment that opts in explicitly. A
+    # production start without Redis and without the opt-in fails the system checks.
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Lockout after repeated failed logins (django-axes): per user name and client address.
+AXES_FAILURE_LIMIT = int(os.environ.get("DIRECTORY_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("DIRECTORY_LOGIN_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
+
+# CSV import/export of listings in admin: importing needs the "add" permission, exporting
+# "view"; an editor's rows are limited to their organisations by the admin and the resource.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -155,10 +200,34 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+# Django 6.1 mailers. SMTP options come from the environment when the SMTP backend is chosen.
+_EMAIL_OPTIONS = {
+    key: value
+    for key, value in {
+        "host": os.environ.get("DJANGO_EMAIL_HOST"),
+        "port": int(os.environ["DJANGO_EMAIL_PORT"])
+        if os.environ.get("DJANGO_EMAIL_PORT")
+        else None,
+        "username": os.environ.get("DJANGO_EMAIL_USER"),
+        "password": os.environ.get("DJANGO_EMAIL_PASSWORD"),
+        "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False) or None,
+    }.items()
+    if value
+}
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        ),
+        "OPTIONS": _EMAIL_OPTIONS,
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who hears about new public suggestions and reports: these addresses plus every active
+# member of the Curator group with an e-mail address. "Name <address>" or bare addresses.
+ADMINS = env_list("DJANGO_ADMINS")
+DIRECTORY_CURATOR_EMAILS = env_list("DIRECTORY_CURATOR_EMAILS")
 
 # Anonymous visitors get no cookies: sessions only start for staff logins and forms.
 SESSION_COOKIE_HTTPONLY = True

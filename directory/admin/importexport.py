@@ -1,0 +1,229 @@
+"""CSV import and export of listings (with schedules and features) through django-import-export.
+
+Rows are matched by slug. Schedules travel as a JSON list in one cell so every kind (weekly,
+monthly by position, every N weeks) round-trips exactly; features as slugs separated by "|".
+An unchanged row is skipped, so exporting and re-importing a file changes nothing. Editors can
+only create or update listings of their own organisations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
+from directory.services.roles import is_curator, organization_ids
+
+SCHEDULE_FIELDS = [
+    "kind",
+    "weekday",
+    "start_time",
+    "end_time",
+    "timezone",
+    "week_of_month",
+    "interval_weeks",
+    "anchor_date",
+    "valid_from",
+    "valid_to",
+    "notes",
+]
+
+
+def _text(value) -> str | int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes" if not value.second else "seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def schedule_to_dict(schedule: Schedule) -> dict:
+    return {
+        name: _text(getattr(schedule, name))
+        for name in SCHEDULE_FIELDS
+        if _text(getattr(schedule, name)) is not None
+    }
+
+
+def schedules_to_cell(schedules) -> str:
+    rows = sorted(
+        (schedule_to_dict(s) for s in schedules), key=lambda d: json.dumps(d, sort_keys=True)
+    )
+    return json.dumps(rows, sort_keys=True, separators=(",", ":")) if rows else ""
+
+
+def parse_schedules(cell) -> list[Schedule]:
+    """Unsaved, validated Schedule objects from a cell; ValidationError names the problem."""
+    if cell in (None, ""):
+        return []
+    try:
+        rows = json.loads(cell)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"not a JSON list of schedules ({exc})") from exc
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValidationError("must be a JSON list of objects")
+    parsed = []
+    for number, row in enumerate(rows, start=1):
+        unknown = set(row) - set(SCHEDULE_FIELDS)
+        if unknown:
+            raise ValidationError(f"schedule {number}: unknown keys {sorted(unknown)}")
+        schedule = Schedule(**{k: v for k, v in row.items() if v is not None})
+        try:
+            for name in SCHEDULE_FIELDS:
+                field = Schedule._meta.get_field(name)
+                setattr(schedule, name, field.to_python(getattr(schedule, name)))
+            schedule.full_clean(exclude=["resource"], validate_constraints=False)
+            _check_schedule_constraints(schedule)
+        except ValidationError as exc:
+            raise ValidationError(f"schedule {number}: {'; '.join(exc.messages)}") from exc
+        parsed.append(schedule)
+    return parsed
+
+
+def _check_schedule_constraints(schedule: Schedule) -> None:
+    """The database constraints, checked in Python so a bad row is rejected, not an error."""
+    if schedule.end_time and schedule.end_time <= schedule.start_time:
+        raise ValidationError("end time must be after start time")
+    kind = schedule.kind
+    if kind == Schedule.Kind.WEEKLY and (schedule.week_of_month or schedule.interval_weeks):
+        raise ValidationError("weekly schedules take no week_of_month or interval_weeks")
+    if kind == Schedule.Kind.MONTHLY and (not schedule.week_of_month or schedule.interval_weeks):
+        raise ValidationError("monthly schedules need week_of_month (1-4 or -1) only")
+    if kind == Schedule.Kind.INTERVAL and (
+        not schedule.interval_weeks
+        or schedule.interval_weeks < 2
+        or not schedule.anchor_date
+        or schedule.week_of_month
+    ):
+        raise ValidationError("every-N-weeks schedules need interval_weeks >= 2 and anchor_date")
+    if schedule.anchor_date and (schedule.anchor_date.isoweekday() % 7) != schedule.weekday:
+        raise ValidationError("the anchor date must fall on the schedule's weekday")
+    if schedule.valid_from and schedule.valid_to and schedule.valid_to < schedule.valid_from:
+        raise ValidationError("valid_to must not be before valid_from")
+
+
+class ListingResource(resources.ModelResource):
+    support_type = fields.Field(
+        attribute="support_type",
+        column_name="support_type",
+        widget=widgets.ForeignKeyWidget(SupportType, "slug"),
+    )
+    organization = fields.Field(
+        attribute="organization",
+        column_name="organization",
+        widget=widgets.ForeignKeyWidget(Organization, "slug"),
+    )
+    location = fields.Field(
+        attribute="location",
+        column_name="location",
+        widget=widgets.ForeignKeyWidget(Location, "uuid"),
+    )
+    features = fields.Field(
+        attribute="features",
+        column_name="features",
+        widget=widgets.ManyToManyWidget(Feature, field="slug", separator="|"),
+    )
+    schedules = fields.Field(column_name="schedules")
+    last_verified_at = fields.Field(
+        attribute="last_verified_at", column_name="last_verified_at", readonly=True
+    )
+
+    class Meta:
+        model = Resource
+        import_id_fields = ["slug"]
+        fields = [
+            "slug",
+            "name",
+            "support_type",
+            "organization",
+            "status",
+            "attendance",
+            "description",
+            "location",
+            "website",
+            "conference_url",
+            "conference_url_notes",
+            "conference_phone",
+            "conference_phone_notes",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "cost",
+            "cost_notes",
+            "features",
+            "schedules",
+            "last_verified_at",
+        ]
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    # --- scoping -------------------------------------------------------------------------
+
+    def _restricted(self) -> bool:
+        return self.user is not None and not is_curator(self.user)
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        if self._restricted() and not new:
+            if instance.organization_id not in organization_ids(self.user):
+                raise ValidationError(
+                    "This listing belongs to an organisation you are not a member of."
+                )
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if "schedules" in row:
+            try:
+                instance._imported_schedules = parse_schedules(row["schedules"])
+            except ValidationError as exc:
+                errors["schedules"] = exc.messages
+        if self._restricted():
+            allowed = organization_ids(self.user)
+            if instance.organization_id not in allowed:
+                errors["organization"] = ["Choose one of your own organisations (by slug)."]
+            if instance.location_id and instance.location.organization_id not in allowed:
+                errors["location"] = ["Choose a location of one of your own organisations."]
+        if errors:
+            raise ValidationError(errors)
+
+    # --- schedules -----------------------------------------------------------------------
+
+    def dehydrate_schedules(self, listing: Resource) -> str:
+        if listing.pk is None:
+            return ""
+        return schedules_to_cell(listing.schedules.all())
+
+    def _schedules_changed(self, instance) -> bool:
+        imported = getattr(instance, "_imported_schedules", None)
+        if imported is None:
+            return False
+        current = schedules_to_cell(instance.schedules.all()) if instance.pk else ""
+        return schedules_to_cell(imported) != current
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if self._schedules_changed(instance):
+            return False
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        imported = getattr(instance, "_imported_schedules", None)
+        if imported is not None and self._schedules_changed(instance):
+            instance.schedules.all().delete()
+            for schedule in imported:
+                schedule.resource = instance
+            Schedule.objects.bulk_create(imported)

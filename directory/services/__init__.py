@@ -1,0 +1,1 @@
+"""Write operations (services): curation, submissions, credentials, roles."""

@@ -1,0 +1,40 @@
+"""Admin registration: every directory model is registered and its pages render."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def directory_admins():
+    return [
+        ma for model, ma in admin.site._registry.items() if model._meta.app_label == "directory"
+    ]
+
+
+def test_every_directory_model_is_registered():
+    registered = set(admin.site._registry)
+    missing = [
+        m.__name__ for m in apps.get_app_config("directory").get_models() if m not in registered
+    ]
+    assert not missing
+
+
+@pytest.mark.parametrize("model_admin", directory_admins(), ids=lambda ma: ma.model.__name__)
+def test_changelist_and_add_pages_render_for_a_superuser(client, model_admin):
+    client.force_login(factories.user(is_staff=True, is_superuser=True))
+    opts = model_admin.model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    assert client.get(changelist).status_code == 200
+    assert client.get(changelist, {"q": "x"}).status_code == 200
+    assert client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 200
+
+
+@pytest.mark.parametrize("model_admin", directory_admins(), ids=lambda ma: ma.model.__name__)
+def test_useful_admin_options(model_admin):
+    assert model_admin.list_display != ("__str__",)
+    assert model_admin.search_fields

@@ -1,3 +1,11 @@
-"""URL routes for the curation area; included by directory/urls.py."""
+"""URL routes for public submissions (curation); included by directory/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from directory.views import submissions
+
+urlpatterns = [
+    path("suggest/", submissions.suggest, name="suggest"),
+    path("suggest/thanks/", submissions.submission_thanks, name="submission-thanks"),
+    path("resources/<slug:slug>/report/", submissions.resource_report, name="resource-report"),
+]

@@ -1,0 +1,272 @@
+"""Public submission forms: suggest a listing, report a correction or a closure.
+
+Fields mirror the listing (see ``directory.services.submissions.PROPOSAL_FIELDS``). Every field
+has a size limit, and ``homepage`` is a honeypot: people never see it, bots fill it in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.conf import settings
+
+from directory.models import Feature, Resource, Schedule, Submission, SupportType
+from directory.services.submissions import (
+    LOCATION_FIELDS,
+    PROPOSAL_FIELDS,
+    SCHEDULE_FIELDS,
+    current_values,
+)
+from directory.validators import validate_dial_string, validate_time_zone
+
+HONEYPOT = "homepage"
+
+FIELD_LABELS = {
+    "name": "Name of the meeting or group",
+    "support_type": "Type of support",
+    "attendance": "How people attend",
+    "description": "Description",
+    "website": "Website",
+    "conference_url": "Online meeting link",
+    "conference_phone": "Dial-in phone number",
+    "contact_name": "Contact first name or initial",
+    "contact_email": "Contact e-mail",
+    "contact_phone": "Contact phone",
+    "cost": "Cost",
+    "location_name": "Venue name",
+    "address_line1": "Street address",
+    "address_line2": "Address line 2",
+    "city": "Town or city",
+    "region": "State, province or county",
+    "postal_code": "ZIP or postal code",
+    "country": "Country code",
+    "weekday": "Day",
+    "start_time": "Start time",
+    "end_time": "End time",
+    "timezone": "Time zone",
+    "features": "Details",
+}
+
+# Groups of fields, shown as fieldsets with a legend.
+FIELDSETS = [
+    ("The meeting or group", ["name", "support_type", "description", "cost", "features"]),
+    ("How to attend", ["attendance", "conference_url", "conference_phone", "website"]),
+    ("Where", [*LOCATION_FIELDS]),
+    ("When", SCHEDULE_FIELDS),
+    ("Public contact", ["contact_name", "contact_email", "contact_phone"]),
+]
+
+
+class ListingFieldsForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    support_type = forms.ModelChoiceField(
+        SupportType.objects.all(), to_field_name="slug", empty_label="Choose a type"
+    )
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    cost = forms.ChoiceField(choices=Resource.Cost.choices, initial=Resource.Cost.FREE)
+    features = forms.ModelMultipleChoiceField(
+        Feature.objects.select_related("category"),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick what applies, e.g. open or closed, wheelchair access, language.",
+    )
+    attendance = forms.ChoiceField(
+        choices=[c for c in Resource.Attendance.choices if c[0] != "inactive"],
+        widget=forms.RadioSelect,
+        initial=Resource.Attendance.IN_PERSON,
+    )
+    conference_url = forms.URLField(
+        max_length=500, required=False, assume_scheme="https", help_text="For online meetings."
+    )
+    conference_phone = forms.CharField(
+        max_length=60, required=False, validators=[validate_dial_string]
+    )
+    website = forms.URLField(max_length=500, required=False, assume_scheme="https")
+    location_name = forms.CharField(max_length=200, required=False, help_text="e.g. St Mark's hall")
+    address_line1 = forms.CharField(max_length=200, required=False)
+    address_line2 = forms.CharField(max_length=200, required=False)
+    city = forms.CharField(max_length=100, required=False)
+    region = forms.CharField(max_length=100, required=False)
+    postal_code = forms.CharField(max_length=20, required=False)
+    country = forms.CharField(
+        max_length=2, min_length=2, initial="US", help_text="Two letters, e.g. US, CA, GB."
+    )
+    weekday = forms.TypedChoiceField(
+        choices=[("", "Choose a day"), *Schedule.Weekday.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    start_time = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    end_time = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    timezone = forms.CharField(
+        max_length=64,
+        required=False,
+        validators=[validate_time_zone],
+        help_text="The meeting's own time zone, e.g. America/Chicago.",
+    )
+    contact_name = forms.CharField(
+        max_length=100, required=False, help_text="First name or initial only: no last names."
+    )
+    contact_email = forms.EmailField(max_length=254, required=False)
+    contact_phone = forms.CharField(max_length=40, required=False)
+
+    # About the person writing to us (never published).
+    message = forms.CharField(
+        label="Anything else the curators should know",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reporter_name = forms.CharField(label="Your name", max_length=100, required=False)
+    reporter_email = forms.EmailField(
+        label="Your e-mail",
+        max_length=254,
+        required=False,
+        help_text="Only if you want us to be able to ask you a question. Never published.",
+    )
+    homepage = forms.CharField(
+        label="Leave this field empty", max_length=200, required=False
+    )  # the honeypot
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in FIELD_LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
+        self.fields["country"].widget.attrs["autocomplete"] = "country"
+        self.fields["postal_code"].widget.attrs["autocomplete"] = "postal-code"
+        self.fields["homepage"].widget.attrs.update(tabindex="-1", autocomplete="off")
+
+    @property
+    def fieldsets(self):
+        return [(legend, [self[name] for name in names]) for legend, names in FIELDSETS]
+
+    @property
+    def about_you(self):
+        return [self["message"], self["reporter_name"], self["reporter_email"]]
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+    def check_listing(self, values: dict) -> None:
+        """The rules a listing must satisfy, applied to the values the listing would have."""
+        attendance = values.get("attendance")
+        if attendance in {"online", "hybrid"} and not (
+            values.get("conference_url") or values.get("conference_phone")
+        ):
+            self.add_error("conference_url", "An online meeting needs a link or a dial-in number.")
+        if attendance in {"in_person", "hybrid"} and not (
+            values.get("city") or values.get("postal_code")
+        ):
+            self.add_error("city", "Give the town or the ZIP code of an in-person meeting.")
+        has_day = values.get("weekday") not in ("", None)
+        if has_day != bool(values.get("start_time")):
+            self.add_error(
+                "start_time" if has_day else "weekday", "Give both the day and the start time."
+            )
+        start, end = values.get("start_time"), values.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The end time must be after the start time.")
+
+    def proposal_values(self) -> dict:
+        """Cleaned data in the proposal's JSON shape."""
+        data = self.cleaned_data
+        values = {}
+        for key in PROPOSAL_FIELDS:
+            value = data.get(key)
+            if key == "support_type":
+                value = value.slug if value else ""
+            elif key == "features":
+                value = sorted(f.slug for f in value) if value else []
+            elif isinstance(value, dt.time):
+                value = value.strftime("%H:%M")
+            elif value is None:
+                value = ""
+            values[key] = value
+        return values
+
+
+class SuggestForm(ListingFieldsForm):
+    """A new listing: stored as a pending submission until a curator approves it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].initial = settings.TIME_ZONE
+
+    def clean(self):
+        data = super().clean()
+        self.check_listing(data)
+        return data
+
+    def proposal(self) -> dict:
+        values = self.proposal_values()
+        return {k: v for k, v in values.items() if v not in ("", [], None)}
+
+
+class ReportForm(ListingFieldsForm):
+    """A correction (only the changed fields are proposed) or a "no longer meets" report."""
+
+    kind = forms.ChoiceField(
+        label="What is wrong?",
+        choices=[
+            (Submission.Kind.CORRECTION, "Some details are wrong: I have corrected them below"),
+            (Submission.Kind.CLOSURE, "This meeting no longer meets"),
+        ],
+        widget=forms.RadioSelect,
+        initial=Submission.Kind.CORRECTION,
+    )
+
+    def __init__(self, *args, resource: Resource, **kwargs):
+        self.resource = resource
+        self.current = current_values(resource)
+        initial = {k: v for k, v in self.current.items() if k != "support_type"}
+        initial["support_type"] = resource.support_type
+        initial["features"] = list(resource.features.all())
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in ["name", "support_type", "cost", "attendance", "country"]:
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Submission.Kind.CLOSURE or self.errors:
+            return data
+        if not self.changes():
+            raise forms.ValidationError(
+                "Nothing was changed. Correct the details that are wrong, or choose "
+                "“This meeting no longer meets”."
+            )
+        merged = {**self._current_python(), **{k: data.get(k) for k in self.changes()}}
+        self.check_listing(merged)
+        return data
+
+    def _current_python(self) -> dict:
+        values = dict(self.current)
+        for key in ("start_time", "end_time"):
+            values[key] = dt.time.fromisoformat(values[key]) if values[key] else None
+        return values
+
+    def changes(self) -> dict:
+        """Proposed values that differ from the listing (blank required fields mean no change)."""
+        proposed = self.proposal_values()
+        changes = {}
+        for key, value in proposed.items():
+            if value == self.current.get(key, ""):
+                continue
+            if value in ("", None) and key in {"name", "support_type", "cost", "attendance"}:
+                continue
+            changes[key] = value
+        return changes
+
+    def proposal(self) -> dict:
+        if self.cleaned_data.get("kind") == Submission.Kind.CLOSURE:
+            return {}
+        return self.changes()

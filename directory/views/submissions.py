@@ -1,0 +1,85 @@
+"""Public suggestions and reports. Thin: the forms validate, the service stores and notifies.
+
+Abuse protection: CSRF (Django's middleware), a honeypot field, size limits on every field,
+and a per-client rate limit on POSTs (django-ratelimit, counted in the shared cache).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django_ratelimit.decorators import ratelimit
+
+from directory import selectors
+from directory.forms import HONEYPOT, ReportForm, SuggestForm
+from directory.models import Submission
+from directory.services import submissions
+
+RATE_GROUP = "directory:submissions"
+
+
+def submission_rate(group: str, request: HttpRequest) -> str:
+    return settings.DIRECTORY_SUBMISSION_RATE
+
+
+def _refused(request: HttpRequest) -> HttpResponse | None:
+    """A rate-limited or honeypot-filled POST gets a clear page and nothing is stored."""
+    if getattr(request, "limited", False):
+        return render(request, "directory/submission_limited.html", status=429)
+    if request.POST.get(HONEYPOT):
+        return render(request, "directory/submission_refused.html", status=400)
+    return None
+
+
+@never_cache
+@ratelimit(key="ip", rate=submission_rate, method="POST", group=RATE_GROUP, block=False)
+def suggest(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if refused := _refused(request):
+            return refused
+        form = SuggestForm(request.POST)
+        if form.is_valid():
+            submissions.submit(
+                kind=Submission.Kind.NEW_LISTING,
+                proposed=form.proposal(),
+                message=form.cleaned_data["message"],
+                reporter_name=form.cleaned_data["reporter_name"],
+                reporter_email=form.cleaned_data["reporter_email"],
+                admin_url_builder=request.build_absolute_uri,
+            )
+            return redirect("directory:submission-thanks")
+    else:
+        form = SuggestForm()
+    return render(request, "directory/submission_suggest.html", {"form": form})
+
+
+@never_cache
+@ratelimit(key="ip", rate=submission_rate, method="POST", group=RATE_GROUP, block=False)
+def resource_report(request: HttpRequest, slug: str) -> HttpResponse:
+    resource = selectors.published_listing(slug)
+    if resource is None:
+        raise Http404("No published listing with that address.")
+    if request.method == "POST":
+        if refused := _refused(request):
+            return refused
+        form = ReportForm(request.POST, resource=resource)
+        if form.is_valid():
+            submissions.submit(
+                kind=form.cleaned_data["kind"],
+                resource=resource,
+                proposed=form.proposal(),
+                message=form.cleaned_data["message"],
+                reporter_name=form.cleaned_data["reporter_name"],
+                reporter_email=form.cleaned_data["reporter_email"],
+                admin_url_builder=request.build_absolute_uri,
+            )
+            return redirect("directory:submission-thanks")
+    else:
+        form = ReportForm(resource=resource)
+    return render(request, "directory/report_form.html", {"form": form, "resource": resource})
+
+
+def submission_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "directory/submission_thanks.html")

@@ -1,0 +1,217 @@
+"""Public suggestions and reports: stored first, protected against abuse, never public early."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django import forms
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.urls import reverse
+
+from directory.forms import ReportForm, SuggestForm
+from directory.models import Resource, Submission
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+class BrokenMailBackend(BaseEmailBackend):
+    """A mail server that is down."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail server unreachable")
+
+
+@pytest.fixture
+def curators_mailbox(settings):
+    settings.DIRECTORY_CURATOR_EMAILS = ["curators@example.org"]
+
+
+@pytest.fixture
+def support_type():
+    return f.support_type(name="12-Step Programs", slug="12-step-programs")
+
+
+def suggestion(support_type, **overrides):
+    data = {
+        "name": "Tuesday Night Hope",
+        "support_type": support_type.slug,
+        "attendance": "in_person",
+        "cost": "free",
+        "address_line1": "12 Elm Street",
+        "city": "Springfield",
+        "region": "IL",
+        "country": "US",
+        "weekday": "2",
+        "start_time": "19:00",
+        "end_time": "20:00",
+        "timezone": "America/Chicago",
+        "description": "Open discussion meeting.",
+        "homepage": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_suggest_page_is_an_accessible_form(client, support_type):
+    response = client.get(reverse("directory:suggest"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "csrfmiddlewaretoken" in html
+    assert "<fieldset" in html and "<legend>Where</legend>" in html
+    assert '<label for="id_name">' in html
+    # The honeypot is hidden from people and assistive technology alike.
+    assert '<div class="form-row" hidden>' in html
+
+
+def test_every_submission_field_has_a_size_limit():
+    for form_class in (SuggestForm,):
+        for name, field in form_class.base_fields.items():
+            if isinstance(field, forms.CharField):
+                assert field.max_length, name
+    resource = Resource(name="x")
+    for name, field in ReportForm.base_fields.items():
+        if isinstance(field, forms.CharField):
+            assert field.max_length, name
+    assert resource.name == "x"
+
+
+def test_a_suggestion_is_stored_pending_and_nothing_is_published(
+    client, support_type, curators_mailbox
+):
+    response = client.post(reverse("directory:suggest"), suggestion(support_type))
+    assert response.status_code == 302
+    assert response.url == reverse("directory:submission-thanks")
+    submission = Submission.objects.get()
+    assert submission.kind == Submission.Kind.NEW_LISTING
+    assert submission.status == Submission.State.PENDING
+    assert submission.proposed["name"] == "Tuesday Night Hope"
+    assert submission.proposed["start_time"] == "19:00"
+    assert submission.proposed["weekday"] == 2
+    assert not Resource.objects.exists()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["curators@example.org"]
+    assert f"/admin/directory/submission/{submission.pk}/change/" in mail.outbox[0].body
+
+
+def test_curators_in_the_group_are_notified_too(client, support_type):
+    from django.contrib.auth.models import Group
+
+    from directory.services.roles import CURATOR, sync_roles
+
+    sync_roles()
+    curator = f.user(email="cora@example.org", is_staff=True)
+    curator.groups.add(Group.objects.get(name=CURATOR))
+    client.post(reverse("directory:suggest"), suggestion(support_type))
+    assert mail.outbox[0].to == ["cora@example.org"]
+
+
+def test_a_submission_survives_an_email_failure(
+    client, support_type, settings, curators_mailbox, caplog
+):
+    settings.MAILERS = {"default": {"BACKEND": "tests.test_submissions.BrokenMailBackend"}}
+    with caplog.at_level(logging.ERROR, logger="directory.services.submissions"):
+        response = client.post(reverse("directory:suggest"), suggestion(support_type))
+    assert response.status_code == 302
+    assert Submission.objects.filter(proposed__name="Tuesday Night Hope").exists()
+    assert "Could not e-mail curators" in caplog.text
+
+
+def test_the_honeypot_refuses_bots_clearly(client, support_type):
+    response = client.post(
+        reverse("directory:suggest"), suggestion(support_type, homepage="http://spam.example")
+    )
+    assert response.status_code == 400
+    assert "not accepted" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_the_rate_limit_refuses_a_flood_clearly(client, support_type, settings):
+    settings.DIRECTORY_SUBMISSION_RATE = "2/h"
+    url = reverse("directory:suggest")
+    assert client.post(url, suggestion(support_type, name="One")).status_code == 302
+    assert client.post(url, suggestion(support_type, name="Two")).status_code == 302
+    response = client.post(url, suggestion(support_type, name="Three"))
+    assert response.status_code == 429
+    assert "Too many submissions" in response.content.decode()
+    assert Submission.objects.count() == 2
+    # Reports share the limit; another client is not affected.
+    listing = f.resource()
+    report = reverse("directory:resource-report", args=[listing.slug])
+    assert client.post(report, {"kind": "closure"}).status_code == 429
+    other = client.post(report, {"kind": "closure"}, REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 302
+
+
+def test_oversized_and_inconsistent_input_is_rejected_with_errors_tied_to_fields(
+    client, support_type
+):
+    data = suggestion(support_type, name="x" * 201, attendance="online", end_time="18:00")
+    response = client.post(reverse("directory:suggest"), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_name_error"' in html
+    assert 'id="id_name_error"' in html
+    assert "needs a link or a dial-in number" in html
+    assert "end time must be after" in html
+    assert 'role="alert"' in html
+    assert not Submission.objects.exists()
+
+
+def prefilled(client, listing) -> dict:
+    """What the report form sends when the visitor changes nothing."""
+    form = client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()  # choices as their slugs, as the browser sends them
+        data[name] = "" if value is None else value
+    return data
+
+
+def test_a_correction_stores_only_the_changed_fields_and_the_page_is_unchanged(client):
+    listing = f.resource(name="Old Name", features=[f.feature()])
+    f.schedule(listing, weekday=2)
+    data = prefilled(client, listing)
+    data.update(kind="correction", name="New Name", start_time="18:30")
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    submission = Submission.objects.get()
+    assert submission.kind == Submission.Kind.CORRECTION
+    assert submission.resource == listing
+    assert submission.proposed == {"name": "New Name", "start_time": "18:30"}
+    listing.refresh_from_db()
+    assert listing.name == "Old Name"
+    public = client.get(listing.get_absolute_url()).content.decode()
+    assert "Old Name" in public and "New Name" not in public
+
+
+def test_a_correction_without_changes_is_refused(client):
+    listing = f.resource()
+    f.schedule(listing)
+    response = client.post(
+        reverse("directory:resource-report", args=[listing.slug]), prefilled(client, listing)
+    )
+    assert response.status_code == 200
+    assert "Nothing was changed" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_this_meeting_no_longer_meets(client):
+    listing = f.resource()
+    response = client.post(
+        reverse("directory:resource-report", args=[listing.slug]),
+        {"kind": "closure", "message": "The hall closed in May."},
+    )
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    assert submission.kind == Submission.Kind.CLOSURE
+    assert submission.proposed == {}
+    assert submission.message == "The hall closed in May."
+
+
+def test_reports_only_exist_for_published_listings(client):
+    draft = f.resource(status="draft")
+    assert client.get(reverse("directory:resource-report", args=[draft.slug])).status_code == 404

@@ -1,0 +1,1 @@
+"""Interoperability feeds: Meeting Guide JSON, Open Referral HSDS 3.0 and iCalendar."""

@@ -1,0 +1,158 @@
+"""RFC 5545 calendars of listings: one VEVENT with an RRULE per schedule.
+
+- Weekly: ``FREQ=WEEKLY;BYDAY=TU``.
+- Monthly by position: ``FREQ=MONTHLY;BYDAY=1SA`` (first Saturday) or ``-1FR`` (last Friday).
+- Every N weeks: ``FREQ=WEEKLY;INTERVAL=N;BYDAY=..`` with DTSTART on the anchor date, so the
+  calendar counts the weeks from the same date as :mod:`directory.schedules`.
+
+Times carry the schedule's TZID and the calendar includes a VTIMEZONE for each zone, so
+"19:00 every Tuesday" stays 19:00 across daylight-saving changes. ``valid_to`` becomes UNTIL
+(in UTC, as RFC 5545 requires with a zoned DTSTART). DTSTART is the first meeting on or after
+``valid_from`` (else the listing's creation date), so a calendar file is the same every time it
+is downloaded and subscribers do not see events move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from directory.feeds.meeting_guide import UrlBuilder
+from directory.models import Resource, Schedule
+from directory.schedules import describe, duration, occurs_on
+
+PRODID = "-//Peer Support Directory//Meetings//EN"
+BYDAY = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]
+UID_NAMESPACE = uuid.UUID("7a0e5a52-4a8e-4b43-9d0e-3c1f8f3a8b61")
+SEARCH_DAYS = 7 * 60  # far enough to find the first "every 8 weeks" or "fifth" meeting
+
+
+def rrule_for(schedule: Schedule) -> dict:
+    """The RRULE of a schedule as icalendar's dict form (without UNTIL)."""
+    day = BYDAY[schedule.weekday]
+    if schedule.kind == Schedule.Kind.MONTHLY:
+        return {"FREQ": "MONTHLY", "BYDAY": f"{schedule.week_of_month}{day}"}
+    if schedule.kind == Schedule.Kind.INTERVAL:
+        return {"FREQ": "WEEKLY", "INTERVAL": schedule.interval_weeks, "BYDAY": day}
+    return {"FREQ": "WEEKLY", "BYDAY": day}
+
+
+def first_meeting_day(schedule: Schedule, not_before: dt.date) -> dt.date | None:
+    """The first local date on or after ``not_before`` with a meeting, or None."""
+    if schedule.kind == Schedule.Kind.INTERVAL and schedule.anchor_date:
+        start = schedule.valid_from or schedule.anchor_date
+        if start <= schedule.anchor_date:
+            return schedule.anchor_date if occurs_on(schedule, schedule.anchor_date) else None
+        not_before = start
+    elif schedule.valid_from:
+        not_before = schedule.valid_from
+    for offset in range(SEARCH_DAYS):
+        day = not_before + dt.timedelta(days=offset)
+        if schedule.valid_to and day > schedule.valid_to:
+            return None
+        if occurs_on(schedule, day):
+            return day
+    return None
+
+
+def schedule_uid(schedule: Schedule) -> str:
+    return f"{uuid.uuid5(UID_NAMESPACE, f'schedule:{schedule.pk}')}@peer-support-directory"
+
+
+def _description(resource: Resource, schedule: Schedule, page_url: str) -> str:
+    lines = [describe(schedule) + f" ({schedule.timezone})"]
+    if schedule.notes:
+        lines.append(schedule.notes)
+    if resource.is_online and resource.conference_url:
+        lines.append(f"Join online: {resource.conference_url}")
+        if resource.conference_url_notes:
+            lines.append(resource.conference_url_notes)
+    if resource.is_online and resource.conference_phone:
+        lines.append(f"Join by phone: {resource.conference_phone}")
+        if resource.conference_phone_notes:
+            lines.append(resource.conference_phone_notes)
+    if resource.description:
+        lines.append("")
+        lines.append(resource.description)
+    if page_url:
+        lines.append("")
+        lines.append(f"Details: {page_url}")
+    return "\n".join(lines)
+
+
+def _location_text(resource: Resource) -> str:
+    location = resource.location
+    if location is not None and resource.attendance != Resource.Attendance.ONLINE:
+        return ", ".join(part for part in [location.name, location.formatted_address] if part)
+    if resource.is_online:
+        return resource.conference_url or resource.conference_phone
+    return ""
+
+
+def event_for(
+    resource: Resource, schedule: Schedule, *, urls: UrlBuilder | None = None
+) -> icalendar.Event | None:
+    """One recurring VEVENT, or None when the schedule has no meeting left."""
+    tz = ZoneInfo(schedule.timezone)
+    created = resource.created_at.astimezone(tz).date() if resource.created_at else dt.date.today()
+    day = first_meeting_day(schedule, created)
+    if day is None:
+        return None
+    start = dt.datetime.combine(day, schedule.start_time, tzinfo=tz)
+    rule = rrule_for(schedule)
+    if schedule.valid_to:
+        last = dt.datetime.combine(schedule.valid_to, schedule.start_time, tzinfo=tz)
+        rule["UNTIL"] = last.astimezone(dt.UTC)
+    page_url = urls.detail_url(resource.slug) if urls is not None else ""
+
+    event = icalendar.Event()
+    event.add("uid", schedule_uid(schedule))
+    event.add("dtstamp", (resource.updated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
+    event.add("summary", resource.name)
+    event.add("dtstart", start)
+    event.add("dtend", start + duration(schedule))
+    event.add("rrule", rule)
+    event.add("description", _description(resource, schedule, page_url))
+    location = _location_text(resource)
+    if location:
+        event.add("location", location)
+    if resource.is_online and resource.conference_url:
+        event.add("url", resource.conference_url)
+    elif page_url:
+        event.add("url", page_url)
+    if (
+        resource.location is not None
+        and resource.location.has_coordinates
+        and resource.is_in_person
+    ):
+        event.add("geo", (resource.location.latitude, resource.location.longitude))
+    if resource.attendance == Resource.Attendance.INACTIVE:
+        event.add("status", "TENTATIVE")
+    return event
+
+
+def build_calendar(resources: Iterable[Resource], *, name: str, base_url: str = "") -> bytes:
+    """A VCALENDAR with one recurring event per schedule of each listing.
+
+    ``resources`` should have ``schedules`` (and ``location``) loaded already, e.g. with
+    ``Resource.objects.with_card_data()``; ``base_url`` (``https://host``) adds a link to each
+    listing's page.
+    """
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    urls = UrlBuilder(base_url) if base_url else None
+    for resource in resources:
+        for schedule in resource.schedules.all():
+            event = event_for(resource, schedule, urls=urls)
+            if event is not None:
+                calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

@@ -1,0 +1,86 @@
+"""Factories and checks shared by the feed tests (Meeting Guide, HSDS, iCalendar)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import zoneinfo
+
+from directory.models import Resource, Schedule
+from tests import factories
+
+DAY_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+UPDATED_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def coded_feature(code: str, category: str = "format", **kw):
+    kw.setdefault("name", f"Type {code}")
+    kw.setdefault("slug", f"type-{code.lower()}")
+    return factories.feature(category, code=code, **kw)
+
+
+def weekly_meeting(*, days=(2,), start=dt.time(19), end=dt.time(20), tz="America/Chicago", **kw):
+    """A published listing meeting every week on ``days`` (0 = Sunday)."""
+    resource = factories.resource(**kw)
+    for day in days:
+        factories.schedule(resource, weekday=day, start_time=start, end_time=end, timezone=tz)
+    return resource
+
+
+def monthly_meeting(*, weekday=6, position=1, **kw):
+    resource = factories.resource(**kw)
+    factories.schedule(
+        resource, kind=Schedule.Kind.MONTHLY, weekday=weekday, week_of_month=position
+    )
+    return resource
+
+
+def interval_meeting(*, anchor=dt.date(2025, 1, 7), weeks=2, **kw):
+    resource = factories.resource(**kw)
+    factories.schedule(
+        resource,
+        kind=Schedule.Kind.INTERVAL,
+        weekday=(anchor.weekday() + 1) % 7,
+        interval_weeks=weeks,
+        anchor_date=anchor,
+    )
+    return resource
+
+
+def online_meeting(**kw):
+    kw.setdefault("attendance", Resource.Attendance.ONLINE)
+    kw.setdefault("conference_phone", "+1 555 0100,,123#")
+    return weekly_meeting(**kw)
+
+
+def known_types() -> set[str]:
+    with open("fixtures/reference/meeting-guide/types.json", encoding="utf-8") as handle:
+        return set(json.load(handle))
+
+
+def assert_meeting_guide_row(row: dict) -> None:
+    """The spec's rules for one meeting object (FORMAT.md)."""
+    assert isinstance(row["name"], str) and 0 < len(row["name"]) <= 255
+    assert isinstance(row["slug"], str | int) and 0 < len(str(row["slug"])) <= 64
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", str(row["slug"]))
+    days = row["day"] if isinstance(row["day"], list) else [row["day"]]
+    assert days and all(isinstance(d, int) and 0 <= d <= 6 for d in days)
+    assert DAY_RE.match(row["time"])
+    if "end_time" in row:
+        assert DAY_RE.match(row["end_time"])
+    assert row["timezone"] in zoneinfo.available_timezones()
+    assert set(row["types"]) <= known_types()
+    assert "ONL" not in row["types"]
+    assert row["approximate"] in {"yes", "no"}
+    assert UPDATED_RE.match(row["updated"])
+    assert row["attendance_option"] in {"in_person", "hybrid", "online", "inactive"}
+    if row["attendance_option"] in {"online", "hybrid"}:
+        assert row.get("conference_url") or row.get("conference_phone")
+    if row.get("conference_phone"):
+        assert re.fullmatch(r"[0-9+,*# ()\-.]+", row["conference_phone"])
+    if "latitude" in row:
+        assert round(row["latitude"], 5) == row["latitude"]
+        assert round(row["longitude"], 5) == row["longitude"]
+    assert row["url"].startswith("http")
+    assert row["feedback_url"].startswith("http")

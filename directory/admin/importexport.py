@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from import_export import fields, resources, widgets
 
 from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
@@ -107,26 +107,48 @@ def _check_schedule_constraints(schedule: Schedule) -> None:
         raise ValidationError("valid_to must not be before valid_from")
 
 
+class KnownForeignKeyWidget(widgets.ForeignKeyWidget):
+    """An unknown reference makes the row invalid (with a message), not an import error."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except (ObjectDoesNotExist, ValidationError, ValueError) as exc:
+            raise ValueError(
+                f"no {self.model._meta.verbose_name} with {self.field} {value!r}"
+            ) from exc
+
+
+class KnownManyToManyWidget(widgets.ManyToManyWidget):
+    def clean(self, value, row=None, **kwargs):
+        found = super().clean(value, row, **kwargs)
+        wanted = {v.strip() for v in str(value or "").split(self.separator) if v.strip()}
+        missing = wanted - {str(getattr(obj, self.field)) for obj in found}
+        if missing:
+            raise ValueError(f"unknown {self.model._meta.verbose_name_plural}: {sorted(missing)}")
+        return found
+
+
 class ListingResource(resources.ModelResource):
     support_type = fields.Field(
         attribute="support_type",
         column_name="support_type",
-        widget=widgets.ForeignKeyWidget(SupportType, "slug"),
+        widget=KnownForeignKeyWidget(SupportType, "slug"),
     )
     organization = fields.Field(
         attribute="organization",
         column_name="organization",
-        widget=widgets.ForeignKeyWidget(Organization, "slug"),
+        widget=KnownForeignKeyWidget(Organization, "slug"),
     )
     location = fields.Field(
         attribute="location",
         column_name="location",
-        widget=widgets.ForeignKeyWidget(Location, "uuid"),
+        widget=KnownForeignKeyWidget(Location, "uuid"),
     )
     features = fields.Field(
         attribute="features",
         column_name="features",
-        widget=widgets.ManyToManyWidget(Feature, field="slug", separator="|"),
+        widget=KnownManyToManyWidget(Feature, field="slug", separator="|"),
     )
     schedules = fields.Field(column_name="schedules")
     last_verified_at = fields.Field(

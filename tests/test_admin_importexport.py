@@ -1,0 +1,145 @@
+"""CSV export and import of listings with schedules and features (django-import-export)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import tablib
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from directory.admin.importexport import ListingResource
+from directory.models import Membership, Resource
+from directory.services.roles import EDITOR, sync_roles
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def listings():
+    org = f.organization(slug="hope-centre")
+    women, wheelchair = f.feature(slug="women"), f.feature(slug="wheelchair")
+    weekly = f.resource(organization=org, slug="weekly", features=[women, wheelchair])
+    f.schedule(weekly, weekday=2, start_time=dt.time(19), end_time=dt.time(20, 30))
+    f.schedule(
+        weekly, weekday=4, start_time=dt.time(7, 15), end_time=None, notes='Say "hi", bring tea'
+    )
+    monthly = f.resource(
+        organization=org, slug="monthly", attendance="hybrid", conference_phone="+1 555 0100"
+    )
+    f.schedule(
+        monthly, kind="monthly", weekday=6, week_of_month=-1, start_time=dt.time(10), end_time=None
+    )
+    fortnightly = f.resource(slug="fortnightly", attendance="online", description="Ünïcode, commas")
+    f.schedule(
+        fortnightly,
+        kind="interval",
+        weekday=0,
+        interval_weeks=2,
+        anchor_date=dt.date(2026, 1, 4),
+        start_time=dt.time(20),
+        end_time=dt.time(21),
+        timezone="Europe/London",
+        valid_from=dt.date(2026, 1, 1),
+    )
+    return [weekly, monthly, fortnightly]
+
+
+def as_dataset(rows: list[dict]) -> tablib.Dataset:
+    """Rows as a CSV file would bring them in."""
+    csv = tablib.Dataset(*[list(r.values()) for r in rows], headers=list(rows[0])).csv
+    return tablib.Dataset().load(csv, format="csv")
+
+
+def snapshot():
+    return [
+        (
+            r.slug,
+            r.updated_at,
+            sorted(r.features.values_list("slug", flat=True)),
+            sorted(r.schedules.values_list("pk", "weekday", "start_time", "kind")),
+        )
+        for r in Resource.objects.order_by("slug")
+    ]
+
+
+def test_export_then_import_unchanged_creates_and_updates_nothing(listings):
+    csv = ListingResource().export().csv
+    assert "weekly" in csv and '""kind"":""monthly""' in csv
+    before = snapshot()
+    result = ListingResource().import_data(tablib.Dataset().load(csv, format="csv"), dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["new"] == 0
+    assert result.totals["update"] == 0
+    assert result.totals["skip"] == 3
+    assert snapshot() == before
+
+
+def test_import_updates_creates_and_rejects_per_row(listings):
+    dataset = tablib.Dataset().load(ListingResource().export().csv, format="csv")
+    rows = dataset.dict
+    rows[0]["name"] = "Renamed"  # fortnightly (export order is by name)
+    rows[1]["schedules"] = '[{"kind":"weekly","weekday":3,"start_time":"18:00","timezone":"UTC"}]'
+    rows.append({**rows[2], "slug": "brand-new", "name": "Brand new"})
+    rows.append({**rows[2], "slug": "broken", "schedules": '[{"weekday": 9}]'})
+    rows.append({**rows[2], "slug": "bad-type", "support_type": "no-such-type"})
+    result = ListingResource().import_data(
+        tablib.Dataset(*[], headers=None).load(
+            tablib.Dataset(*[list(r.values()) for r in rows], headers=list(rows[0])).csv,
+            format="csv",
+        ),
+        dry_run=False,
+    )
+    problems = {r.object_repr or i: r.import_type for i, r in enumerate(result.rows)}
+    assert result.totals["update"] == 2, problems
+    assert result.totals["new"] == 1, problems
+    assert result.totals["invalid"] == 2, (problems, result.totals, [r.errors for r in result.rows])
+    assert result.totals["skip"] == 1
+    updated = Resource.objects.get(slug=rows[1]["slug"])
+    assert list(updated.schedules.values_list("weekday", "start_time")) == [(3, dt.time(18))]
+    created = Resource.objects.get(slug="brand-new")
+    assert created.schedules.count() == rows[2]["schedules"].count("start_time")
+    assert not Resource.objects.filter(slug__in=["broken", "bad-type"]).exists()
+
+
+def test_dry_run_preview_in_admin_shows_rows_and_writes_nothing(admin_client, listings):
+    csv = ListingResource().export().csv.replace("weekly", "weekly-copy", 1)
+    response = admin_client.post(
+        reverse("admin:directory_resource_import"),
+        {
+            "format": 0,
+            "resource": 0,
+            "import_file": SimpleUploadedFile("listings.csv", csv.encode(), "text/csv"),
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "New" in html and "Skip" in html
+    assert not Resource.objects.filter(slug="weekly-copy").exists()
+
+
+def test_editor_import_cannot_touch_other_organisations(client, listings):
+    sync_roles()
+    mine = f.organization(slug="mine")
+    editor = f.user(is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITOR))
+    Membership.objects.create(user=editor, organization=mine)
+    dataset = tablib.Dataset().load(ListingResource().export().csv, format="csv")
+    rows = dataset.dict
+    for row in rows:
+        row["name"] = "Taken over"
+    rows.append({**rows[0], "slug": "their-new", "organization": "hope-centre"})
+    rows.append({**rows[0], "slug": "my-new", "organization": "mine", "location": ""})
+    result = ListingResource(user=editor).import_data(as_dataset(rows), dry_run=False)
+    assert result.totals["invalid"] == 4
+    assert result.totals["new"] == 1
+    assert not Resource.objects.filter(name="Taken over").exclude(slug="my-new").exists()
+    assert Resource.objects.get(slug="my-new").organization == mine

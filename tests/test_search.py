@@ -324,3 +324,18 @@ def test_an_empty_result_suggests_what_to_relax_and_offers_online_and_crisis_hel
     assert "Remove “How it meets”" in html and "(1 result)" in html
     assert "Online meetings starting within the hour" in html
     assert 'href="tel:988"' in html
+
+
+def test_calendar_subscription_and_print_follow_the_search(client, taxonomy):
+    wanted = f.resource(name="Women Tuesday", features=[taxonomy["women"]])
+    f.schedule(wanted, weekday=2)
+    other = f.resource(name="Men Thursday", features=[taxonomy["men"]])
+    f.schedule(other, weekday=4)
+    response = client.get("/find/calendar.ics?audience=women")
+    assert response["Content-Type"].startswith("text/calendar")
+    body = response.content.decode()
+    assert "Women Tuesday" in body and "Men Thursday" not in body
+    assert "BYDAY=TU" in body and f"/resources/{wanted.slug}/" in body
+    handout = client.get("/find/print/?audience=women").content.decode()
+    assert "Women Tuesday" in handout and "Men Thursday" not in handout
+    assert "Every Tuesday 19:00–20:00" in handout

@@ -45,7 +45,9 @@ def find_calendar(request: HttpRequest) -> HttpResponse:
 
     filterset = _filterset(request)
     items, _ = listings.listings_for_export(filterset.to_query(), now=timezone.now())
-    body = build_calendar(items, name="Peer support meetings")
+    body = build_calendar(
+        items, name="Peer support meetings", base_url=request.build_absolute_uri("/").rstrip("/")
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="peer-support-search.ics"'
     return response

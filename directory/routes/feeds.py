@@ -1,11 +1,38 @@
 """URL routes for the feeds area; included by directory/urls.py."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from directory.views import feeds
+
+hsds_urlpatterns = [
+    path("hsds/", feeds.hsds_root, name="hsds-root"),
+    path("hsds/profile", feeds.hsds_profile, name="hsds-profile"),
+    path("hsds/openapi.json", feeds.hsds_openapi, name="hsds-openapi"),
+    path("hsds/services", feeds.hsds_services, name="hsds-services"),
+    path("hsds/services/<str:pk>", feeds.hsds_service, name="hsds-service"),
+    path("hsds/organizations", feeds.hsds_organizations, name="hsds-organizations"),
+    path("hsds/organizations/<str:pk>", feeds.hsds_organization, name="hsds-organization"),
+    path("hsds/taxonomies", feeds.hsds_taxonomies, name="hsds-taxonomies"),
+    path("hsds/taxonomies/<str:pk>", feeds.hsds_taxonomy, name="hsds-taxonomy"),
+    path("hsds/taxonomy_terms", feeds.hsds_taxonomy_terms, name="hsds-taxonomy-terms"),
+    path("hsds/taxonomy_terms/<str:pk>", feeds.hsds_taxonomy_term, name="hsds-taxonomy-term"),
+    path(
+        "hsds/service_at_locations",
+        feeds.hsds_service_at_locations,
+        name="hsds-service-at-locations",
+    ),
+    path(
+        "hsds/service_at_locations/<str:pk>",
+        feeds.hsds_service_at_location,
+        name="hsds-service-at-location",
+    ),
+    # Anything else under /hsds/ is a JSON 404, not the site's HTML page.
+    re_path(r"^hsds/(?P<rest>.*)$", feeds.hsds_not_found, name="hsds-not-found"),
+]
 
 urlpatterns = [
     path("meetings.json", feeds.meetings_feed, name="meetings-feed"),
     path("resources/<slug:slug>.ics", feeds.resource_calendar, name="resource-ics"),
     path("robots.txt", feeds.robots_txt, name="robots-txt"),
+    *hsds_urlpatterns,
 ]

@@ -155,3 +155,270 @@ def test_discovery_link_include(rf):
     html = render_to_string("includes/meetings_feed_link.html")
     assert 'rel="alternate"' in html and 'type="application/json"' in html
     assert 'title="Meetings Feed"' in html and 'href="/meetings.json"' in html
+
+
+# ----------------------------------------------------------------------------- importer
+
+
+def run_import(tmp_path, rows, *args) -> tuple[str, str]:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "meetings.json"
+    path.write_text(json.dumps(rows))
+    out, err = StringIO(), StringIO()
+    call_command("import_meeting_guide", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def twelve_step():
+    return factories.support_type(name="12-Step Programs", slug="12-step-programs")
+
+
+def valid_row(slug: str, **kw) -> dict:
+    row = {
+        "name": f"Meeting {slug}",
+        "slug": slug,
+        "day": 2,
+        "time": "19:00",
+        "end_time": "20:00",
+        "timezone": "America/New_York",
+        "location": "St Mark's hall",
+        "address": "12 Church Lane",
+        "city": "Albany",
+        "state": "NY",
+        "postal_code": "12207",
+        "country": "US",
+        "latitude": 42.65258,
+        "longitude": -73.75623,
+        "types": ["O", "D"],
+    }
+    row.update(kw)
+    return row
+
+
+def test_import_creates_updates_and_skips_the_right_rows(tmp_path, twelve_step):
+    open_, discussion = coded_feature("O"), coded_feature("D")
+    existing = weekly_meeting(slug="existing", name="Old name", features=[open_])
+    feed = [
+        valid_row("new-one", day=[1, 3]),
+        valid_row("existing", name="New name"),
+        valid_row(
+            "online-one",
+            conference_url="https://meet.example.org/x",
+            approximate="yes",
+            address=None,
+            location=None,
+            latitude=None,
+            longitude=None,
+        ),
+        valid_row("twice"),
+        valid_row("twice", time="08:00"),
+        valid_row("", name="No slug"),
+        valid_row("no-name", name=""),
+        valid_row("bad-day", day=7),
+        valid_row("bad-time", time="7pm"),
+        valid_row("bad-zone", timezone="Mars/Olympus"),
+        valid_row("bad-phone", conference_phone="call Bob"),
+        valid_row("online-without-link", attendance_option="online"),
+        "not an object",
+    ]
+
+    out, err = run_import(tmp_path, feed)
+
+    assert out.strip() == "2 created, 1 updated, 0 unchanged, 10 skipped"
+    for text in [
+        "(twice): slug appears 2 times",
+        "no slug",
+        "no name",
+        "day 7",
+        "'7pm' is not a HH:MM",
+        "Mars/Olympus",
+        "call Bob",
+        "needs a conference_url",
+        "row 13: not a JSON object",
+    ]:
+        assert text in err, text
+    new = Resource.objects.get(slug="new-one")
+    assert sorted(new.schedules.values_list("weekday", flat=True)) == [1, 3]
+    assert {f.code for f in new.features.all()} == {"O", "D"}
+    assert new.support_type == twelve_step and new.status == "published"
+    assert new.location.city == "Albany" and new.location.timezone == "America/New_York"
+    existing.refresh_from_db()
+    assert existing.name == "New name"
+    assert {f.code for f in existing.features.all()} == {"O", "D"} and discussion
+    assert list(existing.schedules.values_list("timezone", flat=True)) == ["America/New_York"]
+    online = Resource.objects.get(slug="online-one")
+    assert online.attendance == "online" and online.location.approximate  # just the town
+    assert not Resource.objects.filter(slug__in=["twice", "bad-day", "no-name"]).exists()
+    # One church hall, one Location row.
+    assert new.location_id == existing.location_id
+
+    again_out, _ = run_import(tmp_path, feed)
+    assert again_out.strip() == "0 created, 0 updated, 3 unchanged, 10 skipped"
+
+
+def test_import_never_deletes_and_keeps_what_the_format_cannot_say(tmp_path, twelve_step):
+    keeper = monthly_meeting(slug="keeper")
+    factories.schedule(keeper, weekday=2, start_time=dt.time(19), timezone="America/New_York")
+    plain = factories.feature("format", slug="no-code-feature")
+    keeper.features.add(plain)
+    untouched = weekly_meeting(slug="not-in-feed")
+
+    out, _ = run_import(tmp_path, [valid_row("keeper", day=4)])
+
+    assert out.strip() == "0 created, 1 updated, 0 unchanged, 0 skipped"
+    kinds = sorted(keeper.schedules.values_list("kind", "weekday"))
+    assert kinds == [("monthly", 6), ("weekly", 4)]
+    assert plain in keeper.features.all()
+    assert Resource.objects.filter(pk=untouched.pk).exists()
+
+
+def test_dry_run_saves_nothing(tmp_path, twelve_step):
+    out, _ = run_import(tmp_path, [valid_row("a"), valid_row("b")], "--dry-run")
+    assert out.strip().startswith("2 created, 0 updated, 0 unchanged, 0 skipped (dry run")
+    assert not Resource.objects.exists()
+
+
+def test_import_reads_the_spec_variants(tmp_path, twelve_step):
+    coded_feature("TC")
+    rows = [
+        {
+            "name": "Formatted",
+            "slug": "formatted",
+            "day": "3",
+            "time": "7:30",
+            "formatted_address": "5 High St, Troy, NY 12180, USA",
+            "types": ["NOT-A-TYPE"],
+        },
+        {
+            "name": "Closed",
+            "slug": "closed",
+            "day": 0,
+            "time": "10:00",
+            "address": "1 A St",
+            "city": "Troy",
+            "types": ["TC"],
+        },
+        {
+            "name": "Closed online",
+            "slug": "closed-online",
+            "day": 0,
+            "time": "10:00",
+            "address": "1 A St",
+            "city": "Troy",
+            "types": ["TC"],
+            "conference_phone": "+15550100",
+        },
+        {
+            "name": "Hybrid",
+            "slug": "hybrid",
+            "day": 0,
+            "time": "10:00",
+            "address": "1 A St",
+            "city": "Troy",
+            "conference_url": "https://meet.example.org/h",
+            "contact_1_name": "Pat Longsurname",
+        },
+    ]
+    out, err = run_import(tmp_path, rows, "--timezone", "America/New_York")
+    assert out.strip() == "4 created, 0 updated, 0 unchanged, 0 skipped", err
+    formatted = Resource.objects.get(slug="formatted")
+    location = formatted.location
+    assert (
+        location.address_line1,
+        location.city,
+        location.region,
+        location.postal_code,
+        location.country,
+    ) == ("5 High St", "Troy", "NY", "12180", "US")
+    schedule = formatted.schedules.get()
+    assert (schedule.weekday, schedule.start_time, schedule.end_time) == (3, dt.time(7, 30), None)
+    attendance = dict(Resource.objects.values_list("slug", "attendance"))
+    assert attendance["closed"] == "inactive"
+    assert attendance["closed-online"] == "online"
+    assert attendance["hybrid"] == "hybrid"
+    assert Resource.objects.get(slug="hybrid").contact_name == "Pat"
+
+
+def test_unreadable_sources_import_nothing(tmp_path, twelve_step):
+    from django.core.management import CommandError, call_command
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(CommandError, match="not JSON"):
+        call_command("import_meeting_guide", str(bad))
+    bad.write_text('{"meetings": []}')
+    with pytest.raises(CommandError, match="expected a JSON array"):
+        call_command("import_meeting_guide", str(bad))
+    with pytest.raises(CommandError, match="Could not read"):
+        call_command("import_meeting_guide", str(tmp_path / "missing.json"))
+    with pytest.raises(CommandError, match="Only files and http"):
+        call_command("import_meeting_guide", "ftp://example.org/meetings.json")
+    with pytest.raises(CommandError, match="No support type"):
+        call_command("import_meeting_guide", str(bad), "--support-type", "nope")
+
+
+VOLATILE = {"updated"}  # when our copy of the row was written: the import's own time
+
+
+def test_round_trip_feed_import_feed(tmp_path, twelve_step):
+    """Our feed, imported into a database without listings, gives the same feed back."""
+    women, speaker = coded_feature("W", "audience"), coded_feature("SP")
+    weekly_meeting(
+        days=[2, 4],
+        slug="tue-thu",
+        features=[women, speaker],
+        contact_name="Sam Q.",
+        contact_email="sam@example.org",
+        description="Bring a friend.",
+    )
+    weekly_meeting(
+        slug="line2",
+        location=factories.location(
+            address_line2="Room 4", postal_code="62701", notes="Side door", approximate=True
+        ),
+    )
+    online_meeting(
+        slug="online",
+        days=[0],
+        conference_url="https://meet.example.org/r",
+        conference_url_notes="Password in the chat",
+        tz="Europe/London",
+    )
+    weekly_meeting(
+        slug="hybrid",
+        attendance=Resource.Attendance.HYBRID,
+        conference_url="https://meet.example.org/h",
+        conference_phone="+15550100",
+    )
+    weekly_meeting(slug="closed", attendance=Resource.Attendance.INACTIVE, end=None)
+    split = weekly_meeting(slug="split", days=[1])
+    factories.schedule(split, weekday=6, start_time=dt.time(9), end_time=dt.time(10))
+    first = meeting_guide.build_feed("https://example.org")
+
+    Resource.objects.all().delete()
+    from directory.models import Location
+
+    Location.objects.all().delete()
+    out, err = run_import(tmp_path, first)
+    assert out.strip() == f"{len(first)} created, 0 updated, 0 unchanged, 0 skipped", err
+    second = meeting_guide.build_feed("https://example.org")
+
+    def comparable(rows):
+        return {row["slug"]: {k: v for k, v in row.items() if k not in VOLATILE} for row in rows}
+
+    before, after = comparable(first), comparable(second)
+    # A listing with several meeting times comes back as one listing per time: same rows,
+    # but their links point to the new listings.
+    for slug in ["split-0900", "split-1900"]:
+        assert before[slug].pop("url").endswith("/resources/split/")
+        assert after[slug].pop("url").endswith(f"/resources/{slug}/")
+        assert before[slug].pop("feedback_url").endswith("/resources/split/report/")
+        assert after[slug].pop("feedback_url").endswith(f"/resources/{slug}/report/")
+    assert after == before
+
+    again, _ = run_import(tmp_path, second)
+    assert again.strip() == f"0 created, 0 updated, {len(second)} unchanged, 0 skipped"

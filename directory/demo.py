@@ -1177,11 +1177,13 @@ def generate_demo(
     started = time.perf_counter()
     summary = DemoSummary(dry_run=dry_run)
     with transaction.atomic():
-        ref = read_reference()
         if demo_rows_exist():
             if not replace:
                 raise DemoError("Demo data already loaded; use --replace to regenerate it.")
             delete_demo_data(summary)
+        # Read after deleting: --replace may have removed fictional credential types. A
+        # DemoError here rolls the deletion back with everything else.
+        ref = read_reference()
         Generator(ref, seed, summary).run(listings, workers)
         if dry_run:
             transaction.set_rollback(True)

@@ -1,0 +1,358 @@
+"""The demo-data generator: counts, labelling, determinism, valid schedules, --replace, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from directory.constants import FEATURE_CATEGORIES, SUPPORT_TYPES
+from directory.demo import CURATOR_USERNAME
+from directory.models import (
+    Credential,
+    CredentialType,
+    Feature,
+    FeatureCategory,
+    Location,
+    Organization,
+    PeerWorker,
+    Place,
+    Resource,
+    Schedule,
+    SupportType,
+)
+from directory.schedules import sunday_based_weekday
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+DEMO_MODELS = [Organization, Location, Resource, PeerWorker]
+ALL_MODELS = [*DEMO_MODELS, Schedule, Credential, CredentialType]
+FEATURES = {
+    "format": ["Open", "Closed", "Discussion", "Step Study", "Big Book", "Speaker"],
+    "audience": ["Women", "Men", "Young People"],
+    "accessibility": ["Wheelchair Access", "American Sign Language"],
+    "language": ["English", "Spanish", "French"],
+    "focus": ["Alcohol", "Drugs"],
+}
+# (name, region code, country, latitude, longitude, population, time zone)
+TOWNS = [
+    ("Boston", "MA", "US", 42.3601, -71.0589, 675000, "America/New_York"),
+    ("Worcester", "MA", "US", 42.2626, -71.8023, 206000, "America/New_York"),
+    ("Springfield", "MA", "US", 42.1015, -72.5898, 155000, "America/New_York"),
+    ("Lowell", "MA", "US", 42.6334, -71.3162, 115000, "America/New_York"),
+    ("Cambridge", "MA", "US", 42.3736, -71.1097, 118000, "America/New_York"),
+    ("Albany", "NY", "US", 42.6526, -73.7562, 99000, "America/New_York"),
+    ("Buffalo", "NY", "US", 42.8864, -78.8784, 278000, "America/New_York"),
+    ("Rochester", "NY", "US", 43.1566, -77.6088, 211000, "America/New_York"),
+    ("Syracuse", "NY", "US", 43.0481, -76.1474, 148000, "America/New_York"),
+    ("Chicago", "IL", "US", 41.8781, -87.6298, 2700000, "America/Chicago"),
+    ("Peoria", "IL", "US", 40.6936, -89.5890, 113000, "America/Chicago"),
+    ("Rockford", "IL", "US", 42.2711, -89.0940, 148000, "America/Chicago"),
+    ("Naperville", "IL", "US", 41.7508, -88.1535, 149000, "America/Chicago"),
+    ("Austin", "TX", "US", 30.2672, -97.7431, 961000, "America/Chicago"),
+    ("El Paso", "TX", "US", 31.7619, -106.4850, 678000, "America/Denver"),
+    ("Houston", "TX", "US", 29.7604, -95.3698, 2300000, "America/Chicago"),
+    ("Denver", "CO", "US", 39.7392, -104.9903, 715000, "America/Denver"),
+    ("Boulder", "CO", "US", 40.0150, -105.2705, 105000, "America/Denver"),
+    ("Portland", "OR", "US", 45.5152, -122.6784, 652000, "America/Los_Angeles"),
+    ("Eugene", "OR", "US", 44.0521, -123.0868, 177000, "America/Los_Angeles"),
+    ("Seattle", "WA", "US", 47.6062, -122.3321, 737000, "America/Los_Angeles"),
+    ("Anchorage", "AK", "US", 61.2181, -149.9003, 291000, "America/Anchorage"),
+    ("Honolulu", "HI", "US", 21.3069, -157.8583, 345000, "Pacific/Honolulu"),
+    ("London", "ENG", "GB", 51.5074, -0.1278, 8900000, "Europe/London"),
+    ("Manchester", "ENG", "GB", 53.4808, -2.2426, 553000, "Europe/London"),
+    ("Leeds", "ENG", "GB", 53.8008, -1.5491, 793000, "Europe/London"),
+    ("Bristol", "ENG", "GB", 51.4545, -2.5879, 467000, "Europe/London"),
+    ("Glasgow", "SCT", "GB", 55.8642, -4.2518, 633000, "Europe/London"),
+    ("Edinburgh", "SCT", "GB", 55.9533, -3.1883, 525000, "Europe/London"),
+    ("Cardiff", "WLS", "GB", 51.4816, -3.1791, 362000, "Europe/London"),
+]
+
+
+@pytest.fixture
+def reference(db):
+    """The minimal reference data the generator needs, made by hand (no loaders)."""
+    for position, (slug, name) in enumerate(SUPPORT_TYPES):
+        SupportType.objects.create(
+            slug=slug,
+            name=name,
+            position=position,
+            is_meeting_based=slug not in {"peer-mentors", "sober-companions"},
+        )
+    for position, (slug, name) in enumerate(FEATURE_CATEGORIES):
+        category = FeatureCategory.objects.create(slug=slug, name=name, position=position)
+        for index, feature_name in enumerate(FEATURES[slug]):
+            Feature.objects.create(
+                category=category,
+                name=feature_name,
+                slug=f"{slug}-{index}",
+                position=index,
+            )
+    for index, (name, region, country, lat, lon, population, tz) in enumerate(TOWNS):
+        f.place(
+            name=name,
+            search_name=name.lower(),
+            region_code=region,
+            country=country,
+            latitude=lat,
+            longitude=lon,
+            population=population,
+            timezone=tz,
+            source_id=str(5_000_000 + index),
+        )
+    # Two real-looking ZIP codes near Boston: US addresses take the nearest one.
+    for code, lat, lon in [("02108", 42.3576, -71.0636), ("02139", 42.3647, -71.1042)]:
+        f.place(
+            kind=Place.Kind.POSTAL_CODE,
+            name=code,
+            search_name=code,
+            region_code="MA",
+            latitude=lat,
+            longitude=lon,
+            timezone="America/New_York",
+            source_id=code,
+        )
+
+
+def generate(*args: str) -> str:
+    out = StringIO()
+    call_command("generate_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in ALL_MODELS}
+
+
+def snapshot():
+    """What two runs with the same seed must agree on."""
+    return (
+        list(Resource.objects.order_by("slug").values_list("slug", "name", "attendance", "status")),
+        sorted(
+            Schedule.objects.values_list(
+                "resource__slug", "kind", "weekday", "start_time", "end_time", "timezone"
+            )
+        ),
+        sorted(Resource.features.through.objects.values_list("resource__slug", "feature__slug")),
+        list(Location.objects.order_by("address_line1", "city").values_list("name", "city")),
+        list(PeerWorker.objects.order_by("slug").values_list("slug", "display_name")),
+    )
+
+
+def test_exact_counts_and_summary(reference):
+    out = generate("--listings", "40", "--seed", "1")
+
+    assert Resource.objects.count() == 40
+    assert Organization.objects.count() == 3  # ~N/200, at least 3
+    assert PeerWorker.objects.count() == 5  # N // 20, at least 5
+    assert Location.objects.count() >= 40 * 0.6 / 3
+    assert set(Organization.objects.values_list("kind", flat=True)) >= {
+        "treatment_centre",
+        "community",
+        "fellowship",
+    }
+    # Every listing of a meeting-based type meets at least once; schedules ≈ 3 per listing.
+    meeting = Resource.objects.filter(support_type__is_meeting_based=True)
+    assert not meeting.filter(schedules__isnull=True).exists()
+    assert 40 * 2 <= Schedule.objects.count() <= 40 * 4.5
+    for model in [Resource, Schedule, Location, Organization, PeerWorker, Credential]:
+        assert re.search(rf"\b{model.__name__} {model.objects.count()}\b", out), model
+    assert "committed in" in out
+
+
+def test_workers_option(reference):
+    generate("--listings", "10", "--seed", "1", "--workers", "12")
+    assert PeerWorker.objects.count() == 12
+
+
+def test_everything_created_is_labelled_demo_and_fictional(reference):
+    generate("--listings", "60", "--seed", "3")
+
+    for model in DEMO_MODELS:
+        assert not model.objects.filter(is_demo=False).exists(), model
+    assert all(
+        name.endswith("(demo)") for name in Organization.objects.values_list("name", flat=True)
+    )
+    for resource in Resource.objects.all():
+        assert resource.description.startswith("Fictional demo listing.")
+        assert " " not in resource.contact_name  # first names only
+        for url in [resource.conference_url, resource.website]:
+            assert not url or re.match(r"https://([a-z0-9-]+\.)*example\.(com|org)/", url)
+        assert not resource.contact_email or resource.contact_email.endswith("@example.org")
+        for phone in [resource.contact_phone, resource.conference_phone]:
+            digits = re.sub(r"\D", "", phone)
+            assert not phone or "55501" in digits or "2079460" in digits, phone
+    for location in Location.objects.all():
+        assert location.notes.startswith("Fictional demo")
+    for worker in PeerWorker.objects.all():
+        assert worker.bio.startswith("Fictional demo profile")
+        assert worker.consent_to_publish
+        assert re.fullmatch(r"[A-Z][a-z]+ [A-Z]\.", worker.display_name)
+    # Slugs are unique by construction: slugify(name)-<number>.
+    assert all(
+        re.search(r"-\d+$", slug) for slug in Resource.objects.values_list("slug", flat=True)
+    )
+
+
+def test_same_seed_gives_the_same_data(reference):
+    generate("--listings", "40", "--seed", "7")
+    first = snapshot()
+    generate("--listings", "40", "--seed", "7", "--replace")
+    assert snapshot() == first
+    generate("--listings", "40", "--seed", "8", "--replace")
+    assert snapshot()[0] != first[0]
+
+
+def test_schedules_are_valid_and_realistic(reference):
+    generate("--listings", "1500", "--seed", "2", "--workers", "0")
+
+    schedules = list(Schedule.objects.select_related("resource__location"))
+    kinds = Counter(s.kind for s in schedules)
+    total = len(schedules)
+    assert 2.6 <= total / 1500 <= 3.4  # 100,000 listings → ≈ 300,000 schedules
+    assert 0.80 <= kinds["weekly"] / total <= 0.90
+    assert 0.06 <= kinds["monthly"] / total <= 0.14
+    assert 0.02 <= kinds["interval"] / total <= 0.08
+    for s in schedules:
+        assert dt.time(6, 30) <= s.start_time <= dt.time(21, 0)
+        day = dt.date(2026, 1, 1)
+        length = dt.datetime.combine(day, s.end_time) - dt.datetime.combine(day, s.start_time)
+        assert dt.timedelta(minutes=60) <= length <= dt.timedelta(minutes=90)
+        if s.kind == "monthly":
+            assert s.week_of_month in {1, 2, 3, 4, -1}
+        if s.kind == "interval":
+            assert s.interval_weeks in {2, 3}
+            assert sunday_based_weekday(s.anchor_date) == s.weekday
+        location = s.resource.location
+        if location is not None:
+            assert s.timezone == location.timezone
+
+    attendance = Counter(Resource.objects.values_list("attendance", flat=True))
+    assert 0.52 <= attendance["in_person"] / 1500 <= 0.68
+    assert 0.19 <= attendance["online"] / 1500 <= 0.31
+    assert 0.08 <= attendance["hybrid"] / 1500 <= 0.16
+    assert 0.005 <= attendance["inactive"] / 1500 <= 0.06
+    statuses = Counter(Resource.objects.values_list("status", flat=True))
+    assert statuses["published"] / 1500 > 0.85 and statuses["draft"] and statuses["archived"]
+    per_listing = Counter(
+        Resource.objects.filter(features__isnull=False).values_list("pk", flat=True)
+    )
+    assert len(per_listing) == 1500 and set(per_listing.values()) <= {1, 2, 3, 4, 5}
+    assert Location.objects.filter(approximate=True).exists()
+    assert Location.objects.filter(country="GB").exists()
+    assert Location.objects.filter(postal_code__in=["02108", "02139"]).exists()
+
+
+def test_online_listings_can_be_joined(reference):
+    generate("--listings", "200", "--seed", "4")
+
+    online = Resource.objects.filter(attendance__in=["online", "hybrid"])
+    assert online.count() > 20
+    for resource in online.select_related("location"):
+        assert resource.conference_url or resource.conference_phone
+        if resource.attendance == "online" and resource.location:
+            assert resource.location.approximate
+        if resource.attendance == "hybrid":
+            assert resource.location and not resource.location.approximate
+    assert Resource.objects.filter(attendance="online", location__isnull=True).exists()
+
+
+def test_credentials_mix_and_demo_curator(reference):
+    generate("--listings", "20", "--seed", "5", "--workers", "80")
+
+    # No credential types existed, so fictional ones were made.
+    assert CredentialType.objects.exists()
+    assert all("fictional" in t.name for t in CredentialType.objects.all())
+    today = dt.date.today()
+    credentials = list(Credential.objects.all())
+    states = Counter(
+        (c.verification_status, c.expires_on is not None and c.expires_on < today)
+        for c in credentials
+    )
+    assert states[("verified", False)] and states[("verified", True)]
+    assert states[("unverified", False)] + states[("unverified", True)]
+    assert states[("revoked", False)] + states[("revoked", True)]
+    curator = Credential.objects.filter(verification_status="verified").first().verified_by
+    assert curator.username == CURATOR_USERNAME
+    assert not curator.has_usable_password()
+    assert PeerWorker.objects.filter(support_types__slug="peer-mentors").exists()
+    assert PeerWorker.objects.filter(languages__name="English").exists()
+    assert not PeerWorker.objects.filter(latitude__isnull=True).exists()
+
+
+def test_existing_credential_types_are_used(reference):
+    existing = f.credential_type(abbreviation="CPRS", renewal_years=2)
+    generate("--listings", "10", "--seed", "5", "--workers", "30")
+    assert list(CredentialType.objects.all()) == [existing]
+    assert Credential.objects.filter(credential_type=existing).exists()
+
+
+def test_replace_removes_old_demo_rows_and_keeps_real_data(reference):
+    real_type = SupportType.objects.get(slug="12-step-programs")
+    real = f.resource(name="Real Tuesday Group", support_type=real_type)
+    f.schedule(real)
+    real_worker = f.peer_worker(display_name="Real R.")
+    generate("--listings", "30", "--seed", "1")
+    old_ids = set(Resource.objects.filter(is_demo=True).values_list("pk", flat=True))
+    # A real listing that a curator attached to a demo location keeps that location.
+    shared = Location.objects.filter(is_demo=True).first()
+    f.resource(name="Real listing at a demo hall", location=shared, support_type=real_type)
+
+    with pytest.raises(CommandError, match="already loaded; use --replace"):
+        generate("--listings", "30", "--seed", "1")
+    out = generate("--listings", "30", "--seed", "2", "--replace")
+
+    assert "Deleted demo rows" in out and "Kept 1 demo location" in out
+    assert not Resource.objects.filter(pk__in=old_ids).exists()
+    assert Resource.objects.filter(is_demo=True).count() == 30
+    assert Resource.objects.filter(is_demo=False).count() == 2
+    assert real.schedules.count() == 1
+    assert PeerWorker.objects.filter(pk=real_worker.pk).exists()
+    assert Location.objects.filter(pk=shared.pk).exists()
+    assert PeerWorker.objects.filter(is_demo=True).count() == 5
+
+
+@pytest.mark.parametrize(
+    "remove",
+    [
+        lambda: Place.objects.all().delete(),
+        lambda: SupportType.objects.filter(slug="family-and-friends").delete(),
+        lambda: (Feature.objects.all().delete(), FeatureCategory.objects.all().delete()),
+    ],
+    ids=["no-places", "missing-support-type", "no-features"],
+)
+def test_missing_reference_data_is_an_error_and_writes_nothing(reference, remove):
+    remove()
+    before = counts()
+    with pytest.raises(CommandError, match="load_reference.*load_article.*load_gazetteer"):
+        generate("--listings", "20", "--seed", "1")
+    assert counts() == before
+    assert not get_user_model().objects.filter(username=CURATOR_USERNAME).exists()
+
+
+def test_dry_run_writes_nothing(reference):
+    before = counts()
+    out = generate("--listings", "50", "--seed", "1", "--dry-run")
+    assert "Resource 50" in out and "dry run" in out
+    assert counts() == before
+
+
+def test_listings_must_be_positive(reference):
+    with pytest.raises(CommandError):
+        generate("--listings", "0", "--seed", "1")
+
+
+def test_failed_replace_keeps_the_old_demo_data(reference):
+    generate("--listings", "20", "--seed", "1")
+    before = counts()
+    Place.objects.all().delete()
+    with pytest.raises(CommandError, match="gazetteer"):
+        generate("--listings", "20", "--seed", "2", "--replace")
+    assert counts() == before

@@ -34,5 +34,7 @@ urlpatterns = [
     path("meetings.json", feeds.meetings_feed, name="meetings-feed"),
     path("resources/<slug:slug>.ics", feeds.resource_calendar, name="resource-ics"),
     path("robots.txt", feeds.robots_txt, name="robots-txt"),
+    path("sitemap.xml", feeds.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", feeds.sitemap_section, name="sitemap-section"),
     *hsds_urlpatterns,
 ]

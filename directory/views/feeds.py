@@ -7,6 +7,7 @@ import functools
 import json
 from pathlib import Path
 
+from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from directory import selectors
 from directory.feeds import hsds, ical, meeting_guide
+from directory.sitemaps import SITEMAPS
 
 
 def _site_root(request: HttpRequest) -> str:
@@ -40,6 +42,23 @@ def resource_calendar(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{resource.slug}.ics"'
     return response
+
+
+@require_safe
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    return sitemap_views.index(
+        request,
+        SITEMAPS,
+        template_name="feeds/sitemap_index.xml",
+        sitemap_url_name="directory:sitemap-section",
+    )
+
+
+@require_safe
+def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    return sitemap_views.sitemap(
+        request, SITEMAPS, section=section, template_name="feeds/sitemap.xml"
+    )
 
 
 @require_safe

@@ -26,6 +26,7 @@ def find(request: HttpRequest) -> HttpResponse:
         "result": result,
         "active_filters": selectors.active_filters(query, result),
         "radius_choices": geo.RADIUS_CHOICES,
+        "default_radius": geo.DEFAULT_RADIUS,
         "sort_choices": listings.SORT_CHOICES,
         "invalid_fields": sorted(filterset.form.errors),
     }

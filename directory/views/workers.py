@@ -17,6 +17,7 @@ def worker_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "result": result,
         "radius_choices": geo.RADIUS_CHOICES,
+        "default_radius": geo.DEFAULT_RADIUS,
         "checklist": selectors.checklist_items(),
         "invalid_fields": sorted(filterset.form.errors),
     }

@@ -26,6 +26,7 @@ install: $(BIN)/.installed
 
 data: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py setup_roles
 	$(BIN)/python manage.py load_reference
 	$(BIN)/python manage.py load_article
 	$(BIN)/python manage.py load_gazetteer

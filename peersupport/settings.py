@@ -159,7 +159,7 @@ AXES_COOLOFF_TIME = float(os.environ.get("DIRECTORY_LOGIN_COOLOFF_HOURS", "1"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
-AXES_VERBOSE = env_bool("DIRECTORY_AXES_VERBOSE", not TESTING)
+AXES_VERBOSE = env_bool("DIRECTORY_AXES_VERBOSE", False)  # no banner on every command
 
 # CSV import/export of listings in admin: importing needs the "add" permission, exporting
 # "view"; an editor's rows are limited to their organisations by the admin and the resource.

@@ -8,7 +8,8 @@ SQL queries per page and the compressed size of the page with its CSS and JS.
     make bench                                   # 100,000 listings, 30 runs per variant
     make bench BENCH_ARGS="--listings 20000 --runs 10"
 
-Targets (docs/PRODUCT.md): p95 <= 100 ms, bounded queries, <= 60 KB compressed.
+Targets (PRODUCT.md): p95 <= 100 ms, bounded queries, <= 60 KB compressed. Also times the
+whole /meetings.json feed and the first /hsds/services page.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -99,31 +101,70 @@ def main() -> int:
     )
     assets_gz = len(gzip.compress(assets))
     missed = []
-    print(f"{'variant':<24}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'queries':>9}{'KB gz':>8}")
+    print(
+        "Cold: the per-minute result cache is cleared before every request (a search nobody\n"
+        "made in the last minute). Warm: the same search again within the minute.\n"
+    )
+    print(
+        f"{'variant':<24}{'cold p50':>9}{'cold p95':>9}{'warm p50':>9}{'warm p95':>9}"
+        f"{'queries':>9}{'KB gz':>7}"
+    )
     for label, url in variants.items():
-        for _ in range(3):
+        for _ in range(2):
+            cache.clear()
             client.get(url)
-        timings = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
+        cold = measure(client, url, args.runs, before=cache.clear)
+        warm = measure(client, url, args.runs)
+        cache.clear()
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(url)
         size_kb = (len(gzip.compress(response.content)) + assets_gz) / 1024
-        p95 = statistics.quantiles(timings, n=20)[18] if len(timings) >= 20 else max(timings)
         print(
-            f"{label:<24}{statistics.median(timings):>8.1f}{p95:>8.1f}{max(timings):>8.1f}"
-            f"{len(ctx.captured_queries):>9}{size_kb:>8.1f}",
+            f"{label:<24}{statistics.median(cold):>9.1f}{p95(cold):>9.1f}"
+            f"{statistics.median(warm):>9.1f}{p95(warm):>9.1f}"
+            f"{len(ctx.captured_queries):>9}{size_kb:>7.1f}",
             flush=True,
         )
-        if p95 > 100 or size_kb > 60:
+        if p95(cold) > 100 or size_kb > 60:
             missed.append(label)
-    print(f"\n(distance variant: near={near!r}; page size includes site.css and find.js)")
+    print(f"\n(distance variant: near={near!r}; page size includes site.css and find.js;")
+    print(" queries are counted on a cold request)\n")
+
+    for label, url in {
+        "/meetings.json": "/meetings.json",
+        "/hsds/services": "/hsds/services",
+    }.items():
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (url, response.status_code)
+        print(
+            f"{label:<16} {elapsed:6.2f} s  {len(ctx.captured_queries):>3} queries  "
+            f"{len(body) / 1_048_576:6.1f} MB ({len(gzip.compress(body)) / 1_048_576:.1f} MB gz)",
+            flush=True,
+        )
     if missed:
         print("Targets missed: " + ", ".join(missed))
     return 1 if (missed and args.check) else 0
+
+
+def measure(client, url: str, runs: int, before=None) -> list[float]:
+    """Server time in milliseconds of `runs` requests for `url`."""
+    timings = []
+    for _ in range(runs):
+        if before:
+            before()
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return timings
+
+
+def p95(timings: list[float]) -> float:
+    return statistics.quantiles(timings, n=20)[18] if len(timings) >= 20 else max(timings)
 
 
 def create_database(url: str) -> None:

@@ -120,6 +120,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiler spends a second or more compiling the search's long time
+    # conditions, which then run in milliseconds: switch it off for our connections (measured
+    # with scripts/bench.py). DJANGO_PG_JIT=true turns it back on.
+    if not env_bool("DJANGO_PG_JIT", False):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -195,14 +195,3 @@ def visitor_weekday_bucket(zones, moment, visitor_zone: str):
 
     minute = visitor_clock(zones, moment, visitor_zone, "start_week_minute", MINUTES_PER_WEEK)
     return Cast(minute / MINUTES_PER_DAY, IntegerField())
-
-
-def time_of_day_bucket_whens(field: str):
-    """When() clauses naming the time of day of an annotated visitor minute ``field``."""
-    from django.db.models import When
-
-    whens = []
-    for name, (_, ranges) in TIMES_OF_DAY.items():
-        for low, high in ranges:
-            whens.append(When(**{f"{field}__gte": low, f"{field}__lt": high}, then=Value(name)))
-    return whens

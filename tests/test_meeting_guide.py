@@ -135,6 +135,21 @@ def test_query_count_does_not_grow_with_listings(client, django_assert_max_num_q
     assert len(small) == 3 and len(large) == 63
 
 
+def test_query_count_stays_constant_beyond_one_fetch_chunk(
+    client, django_assert_max_num_queries, monkeypatch
+):
+    """Three streamed queries however many listings: not one prefetch pair per chunk."""
+    monkeypatch.setattr(meeting_guide, "CHUNK_SIZE", 4)
+    features = [coded_feature("O"), coded_feature("C")]
+    for i in range(25):
+        weekly_meeting(days=[i % 7, (i + 2) % 7], features=features[: i % 3])
+    with django_assert_max_num_queries(3):
+        rows = get_feed(client)
+    assert len(rows) == 25
+    assert all(len(row["day"]) == 2 for row in rows)
+    assert sum("O" in row["types"] for row in rows) == len([i for i in range(25) if i % 3])
+
+
 def test_stream_comes_in_chunks_and_is_valid_json():
     for i in range(40):
         weekly_meeting(days=[i % 7], description="x" * 200)

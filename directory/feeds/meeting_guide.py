@@ -23,16 +23,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from functools import cache
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from directory.models import Feature, Resource, Schedule
+from directory.models import Resource, Schedule
 
 SLUG_MAX = 64
 UPDATED_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -98,23 +99,36 @@ def feed_schedules(today: dt.date):
 
 
 def feed_queryset(today: dt.date | None = None):
-    """Published listings with a weekly schedule valid today, ready for :func:`rows_for`."""
+    """Published listings with a weekly schedule valid today, in id order."""
     today = today or timezone.localdate()
-    schedules = feed_schedules(today)
     return (
         Resource.objects.published()
-        .filter(Exists(schedules.filter(resource=OuterRef("pk"))))
+        .filter(Exists(feed_schedules(today).filter(resource=OuterRef("pk"))))
         .select_related("location")
-        .prefetch_related(
-            Prefetch("schedules", queryset=schedules, to_attr="feed_schedules"),
-            Prefetch(
-                "features",
-                queryset=Feature.objects.exclude(code="").only("id", "code"),
-                to_attr="feed_features",
-            ),
-        )
         .order_by("pk")
     )
+
+
+class _ByListing:
+    """Rows sorted by listing id, handed out one listing at a time as the listings go by.
+
+    The feed reads listings, their schedules and their type codes as three sorted streams and
+    merges them, so it makes three queries whatever the directory's size, and holds one
+    listing's rows at a time.
+    """
+
+    def __init__(self, rows: Iterable, key):
+        self._groups = itertools.groupby(rows, key)
+        self._current = next(self._groups, None)
+
+    def take(self, listing_id: int) -> list:
+        while self._current is not None and self._current[0] < listing_id:
+            self._current = next(self._groups, None)
+        if self._current is None or self._current[0] != listing_id:
+            return []
+        items = list(self._current[1])
+        self._current = next(self._groups, None)
+        return items
 
 
 def _time(value: dt.time | None) -> str:
@@ -164,18 +178,19 @@ def _location_fields(resource: Resource) -> dict:
 
 
 def rows_for(resource: Resource, urls: UrlBuilder) -> list[dict]:
-    """The feed rows of one listing (prefetched by :func:`feed_queryset`)."""
+    """The feed rows of one listing (``feed_schedules`` and ``feed_codes`` set by
+    :func:`iter_rows`, else read from the listing)."""
     schedules = getattr(resource, "feed_schedules", None)
     if schedules is None:
         schedules = [s for s in resource.schedules.all() if s.kind == Schedule.Kind.WEEKLY]
     groups = _groups(schedules)
     if not groups:
         return []
-    features = getattr(resource, "feed_features", None)
-    if features is None:
-        features = [f for f in resource.features.all() if f.code]
+    codes = getattr(resource, "feed_codes", None)
+    if codes is None:
+        codes = [f.code for f in resource.features.all() if f.code]
     known = known_type_codes()
-    types = {f.code for f in features if f.code in known}
+    types = {code for code in codes if code in known}
     online = resource.attendance in {Resource.Attendance.ONLINE, Resource.Attendance.HYBRID}
     if resource.attendance == Resource.Attendance.INACTIVE and TEMPORARILY_CLOSED in known:
         types.add(TEMPORARILY_CLOSED)
@@ -227,8 +242,27 @@ def rows_for(resource: Resource, urls: UrlBuilder) -> list[dict]:
 
 
 def iter_rows(base_url: str = "", *, today: dt.date | None = None) -> Iterator[dict]:
+    today = today or timezone.localdate()
     urls = UrlBuilder(base_url)
+    published = Resource.objects.published().values("pk")
+    schedules = _ByListing(
+        feed_schedules(today)
+        .filter(resource__in=published)
+        .order_by("resource_id", "start_time", "end_time", "timezone", "weekday")
+        .iterator(chunk_size=CHUNK_SIZE),
+        key=lambda schedule: schedule.resource_id,
+    )
+    codes = _ByListing(
+        Resource.features.through.objects.filter(resource__in=published)
+        .exclude(feature__code="")
+        .order_by("resource_id", "feature__code")
+        .values_list("resource_id", "feature__code")
+        .iterator(chunk_size=CHUNK_SIZE * 4),
+        key=lambda row: row[0],
+    )
     for resource in feed_queryset(today).iterator(chunk_size=CHUNK_SIZE):
+        resource.feed_schedules = schedules.take(resource.pk)
+        resource.feed_codes = [code for _, code in codes.take(resource.pk)]
         yield from rows_for(resource, urls)
 
 

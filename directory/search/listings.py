@@ -204,6 +204,7 @@ class _Context:
         self.now = now
         self.visitor_tz = visitor_tz
         self._zones: list[str] | None = None
+        self.conditions: dict[tuple, Q] = {}
 
     @property
     def zones(self) -> list[str]:
@@ -213,6 +214,14 @@ class _Context:
 
 
 def _schedule_condition(name: str, values: list[str], ctx: _Context) -> Q:
+    """One schedule facet's condition, built once per request (facet counts reuse it often)."""
+    key = (name, tuple(values))
+    if key not in ctx.conditions:
+        ctx.conditions[key] = _build_schedule_condition(name, values, ctx)
+    return ctx.conditions[key]
+
+
+def _build_schedule_condition(name: str, values: list[str], ctx: _Context) -> Q:
     if name == "when":
         q = timeq.NOTHING
         for value in values:

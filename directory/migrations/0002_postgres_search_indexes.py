@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-# Keep in step with directory.search.FTS_DOCUMENT.
+# Migration 0005 replaces resource_fts with an index on the stored search document.
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS resource_name_trgm ON directory_resource "

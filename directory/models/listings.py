@@ -2,6 +2,7 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Mod
@@ -13,6 +14,28 @@ from directory.validators import validate_dial_string, validate_time_zone
 
 # The day count of 1970-01-04 (a Sunday) is the epoch for every-N-weeks schedules.
 EPOCH_SUNDAY = dt.date(1970, 1, 4)
+
+
+class SearchDocument(models.Func):
+    """English full-text vector of a listing's name and description (PostgreSQL); NULL elsewhere.
+
+    Keep in step with directory.search.text and migration 0005's GIN index.
+    """
+
+    output_field = SearchVectorField(null=True)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        (name, name_params), (description, description_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return (
+            f"to_tsvector('english'::regconfig, coalesce({name}, '') || ' ' || "
+            f"coalesce({description}, ''))",
+            [*name_params, *description_params],
+        )
 
 
 class Status(models.TextChoices):
@@ -110,6 +133,12 @@ class ResourceQuerySet(models.QuerySet):
         )
 
 
+class ResourceManager(models.Manager.from_queryset(ResourceQuerySet)):
+    def get_queryset(self):
+        # Only keyword search reads the stored search document; rows never carry it.
+        return super().get_queryset().defer("search_document")
+
+
 class Resource(models.Model):
     """A listing: a meeting, group, programme or service people can join."""
 
@@ -172,7 +201,15 @@ class Resource(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ResourceQuerySet.as_manager()
+    # The keyword search's full-text document, stored so search does not re-parse every
+    # matching description (PostgreSQL; always NULL on SQLite, whose search uses LIKE).
+    search_document = models.GeneratedField(
+        expression=SearchDocument("name", "description"),
+        output_field=SearchVectorField(null=True),
+        db_persist=True,
+    )
+
+    objects = ResourceManager()
 
     class Meta:
         ordering = ["name"]

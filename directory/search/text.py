@@ -1,7 +1,8 @@
 """Keyword search: ranked full text with typo tolerance on PostgreSQL, a plain fallback on SQLite.
 
-The PostgreSQL expressions match the indexes of migration 0002 (a GIN full-text index on
-name + description and a trigram index on lower(name)), so the planner can use them.
+The PostgreSQL expressions match the indexes (migration 0005's GIN index on the stored
+``search_document`` of name + description, and 0002's trigram index on lower(name)), so the
+planner can use them.
 """
 
 from __future__ import annotations
@@ -19,25 +20,21 @@ def clean_terms(text: str) -> str:
 class _KeywordSQL(Func):
     """SQL over the listing's name and description columns, with user text as parameters.
 
-    ``template`` uses {name}, {description} and {document}; columns are compiled by Django,
-    so the expression works in subqueries and joins under any table alias.
+    ``template`` uses {name} and {document} (the stored ``search_document`` vector); columns
+    are compiled by Django, so the expression works in subqueries and joins under any alias.
     """
 
     def __init__(self, template: str, params: list, output_field):
-        super().__init__(F("name"), F("description"), output_field=output_field)
+        super().__init__(F("name"), F("search_document"), output_field=output_field)
         self.sql_template, self.sql_params = template, params
 
     def as_sql(self, compiler, connection, **extra_context):
-        (name, name_params), (description, description_params) = (
+        (name, name_params), (document, document_params) = (
             compiler.compile(expression) for expression in self.get_source_expressions()
         )
-        document = (
-            f"to_tsvector('english'::regconfig, coalesce({name}, '') || ' ' || "
-            f"coalesce({description}, ''))"
-        )
-        sql = self.sql_template.format(name=name, description=description, document=document)
+        sql = self.sql_template.format(name=name, document=document)
         # Column SQL carries no parameters of its own; user text only travels as parameters.
-        return sql, [*name_params, *description_params, *self.sql_params]
+        return sql, [*name_params, *document_params, *self.sql_params]
 
 
 def keyword_filter_and_rank(text: str):

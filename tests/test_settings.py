@@ -1,0 +1,84 @@
+"""Production is any run with DJANGO_DEBUG off, and it refuses to start when configured unsafely.
+
+Settings are read once per process, so each case starts a fresh Python with its own environment
+(without pytest loaded, so the settings do not see a test run).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k3y-Zq8vP0aL7sX2mN5bR9tW1cY4dF6gH8jK0lQ3eU7iO2pA5sD"
+PRINT_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+    "s.SECURE_HSTS_SECONDS > 0)"
+)
+
+
+def start(env: dict[str, str], code: str = PRINT_SETTINGS) -> subprocess.CompletedProcess:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST"))
+    }
+    clean |= {"DJANGO_SETTINGS_MODULE": "peersupport.settings", "DATABASE_URL": ""} | env
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "DJANGO_SECRET_KEY is not set"),
+        ({"DJANGO_DEBUG": "false"}, "DJANGO_SECRET_KEY is not set"),
+        ({"DJANGO_SECRET_KEY": "short"}, "too weak"),
+        ({"DJANGO_SECRET_KEY": "a" * 60}, "too weak"),
+        (
+            {"DJANGO_SECRET_KEY": "dev-insecure-only-for-local-development-and-tests"},
+            "too weak",
+        ),
+        ({"DJANGO_SECRET_KEY": GOOD_KEY}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG must be true or false"),
+    ],
+)
+def test_an_unsafe_production_start_is_refused(env, message):
+    result = start(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_a_safe_production_start_is_hardened():
+    result = start({"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "directory.example"})
+    assert result.returncode == 0, result.stderr
+    # DEBUG off, HTTPS redirect, secure cookies, HSTS.
+    assert result.stdout.split() == ["False", "True", "True", "True", "True"]
+
+
+def test_production_without_a_shared_cache_fails_the_system_checks():
+    """The per-client rate limit needs counts shared between workers (Redis)."""
+    result = start(
+        {"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "directory.example"},
+        code="import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check'])",
+    )
+    assert result.returncode != 0
+    assert "django_ratelimit.E003" in result.stderr
+
+
+def test_development_starts_without_a_key():
+    result = start({"DJANGO_DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "True"

@@ -82,3 +82,18 @@ def test_development_starts_without_a_key():
     result = start({"DJANGO_DEBUG": "true"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "True"
+
+
+def test_the_redis_cache_of_production_is_installed():
+    """REDIS_URL selects Django's Redis backend: its client library must be installed."""
+    result = start(
+        {
+            "DJANGO_SECRET_KEY": GOOD_KEY,
+            "DJANGO_ALLOWED_HOSTS": "directory.example",
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
+        },
+        code="import django; django.setup(); from django.core.cache import cache; "
+        "print(type(cache._cache).__name__)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "RedisCacheClient"

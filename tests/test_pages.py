@@ -82,3 +82,23 @@ def test_static_files_are_served_by_whitenoise(client):
     response = client.get("/static/css/site.css")
     assert response.status_code == 200
     assert b"--accent" in b"".join(response.streaming_content)
+
+
+def test_a_missing_page_keeps_the_crisis_line_and_a_way_back(client, content, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<h1>Page not found</h1>" in html
+    assert 'href="tel:988"' in html
+    assert 'href="/find/"' in html and 'role="search"' in html
+
+
+def test_a_server_error_page_needs_nothing_but_itself(client, settings):
+    """500.html is rendered without a request context: it must not touch the database."""
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    assert "Something went wrong on our side" in html
+    assert 'href="tel:988"' in html and 'href="/"' in html
+    assert "{%" not in html

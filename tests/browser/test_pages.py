@@ -87,3 +87,12 @@ def test_a_family_member_goes_from_the_type_page_to_the_guide_and_the_search(loa
     page.get_by_role("link", name="Find family and friends groups near you or online").click()
     assert "/find/?type=family-and-friends" in page.url
     assert page.get_by_role("heading", level=1).count() == 1
+
+
+def test_the_not_found_page_is_accessible_and_searchable(loaded_site, page):
+    response = page.goto(loaded_site("/no-such-page/"))
+    assert response.status == 404
+    assert_page_is_sound(page)
+    page.get_by_label("Where").fill("Springfield")
+    page.get_by_role("button", name="Find support").click()
+    page.wait_for_url("**/find/?*near=Springfield*")

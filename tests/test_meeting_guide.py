@@ -437,3 +437,38 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
 
     again, _ = run_import(tmp_path, second)
     assert again.strip() == f"0 created, 0 updated, {len(second)} unchanged, 0 skipped"
+
+
+def test_import_from_an_http_url_then_again_changes_nothing(tmp_path, twelve_step):
+    """A feed served over HTTP (a local server here; nothing leaves the machine)."""
+    import functools
+    import http.server
+    import threading
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "meetings.json").write_text(
+        json.dumps([valid_row("from-url"), valid_row("bad-day", day=9)])
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        outputs = []
+        for _ in range(2):
+            out, err = StringIO(), StringIO()
+            call_command("import_meeting_guide", f"{url}/meetings.json", stdout=out, stderr=err)
+            outputs.append(out.getvalue().strip())
+        assert outputs == [
+            "1 created, 0 updated, 0 unchanged, 1 skipped",
+            "0 created, 0 updated, 1 unchanged, 1 skipped",
+        ]
+        assert "day 9" in err.getvalue()
+        assert Resource.objects.get(slug="from-url").schedules.count() == 1
+        with pytest.raises(CommandError, match="Could not read"):
+            call_command("import_meeting_guide", f"{url}/missing.json")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -205,6 +205,7 @@ class _Context:
         self.visitor_tz = visitor_tz
         self._zones: list[str] | None = None
         self.conditions: dict[tuple, Q] = {}
+        self.resource_ids: dict[tuple, list[int]] = {}
 
     @property
     def zones(self) -> list[str]:
@@ -239,8 +240,12 @@ def _build_schedule_condition(name: str, values: list[str], ctx: _Context) -> Q:
     return timeq.at_times_of_day(ctx.zones, ctx.now, ctx.visitor_tz, values)
 
 
-def _schedules_q(selection: dict[str, list[str]], ctx: _Context) -> Q | None:
-    """Listings with ONE schedule meeting every active time condition (Tuesday *and* evening)."""
+def _schedule_key(selection: dict[str, list[str]]) -> tuple:
+    return tuple((name, tuple(selection[name])) for name in SCHEDULE_FACETS if selection.get(name))
+
+
+def _schedules_matching(selection: dict[str, list[str]], ctx: _Context) -> QuerySet | None:
+    """Schedules meeting every active time condition at once (Tuesday *and* evening)."""
     conditions = [
         _schedule_condition(name, selection[name], ctx)
         for name in SCHEDULE_FACETS
@@ -251,7 +256,42 @@ def _schedules_q(selection: dict[str, list[str]], ctx: _Context) -> Q | None:
     combined = Q()
     for condition in conditions:
         combined &= condition
-    return Q(pk__in=Schedule.objects.filter(combined).values("resource_id"))
+    return Schedule.objects.filter(combined)
+
+
+def _schedules_q(selection: dict[str, list[str]], ctx: _Context) -> Q | None:
+    """Listings with ONE schedule meeting every active time condition."""
+    ids = ctx.resource_ids.get(_schedule_key(selection))
+    if ids is not None:
+        return Q(pk__in=ids) if ids else timeq.NOTHING
+    schedules = _schedules_matching(selection, ctx)
+    if schedules is None:
+        return None
+    return Q(pk__in=schedules.values("resource_id"))
+
+
+# Up to this many matching schedules, the visitor's own time filter is looked up once and
+# passed to the other queries as listing ids.
+MATERIALISE_SCHEDULES = 10_000
+
+
+def _materialise_time_filter(selection: dict[str, list[str]], ctx: _Context) -> None:
+    """Look up once the listings that the visitor's day/time/"when" filter matches.
+
+    That filter is part of nearly every query of the page (results and each facet's counts);
+    as a subquery, the database evaluates its per-zone conditions over the schedules again
+    for each one. When it matches few schedules (as "happening now" does), one query for
+    them and their listing ids in the other queries is much cheaper. With more matches the
+    subquery stays. The lookup stops early (no DISTINCT), so a broad filter costs little.
+    """
+    schedules = _schedules_matching(selection, ctx)
+    if schedules is None:
+        return
+    rows = list(
+        schedules.order_by().values_list("resource_id", flat=True)[: MATERIALISE_SCHEDULES + 1]
+    )
+    if len(rows) <= MATERIALISE_SCHEDULES:
+        ctx.resource_ids[_schedule_key(selection)] = sorted(set(rows))
 
 
 def _facet_q(name: str, values: list[str]) -> Q:
@@ -587,6 +627,7 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
 
     base, rank = base_queryset(query, origin)
     selection = {k: v for k, v in query.selection.items() if v}
+    _materialise_time_filter(selection, ctx)
     results_qs = base.filter(filter_q(selection, ctx))
     total = results_qs.order_by().count()
 

@@ -40,7 +40,19 @@ def test_crisis_lines_follow_the_visitors_country(client, content):
     assert "988" in client.get("/", HTTP_ACCEPT_LANGUAGE="fr-FR").content.decode()
 
 
-@pytest.mark.parametrize("url", ["/", "/find/", "/peer-workers/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/find/",
+        "/find/?when=now&near=Nowhere",
+        "/find/print/",
+        "/peer-workers/",
+        "/support-types/",
+        "/learn/",
+        "/no-such-page/",
+    ],
+)
 def test_every_page_has_a_crisis_line_and_no_cookies_or_third_party_assets(client, content, url):
     response = client.get(url)
     html = response.content.decode()
@@ -102,3 +114,14 @@ def test_a_server_error_page_needs_nothing_but_itself(client, settings):
     assert "Something went wrong on our side" in html
     assert 'href="tel:988"' in html and 'href="/"' in html
     assert "{%" not in html
+
+
+def test_the_only_cookie_is_the_forms_security_cookie(client, content):
+    """Suggest and report forms need CSRF protection: one HttpOnly, same-site cookie, no more."""
+    listing = f.resource()
+    for url in ("/suggest/", f"/resources/{listing.slug}/report/"):
+        response = client.get(url)
+        assert set(response.cookies) == {"csrftoken"}
+        cookie = response.cookies["csrftoken"]
+        assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert not client.get(listing.get_absolute_url()).cookies

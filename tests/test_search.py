@@ -280,6 +280,7 @@ def test_place_names_and_zip_codes_resolve_through_the_gazetteer(client):
         "q=%27%3B+DROP+TABLE+directory_resource%3B--",
         "q=%00%01",
         "audience=women&audience=women",
+        "when=now&time=night&day=0&near=Nowhere",  # a time filter that matches no listing
     ],
 )
 def test_invalid_parameters_never_cause_a_server_error(client, taxonomy, query):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -534,7 +535,10 @@ def _count_by_time_of_day(schedules: QuerySet, ctx: _Context) -> dict[str, int]:
         )
         .values("resource_id", "visitor_minute")
     )
-    inner_sql, params = inner.query.sql_with_params()
+    try:
+        inner_sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a condition that can match nothing (e.g. no listing ids)
+        return {}
     whens, bucket_params = [], []
     for bucket, (_, ranges) in timeq.TIMES_OF_DAY.items():
         for low, high in ranges:

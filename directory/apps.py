@@ -9,6 +9,7 @@ class DirectoryConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        import peersupport.startup  # noqa: F401 - registers the production start check
         from directory.db import enable_sqlite_pragmas
 
         connection_created.connect(enable_sqlite_pragmas)

@@ -32,6 +32,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
 
+# What makes a production start unsafe is collected here rather than raised, so commands that
+# serve nothing (makemigrations, migrate, collectstatic) work without secrets. Everything that
+# serves refuses to start while this list is not empty: peersupport.wsgi and .asgi (gunicorn,
+# and runserver through WSGI_APPLICATION), and `manage.py check --deploy` reports it.
+STARTUP_PROBLEMS: list[str] = []
+
 _DEV_KEY_PREFIX = "dev-insecure-"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -39,24 +45,25 @@ if not SECRET_KEY:
         # Only for local development and tests: never accepted when DEBUG is off.
         SECRET_KEY = _DEV_KEY_PREFIX + "only-for-local-development-and-tests"
     else:
-        raise ImproperlyConfigured(
+        # Left empty: Django itself refuses anything that would sign with it.
+        STARTUP_PROBLEMS.append(
             "DJANGO_SECRET_KEY is not set. Set it to a long random value, "
             "or set DJANGO_DEBUG=true for local development."
         )
-if (
+elif (
     not DEBUG
     and not TESTING
     and (
-        SECRET_KEY.startswith(_DEV_KEY_PREFIX) or len(SECRET_KEY) < 40 or len(set(SECRET_KEY)) < 10
+        SECRET_KEY.startswith(_DEV_KEY_PREFIX) or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 10
     )
 ):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is too weak for production: use at least 40 random characters."
+    STARTUP_PROBLEMS.append(
+        "DJANGO_SECRET_KEY is too weak for production: use at least 50 random characters."
     )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 if not DEBUG and not TESTING and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the site's host names.")
+    STARTUP_PROBLEMS.append("DJANGO_ALLOWED_HOSTS must list the site's host names.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -148,17 +155,20 @@ RATELIMIT_ENABLE = env_bool("DIRECTORY_RATELIMIT_ENABLE", True)
 RATELIMIT_IP_META_KEY = os.environ.get("DIRECTORY_RATELIMIT_IP_META_KEY") or None
 # Submissions per client address (suggestions and reports together), as "count/period".
 DIRECTORY_SUBMISSION_RATE = os.environ.get("DIRECTORY_SUBMISSION_RATE", "5/h")
-SILENCED_SYSTEM_CHECKS = []
-if "REDIS_URL" in os.environ and os.environ["REDIS_URL"]:
-    # Django's own RedisCache increments atomically (Redis INCR); django-ratelimit only lists
-    # the django-redis package as "officially supported", hence the warning.
-    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
-elif DEBUG or TESTING or env_bool("DIRECTORY_RATELIMIT_LOCAL_CACHE", False):
-    # Without Redis the cache is per process (LocMemCache). django-ratelimit rejects that
-    # (E003) because counts are not shared between processes: fine for the single-process
-    # dev server and tests, and for a one-worker deployment that opts in explicitly. A
-    # production start without Redis and without the opt-in fails the system checks.
-    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+# django-ratelimit's own checks want the django-redis package (W001: Django's RedisCache
+# increments atomically too) and reject a per-process cache (E003) even for the dev server and
+# tests. The rule that matters is ours: production needs a cache shared by every worker.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+if not (
+    os.environ.get("REDIS_URL")
+    or DEBUG
+    or TESTING
+    or env_bool("DIRECTORY_RATELIMIT_LOCAL_CACHE", False)
+):
+    STARTUP_PROBLEMS.append(
+        "REDIS_URL is not set: the rate limit on public forms needs a cache shared by all "
+        "workers (or set DIRECTORY_RATELIMIT_LOCAL_CACHE=true for a single-process deployment)."
+    )
 
 # Lockout after repeated failed logins (django-axes): per user name and client address.
 AXES_FAILURE_LIMIT = int(os.environ.get("DIRECTORY_LOGIN_FAILURE_LIMIT", "5"))

@@ -1,7 +1,8 @@
-"""Production is any run with DJANGO_DEBUG off, and it refuses to start when configured unsafely.
+"""Production is any run with DJANGO_DEBUG off, and it refuses to serve when configured unsafely.
 
 Settings are read once per process, so each case starts a fresh Python with its own environment
-(without pytest loaded, so the settings do not see a test run).
+(without pytest loaded, so the settings do not see a test run). Serving means loading the WSGI
+application, which is what gunicorn and runserver do.
 """
 
 import os
@@ -13,8 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k3y-Zq8vP0aL7sX2mN5bR9tW1cY4dF6gH8jK0lQ3eU7iO2pA5sD"
+MANAGE = "from django.core.management import execute_from_command_line as run; run("
+START_SERVING = "import peersupport.wsgi"
 PRINT_SETTINGS = (
-    "import django; django.setup(); from django.conf import settings as s; "
+    "import peersupport.wsgi; from django.conf import settings as s; "
     "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
     "s.SECURE_HSTS_SECONDS > 0)"
 )
@@ -49,33 +52,50 @@ def start(env: dict[str, str], code: str = PRINT_SETTINGS) -> subprocess.Complet
             {"DJANGO_SECRET_KEY": "dev-insecure-only-for-local-development-and-tests"},
             "too weak",
         ),
+        ({"DJANGO_SECRET_KEY": GOOD_KEY[:45]}, "too weak"),
         ({"DJANGO_SECRET_KEY": GOOD_KEY}, "DJANGO_ALLOWED_HOSTS"),
+        (
+            {"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "directory.example"},
+            "REDIS_URL is not set",
+        ),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG must be true or false"),
     ],
 )
 def test_an_unsafe_production_start_is_refused(env, message):
-    result = start(env)
+    result = start(env, START_SERVING)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+    deploy_check = start(env, MANAGE + "['manage.py', 'check', '--deploy'])")
+    assert deploy_check.returncode != 0
+    assert message in deploy_check.stderr
+
+
+def test_commands_that_serve_nothing_need_no_secrets():
+    """A fresh checkout can check its migrations without any configuration."""
+    result = start({}, MANAGE + "['manage.py', 'makemigrations', '--check', '--dry-run'])")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": GOOD_KEY,
+    "DJANGO_ALLOWED_HOSTS": "directory.example",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+}
 
 
 def test_a_safe_production_start_is_hardened():
-    result = start({"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "directory.example"})
+    result = start(PRODUCTION)
     assert result.returncode == 0, result.stderr
     # DEBUG off, HTTPS redirect, secure cookies, HSTS.
     assert result.stdout.split() == ["False", "True", "True", "True", "True"]
 
 
-def test_production_without_a_shared_cache_fails_the_system_checks():
-    """The per-client rate limit needs counts shared between workers (Redis)."""
-    result = start(
-        {"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "directory.example"},
-        code="import sys; from django.core.management import execute_from_command_line; "
-        "execute_from_command_line(['manage.py', 'check'])",
-    )
-    assert result.returncode != 0
-    assert "django_ratelimit.E003" in result.stderr
+def test_a_single_process_deployment_may_opt_out_of_redis():
+    env = {**PRODUCTION, "REDIS_URL": "", "DIRECTORY_RATELIMIT_LOCAL_CACHE": "true"}
+    result = start(env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_development_starts_without_a_key():
@@ -87,12 +107,8 @@ def test_development_starts_without_a_key():
 def test_the_redis_cache_of_production_is_installed():
     """REDIS_URL selects Django's Redis backend: its client library must be installed."""
     result = start(
-        {
-            "DJANGO_SECRET_KEY": GOOD_KEY,
-            "DJANGO_ALLOWED_HOSTS": "directory.example",
-            "REDIS_URL": "redis://127.0.0.1:6379/15",
-        },
-        code="import django; django.setup(); from django.core.cache import cache; "
+        PRODUCTION,
+        code="import peersupport.wsgi; from django.core.cache import cache; "
         "print(type(cache._cache).__name__)",
     )
     assert result.returncode == 0, result.stderr

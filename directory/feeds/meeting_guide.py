@@ -177,18 +177,14 @@ def _location_fields(resource: Resource) -> dict:
     return {key: value for key, value in fields.items() if value != ""}
 
 
-def rows_for(resource: Resource, urls: UrlBuilder) -> list[dict]:
-    """The feed rows of one listing (``feed_schedules`` and ``feed_codes`` set by
-    :func:`iter_rows`, else read from the listing)."""
-    schedules = getattr(resource, "feed_schedules", None)
-    if schedules is None:
-        schedules = [s for s in resource.schedules.all() if s.kind == Schedule.Kind.WEEKLY]
+def rows_for(
+    resource: Resource, schedules: list[Schedule], codes: list[str], urls: UrlBuilder
+) -> list[dict]:
+    """The feed rows of one listing, given its weekly schedules valid today (ordered by start,
+    end, zone, day) and its features' Meeting Guide codes."""
     groups = _groups(schedules)
     if not groups:
         return []
-    codes = getattr(resource, "feed_codes", None)
-    if codes is None:
-        codes = [f.code for f in resource.features.all() if f.code]
     known = known_type_codes()
     types = {code for code in codes if code in known}
     online = resource.attendance in {Resource.Attendance.ONLINE, Resource.Attendance.HYBRID}
@@ -261,9 +257,12 @@ def iter_rows(base_url: str = "", *, today: dt.date | None = None) -> Iterator[d
         key=lambda row: row[0],
     )
     for resource in feed_queryset(today).iterator(chunk_size=CHUNK_SIZE):
-        resource.feed_schedules = schedules.take(resource.pk)
-        resource.feed_codes = [code for _, code in codes.take(resource.pk)]
-        yield from rows_for(resource, urls)
+        yield from rows_for(
+            resource,
+            schedules.take(resource.pk),
+            [code for _, code in codes.take(resource.pk)],
+            urls,
+        )
 
 
 def build_feed(base_url: str = "", *, today: dt.date | None = None) -> list[dict]:

@@ -1,8 +1,8 @@
 """FilterSets for the public search pages: they declare and validate every GET parameter.
 
-The querying itself lives in the selectors (directory.search); ``filter_queryset`` delegates
-there so ``filterset.qs`` and the faceted page agree. Unknown facet values are dropped rather
-than failing the whole form, so an old or hand-edited link still works.
+They only validate: ``to_query()`` hands the search (directory.search) a plain query, and the
+querying itself lives there. Unknown facet values are dropped rather than failing the whole
+form, so an old or hand-edited link still works.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Feature, PeerWorker, Resource, SupportType
@@ -18,6 +17,12 @@ from directory.search import geo, listings, workers
 from directory.validators import known_time_zones
 
 MAX_VALUES = 20
+
+
+def page_number(raw) -> int:
+    """A page number from the query string; anything but plain ASCII digits is page 1."""
+    raw = str(raw)
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
 class LenientMultipleChoiceField(forms.MultipleChoiceField):
@@ -138,12 +143,8 @@ class ListingFilterSet(django_filters.FilterSet):
             radius=data.get("radius"),
             sort=data.get("sort") or "",
             tz=data.get("tz") or settings.TIME_ZONE,
-            page=int(page) if str(page).isdigit() and len(str(page)) < 7 else 1,
+            page=page_number(page),
         )
-
-    def filter_queryset(self, queryset):
-        items, _ = listings.listings_for_export(self.to_query(), now=timezone.now())
-        return queryset.filter(pk__in=[item.pk for item in items])
 
 
 class WorkerFilterSet(django_filters.FilterSet):
@@ -181,11 +182,5 @@ class WorkerFilterSet(django_filters.FilterSet):
             q=(data.get("q") or "").strip(),
             near=(data.get("near") or "").strip(),
             radius=data.get("radius"),
-            page=int(page) if str(page).isdigit() and len(str(page)) < 7 else 1,
+            page=page_number(page),
         )
-
-    def filter_queryset(self, queryset):
-        return queryset.filter(pk__in=[w.pk for w in self._search().results])
-
-    def _search(self):
-        return workers.search_workers(self.to_query(), today=timezone.localdate())

@@ -40,10 +40,6 @@ def support_types() -> list[SupportType]:
     return list(SupportType.objects.all())
 
 
-def published_listings():
-    return Resource.objects.published()
-
-
 def published_listing(slug: str) -> Resource | None:
     return (
         Resource.objects.published()
@@ -63,7 +59,7 @@ def visitor_time_zone(request: HttpRequest) -> str:
 
 def schedule_rows(resource: Resource, now) -> list[dict]:
     """Each schedule in plain words with its next meeting."""
-    from directory.schedules import describe, next_occurrence
+    from directory.scheduling import describe, next_occurrence
 
     rows = []
     for schedule in resource.schedules.all():
@@ -80,7 +76,7 @@ def schedule_rows(resource: Resource, now) -> list[dict]:
 
 
 def next_meeting(resource: Resource, now):
-    from directory.schedules import next_start_for_resource
+    from directory.scheduling import next_start_for_resource
 
     return next_start_for_resource(resource.schedules.all(), now)
 
@@ -102,8 +98,9 @@ def directions_url(location) -> str:
     return ""
 
 
-def active_filters(query, result) -> list[dict]:
+def active_filters(result) -> list[dict]:
     """The filters in force, each with the parameters that remove it."""
+    query = result.query
     labels = {}
     for facet in result.facets:
         for value in facet.values:
@@ -135,34 +132,6 @@ def checklist_items():
     from directory.models import ChecklistItem
 
     return list(ChecklistItem.objects.all())
-
-
-def online_starting_soon(now, *, hours: int = 2, limit: int = 5) -> list[Resource]:
-    """Online meetings starting within ``hours`` (or under way), soonest first."""
-    import datetime as dt
-
-    from directory.models import Schedule
-    from directory.schedules import next_start_for_resource
-    from directory.search import timeq
-    from directory.search.listings import zones_in_use
-
-    zones = zones_in_use()
-    soon = timeq.starts_between(zones, now, now + dt.timedelta(hours=hours)) | timeq.in_progress(
-        zones, now
-    )
-    candidates = list(
-        Resource.objects.published()
-        .meeting_online()
-        .filter(pk__in=Schedule.objects.filter(soon).values("resource_id"))
-        .select_related("support_type")
-        .prefetch_related("schedules")[:60]
-    )
-    for item in candidates:
-        item.next_start = next_start_for_resource(item.schedules.all(), now)
-        item.happening_now = item.next_start is not None and item.next_start <= now
-    candidates = [c for c in candidates if c.next_start is not None]
-    candidates.sort(key=lambda c: (c.next_start, c.name))
-    return candidates[:limit]
 
 
 # --- Guide (/learn/) and support-type pages -------------------------------------------------

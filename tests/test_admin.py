@@ -16,10 +16,16 @@ def directory_admins():
     ]
 
 
+# Internal bookkeeping that staff never edit (the search index's version, set by triggers).
+NOT_IN_ADMIN = {"SearchVersion"}
+
+
 def test_every_directory_model_is_registered():
     registered = set(admin.site._registry)
     missing = [
-        m.__name__ for m in apps.get_app_config("directory").get_models() if m not in registered
+        m.__name__
+        for m in apps.get_app_config("directory").get_models()
+        if m not in registered and m.__name__ not in NOT_IN_ADMIN
     ]
     assert not missing
 

@@ -27,7 +27,7 @@ from directory.models import (
     Schedule,
     SupportType,
 )
-from directory.schedules import sunday_based_weekday
+from directory.scheduling import sunday_based_weekday
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from directory.feeds.ical import build_calendar
 from directory.models import Resource, Schedule
-from directory.schedules import occurrences
+from directory.scheduling import occurrences
 from tests import factories
 from tests.feeds_helpers import interval_meeting, monthly_meeting, online_meeting, weekly_meeting
 

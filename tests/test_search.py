@@ -116,31 +116,6 @@ def test_every_facet_count_equals_the_results_after_clicking_it(client, generate
     assert checked >= 10
 
 
-@time_machine.travel(dt.datetime(2026, 11, 24, 23, 45, tzinfo=UTC), tick=False)
-@pytest.mark.parametrize(
-    "params",
-    ["day=2&time=evening", "when=today&attendance=in_person", "when=now&when=soon&day=1"],
-)
-def test_counts_hold_when_the_time_filter_stays_a_subquery(client, generated, params, monkeypatch):
-    """Small time filters are passed on as listing ids; broad ones stay a subquery: both agree."""
-    from django.core.cache import cache
-
-    from directory.search import listings
-
-    materialised = find(client, params)
-    cache.clear()
-    monkeypatch.setattr(listings, "MATERIALISE_SCHEDULES", 0)
-    subquery = find(client, params)
-    assert subquery.result_count == materialised.result_count
-    assert [(v["count"], v["disabled"]) for v in subquery.facet_values] == [
-        (v["count"], v["disabled"]) for v in materialised.facet_values
-    ]
-    for value in subquery.facet_values[:25]:
-        if not value["disabled"]:
-            assert find(client, value["url"]).result_count == value["count"], (params, value)
-
-
-@time_machine.travel(dt.datetime(2026, 11, 24, 23, 45, tzinfo=UTC), tick=False)
 def test_facets_combine_or_within_and_across(client, generated):
     women = find(client, "audience=women").result_count
     men = find(client, "audience=men").result_count

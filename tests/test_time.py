@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from directory import schedules
+from directory import scheduling as schedules
 from directory.models import Resource, Schedule
-from directory.search import timeq
+from directory.search.freshness import search_index
+from directory.search.index import Clock
 from tests import factories as f
 from tests.search_helpers import parse_find_page
 
@@ -28,14 +29,12 @@ def names(client, query: str) -> list[str]:
     return parse_find_page(response.content.decode()).result_names
 
 
-def sql_in_progress(moment: dt.datetime) -> set[str]:
-    zones = sorted(set(Schedule.objects.values_list("timezone", flat=True)))
-    q = timeq.in_progress(zones, moment)
-    return set(
-        Resource.objects.filter(
-            pk__in=Schedule.objects.filter(q).values("resource_id")
-        ).values_list("name", flat=True)
-    )
+def index_in_progress(moment: dt.datetime) -> set[str]:
+    """Listings the search index says are under way at ``moment``."""
+    index = search_index()
+    under_way = index.listings_with(Clock(index, moment, "UTC").in_progress())
+    ids = index.ids[under_way].tolist()
+    return set(Resource.objects.filter(pk__in=ids).values_list("name", flat=True))
 
 
 # --- plain Python schedule arithmetic ------------------------------------------------------
@@ -192,8 +191,8 @@ def test_a_meeting_crossing_midnight_utc_is_in_progress():
         late, weekday=2, start_time=dt.time(23, 30), end_time=None, timezone="America/New_York"
     )
     # Tuesday 23:30 New York + default hour: Wednesday 00:15 local is still in the meeting.
-    assert sql_in_progress(at(2026, 11, 25, 5, 15)) == {"Late Night"}
-    assert sql_in_progress(at(2026, 11, 25, 5, 45)) == set()
+    assert index_in_progress(at(2026, 11, 25, 5, 15)) == {"Late Night"}
+    assert index_in_progress(at(2026, 11, 25, 5, 45)) == set()
 
 
 @pytest.mark.django_db
@@ -228,18 +227,18 @@ def test_monthly_and_interval_schedules_are_now_only_on_their_dates(client):
         timezone="America/New_York",
         valid_to=dt.date(2026, 11, 30),
     )
-    assert sql_in_progress(at(2026, 12, 5, 15, 30)) == {"First Saturday"}  # 10:30 EST, 1st Sat
-    assert sql_in_progress(at(2026, 12, 12, 15, 30)) == set()  # second Saturday
-    assert sql_in_progress(at(2026, 11, 25, 0, 30)) == {"Fortnightly Tuesday"}  # 24 Nov 19:30
-    assert sql_in_progress(at(2026, 12, 2, 0, 30)) == set()  # 1 Dec: the off week
-    assert sql_in_progress(at(2026, 11, 4, 0, 30)) == set()  # 3 Nov: off week before anchor
-    assert sql_in_progress(at(2026, 10, 27, 23, 30)) == {"Fortnightly Tuesday"}  # 19:30 EDT
+    assert index_in_progress(at(2026, 12, 5, 15, 30)) == {"First Saturday"}  # 10:30 EST, 1st Sat
+    assert index_in_progress(at(2026, 12, 12, 15, 30)) == set()  # second Saturday
+    assert index_in_progress(at(2026, 11, 25, 0, 30)) == {"Fortnightly Tuesday"}  # 24 Nov 19:30
+    assert index_in_progress(at(2026, 12, 2, 0, 30)) == set()  # 1 Dec: the off week
+    assert index_in_progress(at(2026, 11, 4, 0, 30)) == set()  # 3 Nov: off week before anchor
+    assert index_in_progress(at(2026, 10, 27, 23, 30)) == {"Fortnightly Tuesday"}  # 19:30 EDT
     # The SQL agrees with the Python arithmetic for every hour of six weeks.
     moment = at(2026, 11, 1, 0, 30)
     all_schedules = list(Schedule.objects.select_related("resource"))
     while moment < at(2026, 12, 13, 0, 0):
         expected = {s.resource.name for s in all_schedules if schedules.is_in_progress(s, moment)}
-        assert sql_in_progress(moment) == expected, moment
+        assert index_in_progress(moment) == expected, moment
         moment += dt.timedelta(minutes=90)
 
 

@@ -45,7 +45,7 @@ from directory.models import (
     Schedule,
     SupportType,
 )
-from directory.schedules import describe
+from directory.scheduling import describe
 
 HSDS_VERSION = "3.0"
 NAMESPACE = uuid.UUID("0c1d4a07-6f51-4f0e-9d3a-3c8b9f2e7d15")

@@ -23,7 +23,7 @@ import icalendar
 
 from directory.feeds.meeting_guide import UrlBuilder
 from directory.models import Resource, Schedule
-from directory.schedules import describe, duration, occurs_on
+from directory.scheduling import describe, duration, occurs_on
 
 PRODID = "-//Peer Support Directory//Meetings//EN"
 BYDAY = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]

@@ -3,6 +3,7 @@ from directory.models.listings import Location, Resource, Schedule
 from directory.models.moderation import Submission
 from directory.models.organizations import Membership, Organization
 from directory.models.places import Place
+from directory.models.search import SearchVersion
 from directory.models.taxonomy import Feature, FeatureCategory, SupportType
 from directory.models.workers import Credential, CredentialType, PeerWorker
 
@@ -23,6 +24,7 @@ __all__ = [
     "Place",
     "Resource",
     "Schedule",
+    "SearchVersion",
     "Submission",
     "SupportType",
 ]

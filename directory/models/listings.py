@@ -12,9 +12,6 @@ from directory.models.organizations import Organization
 from directory.models.taxonomy import Feature, SupportType
 from directory.validators import validate_dial_string, validate_time_zone
 
-# The day count of 1970-01-04 (a Sunday) is the epoch for every-N-weeks schedules.
-EPOCH_SUNDAY = dt.date(1970, 1, 4)
-
 
 class SearchDocument(models.Func):
     """English full-text vector of a listing's name and description (PostgreSQL); NULL elsewhere.
@@ -437,6 +434,6 @@ class Schedule(models.Model):
         ]
 
     def __str__(self) -> str:
-        from directory.schedules import describe
+        from directory.scheduling import describe
 
         return describe(self)

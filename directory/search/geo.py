@@ -1,4 +1,7 @@
-"""Places typed by visitors, resolved through the offline gazetteer, and distances in SQL."""
+"""Places typed by visitors, resolved through the offline gazetteer, and great-circle distances
+
+in SQL (peer workers), over arrays (the listing index) and in plain Python.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
@@ -124,3 +128,35 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
+
+
+def distances_miles(latitudes: np.ndarray, longitudes: np.ndarray, origin: Origin) -> np.ndarray:
+    """The same formula over arrays of coordinates (NaN where a listing has none)."""
+    lat1 = math.radians(origin.latitude)
+    lat2 = np.radians(latitudes)
+    half_dlat = (lat2 - lat1) / 2
+    half_dlon = (np.radians(longitudes) - math.radians(origin.longitude)) / 2
+    a = np.sin(half_dlat) ** 2 + math.cos(lat1) * np.cos(lat2) * np.sin(half_dlon) ** 2
+    with np.errstate(invalid="ignore"):
+        return 2 * EARTH_RADIUS_MILES * np.arcsin(np.minimum(np.sqrt(a), 1.0))
+
+
+def within(
+    latitudes: np.ndarray,
+    longitudes: np.ndarray,
+    distances: np.ndarray,
+    origin: Origin,
+    radius: float,
+) -> np.ndarray:
+    """Rows inside ``bounding_box_q``'s box and at most ``radius`` miles away."""
+    dlat = radius / MILES_PER_DEGREE_LATITUDE
+    with np.errstate(invalid="ignore"):
+        mask = (latitudes >= origin.latitude - dlat) & (latitudes <= origin.latitude + dlat)
+        cos_lat = math.cos(math.radians(origin.latitude))
+        if cos_lat > 0.01:
+            dlon = radius / (MILES_PER_DEGREE_LATITUDE * cos_lat)
+            if origin.longitude - dlon > -180 and origin.longitude + dlon < 180:
+                mask &= (longitudes >= origin.longitude - dlon) & (
+                    longitudes <= origin.longitude + dlon
+                )
+        return mask & (distances <= radius)

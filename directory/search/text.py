@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
 
+from directory.models import Resource
+
 MAX_TERMS = 8
 
 
@@ -66,3 +68,18 @@ def keyword_filter_and_rank(text: str):
         output_field=FloatField(),
     )
     return q, rank
+
+
+def keyword_matches(text: str, *, with_rank: bool) -> list[tuple]:
+    """(id, rank) of the searchable listings that match ``text`` (rank None without ranking)."""
+
+    matches_q, rank = keyword_filter_and_rank(text)
+    listings = (
+        Resource.objects.published()
+        .exclude(attendance=Resource.Attendance.INACTIVE)
+        .filter(matches_q)
+        .order_by()
+    )
+    if with_rank:
+        return list(listings.annotate(rank=rank).values_list("pk", "rank"))
+    return [(pk, None) for pk in listings.values_list("pk", flat=True)]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page
 from django.db.models import Count, F, Prefetch, Q
 
 from directory.models import Credential, CredentialType, Feature, PeerWorker, SupportType
 from directory.search import geo
-from directory.search.listings import Facet, FacetValue, Page
+from directory.search.facets import Counted, Facet, FacetValue, paginate
 
 PER_PAGE = 20
 FACETS = ["type", "credential", "verified", "language", "mode", "accepting"]
@@ -160,27 +161,25 @@ def search_workers(query: WorkerQuery, *, today: dt.date) -> WorkerSearchResult:
         facets.append(Facet(name, LEGENDS[name], values))
 
     total = counts["total"]
-    num_pages = max(1, -(-total // PER_PAGE))
-    number = min(max(1, query.page), num_pages)
     ordered = base.filter(_full_q(selection, today))
     ordered = (
         ordered.order_by(F("distance").asc(nulls_last=True), "display_name")
         if origin
         else ordered.order_by("display_name", "pk")
     )
-    workers = list(
-        ordered.select_related("organization").prefetch_related(
-            "support_types",
-            "languages",
-            Prefetch("credentials", queryset=Credential.objects.select_related("credential_type")),
-        )[(number - 1) * PER_PAGE : number * PER_PAGE]
+    ordered = ordered.select_related("organization").prefetch_related(
+        "support_types",
+        "languages",
+        Prefetch("credentials", queryset=Credential.objects.select_related("credential_type")),
     )
+    page = paginate(Counted(ordered, total), PER_PAGE, query.page)
+    workers = page.object_list
     for worker in workers:
         annotate_credential_status(worker, today)
     return WorkerSearchResult(
         results=workers,
         count=total,
-        page=Page(number, num_pages, PER_PAGE, total),
+        page=page,
         facets=facets,
         origin=origin,
         place=place,

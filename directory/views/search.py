@@ -11,20 +11,13 @@ from directory.filters import ListingFilterSet
 from directory.search import geo, listings
 
 
-def _filterset(request: HttpRequest) -> ListingFilterSet:
-    return ListingFilterSet(request.GET, queryset=selectors.published_listings())
-
-
 def find(request: HttpRequest) -> HttpResponse:
-    filterset = _filterset(request)
-    query = filterset.to_query()
-    result = listings.search_listings(query, now=timezone.now())
+    filterset = ListingFilterSet(request.GET)
+    result = listings.search_listings(filterset.to_query(), now=timezone.now())
     context = {
-        "filterset": filterset,
-        "form": filterset.form,
-        "query": query,
+        "query": result.query,
         "result": result,
-        "active_filters": selectors.active_filters(query, result),
+        "active_filters": selectors.active_filters(result),
         "radius_choices": geo.RADIUS_CHOICES,
         "default_radius": geo.DEFAULT_RADIUS,
         "sort_choices": listings.SORT_CHOICES,
@@ -34,20 +27,29 @@ def find(request: HttpRequest) -> HttpResponse:
 
 
 def find_print(request: HttpRequest) -> HttpResponse:
-    filterset = _filterset(request)
-    query = filterset.to_query()
-    items, origin = listings.listings_for_export(query, now=timezone.now())
-    context = {"items": items, "origin": origin, "query": query, "printed_at": timezone.now()}
+    export = listings.listings_for_export(
+        ListingFilterSet(request.GET).to_query(), now=timezone.now()
+    )
+    context = {
+        "export": export,
+        "items": export.items,
+        "origin": export.origin,
+        "query": export.query,
+        "printed_at": timezone.now(),
+    }
     return render(request, "directory/resource_print.html", context)
 
 
 def find_calendar(request: HttpRequest) -> HttpResponse:
     from directory.feeds.ical import build_calendar
 
-    filterset = _filterset(request)
-    items, _ = listings.listings_for_export(filterset.to_query(), now=timezone.now())
+    export = listings.listings_for_export(
+        ListingFilterSet(request.GET).to_query(), now=timezone.now()
+    )
     body = build_calendar(
-        items, name="Peer support meetings", base_url=request.build_absolute_uri("/").rstrip("/")
+        export.items,
+        name="Peer support meetings",
+        base_url=request.build_absolute_uri("/").rstrip("/"),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="peer-support-search.ics"'

@@ -10,7 +10,7 @@ from directory.search import geo, workers
 
 
 def worker_list(request: HttpRequest) -> HttpResponse:
-    filterset = WorkerFilterSet(request.GET, queryset=workers.PeerWorker.objects.published())
+    filterset = WorkerFilterSet(request.GET)
     query = filterset.to_query()
     result = workers.search_workers(query, today=timezone.localdate())
     context = {

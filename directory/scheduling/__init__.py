@@ -1,7 +1,9 @@
-"""Schedule arithmetic in plain Python: descriptions, occurrences, next meetings.
+"""Schedule time arithmetic, in one place: weekdays, times of day, zones, occurrences.
 
 A schedule's times are wall-clock times in its own IANA time zone, so "19:00 every Tuesday"
-stays 19:00 across daylight-saving changes. Weekdays count from 0 = Sunday.
+stays 19:00 across daylight-saving changes. Weekdays count from 0 = Sunday (as in the Meeting
+Guide format). The search index (``directory.search.index``) applies the same rules to arrays
+of schedules; the calendar feed turns them into RRULEs.
 """
 
 from __future__ import annotations
@@ -16,8 +18,24 @@ if TYPE_CHECKING:
     from directory.models import Schedule
 
 WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+MINUTES_PER_DAY = 1440
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+# The day count of 1970-01-04 (a Sunday) is the epoch for every-N-weeks schedules.
+EPOCH_SUNDAY = dt.date(1970, 1, 4)
+# Times of day on the visitor's clock, as [start, end) minute ranges.
+TIMES_OF_DAY = {
+    "morning": ("Morning (5am–noon)", [(300, 720)]),
+    "afternoon": ("Afternoon (noon–5pm)", [(720, 1020)]),
+    "evening": ("Evening (5pm–9pm)", [(1020, 1260)]),
+    "night": ("Night (9pm–5am)", [(1260, 1440), (0, 300)]),
+}
 POSITION_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 DEFAULT_DURATION = dt.timedelta(hours=1)  # Meeting Guide consumers assume an hour.
+
+
+def offset_minutes(moment: dt.datetime, zone: str) -> int:
+    """The zone's UTC offset at ``moment``, in minutes."""
+    return int(moment.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() // 60)
 
 
 def sunday_based_weekday(day: dt.date) -> int:

@@ -17,8 +17,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
 
-from directory.models.listings import EPOCH_SUNDAY
-from directory.schedules import sunday_based_weekday, week_positions
+from directory.scheduling import EPOCH_SUNDAY, sunday_based_weekday, week_positions
 
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY

@@ -14,3 +14,10 @@ max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Build the search index before the worker takes its first request."""
+    from directory.search.freshness import warm
+
+    warm()

@@ -15,6 +15,7 @@ class FacetValue:
     count: int
     selected: bool
     params: dict = field(default_factory=dict)  # the query-string change that toggles it
+    url: str = ""  # set by with_toggle_urls
 
     @property
     def disabled(self) -> bool:
@@ -30,6 +31,26 @@ class Facet:
     @property
     def has_selection(self) -> bool:
         return any(v.selected for v in self.values)
+
+
+def with_toggle_urls(facets: list[Facet], current) -> list[Facet]:
+    """Give every value the URL that toggles it: ``current`` (request.GET) with its params.
+
+    The same result as ``{% querystring request.GET value.params %}``, built once per value in
+    Python: a results page has over a hundred of them and the tag dominated its rendering.
+    """
+    for facet in facets:
+        for value in facet.values:
+            query = current.copy()
+            for key, change in value.params.items():
+                if change is None:
+                    query.pop(key, None)
+                elif isinstance(change, list):
+                    query.setlist(key, change)
+                else:
+                    query[key] = change
+            value.url = "?" + query.urlencode()
+    return facets
 
 
 class Counted(Sequence):

@@ -307,6 +307,10 @@ def _day_number(day: dt.date) -> int:
     return (day - EPOCH_SUNDAY).days
 
 
+RECENT_CLOCKS = 4
+_recent_clocks: dict[tuple, Clock] = {}
+
+
 class Clock:
     """The schedule conditions of one request, evaluated at one instant on the index.
 
@@ -317,9 +321,26 @@ class Clock:
 
     def __init__(self, index: ListingIndex, moment: dt.datetime, visitor_tz: str):
         self.index = index
-        self.moment = moment
+        # Every condition is exact to the minute (schedules start on whole minutes).
+        self.moment = moment.replace(second=0, microsecond=0)
         self.visitor_tz = visitor_tz
         self._cache: dict = {}
+
+    @classmethod
+    def at(cls, index: ListingIndex, moment: dt.datetime, visitor_tz: str) -> Clock:
+        """The clock of this minute and zone, shared by every search made in that minute.
+
+        Its conditions depend only on the index, the minute and the visitor's zone, not on
+        the search, so requests in the same minute reuse them (a handful per process).
+        """
+        key = (id(index), moment.replace(second=0, microsecond=0), visitor_tz)
+        clock = _recent_clocks.get(key)
+        if clock is None or clock.index is not index:
+            clock = cls(index, moment, visitor_tz)
+            _recent_clocks[key] = clock
+            while len(_recent_clocks) > RECENT_CLOCKS:
+                _recent_clocks.pop(next(iter(_recent_clocks)), None)
+        return clock
 
     def _local(self, moment: dt.datetime) -> list[dt.datetime]:
         return [moment.astimezone(zone) for zone in self.index.zone_infos]

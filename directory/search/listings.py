@@ -156,7 +156,7 @@ class CompiledSearch:
         self.index = index
         self.query = query
         self.selection = query.selection
-        self.clock = Clock(index, now, query.tz)
+        self.clock = Clock.at(index, now, query.tz)
         self.ranks: np.ndarray | None = None
         self.keyword = np.ones(index.size, dtype=bool)
         if query.q:
@@ -563,7 +563,7 @@ def listings_for_export(
 def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) -> list[Resource]:
     """Online meetings under way or starting within ``hours``, soonest first."""
     index = search_index()
-    clock = Clock(index, now, "UTC")
+    clock = Clock.at(index, now, "UTC")
     schedules = clock.in_progress() | clock.starts_between(now, now + dt.timedelta(hours=hours))
     online = np.isin(
         index.attendance_code,

@@ -9,11 +9,13 @@ from django.utils import timezone
 from directory import selectors
 from directory.filters import ListingFilterSet
 from directory.search import geo, listings
+from directory.search.facets import with_toggle_urls
 
 
 def find(request: HttpRequest) -> HttpResponse:
     filterset = ListingFilterSet(request.GET)
     result = listings.search_listings(filterset.to_query(), now=timezone.now())
+    with_toggle_urls(result.facets, request.GET)
     context = {
         "query": result.query,
         "result": result,

@@ -7,12 +7,14 @@ from django.utils import timezone
 from directory import selectors
 from directory.filters import WorkerFilterSet
 from directory.search import geo, workers
+from directory.search.facets import with_toggle_urls
 
 
 def worker_list(request: HttpRequest) -> HttpResponse:
     filterset = WorkerFilterSet(request.GET)
     query = filterset.to_query()
     result = workers.search_workers(query, today=timezone.localdate())
+    with_toggle_urls(result.facets, request.GET)
     context = {
         "query": query,
         "result": result,

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from django.db.models import F
 
-from directory.models import Feature, Resource, Schedule
+from directory.models import Feature, Organization, Resource, Schedule, SupportType
 from directory.models.listings import DaysSinceEpochSunday
 from directory.scheduling import (
     EPOCH_SUNDAY,
@@ -189,6 +189,11 @@ def build_index(version=None) -> ListingIndex:
         )
     )
     types, orgs, regions = Codes(), Codes(), Codes()
+    # Every type and organisation, so a selected one with no listings still has its name.
+    for slug, name in SupportType.objects.order_by("pk").values_list("slug", "name"):
+        types.code(slug, name)
+    for slug, name in Organization.objects.order_by("pk").values_list("slug", "name"):
+        orgs.code(slug, name)
     attendance_codes = {value: i for i, value in enumerate(ATTENDANCE_VALUES)}
     cost_codes = {value: i for i, value in enumerate(COST_VALUES)}
     (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,

@@ -1,4 +1,11 @@
-"""Faceted search of published listings.
+"""The reference oracle: the SQL implementation of the faceted search that the in-memory index
+replaced (wave 1), kept to prove the index right (tests/test_search_differential.py).
+
+Changes from the original, made to the oracle and the index alike: a selected type or
+organisation without listings keeps its name as label; the "online meetings match your other
+filters" count is what its link gives (online only, the keyword kept, no place).
+
+Faceted search of published listings.
 
 Within a facet, values combine with OR; across facets, AND. Every facet value carries the
 number of results the visitor would get by toggling it, computed with every *other* active
@@ -28,7 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Mod
 
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Feature, Resource, Schedule
+from directory.models import Feature, Organization, Resource, Schedule, SupportType
 from directory.scheduling import next_start_for_resource
 from directory.search import geo, text
 from tests.oracle import timeq
@@ -377,6 +384,11 @@ def _field_facet(name: str, rows: QuerySet, selected: list[str], total: int) -> 
         counts[selected[0]] = rows.order_by().count()
     for value in selected:  # a selected value with no listings still shows, to be removed
         counts.setdefault(value, total)
+    missing = [value for value in selected if value not in labels]
+    model = {"type": SupportType, "org": Organization}.get(name)
+    if missing and model is not None:
+        names = model.objects.filter(slug__in=missing).values_list("slug", "name")
+        labels = {**labels, **dict(names)}
     values = [
         FacetValue(value, labels.get(value, value), count, value in selected)
         for value, count in counts.items()
@@ -718,9 +730,9 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     if total == 0:
         result.relaxations = _relaxations(base, selection, ctx, query, origin)
     if origin is not None and query.radius:
+        keyword_only, _ = base_queryset(ListingQuery(**{**query.__dict__, "radius": None}), None)
         result.online_count = (
-            Resource.objects.published()
-            .meeting_online()
+            keyword_only.filter(attendance="online")
             .filter(filter_q({k: v for k, v in selection.items() if k != "attendance"}, ctx))
             .count()
         )

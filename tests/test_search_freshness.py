@@ -1,0 +1,186 @@
+"""The search index follows the database: every write changes the search version, and a
+running multi-worker gunicorn shows an edit within 5 seconds without a restart."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from directory.models import Resource
+from directory.search.freshness import database_version, search_index
+from tests import factories as f
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_every_kind_of_write_changes_the_search_version():
+    listing = f.resource(name="Versioned")
+    versions = [database_version()]
+
+    def changed() -> bool:
+        versions.append(database_version())
+        return versions[-1] != versions[-2]
+
+    listing.name = "Renamed"
+    listing.save()
+    assert changed()
+    Resource.objects.filter(pk=listing.pk).update(cost="fee")  # no signals: a trigger
+    assert changed()
+    f.schedule(listing)
+    assert changed()
+    listing.features.add(f.feature())
+    assert changed()
+    listing.location.region = "WI"
+    listing.location.save()
+    assert changed()
+    Resource.objects.bulk_create(
+        [Resource(name="Bulk", slug="bulk", support_type_id=listing.support_type_id)]
+    )
+    assert changed()
+    Resource.objects.filter(slug="bulk").delete()
+    assert changed()
+    before = database_version()
+    f.peer_worker(support_types=[listing.support_type])  # not read by the listing index
+    assert database_version() == before
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_write_leaves_no_new_version_and_the_index_follows_commits(client):
+    f.resource(name="Alpha")
+    assert search_index().size == 1
+    before = database_version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        f.resource(name="Ghost")
+        raise RuntimeError
+    assert database_version() == before
+    f.resource(name="Beta")
+    html = client.get("/find/?sort=name").content.decode()
+    assert "Alpha" in html and "Beta" in html and "Ghost" not in html
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _manage(database_url: str, code: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "true"}
+    subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our own server
+        return response.read().decode()
+
+
+@pytest.fixture
+def shared_database(transactional_db, tmp_path):
+    """A database other processes can open: the test database on PostgreSQL, a file on
+    SQLite (the test database there lives in this process's memory)."""
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user, host = settings["USER"] or "postgres", settings["HOST"] or "127.0.0.1"
+        return f"postgres://{user}@{host}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "true"}
+    subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
+    )
+    return url
+
+
+def test_an_edit_shows_in_search_on_every_gunicorn_worker_within_five_seconds(shared_database):
+    _manage(
+        shared_database,
+        "from directory.models import Resource, SupportType, Location\n"
+        "t = SupportType.objects.create(name='Recovery Groups', slug='recovery-groups')\n"
+        "for i in range(3):\n"
+        "    Resource.objects.create(name=f'Group {i}', slug=f'group-{i}', support_type=t,"
+        " status='published', cost='free', location=Location.objects.create(city='X'))\n",
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": shared_database,
+        "DJANGO_DEBUG": "true",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "2",
+        "DIRECTORY_SEARCH_INDEX_CHECK_SECONDS": "1",
+        "DIRECTORY_SEARCH_INDEX_REFRESH": "background",
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own command line
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "peersupport/gunicorn.conf.py",
+            "peersupport.wsgi:application",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert "Group 0" in _get(base + "/find/?cost=free")
+                break
+            except (OSError, AssertionError):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert "Group 1" not in _get(base + "/find/?cost=fee")
+
+        # A curator's edit from another process: Group 1 now charges a fee.
+        _manage(
+            shared_database,
+            "from directory.models import Resource\n"
+            "r = Resource.objects.get(slug='group-1'); r.cost = 'fee'; r.save()\n",
+        )
+        edited = time.monotonic()
+        while True:
+            page = _get(base + "/find/?cost=fee")
+            if "Group 1" in page:
+                break
+            assert time.monotonic() - edited < 5, "the edit was not visible within 5 seconds"
+            time.sleep(0.1)
+        seen_after = time.monotonic() - edited
+        # Every worker now answers with the edit (requests spread over both).
+        deadline = edited + 5
+        for _ in range(20):
+            count = re.search(r'data-result-count="(\d+)"', _get(base + "/find/?cost=fee"))
+            if count.group(1) != "1":
+                assert time.monotonic() < deadline, "a worker still served the old index"
+                time.sleep(0.2)
+        print(f"edit visible after {seen_after:.2f} s")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)

@@ -200,6 +200,15 @@ USE_TZ = True
 # The visitor's country for crisis lines when nothing else says (ISO 3166-1 alpha-2).
 DIRECTORY_DEFAULT_COUNTRY = os.environ.get("DIRECTORY_DEFAULT_COUNTRY", "US")
 
+# The in-memory search index (docs/search.md): how often a process checks the database's
+# search version, and whether a stale index is rebuilt in the background or before answering.
+DIRECTORY_SEARCH_INDEX_CHECK_SECONDS = float(
+    os.environ.get("DIRECTORY_SEARCH_INDEX_CHECK_SECONDS", "1")
+)
+DIRECTORY_SEARCH_INDEX_REFRESH = os.environ.get("DIRECTORY_SEARCH_INDEX_REFRESH", "background")
+if DIRECTORY_SEARCH_INDEX_REFRESH not in {"background", "inline"}:
+    raise ImproperlyConfigured("DIRECTORY_SEARCH_INDEX_REFRESH must be 'background' or 'inline'.")
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

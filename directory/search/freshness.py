@@ -45,7 +45,7 @@ def search_index() -> ListingIndex:
     """This process's index, rebuilt when the database has changed since it was built."""
     index = _holder.index
     started = time.monotonic()
-    interval = getattr(settings, "DIRECTORY_SEARCH_INDEX_CHECK_SECONDS", 1.0)
+    interval = settings.DIRECTORY_SEARCH_INDEX_CHECK_SECONDS
     if index is not None and started - _holder.checked_at < interval:
         return index
     try:
@@ -58,7 +58,7 @@ def search_index() -> ListingIndex:
     _holder.checked_at = started
     if index is not None and index.version == version:
         return index
-    if index is None or getattr(settings, "DIRECTORY_SEARCH_INDEX_REFRESH", "") == "inline":
+    if index is None or settings.DIRECTORY_SEARCH_INDEX_REFRESH == "inline":
         return _build_now(version)
     _rebuild_in_background(version)
     return index

@@ -30,6 +30,7 @@ import math
 import uuid
 from dataclasses import dataclass
 
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -159,9 +160,14 @@ class Page:
         )
         return cls(number, per_page)
 
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.per_page
+    def of(self, items) -> tuple[int, list]:
+        """(total, this page's items) of a sequence or queryset; past the end is empty."""
+        paginator = Paginator(items, self.per_page)
+        try:
+            contents = list(paginator.page(self.number).object_list)
+        except EmptyPage:
+            contents = []
+        return paginator.count, contents
 
     def wrap(self, total: int, contents: list) -> dict:
         total_pages = math.ceil(total / self.per_page)
@@ -615,8 +621,7 @@ def service_list(params, urls: Urls) -> dict:
     page = Page.from_params(params)
     full = parse_bool(params.get("full"), "full")
     qs = filter_services(published_services(full=full), params).order_by("name", "pk")
-    total = qs.count()
-    items = list(qs[page.offset : page.offset + page.per_page]) if page.offset < total else []
+    total, items = page.of(qs)
     serialise = service_full if full else service_basic
     return page.wrap(total, [serialise(resource, urls) for resource in items])
 
@@ -640,8 +645,7 @@ def organization_list(params) -> dict:
     qs = published_organizations().order_by("name", "pk")
     if params.get("search"):
         qs = qs.filter(name__icontains=params["search"].strip()[:200])
-    total = qs.count()
-    items = list(qs[page.offset : page.offset + page.per_page]) if page.offset < total else []
+    total, items = page.of(qs)
     return page.wrap(total, [organization_basic(org) for org in items])
 
 
@@ -675,7 +679,7 @@ def taxonomy_list(params) -> dict:
     if params.get("search"):
         needle = params["search"].lower()
         items = [t for t in items if needle in t["name"].lower()]
-    return page.wrap(len(items), items[page.offset : page.offset + page.per_page])
+    return page.wrap(*page.of(items))
 
 
 def taxonomy_detail(taxonomy_id: str) -> dict | None:
@@ -685,7 +689,7 @@ def taxonomy_detail(taxonomy_id: str) -> dict | None:
 def taxonomy_term_list(params) -> dict:
     page = Page.from_params(params)
     terms = TermIndex().filter(params)
-    return page.wrap(len(terms), terms[page.offset : page.offset + page.per_page])
+    return page.wrap(*page.of(terms))
 
 
 def taxonomy_term_detail(term_id: str) -> dict | None:
@@ -757,19 +761,34 @@ def _sal_row(resource: Resource, kind: str, urls: Urls, *, nested: bool) -> dict
 def service_at_location_list(params, urls: Urls) -> dict:
     page = Page.from_params(params)
     physical, virtual = _sal_querysets(params)
-    physical_total, virtual_total = physical.count(), virtual.count()
-    start, stop = page.offset, page.offset + page.per_page
-    rows = [
-        _sal_row(resource, "physical", urls, nested=False)
-        for resource in (physical[start:stop] if start < physical_total else [])
-    ]
-    v_start, v_stop = max(0, start - physical_total), max(0, stop - physical_total)
-    if v_stop > v_start and v_start < virtual_total:
-        rows += [
-            _sal_row(resource, "virtual", urls, nested=False)
-            for resource in virtual[v_start:v_stop]
-        ]
-    return page.wrap(physical_total + virtual_total, rows)
+    total, rows = page.of(_PhysicalThenVirtual(physical, virtual))
+    return page.wrap(
+        total, [_sal_row(resource, kind, urls, nested=False) for resource, kind in rows]
+    )
+
+
+class _PhysicalThenVirtual:
+    """Physical service-at-locations, then virtual ones, as one sliceable list for paging."""
+
+    def __init__(self, physical: QuerySet, virtual: QuerySet):
+        self.physical, self.virtual = physical, virtual
+        self.physical_total = physical.count()
+        self.total = self.physical_total + virtual.count()
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list:
+        start, stop = window.start or 0, window.stop
+        rows = (
+            [(r, "physical") for r in self.physical[start:stop]]
+            if start < self.physical_total
+            else []
+        )
+        v_start, v_stop = max(0, start - self.physical_total), max(0, stop - self.physical_total)
+        if v_stop > v_start:
+            rows += [(r, "virtual") for r in self.virtual[v_start:v_stop]]
+        return rows
 
 
 def service_at_location_detail(sal: str, urls: Urls) -> dict | None:

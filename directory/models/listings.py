@@ -106,20 +106,6 @@ class ResourceQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
-    def meeting_online(self):
-        return self.filter(attendance__in=[Resource.Attendance.ONLINE, Resource.Attendance.HYBRID])
-
-    def meeting_in_person(self):
-        return self.filter(
-            attendance__in=[Resource.Attendance.IN_PERSON, Resource.Attendance.HYBRID]
-        )
-
-    def demo(self):
-        return self.filter(is_demo=True)
-
-    def for_organizations(self, organizations):
-        return self.filter(organization__in=organizations)
-
     def not_verified_since(self, moment: dt.datetime):
         return self.filter(Q(last_verified_at__isnull=True) | Q(last_verified_at__lt=moment))
 

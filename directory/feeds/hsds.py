@@ -35,7 +35,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from directory.feeds.ical import first_meeting_day, rrule_for
+from directory.feeds.ical import rrule_for
 from directory.models import (
     Feature,
     FeatureCategory,
@@ -46,7 +46,7 @@ from directory.models import (
     Schedule,
     SupportType,
 )
-from directory.scheduling import describe
+from directory.scheduling import describe, first_meeting_day
 
 HSDS_VERSION = "3.0"
 NAMESPACE = uuid.UUID("0c1d4a07-6f51-4f0e-9d3a-3c8b9f2e7d15")

@@ -23,12 +23,11 @@ import icalendar
 
 from directory.feeds.meeting_guide import UrlBuilder
 from directory.models import Resource, Schedule
-from directory.scheduling import describe, duration, occurs_on
+from directory.scheduling import describe, duration, first_meeting_day
 
 PRODID = "-//Peer Support Directory//Meetings//EN"
 BYDAY = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]
 UID_NAMESPACE = uuid.UUID("7a0e5a52-4a8e-4b43-9d0e-3c1f8f3a8b61")
-SEARCH_DAYS = 7 * 60  # far enough to find the first "every 8 weeks" or "fifth" meeting
 
 
 def rrule_for(schedule: Schedule) -> dict:
@@ -39,24 +38,6 @@ def rrule_for(schedule: Schedule) -> dict:
     if schedule.kind == Schedule.Kind.INTERVAL:
         return {"FREQ": "WEEKLY", "INTERVAL": schedule.interval_weeks, "BYDAY": day}
     return {"FREQ": "WEEKLY", "BYDAY": day}
-
-
-def first_meeting_day(schedule: Schedule, not_before: dt.date) -> dt.date | None:
-    """The first local date on or after ``not_before`` with a meeting, or None."""
-    if schedule.kind == Schedule.Kind.INTERVAL and schedule.anchor_date:
-        start = schedule.valid_from or schedule.anchor_date
-        if start <= schedule.anchor_date:
-            return schedule.anchor_date if occurs_on(schedule, schedule.anchor_date) else None
-        not_before = start
-    elif schedule.valid_from:
-        not_before = schedule.valid_from
-    for offset in range(SEARCH_DAYS):
-        day = not_before + dt.timedelta(days=offset)
-        if schedule.valid_to and day > schedule.valid_to:
-            return None
-        if occurs_on(schedule, day):
-            return day
-    return None
 
 
 def schedule_uid(schedule: Schedule) -> str:

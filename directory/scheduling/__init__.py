@@ -31,6 +31,7 @@ TIMES_OF_DAY = {
 }
 POSITION_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 DEFAULT_DURATION = dt.timedelta(hours=1)  # Meeting Guide consumers assume an hour.
+SEARCH_DAYS = 7 * 60  # far enough to find the first "every 8 weeks" or "fifth" meeting
 
 
 def offset_minutes(moment: dt.datetime, zone: str) -> int:
@@ -135,3 +136,21 @@ def next_start_for_resource(schedules, after: dt.datetime) -> dt.datetime | None
     """The soonest upcoming start among a listing's schedules (meetings in progress count)."""
     starts = [found[0] for s in schedules if (found := next_occurrence(s, after)) is not None]
     return min(starts) if starts else None
+
+
+def first_meeting_day(schedule: Schedule, not_before: dt.date) -> dt.date | None:
+    """The first local date on or after ``not_before`` with a meeting, or None."""
+    if schedule.kind == "interval" and schedule.anchor_date:
+        start = schedule.valid_from or schedule.anchor_date
+        if start <= schedule.anchor_date:
+            return schedule.anchor_date if occurs_on(schedule, schedule.anchor_date) else None
+        not_before = start
+    elif schedule.valid_from:
+        not_before = schedule.valid_from
+    for offset in range(SEARCH_DAYS):
+        day = not_before + dt.timedelta(days=offset)
+        if schedule.valid_to and day > schedule.valid_to:
+            return None
+        if occurs_on(schedule, day):
+            return day
+    return None

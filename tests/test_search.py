@@ -353,3 +353,17 @@ def test_calendar_subscription_and_print_follow_the_search(client, taxonomy):
     handout = client.get("/find/print/?audience=women").content.decode()
     assert "Women Tuesday" in handout and "Men Thursday" not in handout
     assert "Every Tuesday 19:00–20:00" in handout
+
+
+def test_print_and_calendar_of_a_broad_search_carry_the_first_100_and_say_so(client, taxonomy):
+    kind = taxonomy["types"][0]
+    for i in range(103):
+        f.schedule(f.resource(name=f"Meeting {i:03d}", support_type=kind), weekday=i % 7)
+    handout = client.get("/find/print/").content.decode()
+    assert handout.count("<tr>") == 1 + 100  # the header row and 100 listings
+    assert "the first 100 of 103 listings" in handout
+    assert "Meeting 099" in handout and "Meeting 100" not in handout
+    calendar = client.get("/find/calendar.ics").content.decode()
+    assert calendar.count("BEGIN:VEVENT") == 100
+    narrowed = client.get("/find/print/?day=0").content.decode()
+    assert "the first 100" not in narrowed and "Meeting 098" in narrowed

@@ -11,11 +11,24 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    from directory.models import Schedule
+
+class Schedule(Protocol):
+    """What the arithmetic reads of a schedule (``directory.models.Schedule`` has it all)."""
+
+    kind: str
+    weekday: int  # 0 = Sunday
+    start_time: dt.time
+    end_time: dt.time | None
+    timezone: str
+    week_of_month: int | None
+    interval_weeks: int | None
+    anchor_date: dt.date | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
 
 WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 MINUTES_PER_DAY = 1440

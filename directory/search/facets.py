@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 
@@ -34,23 +35,35 @@ class Facet:
 
 
 def with_toggle_urls(facets: list[Facet], current) -> list[Facet]:
-    """Give every value the URL that toggles it: ``current`` (request.GET) with its params.
+    """Give every value the URL that toggles it: ``current`` (request.GET) with the value's
+    ``params`` applied (a list replaces a parameter, None removes it), keeping the order of the
+    other parameters, as ``{% querystring request.GET value.params %}`` would.
 
-    The same result as ``{% querystring request.GET value.params %}``, built once per value in
-    Python: a results page has over a hundred of them and the tag dominated its rendering.
+    Built in Python with each untouched parameter encoded once: a results page has over a
+    hundred values, and the template tag (a deep copy of the query per value) dominated it.
     """
+    encoded = {key: urlencode([(key, v) for v in values]) for key, values in current.lists()}
     for facet in facets:
         for value in facet.values:
-            query = current.copy()
+            parts = []
             for key, change in value.params.items():
-                if change is None:
-                    query.pop(key, None)
-                elif isinstance(change, list):
-                    query.setlist(key, change)
-                else:
-                    query[key] = change
-            value.url = "?" + query.urlencode()
+                if change is not None and key not in encoded:
+                    encoded_change = urlencode([(key, v) for v in _as_list(change)])
+                    if encoded_change:
+                        parts.append((key, encoded_change))
+            kept = [
+                urlencode([(key, v) for v in _as_list(value.params[key])])
+                if key in value.params
+                else piece
+                for key, piece in encoded.items()
+                if not (key in value.params and value.params[key] is None)
+            ]
+            value.url = "?" + "&".join(p for p in [*kept, *(p for _, p in parts)] if p)
     return facets
+
+
+def _as_list(change) -> list:
+    return change if isinstance(change, list) else [change]
 
 
 class Counted(Sequence):

@@ -17,8 +17,11 @@ name order (with the database's collation) and every sort is a stable sort on po
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -127,6 +130,7 @@ class ListingIndex:
         else:
             self._segment_starts = np.zeros(0, dtype=np.int64)
         self._segment_listings = self.schedule_listing[self._segment_starts]
+        self.schedule_zone_weekday = self.schedule_zone * 7 + self.schedule_weekday
 
     @property
     def size(self) -> int:
@@ -155,7 +159,9 @@ class ListingIndex:
     def listings_having_features(self, codes: list[int]) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
         if codes:
-            mask[self.feature_listing[np.isin(self.feature_code, codes)]] = True
+            mask[
+                self.feature_listing[lookup(self.feature_code, codes, len(self.features.values))]
+            ] = True
         return mask
 
     def min_per_listing(self, schedule_values: np.ndarray, empty) -> np.ndarray:
@@ -168,10 +174,58 @@ class ListingIndex:
         return result
 
 
+def lookup(column: np.ndarray, codes, size: int) -> np.ndarray:
+    """``column`` is one of ``codes`` (codes in [0, size); NO_VALUE is never matched).
+
+    A table lookup, several times faster than ``np.isin`` for small code sets.
+    """
+    table = np.zeros(size + 1, dtype=bool)  # the extra last slot is where NO_VALUE (-1) lands
+    table[list(codes)] = True
+    return table[column]
+
+
+CHUNK_ROWS = 5_000  # rows read and converted at a time: keeps the build's peak memory low
+
+
+def _chunks(rows) -> Iterator[list[tuple]]:
+    """A queryset's rows, CHUNK_ROWS at a time, streamed (a server-side cursor on PostgreSQL)."""
+    iterator = rows.iterator(chunk_size=CHUNK_ROWS)
+    while chunk := list(islice(iterator, CHUNK_ROWS)):
+        yield chunk
+
+
+def _no_none(values, missing) -> list:
+    return [missing if v is None else v for v in values]
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
 def build_index(version=None) -> ListingIndex:
-    """Read the searchable listings (published, not inactive) and their schedules."""
+    """Read the searchable listings (published, not inactive) and their schedules.
+
+    Rows are streamed and turned into arrays a chunk at a time, so the build never holds a
+    whole table as Python objects (which a process would keep as resident memory after).
+    """
     started = time.perf_counter()
-    rows = (
+    types, orgs, regions, features = Codes(), Codes(), Codes(), Codes()
+    # Every type and organisation, so a selected one with no listings still has its name.
+    for slug, name in SupportType.objects.order_by("pk").values_list("slug", "name"):
+        types.code(slug, name)
+    for slug, name in Organization.objects.order_by("pk").values_list("slug", "name"):
+        orgs.code(slug, name)
+    feature_category = []
+    code_of_feature_id = {}
+    for pk, slug, name, category in Feature.objects.order_by("pk").values_list(
+        "pk", "slug", "name", "category__slug"
+    ):
+        code_of_feature_id[pk] = features.code(slug, name)
+        feature_category.append(category)
+
+    attendance_codes = {value: i for i, value in enumerate(ATTENDANCE_VALUES)}
+    cost_codes = {value: i for i, value in enumerate(COST_VALUES)}
+    listing_rows = (
         Resource.objects.published()
         .exclude(attendance=Resource.Attendance.INACTIVE)
         .order_by("name", "pk")
@@ -188,43 +242,45 @@ def build_index(version=None) -> ListingIndex:
             "location__longitude",
         )
     )
-    types, orgs, regions = Codes(), Codes(), Codes()
-    # Every type and organisation, so a selected one with no listings still has its name.
-    for slug, name in SupportType.objects.order_by("pk").values_list("slug", "name"):
-        types.code(slug, name)
-    for slug, name in Organization.objects.order_by("pk").values_list("slug", "name"):
-        orgs.code(slug, name)
-    attendance_codes = {value: i for i, value in enumerate(ATTENDANCE_VALUES)}
-    cost_codes = {value: i for i, value in enumerate(COST_VALUES)}
-    (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,
-     latitudes, longitudes) = _columns(rows, 10)  # fmt: skip
-    ids = np.array(pks, dtype=np.int64)
+    listing_parts: list[list[np.ndarray]] = [[] for _ in range(8)]
+    for chunk in _chunks(listing_rows):
+        (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,
+         latitudes, longitudes) = zip(*chunk, strict=True)  # fmt: skip
+        for i, array in enumerate(
+            [
+                np.array(pks, dtype=np.int64),
+                np.array([types.code(*t) for t in zip(type_slugs, type_names, strict=True)]),
+                np.array([attendance_codes.get(a, NO_VALUE) for a in attendances]),
+                np.array([cost_codes.get(c, NO_VALUE) for c in costs]),
+                np.array([orgs.code(*o) for o in zip(org_slugs, org_names, strict=True)]),
+                np.array([regions.code(r) for r in region_names]),
+                np.array(latitudes, dtype=np.float64),  # None becomes NaN
+                np.array(longitudes, dtype=np.float64),
+            ]
+        ):
+            listing_parts[i].append(array)
+    ids = _joined(listing_parts[0], np.int64)
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
 
-    def positions(id_column) -> tuple[np.ndarray, np.ndarray]:
-        """(positions, kept) for a column of listing ids: rows of other listings are dropped."""
-        wanted = np.array(id_column, dtype=np.int64)
+    def positions(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, kept) for an array of listing ids: rows of other listings are dropped."""
         if not len(sorted_ids) or not len(wanted):
             return np.zeros(0, dtype=np.intp), np.zeros(len(wanted), dtype=bool)
         where = np.minimum(np.searchsorted(sorted_ids, wanted), len(sorted_ids) - 1)
         kept = sorted_ids[where] == wanted
         return order[where[kept]], kept
 
-    features = Codes()
-    feature_category = []
-    code_of_feature_id = {}
-    for pk, slug, name, category in Feature.objects.order_by("pk").values_list(
-        "pk", "slug", "name", "category__slug"
-    ):
-        code_of_feature_id[pk] = features.code(slug, name)
-        feature_category.append(category)
-    link_resources, link_features = _columns(
-        Resource.features.through.objects.order_by().values_list("resource_id", "feature_id"), 2
-    )
-    link_listing, kept = positions(link_resources)
-    link_code = np.array([code_of_feature_id[f] for f in link_features], dtype=np.intp)[kept]
+    link_parts: list[list[np.ndarray]] = [[], []]
+    links = Resource.features.through.objects.order_by().values_list("resource_id", "feature_id")
+    for chunk in _chunks(links):
+        resource_ids, feature_ids = zip(*chunk, strict=True)
+        link_parts[0].append(np.array(resource_ids, dtype=np.int64))
+        link_parts[1].append(np.array([code_of_feature_id[f] for f in feature_ids], np.intp))
+    link_listing, kept = positions(_joined(link_parts[0], np.int64))
+    link_code = _joined(link_parts[1], np.intp)[kept]
 
+    zone_codes: dict[str, int] = {}
     schedule_rows = (
         Schedule.objects.order_by()
         .annotate(valid_from_day=DaysSinceEpochSunday(F("valid_from")))
@@ -244,65 +300,69 @@ def build_index(version=None) -> ListingIndex:
             "valid_to_day",
         )
     )
-    (resource_ids, kinds, weekdays, starts, ends, week_minutes, zone_names, weeks_of_month,
-     interval_weeks, anchor_days, valid_froms, valid_tos) = _columns(schedule_rows, 12)  # fmt: skip
-    zone_codes: dict[str, int] = {}
-    schedule_listing, kept = positions(resource_ids)
+    dtypes = [np.int64, np.int8, np.int8, np.int32, np.int32, np.int32, np.intp, np.int8]
+    dtypes += [np.int32, np.int32, np.int32, np.int32]
+    schedule_parts: list[list[np.ndarray]] = [[] for _ in dtypes]
+    for chunk in _chunks(schedule_rows):
+        (resource_ids, kinds, weekdays, starts, ends, week_minutes, zone_names, weeks_of_month,
+         interval_weeks, anchor_days, valid_froms,
+         valid_tos) = zip(*chunk, strict=True)  # fmt: skip
+        columns = [
+            resource_ids,
+            [KIND_CODES.get(k, NO_VALUE) for k in kinds],
+            weekdays,
+            starts,
+            ends,
+            week_minutes,
+            [zone_codes.setdefault(z, len(zone_codes)) for z in zone_names],
+            _no_none(weeks_of_month, 0),
+            [w * 7 if w else 1 for w in interval_weeks],
+            _no_none(anchor_days, 0),
+            _no_none(valid_froms, FAR_PAST),
+            _no_none(valid_tos, FAR_FUTURE),
+        ]
+        for i, values in enumerate(columns):
+            schedule_parts[i].append(np.array(values, dtype=dtypes[i]))
+    schedule_listing, kept = positions(_joined(schedule_parts[0], np.int64))
     by_listing = np.argsort(schedule_listing, kind="stable")
 
-    def column(values, dtype, missing=0) -> np.ndarray:
-        if missing is not None and None in values:
-            values = [missing if v is None else v for v in values]
-        return np.array(values, dtype=dtype)[kept][by_listing]
+    def column(i: int) -> np.ndarray:
+        return _joined(schedule_parts[i], dtypes[i])[kept][by_listing]
 
     index = ListingIndex(
         version=version,
         built_in=0.0,
         ids=ids,
         types=types,
-        type_code=np.array(
-            [types.code(slug, name) for slug, name in zip(type_slugs, type_names, strict=True)],
-            dtype=np.int16,
-        ),
-        attendance_code=np.array([attendance_codes.get(a, NO_VALUE) for a in attendances], np.int8),
-        cost_code=np.array([cost_codes.get(c, NO_VALUE) for c in costs], dtype=np.int8),
+        type_code=_joined(listing_parts[1], np.int16).astype(np.int16),
+        attendance_code=_joined(listing_parts[2], np.int8).astype(np.int8),
+        cost_code=_joined(listing_parts[3], np.int8).astype(np.int8),
         orgs=orgs,
-        org_code=np.array(
-            [orgs.code(slug, name) for slug, name in zip(org_slugs, org_names, strict=True)],
-            dtype=np.int32,
-        ),
+        org_code=_joined(listing_parts[4], np.int32).astype(np.int32),
         regions=regions,
-        region_code=np.array([regions.code(r) for r in region_names], dtype=np.int32),
-        latitude=np.array(latitudes, dtype=np.float64),  # None becomes NaN
-        longitude=np.array(longitudes, dtype=np.float64),
+        region_code=_joined(listing_parts[5], np.int32).astype(np.int32),
+        latitude=_joined(listing_parts[6], np.float64),
+        longitude=_joined(listing_parts[7], np.float64),
         features=features,
         feature_category=feature_category,
         feature_listing=link_listing,
         feature_code=link_code,
         schedule_listing=schedule_listing[by_listing],
-        schedule_kind=column([KIND_CODES.get(k, NO_VALUE) for k in kinds], np.int8),
-        schedule_weekday=column(weekdays, np.int8),
-        schedule_start=column(starts, np.int32),
-        schedule_end=column(ends, np.int32),
-        schedule_week_minute=column(week_minutes, np.int32),
-        schedule_zone=column(
-            [zone_codes.setdefault(z, len(zone_codes)) for z in zone_names], np.intp
-        ),
-        schedule_week_of_month=column(weeks_of_month, np.int8),
-        schedule_interval_days=column([w * 7 if w else 1 for w in interval_weeks], np.int32),
-        schedule_anchor_day=column(anchor_days, np.int32),
-        schedule_valid_from=column(valid_froms, np.int32, missing=FAR_PAST),
-        schedule_valid_to=column(valid_tos, np.int32, missing=FAR_FUTURE),
+        schedule_kind=column(1),
+        schedule_weekday=column(2),
+        schedule_start=column(3),
+        schedule_end=column(4),
+        schedule_week_minute=column(5),
+        schedule_zone=column(6),
+        schedule_week_of_month=column(7),
+        schedule_interval_days=column(8),
+        schedule_anchor_day=column(9),
+        schedule_valid_from=column(10),
+        schedule_valid_to=column(11),
         zones=list(zone_codes),
     )
     index.built_in = time.perf_counter() - started
     return index
-
-
-def _columns(rows, width: int) -> list[tuple]:
-    """Rows to columns (``width`` empty columns when there are no rows)."""
-    columns = list(zip(*rows, strict=True))
-    return columns if columns else [() for _ in range(width)]
 
 
 # --- time on the index ---------------------------------------------------------------------
@@ -312,8 +372,30 @@ def _day_number(day: dt.date) -> int:
     return (day - EPOCH_SUNDAY).days
 
 
-RECENT_CLOCKS = 4
-_recent_clocks: dict[tuple, Clock] = {}
+class _MinuteTimes:
+    """The time conditions of one minute on one index, shared by every search in that minute.
+
+    They depend only on the index, the minute and (for day, time of day and "today") the
+    visitor's UTC offset or day, never on the search, so each process computes them once a
+    minute per visitor offset instead of once per request.
+    """
+
+    def __init__(self, index: ListingIndex, minute: dt.datetime):
+        self.index = index
+        self.minute = minute
+        self.cache: dict = {}
+
+    def get(self, key, compute):
+        found = self.cache.get(key)
+        if found is None:
+            found = compute()
+            self.cache[key] = found  # two threads may compute it at once: same value
+        return found
+
+
+_recent_minutes: dict[tuple, _MinuteTimes] = {}
+_recent_minutes_lock = threading.Lock()
+RECENT_MINUTES = 2
 
 
 class Clock:
@@ -321,48 +403,46 @@ class Clock:
 
     Each zone's offset and local date are computed once (a few dozen zones), then gathered
     per schedule; the result is exact across daylight-saving changes, like the schedules'
-    own arithmetic in ``directory.scheduling``.
+    own arithmetic in ``directory.scheduling``. Conditions are exact to the minute (schedules
+    start on whole minutes) and are shared through ``_MinuteTimes``.
     """
 
     def __init__(self, index: ListingIndex, moment: dt.datetime, visitor_tz: str):
         self.index = index
-        # Every condition is exact to the minute (schedules start on whole minutes).
         self.moment = moment.replace(second=0, microsecond=0)
         self.visitor_tz = visitor_tz
-        self._cache: dict = {}
-
-    @classmethod
-    def at(cls, index: ListingIndex, moment: dt.datetime, visitor_tz: str) -> Clock:
-        """The clock of this minute and zone, shared by every search made in that minute.
-
-        Its conditions depend only on the index, the minute and the visitor's zone, not on
-        the search, so requests in the same minute reuse them (a handful per process).
-        """
-        key = (id(index), moment.replace(second=0, microsecond=0), visitor_tz)
-        clock = _recent_clocks.get(key)
-        if clock is None or clock.index is not index:
-            clock = cls(index, moment, visitor_tz)
-            _recent_clocks[key] = clock
-            while len(_recent_clocks) > RECENT_CLOCKS:
-                _recent_clocks.pop(next(iter(_recent_clocks)), None)
-        return clock
+        self.visitor_offset = offset_minutes(self.moment, visitor_tz)
+        key = (id(index), self.moment)
+        with _recent_minutes_lock:
+            times = _recent_minutes.get(key)
+            if times is None or times.index is not index:
+                times = _MinuteTimes(index, self.moment)
+                _recent_minutes[key] = times
+                while len(_recent_minutes) > RECENT_MINUTES:
+                    del _recent_minutes[next(iter(_recent_minutes))]
+        self.times = times
 
     def _local(self, moment: dt.datetime) -> list[dt.datetime]:
         return [moment.astimezone(zone) for zone in self.index.zone_infos]
 
+    def _on_days(self, day_per_zone: list[dt.date]) -> np.ndarray:
+        """Schedule positions whose weekday is their zone's weekday on its given local day."""
+        ix = self.index
+        table = np.zeros(len(ix.zones) * 7, dtype=bool)
+        weekdays = [sunday_based_weekday(d) for d in day_per_zone]
+        table[np.arange(len(ix.zones)) * 7 + np.array(weekdays, dtype=np.intp)] = True
+        return np.flatnonzero(table[ix.schedule_zone_weekday])
+
     def _occurs(self, candidates: np.ndarray, day_per_zone: list[dt.date]) -> np.ndarray:
-        """Of the schedule positions ``candidates``, those with a meeting on their zone's day."""
+        """Of ``candidates`` (on the right weekday), those with a meeting on their zone's day:
+        within the validity window, and on the right week for monthly and every-N-weeks."""
         ix = self.index
         zone = ix.schedule_zone[candidates]
         day_numbers = np.array([_day_number(d) for d in day_per_zone], dtype=np.int64)
-        weekdays = np.array([sunday_based_weekday(d) for d in day_per_zone], dtype=np.int8)
         position = np.array([(d.day - 1) // 7 + 1 for d in day_per_zone], dtype=np.int8)
         last = np.array([-1 in week_positions(d) for d in day_per_zone], dtype=bool)
         day = day_numbers[zone]
-        ok = ix.schedule_weekday[candidates] == weekdays[zone]
-        ok &= (ix.schedule_valid_from[candidates] <= day) & (
-            day <= ix.schedule_valid_to[candidates]
-        )
+        ok = (ix.schedule_valid_from[candidates] <= day) & (day <= ix.schedule_valid_to[candidates])
         kind = ix.schedule_kind[candidates]
         week_of_month = ix.schedule_week_of_month[candidates]
         monthly = (kind == 1) & (
@@ -382,59 +462,62 @@ class Clock:
 
     def in_progress(self) -> np.ndarray:
         """Schedules with a meeting under way now (including ones that began yesterday)."""
-        if "now" not in self._cache:
-            ix = self.index
-            locals_ = self._local(self.moment)
-            minute = np.array([t.hour * 60 + t.minute for t in locals_], dtype=np.int32)
-            here = minute[ix.schedule_zone]
-            today = np.flatnonzero((ix.schedule_start <= here) & (ix.schedule_end > here))
-            yesterday = np.flatnonzero(ix.schedule_end > here + MINUTES_PER_DAY)
-            self._cache["now"] = self._mask(
-                [
-                    self._occurs(today, [t.date() for t in locals_]),
-                    self._occurs(yesterday, [t.date() - dt.timedelta(days=1) for t in locals_]),
-                ]
-            )
-        return self._cache["now"]
+        return self.times.get("now", self._in_progress)
+
+    def _in_progress(self) -> np.ndarray:
+        ix = self.index
+        locals_ = self._local(self.moment)
+        minute = np.array([t.hour * 60 + t.minute for t in locals_], dtype=np.int32)
+        found = []
+        for days_back in (0, 1):
+            days = [t.date() - dt.timedelta(days=days_back) for t in locals_]
+            candidates = self._on_days(days)
+            here = minute[ix.schedule_zone[candidates]] + days_back * MINUTES_PER_DAY
+            start, end = ix.schedule_start[candidates], ix.schedule_end[candidates]
+            if days_back:
+                candidates = candidates[end > here]
+            else:
+                candidates = candidates[(start <= here) & (end > here)]
+            found.append(self._occurs(candidates, days))
+        return self._mask(found)
 
     def starts_between(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
         """Schedules with a meeting starting in [start, end) (at most a few days apart)."""
-        key = ("between", start, end)
-        if key not in self._cache:
-            ix = self.index
-            starts, ends = self._local(start), self._local(end)
-            # Each zone sees the window as one to three (local date, minute range) parts.
-            parts_per_zone = []
-            for local_start, local_end in zip(starts, ends, strict=True):
-                parts, day = [], local_start.date()
-                while day <= local_end.date():
-                    low = (
-                        local_start.hour * 60 + local_start.minute
-                        if day == local_start.date()
-                        else 0
-                    )
-                    high = (
-                        local_end.hour * 60 + local_end.minute
-                        if day == local_end.date()
-                        else MINUTES_PER_DAY
-                    )
-                    parts.append((day, low, high))
-                    day += dt.timedelta(days=1)
-                parts_per_zone.append(parts)
-            found = []
-            for k in range(max((len(p) for p in parts_per_zone), default=0)):
-                days, lows, highs = [], [], []
-                for parts in parts_per_zone:
-                    day, low, high = parts[k] if k < len(parts) else (parts[0][0], 0, 0)
-                    days.append(day)
-                    lows.append(low)
-                    highs.append(high)
-                low = np.array(lows, dtype=np.int32)[ix.schedule_zone]
-                high = np.array(highs, dtype=np.int32)[ix.schedule_zone]
-                candidates = np.flatnonzero((ix.schedule_start >= low) & (ix.schedule_start < high))
-                found.append(self._occurs(candidates, days))
-            self._cache[key] = self._mask(found)
-        return self._cache[key]
+        key = ("between", start.astimezone(dt.UTC), end.astimezone(dt.UTC))
+        return self.times.get(key, lambda: self._starts_between(start, end))
+
+    def _starts_between(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
+        ix = self.index
+        starts, ends = self._local(start), self._local(end)
+        # Each zone sees the window as one to three (local date, minute range) parts.
+        parts_per_zone = []
+        for local_start, local_end in zip(starts, ends, strict=True):
+            parts, day = [], local_start.date()
+            while day <= local_end.date():
+                low = local_start.hour * 60 + local_start.minute if day == local_start.date() else 0
+                high = (
+                    local_end.hour * 60 + local_end.minute
+                    if day == local_end.date()
+                    else MINUTES_PER_DAY
+                )
+                parts.append((day, low, high))
+                day += dt.timedelta(days=1)
+            parts_per_zone.append(parts)
+        found = []
+        for k in range(max((len(p) for p in parts_per_zone), default=0)):
+            days, lows, highs = [], [], []
+            for parts in parts_per_zone:
+                day, low, high = parts[k] if k < len(parts) else (parts[0][0], 0, 0)
+                days.append(day)
+                lows.append(low)
+                highs.append(high)
+            candidates = self._on_days(days)
+            zone = ix.schedule_zone[candidates]
+            minute = ix.schedule_start[candidates]
+            low = np.array(lows, dtype=np.int32)[zone]
+            high = np.array(highs, dtype=np.int32)[zone]
+            found.append(self._occurs(candidates[(minute >= low) & (minute < high)], days))
+        return self._mask(found)
 
     def visitor_day_bounds(self) -> tuple[dt.datetime, dt.datetime]:
         zone = ZoneInfo(self.visitor_tz)
@@ -453,31 +536,32 @@ class Clock:
 
     def _shift(self) -> np.ndarray:
         """Minutes to add to each schedule's own clock to read the visitor's clock."""
-        if "shift" not in self._cache:
-            visitor = offset_minutes(self.moment, self.visitor_tz)
-            per_zone = np.array(
-                [
-                    visitor - int(local.utcoffset().total_seconds() // 60)
-                    for local in self._local(self.moment)
-                ],
-                dtype=np.int32,
-            )
-            self._cache["shift"] = per_zone[self.index.schedule_zone]
-        return self._cache["shift"]
+        per_zone = np.array(
+            [
+                self.visitor_offset - int(local.utcoffset().total_seconds() // 60)
+                for local in self._local(self.moment)
+            ],
+            dtype=np.int32,
+        )
+        return per_zone[self.index.schedule_zone]
 
     def visitor_weekday(self) -> np.ndarray:
         """The weekday (0 = Sunday) each weekly slot starts on, on the visitor's clock."""
-        if "weekday" not in self._cache:
+
+        def compute():
             minute = (self.index.schedule_week_minute + self._shift()) % MINUTES_PER_WEEK
-            self._cache["weekday"] = (minute // MINUTES_PER_DAY).astype(np.int8)
-        return self._cache["weekday"]
+            return (minute // MINUTES_PER_DAY).astype(np.int8)
+
+        return self.times.get(("weekday", self.visitor_offset), compute)
 
     def visitor_time_of_day(self) -> np.ndarray:
         """Each schedule's start as a time-of-day code, on the visitor's clock."""
-        if "time" not in self._cache:
+
+        def compute():
             minute = (self.index.schedule_start + self._shift()) % MINUTES_PER_DAY
-            self._cache["time"] = _TIME_OF_DAY_BY_MINUTE[minute]
-        return self._cache["time"]
+            return _TIME_OF_DAY_BY_MINUTE[minute]
+
+        return self.times.get(("time", self.visitor_offset), compute)
 
     def minutes_to_next_weekly_slot(self) -> np.ndarray:
         """Per listing, minutes from now to its next weekly slot (under way = soonest).
@@ -485,6 +569,9 @@ class Clock:
         Monthly and every-N-weeks schedules count by their weekly slot; cards show their
         exact next date.
         """
+        return self.times.get("soonest", self._minutes_to_next_weekly_slot)
+
+    def _minutes_to_next_weekly_slot(self) -> np.ndarray:
         ix = self.index
         week_minute = np.array(
             [

@@ -25,7 +25,13 @@ from directory.scheduling import TIMES_OF_DAY, WEEKDAY_NAMES, next_start_for_res
 from directory.search import geo, text
 from directory.search.facets import Facet, FacetValue, paginate
 from directory.search.freshness import search_index
-from directory.search.index import ATTENDANCE_VALUES, COST_VALUES, TIME_OF_DAY_VALUES, Clock
+from directory.search.index import (
+    ATTENDANCE_VALUES,
+    COST_VALUES,
+    TIME_OF_DAY_VALUES,
+    Clock,
+    lookup,
+)
 
 PER_PAGE = 20
 EXPORT_LIMIT = 100  # print handouts and calendar subscriptions
@@ -156,7 +162,7 @@ class CompiledSearch:
         self.index = index
         self.query = query
         self.selection = query.selection
-        self.clock = Clock.at(index, now, query.tz)
+        self.clock = Clock(index, now, query.tz)
         self.ranks: np.ndarray | None = None
         self.keyword = np.ones(index.size, dtype=bool)
         if query.q:
@@ -201,6 +207,16 @@ class CompiledSearch:
         column = ix.attendance_code if name == "attendance" else ix.cost_code
         return column, [choices.index(v) for v in values if v in choices]
 
+    def code_count(self, name: str) -> int:
+        ix = self.index
+        return {
+            "type": len(ix.types.values),
+            "org": len(ix.orgs.values),
+            "region": len(ix.regions.values),
+            "attendance": len(ATTENDANCE_VALUES),
+            "cost": len(COST_VALUES),
+        }[name]
+
     def listing_mask(self, name: str, values: list[str]) -> np.ndarray:
         key = (name, tuple(values))
         if key not in self._listing_masks:
@@ -209,7 +225,7 @@ class CompiledSearch:
                 self._listing_masks[key] = self.index.listings_having_features(codes)
             else:
                 column, codes = self.codes(name, values)
-                self._listing_masks[key] = np.isin(column, codes)
+                self._listing_masks[key] = lookup(column, codes, self.code_count(name))
         return self._listing_masks[key]
 
     # schedule-level facets: one schedule must meet every time condition at once
@@ -222,9 +238,9 @@ class CompiledSearch:
                 mask |= clock.when(value)
             return mask
         if name == "day":
-            return np.isin(clock.visitor_weekday(), [int(v) for v in values])
+            return lookup(clock.visitor_weekday(), [int(v) for v in values], 7)
         codes = [TIME_OF_DAY_VALUES.index(v) for v in values]
-        return np.isin(clock.visitor_time_of_day(), codes)
+        return lookup(clock.visitor_time_of_day(), codes, len(TIME_OF_DAY_VALUES))
 
     def schedules_meeting(self, selection: dict[str, list[str]], skip=()) -> np.ndarray | None:
         """Schedules meeting every active time condition of ``selection`` (None: no condition)."""
@@ -306,7 +322,7 @@ def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
     if len(selected) == 1:
         # Unticking the only value removes the facet's filter altogether (listings with no
         # value for it, e.g. online meetings without a region, come back too).
-        counts[selected[0]] = int(others.sum())
+        counts[selected[0]] = np.count_nonzero(others)
     facet_values = [
         FacetValue(value, label_of.get(value, value), count, value in selected)
         for value, count in counts.items()
@@ -354,7 +370,7 @@ def _feature_facets(search: CompiledSearch, results: np.ndarray, total: int) -> 
             for value in selected:
                 rest = [v for v in selected if v != value]
                 rows = others & search.listing_mask(name, rest) if rest else others
-                counts[value] = int(rows.sum())
+                counts[value] = np.count_nonzero(rows)
         values = [
             FacetValue(
                 slug, ix.features.labels[ix.features.by_value[slug]], count, slug in selected
@@ -393,7 +409,7 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
             schedule_mask &= others
         pairs = np.zeros((ix.size, len(keys)), dtype=bool)
         pairs[ix.schedule_listing[schedule_mask], buckets()[schedule_mask]] = True
-        grouped = pairs.sum(axis=0).tolist()
+        grouped = np.count_nonzero(pairs, axis=0).tolist()
         for i, value in enumerate(keys):
             if value not in selected:
                 counts[name][value] = (total if selected else 0) + grouped[i]
@@ -407,7 +423,7 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
                 [v for v in selected if v != value] if value in selected else [*selected, value]
             )
             times = search.listings_meeting_times({**selection, name: toggled})
-            counts[name][value] = int((rows & times).sum() if times is not None else rows.sum())
+            counts[name][value] = np.count_nonzero(rows & times if times is not None else rows)
     return [
         Facet(
             name,
@@ -468,7 +484,7 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     query, place, origin = normalise(query)
     search = CompiledSearch(search_index(), query, origin, now)
     results = search.matching()
-    total = int(results.sum())
+    total = np.count_nonzero(results)
 
     facets: dict[str, Facet] = {}
     for name in FIELD_FACETS:
@@ -506,7 +522,7 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
         # What the "online meetings" link gives: no place, online only, the other filters.
         online = search.matching(skip="attendance", base=search.keyword)
         online &= search.index.attendance_code == ATTENDANCE_VALUES.index("online")
-        result.online_count = int(online.sum())
+        result.online_count = np.count_nonzero(online)
     return result
 
 
@@ -514,7 +530,7 @@ def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
     """For an empty result: what each active filter's removal would give."""
     found = []
     for name in search.selection:
-        count = int(search.matching(skip=name).sum())
+        count = np.count_nonzero(search.matching(skip=name))
         found.append(
             Relaxation(
                 f"Remove “{FACET_LEGENDS.get(name, name)}”", {name: None, "page": None}, count
@@ -527,7 +543,7 @@ def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
         base = search.keyword & geo.within(
             ix.latitude, ix.longitude, search.distance, origin, wider
         )
-        count = int(search.matching(base=base).sum())
+        count = np.count_nonzero(search.matching(base=base))
         found.append(
             Relaxation(f"Search within {wider} miles", {"radius": str(wider), "page": None}, count)
         )
@@ -557,17 +573,18 @@ def listings_for_export(
     search = CompiledSearch(search_index(), query, origin, now)
     results = search.matching()
     positions = ordered_positions(search, results)[:limit]
-    return Export(load_cards(search, positions, now), int(results.sum()), origin, query)
+    return Export(load_cards(search, positions, now), np.count_nonzero(results), origin, query)
 
 
 def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) -> list[Resource]:
     """Online meetings under way or starting within ``hours``, soonest first."""
     index = search_index()
-    clock = Clock.at(index, now, "UTC")
+    clock = Clock(index, now, "UTC")
     schedules = clock.in_progress() | clock.starts_between(now, now + dt.timedelta(hours=hours))
-    online = np.isin(
+    online = lookup(
         index.attendance_code,
         [ATTENDANCE_VALUES.index("online"), ATTENDANCE_VALUES.index("hybrid")],
+        len(ATTENDANCE_VALUES),
     )
     positions = np.flatnonzero(online & index.listings_with(schedules))
     soonest = clock.minutes_to_next_weekly_slot()[positions]

@@ -22,7 +22,7 @@ MAX_VALUES = 20
 def page_number(raw) -> int:
     """A page number from the query string; anything but plain ASCII digits is page 1."""
     raw = str(raw)
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+    return max(1, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
 class LenientMultipleChoiceField(forms.MultipleChoiceField):
@@ -183,4 +183,5 @@ class WorkerFilterSet(django_filters.FilterSet):
             near=(data.get("near") or "").strip(),
             radius=data.get("radius"),
             page=page_number(page),
+            choices=self.facet_choices,
         )

@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory.models import Credential
+from directory.models import Credential, PeerWorker
 from tests import factories as f
 from tests.search_helpers import parse_find_page
 
@@ -63,6 +63,7 @@ def workers():
         "type=peer-mentors&language=spanish",
         "credential=crs&credential=ncprss&mode=online",
         "verified=current&credential=crs&accepting=yes",
+        "q=Worker+1&type=sober-companions&mode=in_person",
     ],
 )
 def test_every_worker_facet_count_equals_the_results_after_clicking_it(client, workers, query):
@@ -143,6 +144,55 @@ def test_worker_page_queries_are_bounded(client, workers):
         client.get("/peer-workers/?verified=current&language=spanish")
     assert len(ctx.captured_queries) <= 20
     assert Credential.objects.count() > 10
+
+
+@time_machine.travel(dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC), tick=False)
+def test_worker_page_queries_are_few_and_do_not_grow_with_the_results(
+    client, django_assert_max_num_queries
+):
+    f.place(
+        name="Boston", search_name="boston", region_code="MA", latitude=42.3601, longitude=-71.0589
+    )
+    spanish = f.feature(f.feature_category(slug="language"), name="Spanish", slug="spanish")
+    mentors = f.support_type(name="Peer Mentors", slug="peer-mentors")
+    crs = f.credential_type(abbreviation="CRS", slug="crs")
+
+    def add_workers(count: int) -> None:
+        """Workers with everything a card shows: types, languages, credentials."""
+        for _ in range(count):
+            worker = f.peer_worker(
+                support_types=[mentors], offers_online=True, latitude=42.36, longitude=-71.06
+            )
+            worker.languages.set([spanish])
+            f.credential(worker, credential_type=crs, verification_status="verified")
+            f.credential(worker, verification_status="unverified")
+
+    queries = [
+        "",
+        "verified=current&language=spanish",
+        "type=peer-mentors&credential=crs&mode=online",
+        "q=Worker",
+        "page=2",
+    ]
+
+    def count_queries() -> dict[str, int]:
+        counts = {}
+        for query in queries:
+            with django_assert_max_num_queries(10) as captured:
+                found, _ = page(client, query)
+            counts[query] = len(captured.captured_queries)
+            assert found.result_count == PeerWorker.objects.count()
+        # A place adds its look-up and nothing else.
+        with CaptureQueriesContext(connection) as captured:
+            found, _ = page(client, "near=Boston&radius=50")
+        assert found.result_count == PeerWorker.objects.count()
+        assert len(captured.captured_queries) == counts[""] + 1
+        return counts
+
+    add_workers(3)
+    few = count_queries()
+    add_workers(27)  # more than a page of results
+    assert count_queries() == few
 
 
 @pytest.mark.parametrize(

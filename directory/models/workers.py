@@ -118,6 +118,12 @@ class PeerWorker(models.Model):
         indexes = [
             models.Index(fields=["status", "offers_online"], name="worker_status_online"),
             models.Index(fields=["is_demo"], name="worker_is_demo"),
+            # The public directory's pages, in their order (an index scan stops at the page).
+            models.Index(
+                fields=["display_name", "id"],
+                condition=Q(status="published", consent_to_publish=True),
+                name="worker_published_name",
+            ),
         ]
 
     def __str__(self) -> str:

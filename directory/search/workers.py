@@ -1,7 +1,10 @@
 """Faceted directory of peer workers (mentors, recovery coaches, sober companions).
 
-There are far fewer workers than listings, so each facet count is computed as exactly the
-query its link would run (one conditional count per value, all in one SQL statement).
+Every facet count is the number of results its link would give. There are far fewer workers
+than listings, so the counts come from one query: the ids of the workers the keyword and place
+allow, and for every facet value the ids of the workers that have it (one aggregated row per
+value). The selection and each value's toggled selection are then combined as boolean arrays,
+exactly as ``_full_q`` combines them in SQL for the page of results.
 """
 
 from __future__ import annotations
@@ -9,8 +12,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import Page
-from django.db.models import Count, F, Prefetch, Q
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    StringAgg,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Concat, RowNumber
 
 from directory.models import Credential, CredentialType, Feature, PeerWorker, SupportType
 from directory.search import geo
@@ -27,6 +47,18 @@ LEGENDS = {
     "accepting": "Availability",
 }
 MODE_CHOICES = {"online": "Online", "in_person": "In person"}
+FLAGS = {"online": 1, "in_person": 2, "accepting": 4}  # bits of _members' worker rows
+
+
+class FacetChoices(dict[str, dict[str, str]]):
+    """The values each facet offers: {facet: {value: label}}, in the order shown.
+
+    ``pks`` holds the primary key behind each type, credential and language value.
+    """
+
+    def __init__(self, labels: dict[str, dict[str, str]], pks: dict[tuple[str, str], int]):
+        super().__init__(labels)
+        self.pks = pks
 
 
 @dataclass
@@ -36,6 +68,8 @@ class WorkerQuery:
     near: str = ""
     radius: int | None = None
     page: int = 1
+    # The facet values on offer, when the caller (the FilterSet) has already read them.
+    choices: FacetChoices | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -48,28 +82,83 @@ class WorkerSearchResult:
     place: geo.PlaceLookup
 
 
-def worker_facet_choices() -> dict[str, dict[str, str]]:
-    """The values each facet offers (for the FilterSet and the page)."""
-    return {
-        "type": dict(
-            SupportType.objects.filter(workers__isnull=False).distinct().values_list("slug", "name")
+def _choice_rows(queryset: QuerySet, facet: str, label, order_by: list) -> QuerySet:
+    """(facet, slug, label, rank, pk) for a union; rank keeps the model's own order."""
+    return (
+        queryset.order_by()
+        .annotate(
+            c_facet=Value(facet, output_field=CharField()),
+            c_value=F("slug"),
+            c_label=label,
+            c_rank=Window(RowNumber(), order_by=order_by),
+            c_pk=F("pk"),
+        )
+        .values_list("c_facet", "c_value", "c_label", "c_rank", "c_pk")
+    )
+
+
+def worker_facet_choices() -> FacetChoices:
+    """The values each facet offers (for the FilterSet and the page), in one query."""
+    types = _choice_rows(
+        SupportType.objects.filter(
+            Exists(PeerWorker.support_types.through.objects.filter(supporttype=OuterRef("pk")))
         ),
-        "credential": {
-            ct.slug: f"{ct.abbreviation} – {ct.name}"
-            for ct in CredentialType.objects.filter(credentials__isnull=False).distinct()
-        },
-        "verified": {"current": "Verified, current credential only"},
-        "language": dict(
-            Feature.objects.filter(category__slug="language", workers__isnull=False)
-            .distinct()
-            .values_list("slug", "name")
+        "type",
+        F("name"),
+        [F("position").asc(), F("name").asc()],
+    )
+    credentials = _choice_rows(
+        CredentialType.objects.filter(
+            Exists(Credential.objects.filter(credential_type=OuterRef("pk")))
         ),
-        "mode": MODE_CHOICES,
-        "accepting": {"yes": "Accepting new clients"},
+        "credential",
+        Concat(F("abbreviation"), Value(" – "), F("name"), output_field=CharField()),
+        [F("abbreviation").asc(), F("issuing_body").asc()],
+    )
+    languages = _choice_rows(
+        Feature.objects.filter(
+            Exists(PeerWorker.languages.through.objects.filter(feature=OuterRef("pk"))),
+            category__slug="language",
+        ),
+        "language",
+        F("name"),
+        [F("position").asc(), F("name").asc()],
+    )
+    found: dict[str, list[tuple[int, str, str]]] = {"type": [], "credential": [], "language": []}
+    pks = {}
+    for facet, value, label, rank, pk in types.union(credentials, languages, all=True).order_by():
+        found[facet].append((rank, value, label))
+        pks[(facet, value)] = pk
+    labels = {
+        facet: {value: label for _, value, label in sorted(rows)} for facet, rows in found.items()
     }
+    return FacetChoices(
+        {
+            "type": labels["type"],
+            "credential": labels["credential"],
+            "verified": {"current": "Verified, current credential only"},
+            "language": labels["language"],
+            "mode": MODE_CHOICES,
+            "accepting": {"yes": "Accepting new clients"},
+        },
+        pks,
+    )
 
 
-def _full_q(selection: dict[str, list[str]], today: dt.date) -> Q:
+def _full_q(
+    selection: dict[str, list[str]], today: dt.date, pks: dict[tuple[str, str], int] | None = None
+) -> Q:
+    """The selection as a condition on workers.
+
+    With ``pks`` ((facet, value) -> primary key) the condition names values by key instead of
+    joining on their slugs, so PostgreSQL knows how common each one is: a language every
+    worker speaks, looked up by slug, was planned as 66 rows of 4,500 (a slow plan).
+    """
+
+    def values(facet: str, slugs: list[str], by_slug: str, by_pk: str) -> dict:
+        keys = [pks.get((facet, slug)) for slug in slugs] if pks is not None else [None]
+        return {by_slug: slugs} if None in keys else {by_pk: keys}
+
     q = Q()
     current_only = bool(selection.get("verified"))
     credentials = (
@@ -78,21 +167,26 @@ def _full_q(selection: dict[str, list[str]], today: dt.date) -> Q:
     if selection.get("type"):
         q &= Q(
             pk__in=PeerWorker.support_types.through.objects.filter(
-                supporttype__slug__in=selection["type"]
+                **values("type", selection["type"], "supporttype__slug__in", "supporttype_id__in")
             ).values("peerworker_id")
         )
     if selection.get("credential"):
         q &= Q(
-            pk__in=credentials.filter(credential_type__slug__in=selection["credential"]).values(
-                "worker_id"
-            )
+            pk__in=credentials.filter(
+                **values(
+                    "credential",
+                    selection["credential"],
+                    "credential_type__slug__in",
+                    "credential_type_id__in",
+                )
+            ).values("worker_id")
         )
     elif current_only:
         q &= Q(pk__in=credentials.values("worker_id"))
     if selection.get("language"):
         q &= Q(
             pk__in=PeerWorker.languages.through.objects.filter(
-                feature__slug__in=selection["language"]
+                **values("language", selection["language"], "feature__slug__in", "feature_id__in")
             ).values("peerworker_id")
         )
     if selection.get("mode"):
@@ -105,6 +199,139 @@ def _full_q(selection: dict[str, list[str]], today: dt.date) -> Q:
     if selection.get("accepting"):
         q &= Q(accepting_new_clients=True)
     return q
+
+
+def _id_rows(queryset: QuerySet, kind: str, key, id_field: str) -> QuerySet:
+    """(kind, key, ids): the ids in ``id_field`` of the rows, one row per ``key``.
+
+    The ids come as an array on PostgreSQL (half the work of a string there) and as a string
+    "id,id,…" elsewhere.
+    """
+    if connection.vendor == "postgresql":
+        ids = ArrayAgg(id_field)
+    else:
+        ids = StringAgg(Cast(id_field, CharField()), delimiter=Value(","))
+    return (
+        queryset.order_by()
+        .values(f_kind=Value(kind, output_field=CharField()), f_key=key)
+        .annotate(f_ids=ids)
+        .values_list("f_kind", "f_key", "f_ids")
+    )
+
+
+def _id_array(ids: list[int] | str | None) -> np.ndarray:
+    if not ids:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(ids, str):
+        return np.fromiter(map(int, ids.split(",")), dtype=np.int64)
+    return np.array(ids, dtype=np.int64)
+
+
+@dataclass
+class _Members:
+    """Who has what, as boolean arrays over the workers the keyword and place allow."""
+
+    size: int
+    flags: dict[str, np.ndarray]  # FLAGS
+    values: dict[tuple[str, str], np.ndarray]  # (kind, value): type, language, credential, current
+    any_current: np.ndarray  # has a verified, current credential (of any type)
+
+    def any_of(self, kind: str, slugs: list[str]) -> np.ndarray:
+        found = np.zeros(self.size, dtype=bool)
+        for slug in slugs:
+            members = self.values.get((kind, slug))
+            if members is not None:
+                found |= members
+        return found
+
+    def matching(self, selection: dict[str, list[str]]) -> np.ndarray:
+        """The allowed workers ``_full_q(selection)`` lets through, value for value."""
+        found = np.ones(self.size, dtype=bool)
+        current_only = bool(selection.get("verified"))
+        if selection.get("type"):
+            found &= self.any_of("type", selection["type"])
+        if selection.get("credential"):
+            kind = "current" if current_only else "credential"
+            found &= self.any_of(kind, selection["credential"])
+        elif current_only:
+            found &= self.any_current
+        if selection.get("language"):
+            found &= self.any_of("language", selection["language"])
+        if selection.get("mode"):
+            mode = np.zeros(self.size, dtype=bool)
+            if "online" in selection["mode"]:
+                mode |= self.flags["online"]
+            if "in_person" in selection["mode"]:
+                mode |= self.flags["in_person"]
+            found &= mode
+        if selection.get("accepting"):
+            found &= self.flags["accepting"]
+        return found
+
+
+def _members(base: QuerySet, today: dt.date, choices: FacetChoices) -> _Members:
+    """Who has what, read in one query.
+
+    The allowed workers' ids come one row per combination of flags; every type, language and
+    credential type the ids of all the workers that have it (keyed by primary key: no joins).
+    """
+    flags = (
+        Case(When(offers_online=True, then=Value(FLAGS["online"])), default=Value(0))
+        + Case(When(offers_in_person=True, then=Value(FLAGS["in_person"])), default=Value(0))
+        + Case(When(accepting_new_clients=True, then=Value(FLAGS["accepting"])), default=Value(0))
+    )
+    links = PeerWorker.support_types.through.objects.all()
+    languages = PeerWorker.languages.through.objects.all()
+    rows = (
+        _id_rows(base, "worker", flags, "pk")
+        .union(
+            _id_rows(links, "type", F("supporttype_id"), "peerworker_id"),
+            _id_rows(languages, "language", F("feature_id"), "peerworker_id"),
+            _id_rows(Credential.objects.all(), "credential", F("credential_type_id"), "worker_id"),
+            _id_rows(
+                Credential.objects.verified_and_current(today),
+                "current",
+                F("credential_type_id"),
+                "worker_id",
+            ),
+            all=True,
+        )
+        .order_by()
+    )
+    parsed = [(kind, key, _id_array(ids)) for kind, key, ids in rows]
+    # Positions in the sorted ids of the allowed workers; other workers' rows are left out.
+    allowed = np.sort(
+        np.concatenate([np.zeros(0, np.int64)] + [i for k, _, i in parsed if k == "worker"])
+    )
+    size = len(allowed)
+
+    def members(ids: np.ndarray) -> np.ndarray:
+        positions = np.searchsorted(allowed, ids)
+        inside = positions < size
+        inside[inside] = allowed[positions[inside]] == ids[inside]
+        found = np.zeros(size, dtype=bool)
+        found[positions[inside]] = True
+        return found
+
+    flag_sets = {name: np.zeros(size, dtype=bool) for name in FLAGS}
+    by_pk: dict[tuple[str, int], np.ndarray] = {}
+    any_current = np.zeros(size, dtype=bool)
+    for kind, key, ids in parsed:
+        found = members(ids)
+        if kind == "worker":
+            for name, bit in FLAGS.items():
+                if key & bit:
+                    flag_sets[name] |= found
+        else:
+            by_pk[(kind, key)] = found
+            if kind == "current":
+                any_current |= found
+    values = {}
+    for (facet, value), pk in choices.pks.items():
+        for kind in ("credential", "current") if facet == "credential" else (facet,):
+            if (kind, pk) in by_pk:
+                values[(kind, value)] = by_pk[(kind, pk)]
+    return _Members(size, flag_sets, values, any_current)
 
 
 def search_workers(query: WorkerQuery, *, today: dt.date) -> WorkerSearchResult:
@@ -128,46 +355,35 @@ def search_workers(query: WorkerQuery, *, today: dt.date) -> WorkerSearchResult:
             geo.bounding_box_q("latitude", "longitude", origin, radius), distance__lte=radius
         )
     selection = {k: v for k, v in query.selection.items() if v}
-    choices = worker_facet_choices()
+    choices = query.choices if query.choices is not None else worker_facet_choices()
 
-    aggregates = {"total": Count("pk", filter=_full_q(selection, today))}
-    keys = []
-    for name in FACETS:
-        current = selection.get(name, [])
-        for value in choices[name]:
-            toggled = [v for v in current if v != value] if value in current else [*current, value]
-            key = f"{name}__{len(keys)}"
-            keys.append((name, value, key, toggled))
-            aggregates[key] = Count("pk", filter=_full_q({**selection, name: toggled}, today))
-    counts = base.order_by().aggregate(**aggregates)
+    members = _members(base, today, choices)
     facets = []
     for name in FACETS:
         current = selection.get(name, [])
         values = []
-        for facet_name, value, key, toggled in keys:
-            if facet_name != name:
-                continue
-            if counts[key] == 0 and value not in current:
+        for value, label in choices[name].items():
+            toggled = [v for v in current if v != value] if value in current else [*current, value]
+            count = int(np.count_nonzero(members.matching({**selection, name: toggled})))
+            if count == 0 and value not in current:
                 continue
             values.append(
                 FacetValue(
-                    value,
-                    choices[name][value],
-                    counts[key],
-                    value in current,
-                    params={name: toggled, "page": None},
+                    value, label, count, value in current, params={name: toggled, "page": None}
                 )
             )
         facets.append(Facet(name, LEGENDS[name], values))
 
-    total = counts["total"]
-    ordered = base.filter(_full_q(selection, today))
+    total = int(np.count_nonzero(members.matching(selection)))
+    ordered = base.filter(_full_q(selection, today, choices.pks))
     ordered = (
         ordered.order_by(F("distance").asc(nulls_last=True), "display_name")
         if origin
         else ordered.order_by("display_name", "pk")
     )
-    ordered = ordered.select_related("organization").prefetch_related(
+    # No select_related("organization"): the cards don't show it, and joining it made the planner
+    # join every match before sorting (its estimate for a keyword's icontains is one row).
+    ordered = ordered.prefetch_related(
         "support_types",
         "languages",
         Prefetch("credentials", queryset=Credential.objects.select_related("credential_type")),

@@ -12,8 +12,9 @@ from django import forms
 from django.conf import settings
 
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Feature, PeerWorker, Resource, SupportType
+from directory.models import PeerWorker, Resource
 from directory.search import geo, listings, workers
+from directory.search.freshness import search_index
 from directory.validators import known_time_zones
 
 MAX_VALUES = 20
@@ -108,11 +109,16 @@ class ListingFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
-        self.filters["type"].extra["choices"] = [
-            (st.slug, st.name) for st in SupportType.objects.all()
-        ]
+        # The values on offer come from the search index (every support type and feature),
+        # so validating a search costs no query.
+        index = search_index()
+        self.filters["type"].extra["choices"] = list(
+            zip(index.types.values, index.types.labels, strict=True)
+        )
         by_category: dict[str, list[tuple[str, str]]] = {slug: [] for slug, _ in FEATURE_CATEGORIES}
-        for slug, name, category in Feature.objects.values_list("slug", "name", "category__slug"):
+        for slug, name, category in zip(
+            index.features.values, index.features.labels, index.feature_category, strict=True
+        ):
             by_category.setdefault(category, []).append((slug, name))
         for category, label in FEATURE_CATEGORIES:
             self.filters[category] = LenientMultipleChoiceFilter(

@@ -30,10 +30,17 @@ def crisis_lines_for(country: str) -> list[CrisisLine]:
 
 
 def demo_data_loaded() -> bool:
-    return (
-        Resource.objects.filter(is_demo=True).exists()
-        or PeerWorker.objects.filter(is_demo=True).exists()
-    )
+    """Whether any demo listing or worker exists (one query on every page)."""
+    from django.db import connection
+
+    listings, workers = Resource._meta.db_table, PeerWorker._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {listings} WHERE is_demo = %s) "  # noqa: S608 - our tables
+            f"OR EXISTS (SELECT 1 FROM {workers} WHERE is_demo = %s)",
+            [True, True],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def support_types() -> list[SupportType]:

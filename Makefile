@@ -54,7 +54,14 @@ check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# In-process timings, then a load test of gunicorn with wrk (Debian's package, installed here
+# when missing and we are root; without it, BENCH_ARGS="--load-seconds 0"). docs/performance.md
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  echo "Installing Debian's wrk for the load test..." && \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "wrk is missing (sudo apt-get install wrk): the load test will fail" >&2
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:

@@ -8,16 +8,33 @@ workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count()
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
-max_requests = 2000
-max_requests_jitter = 200
+# Workers are recycled now and then (a guard against slow leaks); not often, since each new
+# worker must check its search index.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+# The application is loaded once in the master, which builds the search index before forking:
+# workers inherit it copy-on-write instead of each building its own at start (and a recycled
+# worker starts at once). GUNICORN_PRELOAD=false turns this off.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in {"0", "false", "no"}
 # Access logs would record search terms (query strings); they stay off unless asked for.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def pre_fork(server, worker):
+    """In the master: have a current search index before forking a worker."""
+    if preload_app:
+        import gc
+
+        from directory.search.freshness import warm
+
+        warm()  # builds it when missing or stale, then closes the master's connections
+        gc.freeze()  # the index and the app: never scanned again, and pages stay shared
+
+
 def post_worker_init(worker):
-    """Build the search index before the worker takes its first request."""
+    """In a worker: check the index it inherited is current (or build one) before serving."""
     from directory.search.freshness import warm
 
     warm()

@@ -111,8 +111,10 @@ class ResourceQuerySet(models.QuerySet):
 
     def with_card_data(self):
         """What a result card shows, loaded without one query per card."""
-        return self.select_related("support_type", "organization", "location").prefetch_related(
-            "features", "schedules"
+        return (
+            self.select_related("support_type", "location")
+            .defer("support_type__summary", "support_type__body")
+            .prefetch_related("features", "schedules")
         )
 
 

@@ -105,9 +105,13 @@ def _rebuild_in_background(version) -> None:
 
 
 def warm() -> None:
-    """Build the index now (a gunicorn worker calls this before taking requests)."""
+    """Have a current index now, built before returning if missing or stale (the gunicorn
+    master calls this before forking workers, and each worker before its first request)."""
     try:
-        search_index()
+        version = database_version()
+        _holder.checked_at = time.monotonic()
+        if _holder.index is None or _holder.index.version != version:
+            _build_now(version)
     except DatabaseError:
         logger.exception("search index: not built at start; the first search will build it")
     finally:

@@ -5,7 +5,10 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# One thread per worker (gunicorn's sync worker): search is CPU work in Python and numpy, and
+# two threads per worker halved /find/'s throughput under load (GIL contention, measured in
+# docs/performance.md); a stuck request is also ended by the worker timeout.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 # Workers are recycled now and then (a guard against slow leaks); not often, since each new

@@ -431,7 +431,7 @@ def load_test(args, facts: dict) -> dict:
         check=True,
         timeout=300,
     )
-    threads = env.get("GUNICORN_THREADS", "2")
+    threads = env.get("GUNICORN_THREADS", "1")
     print(
         f"Under load: gunicorn (production settings, {args.workers} workers x {threads} threads)"
         f" on 127.0.0.1:{port}; wrk {args.threads} threads, {args.connections} connections,"

@@ -25,14 +25,23 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+_master_warmed = False
+
+
 def pre_fork(server, worker):
-    """In the master: have a current search index before forking a worker."""
-    if preload_app:
+    """In the master, before the first workers: build the search index once to share.
+
+    Only at start: a worker forked later (a recycled one) checks the version itself, so a slow
+    database can never hold up the master's forking after start.
+    """
+    global _master_warmed
+    if preload_app and not _master_warmed:
         import gc
 
         from directory.search.freshness import warm
 
-        warm()  # builds it when missing or stale, then closes the master's connections
+        _master_warmed = True
+        warm()  # builds it, then closes the master's connections
         gc.freeze()  # the index and the app: never scanned again, and pages stay shared
 
 

@@ -206,6 +206,13 @@ DIRECTORY_SEARCH_INDEX_CHECK_SECONDS = float(
     os.environ.get("DIRECTORY_SEARCH_INDEX_CHECK_SECONDS", "1")
 )
 DIRECTORY_SEARCH_INDEX_REFRESH = os.environ.get("DIRECTORY_SEARCH_INDEX_REFRESH", "background")
+# Where the processes of one machine share a rebuilt index (one builds, the others load it);
+# empty: each process builds its own. The index goes in a private (0700) directory of this
+# user, checked for ownership, and is read without pickle (directory/search/freshness.py).
+_SHM = "/dev/shm"  # noqa: S108 - see above
+DIRECTORY_SEARCH_INDEX_SHARE_DIR = os.environ.get(
+    "DIRECTORY_SEARCH_INDEX_SHARE_DIR", _SHM if os.path.isdir(_SHM) else ""
+)
 if DIRECTORY_SEARCH_INDEX_REFRESH not in {"background", "inline"}:
     raise ImproperlyConfigured("DIRECTORY_SEARCH_INDEX_REFRESH must be 'background' or 'inline'.")
 

@@ -18,3 +18,4 @@ def _search_index_follows_every_write(settings):
     and rebuilds in the background)."""
     settings.DIRECTORY_SEARCH_INDEX_CHECK_SECONDS = 0
     settings.DIRECTORY_SEARCH_INDEX_REFRESH = "inline"
+    settings.DIRECTORY_SEARCH_INDEX_SHARE_DIR = ""  # one process: nothing to share

@@ -203,35 +203,17 @@ def _queries(world):
     )
 
 
-def _index_view(result):
-    return {
-        "count": result.count,
-        "ids": [item.pk for item in result.results],
-        "distances": [
-            None if item.distance is None else round(item.distance, 6) for item in result.results
-        ],
-        "page": (result.page.number, result.page.paginator.num_pages),
-        "sort": result.sort,
-        "radius": result.query.radius,
-        "facets": [
-            (facet.name, [(v.value, v.label, v.count, v.selected, v.params) for v in facet.values])
-            for facet in result.facets
-        ],
-        "relaxations": [(r.label, r.params, r.count) for r in result.relaxations],
-        "online_count": result.online_count,
-    }
-
-
-def _oracle_view(result, query):
+def _view(result, *, page: tuple[int, int], radius) -> dict:
+    """What a visitor sees of a search result, in a form both implementations share."""
     view = {
         "count": result.count,
         "ids": [item.pk for item in result.results],
         "distances": [
             None if item.distance is None else round(item.distance, 6) for item in result.results
         ],
-        "page": (result.page.number, result.page.num_pages),
+        "page": page,
         "sort": result.sort,
-        "radius": query.radius,
+        "radius": radius,
         "facets": [
             (facet.name, [(v.value, v.label, v.count, v.selected, v.params) for v in facet.values])
             for facet in result.facets
@@ -242,6 +224,7 @@ def _oracle_view(result, query):
     # The oracle leaves out a facet with no values at all; the template shows neither.
     names = {name for name, _ in view["facets"]}
     view["facets"] += [(name, []) for name in index_search.FACET_ORDER if name not in names]
+    view["facets"].sort(key=lambda facet: index_search.FACET_ORDER.index(facet[0]))
     return view
 
 
@@ -264,9 +247,10 @@ def compare(params: dict) -> None:
         selection={k: list(v) for k, v in params["selection"].items()}, **common
     )
     old = oracle._search_listings(old_query, now=params["now"])
-    new_view, old_view = _index_view(new), _oracle_view(old, old_query)
-    new_view["facets"].sort(key=lambda facet: index_search.FACET_ORDER.index(facet[0]))
-    old_view["facets"].sort(key=lambda facet: index_search.FACET_ORDER.index(facet[0]))
+    new_view = _view(
+        new, page=(new.page.number, new.page.paginator.num_pages), radius=new.query.radius
+    )
+    old_view = _view(old, page=(old.page.number, old.page.num_pages), radius=old_query.radius)
     for key in new_view:
         assert new_view[key] == old_view[key], (key, params)
 

@@ -17,5 +17,5 @@ def validate_time_zone(value: str) -> None:
 
 # Meeting Guide: digits, +, comma (pause), * and # only.
 validate_dial_string = RegexValidator(
-    r"^\+?[0-9 ()\-.,*#]{3,40}$", "Use digits, spaces, + , * and # only."
+    r"^\+?[0-9 ()\-.,*#]{3,60}$", "Use digits, spaces, + , * and # only."
 )

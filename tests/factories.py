@@ -13,6 +13,7 @@ from directory.models import (
     CredentialType,
     Feature,
     FeatureCategory,
+    FeedSource,
     Location,
     Organization,
     PeerWorker,
@@ -146,3 +147,15 @@ def credential(worker: PeerWorker | None = None, **kw) -> Credential:
         kw.setdefault("verified_at", timezone.now())
         kw.setdefault("verification_method", Credential.Method.ISSUER_LOOKUP)
     return Credential.objects.create(worker=worker or peer_worker(), **kw)
+
+
+def feed_source(**kw) -> FeedSource:
+    i = n()
+    kw.setdefault("name", f"Intergroup feed {i}")
+    if "organization" not in kw:
+        kw["organization"] = organization()
+    if "support_type" not in kw:
+        kw["support_type"] = support_type()
+    if not kw.get("uploaded_feed"):
+        kw.setdefault("url", f"https://feeds.example.org/{i}/meetings.json")
+    return FeedSource.objects.create(**kw)

@@ -59,6 +59,7 @@ FACTORIES = {
     "Feature": lambda org: f.feature(),
     "CredentialType": lambda org: f.credential_type(),
     "Place": lambda org: f.place(),
+    "FeedSource": lambda org: f.feed_source(organization=org, name=f"Feed of {org.slug}"),
     "GuideSection": _section,
     "GuidePoint": lambda org: GuidePoint.objects.create(section=_section(org), text="A point"),
     "ChecklistItem": lambda org: ChecklistItem.objects.create(title=f"Item {f.n()}", text="x"),

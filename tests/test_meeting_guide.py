@@ -180,11 +180,26 @@ def run_import(tmp_path, rows, *args) -> tuple[str, str]:
 
     from django.core.management import call_command
 
+    from directory.models import Organization
+
+    Organization.objects.get_or_create(slug="intergroup", defaults={"name": "Intergroup"})
     path = tmp_path / "meetings.json"
     path.write_text(json.dumps(rows))
     out, err = StringIO(), StringIO()
-    call_command("import_meeting_guide", str(path), *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
+    call_command(
+        "import_meeting_guide",
+        str(path),
+        "--organization",
+        "intergroup",
+        *args,
+        stdout=out,
+        stderr=err,
+    )
+    lines = out.getvalue().splitlines()
+    if lines and lines[0].startswith("New feed source"):
+        lines = lines[1:]
+    # The summary line, and the grouped report.
+    return (lines[0] if lines else ""), "\n".join(lines[1:]) + err.getvalue()
 
 
 @pytest.fixture
@@ -214,12 +229,12 @@ def valid_row(slug: str, **kw) -> dict:
     return row
 
 
-def test_import_creates_updates_and_skips_the_right_rows(tmp_path, twelve_step):
+def test_import_creates_skips_and_drops_the_right_things(tmp_path, twelve_step):
     open_, discussion = coded_feature("O"), coded_feature("D")
-    existing = weekly_meeting(slug="existing", name="Old name", features=[open_])
+    ours = weekly_meeting(slug="existing", name="Our own listing", features=[open_])
     feed = [
         valid_row("new-one", day=[1, 3]),
-        valid_row("existing", name="New name"),
+        valid_row("existing", name="From the feed"),
         valid_row(
             "online-one",
             conference_url="https://meet.example.org/x",
@@ -234,7 +249,7 @@ def test_import_creates_updates_and_skips_the_right_rows(tmp_path, twelve_step):
         valid_row("", name="No slug"),
         valid_row("no-name", name=""),
         valid_row("bad-day", day=7),
-        valid_row("bad-time", time="7pm"),
+        valid_row("pm-time", time="7pm"),
         valid_row("bad-zone", timezone="Mars/Olympus"),
         valid_row("bad-phone", conference_phone="call Bob"),
         valid_row("online-without-link", attendance_option="online"),
@@ -243,17 +258,18 @@ def test_import_creates_updates_and_skips_the_right_rows(tmp_path, twelve_step):
 
     out, err = run_import(tmp_path, feed)
 
-    assert out.strip() == "2 created, 1 updated, 0 unchanged, 10 skipped"
+    assert out == "6 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 7 skipped"
     for text in [
-        "(twice): slug appears 2 times",
-        "no slug",
-        "no name",
-        "day 7",
-        "'7pm' is not a HH:MM",
-        "Mars/Olympus",
-        "call Bob",
+        "slug appears more than once in the feed (2)",
+        "no slug (1)",
+        "no name (1)",
+        "day 7 is not 0-6",
+        "conference_phone dropped: not a dial string (1)",
+        "row 11 “Meeting bad-phone” (bad-phone): call Bob",
+        "timezone not an IANA zone: inferred instead (1)",
         "needs a conference_url",
-        "row 13: not a JSON object",
+        "Skipped: not a JSON object (1)",
+        "    row 13",
     ]:
         assert text in err, text
     new = Resource.objects.get(slug="new-one")
@@ -261,30 +277,37 @@ def test_import_creates_updates_and_skips_the_right_rows(tmp_path, twelve_step):
     assert {f.code for f in new.features.all()} == {"O", "D"}
     assert new.support_type == twelve_step and new.status == "published"
     assert new.location.city == "Albany" and new.location.timezone == "America/New_York"
-    existing.refresh_from_db()
-    assert existing.name == "New name"
-    assert {f.code for f in existing.features.all()} == {"O", "D"} and discussion
-    assert list(existing.schedules.values_list("timezone", flat=True)) == ["America/New_York"]
+    # Our own listing with the same slug is not the feed's: the feed's gets its own slug.
+    ours.refresh_from_db()
+    assert ours.name == "Our own listing"
+    assert {f.code for f in ours.features.all()} == {"O"} and discussion
+    theirs = Resource.objects.get(feed_origin__feed_slug="existing")
+    assert theirs.slug == "existing-intergroup" and theirs.name == "From the feed"
     online = Resource.objects.get(slug="online-one")
     assert online.attendance == "online" and online.location.approximate  # just the town
+    assert Resource.objects.get(slug="pm-time").schedules.get().start_time == dt.time(19)
+    zone = Resource.objects.get(slug="bad-zone").schedules.get().timezone
+    assert zone == "America/New_York"  # from its coordinates
+    assert Resource.objects.get(slug="bad-phone").conference_phone == ""
     assert not Resource.objects.filter(slug__in=["twice", "bad-day", "no-name"]).exists()
     # One church hall, one Location row.
-    assert new.location_id == existing.location_id
+    assert new.location_id == theirs.location_id
 
     again_out, _ = run_import(tmp_path, feed)
-    assert again_out.strip() == "0 created, 0 updated, 3 unchanged, 10 skipped"
+    assert again_out == "0 created, 0 updated, 6 unchanged, 0 archived, 0 restored, 7 skipped"
 
 
 def test_import_never_deletes_and_keeps_what_the_format_cannot_say(tmp_path, twelve_step):
-    keeper = monthly_meeting(slug="keeper")
-    factories.schedule(keeper, weekday=2, start_time=dt.time(19), timezone="America/New_York")
+    run_import(tmp_path, [valid_row("keeper", day=2)])
+    keeper = Resource.objects.get(slug="keeper")
+    factories.schedule(keeper, kind="monthly", weekday=6, week_of_month=1)
     plain = factories.feature("format", slug="no-code-feature")
     keeper.features.add(plain)
     untouched = weekly_meeting(slug="not-in-feed")
 
     out, _ = run_import(tmp_path, [valid_row("keeper", day=4)])
 
-    assert out.strip() == "0 created, 1 updated, 0 unchanged, 0 skipped"
+    assert out == "0 created, 1 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped"
     kinds = sorted(keeper.schedules.values_list("kind", "weekday"))
     assert kinds == [("monthly", 6), ("weekly", 4)]
     assert plain in keeper.features.all()
@@ -293,7 +316,11 @@ def test_import_never_deletes_and_keeps_what_the_format_cannot_say(tmp_path, twe
 
 def test_dry_run_saves_nothing(tmp_path, twelve_step):
     out, _ = run_import(tmp_path, [valid_row("a"), valid_row("b")], "--dry-run")
-    assert out.strip().startswith("2 created, 0 updated, 0 unchanged, 0 skipped (dry run")
+    assert out.startswith("2 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped")
+    assert out.endswith("(dry run: nothing saved)")
+    from directory.models import FeedSource
+
+    assert not FeedSource.objects.exists()
     assert not Resource.objects.exists()
 
 
@@ -339,7 +366,7 @@ def test_import_reads_the_spec_variants(tmp_path, twelve_step):
         },
     ]
     out, err = run_import(tmp_path, rows, "--timezone", "America/New_York")
-    assert out.strip() == "4 created, 0 updated, 0 unchanged, 0 skipped", err
+    assert out == "4 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped", err
     formatted = Resource.objects.get(slug="formatted")
     location = formatted.location
     assert (
@@ -358,22 +385,34 @@ def test_import_reads_the_spec_variants(tmp_path, twelve_step):
     assert Resource.objects.get(slug="hybrid").contact_name == "Pat"
 
 
-def test_unreadable_sources_import_nothing(tmp_path, twelve_step):
+def test_unreadable_sources_import_nothing_and_say_why(tmp_path, twelve_step):
+    from io import StringIO
+
     from django.core.management import CommandError, call_command
 
+    from directory.models import FeedRun
+
+    factories.organization(slug="intergroup")
     bad = tmp_path / "bad.json"
-    bad.write_text("{not json")
-    with pytest.raises(CommandError, match="not JSON"):
-        call_command("import_meeting_guide", str(bad))
-    bad.write_text('{"meetings": []}')
-    with pytest.raises(CommandError, match="expected a JSON array"):
-        call_command("import_meeting_guide", str(bad))
-    with pytest.raises(CommandError, match="Could not read"):
-        call_command("import_meeting_guide", str(tmp_path / "missing.json"))
-    with pytest.raises(CommandError, match="Only files and http"):
-        call_command("import_meeting_guide", "ftp://example.org/meetings.json")
+    cases = [
+        ("{not json", str(bad), "not JSON"),
+        ('{"meetings": []}', str(bad), "expected a JSON array"),
+        (None, str(tmp_path / "missing.json"), "Could not read"),
+        (None, "ftp://example.org/meetings.json", "Only files and http"),
+    ]
+    for content, source, message in cases:
+        if content is not None:
+            bad.write_text(content)
+        out = StringIO()
+        with pytest.raises(CommandError, match="Nothing was changed"):
+            call_command("import_meeting_guide", source, "--organization", "intergroup", stdout=out)
+        assert message in out.getvalue()
+        assert FeedRun.objects.filter(status="failed", error__contains=message).exists()
+    assert not Resource.objects.exists()
     with pytest.raises(CommandError, match="No support type"):
         call_command("import_meeting_guide", str(bad), "--support-type", "nope")
+    with pytest.raises(CommandError, match="give --organization"):
+        call_command("import_meeting_guide", str(tmp_path / "new.json"))
 
 
 VOLATILE = {"updated"}  # when our copy of the row was written: the import's own time
@@ -419,7 +458,7 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
 
     Location.objects.all().delete()
     out, err = run_import(tmp_path, first)
-    assert out.strip() == f"{len(first)} created, 0 updated, 0 unchanged, 0 skipped", err
+    assert out == f"{len(first)} created, 0 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped"
     second = meeting_guide.build_feed("https://example.org")
 
     def comparable(rows):
@@ -435,8 +474,8 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
         assert after[slug].pop("feedback_url").endswith(f"/resources/{slug}/report/")
     assert after == before
 
-    again, _ = run_import(tmp_path, second)
-    assert again.strip() == f"0 created, 0 updated, {len(second)} unchanged, 0 skipped"
+    again, _ = run_import(tmp_path, first)
+    assert again.startswith(f"0 created, 0 updated, {len(first)} unchanged, 0 archived,")
 
 
 def test_import_from_an_http_url_then_again_changes_nothing(tmp_path, twelve_step):
@@ -451,6 +490,7 @@ def test_import_from_an_http_url_then_again_changes_nothing(tmp_path, twelve_ste
     (tmp_path / "meetings.json").write_text(
         json.dumps([valid_row("from-url"), valid_row("bad-day", day=9)])
     )
+    organization = factories.organization()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -459,16 +499,28 @@ def test_import_from_an_http_url_then_again_changes_nothing(tmp_path, twelve_ste
         outputs = []
         for _ in range(2):
             out, err = StringIO(), StringIO()
-            call_command("import_meeting_guide", f"{url}/meetings.json", stdout=out, stderr=err)
+            call_command(
+                "import_meeting_guide",
+                f"{url}/meetings.json",
+                "--organization",
+                organization.slug,
+                stdout=out,
+                stderr=err,
+            )
             outputs.append(out.getvalue().strip())
-        assert outputs == [
-            "1 created, 0 updated, 0 unchanged, 1 skipped",
-            "0 created, 0 updated, 1 unchanged, 1 skipped",
+        summaries = [
+            next(line for line in output.splitlines() if " created, " in line) for output in outputs
         ]
-        assert "day 9" in err.getvalue()
+        assert summaries == [
+            "1 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 1 skipped",
+            "0 created, 0 updated, 1 unchanged, 0 archived, 0 restored, 1 skipped",
+        ]
+        assert "day 9" in outputs[0]
         assert Resource.objects.get(slug="from-url").schedules.count() == 1
         with pytest.raises(CommandError, match="Could not read"):
-            call_command("import_meeting_guide", f"{url}/missing.json")
+            call_command(
+                "import_meeting_guide", f"{url}/missing.json", "--organization", organization.slug
+            )
     finally:
         server.shutdown()
         server.server_close()

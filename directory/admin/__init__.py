@@ -2,6 +2,7 @@
 
 from directory.admin import (  # noqa: F401
     content,
+    feeds,
     listings,
     moderation,
     organizations,

@@ -155,18 +155,20 @@ def _updated(resource: Resource) -> str:
 def _location_fields(resource: Resource) -> dict:
     location = resource.location
     if location is None:
-        return {"approximate": "yes"}
+        return {"approximate": "yes", "location_notes": resource.location_notes}
     address = ", ".join(part for part in [location.address_line1, location.address_line2] if part)
+    notes = [location.notes]
+    if resource.location_notes and resource.location_notes != location.notes:
+        notes.append(resource.location_notes)
     fields = {
         "location": location.name,
-        "location_notes": location.notes,
+        "location_notes": "\n".join(note for note in notes if note),
         "formatted_address": location.formatted_address,
         "address": address,
         "city": location.city,
         "state": location.region,
         "postal_code": location.postal_code,
         "country": location.country,
-        "region": location.city or location.region,
         "approximate": "yes"
         if location.approximate or resource.attendance == Resource.Attendance.ONLINE
         else "no",
@@ -175,6 +177,21 @@ def _location_fields(resource: Resource) -> dict:
         fields["latitude"] = round(location.latitude, 5)
         fields["longitude"] = round(location.longitude, 5)
     return {key: value for key, value in fields.items() if value != ""}
+
+
+def _regions(resource: Resource) -> dict:
+    """``region`` (and ``sub_region``, ``regions`` when deeper): the source's, else the town."""
+    regions = list(resource.regions or [])
+    if not regions and resource.location is not None:
+        town = resource.location.city or resource.location.region
+        regions = [town] if town else []
+    fields = {}
+    if regions:
+        fields["region"] = regions[0]
+    if len(regions) > 1:
+        fields["sub_region"] = regions[-1]
+        fields["regions"] = regions
+    return fields
 
 
 def rows_for(
@@ -215,6 +232,17 @@ def rows_for(
         "contact_1_phone": resource.contact_phone,
     }
     shared.update(contact)
+    shared.update(
+        {
+            "group": resource.group_name,
+            "group_notes": resource.group_notes,
+            "district": resource.district,
+            "website": resource.website,
+            "email": resource.group_email,
+            "phone": resource.group_phone,
+        }
+    )
+    shared.update(_regions(resource))
     shared = {key: value for key, value in shared.items() if value not in ("", None)}
     shared.setdefault("types", [])
 

@@ -1,4 +1,5 @@
 from directory.models.content import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
+from directory.models.feeds import FeedListing, FeedRun, FeedSource
 from directory.models.listings import Location, Resource, Schedule
 from directory.models.moderation import Submission
 from directory.models.organizations import Membership, Organization
@@ -14,6 +15,9 @@ __all__ = [
     "CredentialType",
     "CrisisLine",
     "Feature",
+    "FeedListing",
+    "FeedRun",
+    "FeedSource",
     "FeatureCategory",
     "GuidePoint",
     "GuideSection",

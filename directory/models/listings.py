@@ -138,7 +138,7 @@ class Resource(models.Model):
         DONATION = "donation", "Voluntary donation"
         FEE = "fee", "Fee"
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=255)
     slug = models.SlugField(max_length=220, unique=True)
     support_type = models.ForeignKey(
         SupportType, on_delete=models.PROTECT, related_name="resources"
@@ -153,6 +153,21 @@ class Resource(models.Model):
     location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.PROTECT, related_name="resources"
     )
+    location_notes = models.TextField(
+        blank=True,
+        help_text="This meeting's own directions at the location (room, entrance), shown with "
+        "the location's notes.",
+    )
+    group_name = models.CharField(
+        "group", max_length=200, blank=True, help_text="The group that holds the meeting."
+    )
+    group_notes = models.TextField(blank=True)
+    district = models.CharField(max_length=100, blank=True)
+    regions = models.JSONField(
+        default=list, blank=True, help_text="Regions the source files it under, general first."
+    )
+    group_email = models.EmailField(blank=True, help_text="The group's own address.")
+    group_phone = models.CharField(max_length=40, blank=True)
     website = models.URLField("website", blank=True, max_length=500)
     conference_url = models.URLField(
         "join link", blank=True, max_length=500, help_text="A link that joins the meeting directly."

@@ -1,86 +1,157 @@
-"""Import a Meeting Guide JSON feed (an intergroup's ``meetings.json``) into the directory.
+"""Import and keep in sync an intergroup's Meeting Guide feed (a :class:`FeedSource`).
 
-Rows are keyed by ``slug``: a listing with that slug is updated, otherwise one is created.
-Nothing is ever deleted: a meeting missing from the feed stays as it is (a curator archives
-it). A row with a problem (no name or slug, a bad day or time, an unknown time zone, bad
-coordinates or links, a slug that appears more than once in the feed) is reported and skipped;
-every row that shares a duplicated slug is skipped, because nothing says which one is right.
+Identity: a listing imported from a source is that source's row ``feed_slug``
+(:class:`FeedListing`), never our global slug, so two feeds that both say ``speaker-meeting``
+get two listings, and a source can only ever update its own. Each new listing gets its own
+unique public slug (the feed's slug when it is free).
 
-What a row sets on its listing: name, notes → description, attendance (``attendance_option``,
-else derived the spec's way from the address, ``TC`` and the conference fields), the conference
-fields, the contact (first name only: the spec's anonymity rule), the location (found or created
-by name and address, shared with other listings there), the features whose Meeting Guide code is
-in ``types`` (features without a code are kept), and the weekly schedules: the listing's weekly
-schedules become exactly the row's days and times; monthly and every-N-weeks schedules, which the
-format cannot carry, are kept. New listings are published under the given support type (and
-organisation); an existing listing keeps its status and support type.
+One run (:func:`run_source`):
 
-The whole import is one transaction; a dry run rolls it back after counting.
+1. Read the feed (URL, server path or uploaded JSON). A feed that cannot be read, or that has
+   fewer than half the rows of the last successful run, **changes nothing**: the run is saved
+   as failed, with why.
+2. Check every row (``meeting_guide_rows.parse_row``): a row that cannot be listed is skipped
+   with its reason; a bad single field is dropped with a warning. A slug that appears twice in
+   the feed skips every row with it (nothing says which is right).
+3. Compare each row with what its listing holds (everything was loaded in a few queries) and
+   write only the differences, in bulk: new locations, listings, schedules, features; changed
+   listings one by one. A second run of the same feed creates 0 and updates 0.
+4. Listings of the source missing from this feed count one more missing run; after
+   ``archive_after_runs`` (default 2) they are archived, never deleted. One that comes back is
+   restored (only if the feed archived it; a curator's archive stands).
+
+The whole run is one transaction (a dry run rolls it back) and saves a :class:`FeedRun` with the
+counts and the grouped warnings and skips, each with the row's position, name and slug.
+
+What a row sets: name, notes → description, attendance, the conference fields, contact (first
+name only), website, group, group notes, district, regions, group e-mail and phone, location
+notes (per listing), the location (shared only with rows whose name, address and coordinates
+all agree, within the source's organisation), the features whose code is in ``types``
+(features without a code are kept) and the weekly schedules (monthly and every-N-weeks ones,
+which the format cannot say, are kept). New listings are published under the source's support
+type and organisation; an existing listing keeps its status and support type.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
 
-from directory.feeds.meeting_guide import TEMPORARILY_CLOSED, first_name_only
-from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
+from directory.models import (
+    Feature,
+    FeedListing,
+    FeedRun,
+    FeedSource,
+    Location,
+    Resource,
+    Schedule,
+)
 from directory.models.listings import Status
-from directory.validators import known_time_zones, validate_dial_string
+from directory.services.meeting_guide_rows import Context, ParsedRow, RowError, parse_row
 
 MAX_BYTES = 50 * 1024 * 1024
 TIMEOUT_SECONDS = 30
-SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
-TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
-ATTENDANCE = {choice.value for choice in Resource.Attendance}
-COUNTRY_NAMES = {"usa": "US", "united states": "US", "canada": "CA", "united kingdom": "GB"}
+SHRINK_LIMIT = 0.5  # a feed with fewer rows than this share of the last run's changes nothing
+BATCH_SIZE = 500
+LOCATION_KEY = (
+    "name",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+)
+LOCATION_DETAILS = ("approximate", "timezone")
 
 
 class FeedReadError(Exception):
     """The source cannot be read or is not a JSON array; nothing is imported."""
 
 
-@dataclass
-class Problem:
-    row: int  # 1-based position in the feed
-    slug: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}" + (f" ({self.slug})" if self.slug else "") + f": {self.message}"
+# ----------------------------------------------------------------------------- the report
 
 
 @dataclass
-class ImportResult:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+class RunResult:
+    """What one run did, and every row it skipped or warned about, grouped by reason."""
+
+    source_name: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+    restored: int = 0
+    failed: str = ""  # why the source failed (nothing was changed)
     dry_run: bool = False
+    # reason -> [{"row": 3, "name": "...", "slug": "...", "detail": "..."}]
+    skips: dict[str, list[dict]] = field(default_factory=dict)
+    warnings: dict[str, list[dict]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
 
     @property
     def skipped(self) -> int:
-        return len({p.row for p in self.problems})
+        return len({item["row"] for items in self.skips.values() for item in items})
+
+    def skip(self, reason: str, row: int, name: str, slug: str, detail: str = "") -> None:
+        self.skips.setdefault(reason, []).append(_entry(row, name, slug, detail))
+
+    def warn(self, reason: str, row: int, name: str, slug: str, detail: str = "") -> None:
+        self.warnings.setdefault(reason, []).append(_entry(row, name, slug, detail))
 
     def summary(self) -> str:
+        if self.failed:
+            return f"Failed: {self.failed.rstrip('.')}. Nothing was changed."
         return (
-            f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {self.skipped} skipped"
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.archived} archived, {self.restored} restored, {self.skipped} skipped"
             + (" (dry run: nothing saved)" if self.dry_run else "")
         )
 
+    def lines(self, *, limit: int = 20) -> list[str]:
+        """The summary, then each group of skips and warnings with its rows."""
+        lines = [self.summary()]
+        for title, groups in (("Skipped", self.skips), ("Warnings", self.warnings)):
+            for reason, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+                lines.append(f"{title}: {reason} ({len(items)})")
+                for item in items[:limit]:
+                    lines.append("    " + describe_entry(item))
+                if len(items) > limit:
+                    lines.append(f"    … and {len(items) - limit} more")
+        return lines
 
-class RowError(ValueError):
-    pass
+    def report(self) -> dict:
+        return {"skipped": self.skips, "warnings": self.warnings}
+
+
+def _entry(row: int, name: str, slug: str, detail: str) -> dict:
+    return {"row": row, "name": name[:120], "slug": slug[:255], "detail": detail[:200]}
+
+
+def describe_entry(item: dict) -> str:
+    text = f"row {item['row']}"
+    if item.get("name"):
+        text += f" “{item['name']}”"
+    if item.get("slug"):
+        text += f" ({item['slug']})"
+    if item.get("detail"):
+        text += f": {item['detail']}"
+    return text
 
 
 # ----------------------------------------------------------------------------- reading
@@ -101,357 +172,454 @@ def read_source(source: str, *, timeout: float = TIMEOUT_SECONDS) -> list:
             raw = Path(source).read_bytes()
     except OSError as error:
         raise FeedReadError(f"Could not read {source}: {error}") from error
+    return parse_feed(raw, source)
+
+
+def parse_feed(raw: bytes | str, label: str = "the feed") -> list:
     if len(raw) > MAX_BYTES:
-        raise FeedReadError(f"{source} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        raise FeedReadError(f"{label} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, ValueError) as error:
-        raise FeedReadError(f"{source} is not JSON: {error}") from error
+        raise FeedReadError(f"{label} is not JSON: {error}") from error
     if not isinstance(data, list):
-        raise FeedReadError(f"{source} is not a Meeting Guide feed (expected a JSON array).")
+        raise FeedReadError(f"{label} is not a Meeting Guide feed (expected a JSON array).")
     return data
 
 
-# ----------------------------------------------------------------------------- one row
+def read_feed(source: FeedSource, *, timeout: float = TIMEOUT_SECONDS) -> list:
+    if source.url:
+        return read_source(source.url, timeout=timeout)
+    if source.uploaded_feed:
+        return parse_feed(source.uploaded_feed, "the uploaded feed")
+    raise FeedReadError("The source has neither a URL nor an uploaded feed.")
 
 
-def _text(row: dict, key: str, limit: int) -> str:
-    value = row.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise RowError(f"{key} must be text.")
-    value = str(value).strip()
-    if len(value) > limit:
-        raise RowError(f"{key} is longer than {limit} characters.")
-    return value
+# ----------------------------------------------------------------------------- running
 
 
-def _time(value, key: str) -> dt.time | None:
-    if value in (None, ""):
-        return None
-    match = TIME_RE.match(str(value).strip()) if isinstance(value, str) else None
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise RowError(f"{key} {value!r} is not a HH:MM time.")
-    return dt.time(int(match[1]), int(match[2]))
-
-
-def _days(value) -> list[int]:
-    if value is None or value == "" or value == []:
-        raise RowError("no day (meetings by appointment cannot be listed).")
-    values = value if isinstance(value, list) else [value]
-    days = []
-    for item in values:
-        if isinstance(item, bool):
-            raise RowError(f"day {item!r} is not 0-6.")
-        if isinstance(item, str) and item.strip().isdigit():
-            item = int(item)
-        if not isinstance(item, int) or not 0 <= item <= 6:
-            raise RowError(f"day {item!r} is not 0-6 (0 = Sunday).")
-        if item not in days:
-            days.append(item)
-    return sorted(days)
-
-
-def _coordinate(row: dict, key: str, limit: float) -> float | None:
-    value = row.get(key)
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RowError(f"{key} {value!r} is not a number.") from None
-    if not -limit <= number <= limit:
-        raise RowError(f"{key} {value!r} is out of range.")
-    return number
-
-
-def _country(value: str) -> str:
-    if not value:
-        return "US"
-    if len(value) == 2 and value.isalpha():
-        return value.upper()
-    if value.lower() in COUNTRY_NAMES:
-        return COUNTRY_NAMES[value.lower()]
-    raise RowError(f"country {value!r} is not a two-letter code.")
-
-
-def _address_parts(row: dict) -> dict:
-    """Address fields from the row's parts, else from ``formatted_address``."""
-    parts = {
-        "address_line1": _text(row, "address", 200),
-        "city": _text(row, "city", 100),
-        "region": _text(row, "state", 100),
-        "postal_code": _text(row, "postal_code", 20),
-        "country": _country(_text(row, "country", 60)),
-    }
-    formatted = _text(row, "formatted_address", 500)
-    if formatted and not (parts["address_line1"] or parts["city"]):
-        pieces = [p.strip() for p in formatted.split(",") if p.strip()]
-        if len(pieces) >= 3 and re.fullmatch(r"[A-Za-z]{2,3}|[A-Za-z .]{4,}", pieces[-1]):
-            try:
-                parts["country"] = _country(pieces[-1])
-                pieces = pieces[:-1]
-            except RowError:
-                pass
-        if len(pieces) >= 3:
-            region, _, postal = pieces[-1].partition(" ")
-            parts.update(
-                address_line1=", ".join(pieces[:-2])[:200],
-                city=pieces[-2][:100],
-                region=region[:100],
-                postal_code=postal.strip()[:20],
-            )
-        else:
-            parts["address_line1"] = formatted[:200]
-    return parts
-
-
-def _url(row: dict, key: str) -> str:
-    value = _text(row, key, 500)
-    if value:
-        try:
-            URLValidator(schemes=["http", "https"])(value)
-        except ValidationError:
-            raise RowError(f"{key} {value!r} is not an http(s) link.") from None
-    return value
-
-
-@dataclass
-class ParsedRow:
-    slug: str
-    resource: dict
-    location: dict | None
-    schedules: set[tuple[int, dt.time, dt.time | None, str]]
-    codes: set[str]
-
-
-def parse_row(row, *, default_timezone: str | None) -> ParsedRow:
-    """Check one meeting object; raise RowError with the first problem found."""
-    if not isinstance(row, dict):
-        raise RowError("not a JSON object.")
-    name = _text(row, "name", 200)
-    if not name:
-        raise RowError("no name.")
-    slug = _text(row, "slug", 220)
-    if not slug:
-        raise RowError("no slug.")
-    if not SLUG_RE.match(slug):
-        raise RowError(f"slug {slug!r} has characters other than letters, digits, - and _.")
-    days = _days(row.get("day"))
-    start = _time(row.get("time"), "time")
-    if start is None:
-        raise RowError("no time.")
-    end = _time(row.get("end_time"), "end_time")
-    if end is not None and end <= start:
-        end = None  # past midnight: our schedules cannot say it; readers assume an hour
-    tz_name = _text(row, "timezone", 64) or default_timezone or ""
-    if not tz_name:
-        raise RowError("no timezone (give --timezone for feeds without one).")
-    if tz_name not in known_time_zones():
-        raise RowError(f"timezone {tz_name!r} is not an IANA time zone.")
-
-    types = row.get("types") or []
-    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-        raise RowError("types must be a list of codes.")
-    codes = {t.strip() for t in types if t.strip()}
-    conference_url = _url(row, "conference_url")
-    conference_phone = _text(row, "conference_phone", 60)
-    if conference_phone:
-        try:
-            validate_dial_string(conference_phone)
-        except ValidationError:
-            raise RowError(f"conference_phone {conference_phone!r} is not a dial string.") from None
-    has_link = bool(conference_url or conference_phone)
-
-    location_fields = _address_parts(row)
-    latitude = _coordinate(row, "latitude", 90)
-    longitude = _coordinate(row, "longitude", 180)
-    if (latitude is None) != (longitude is None):
-        raise RowError("latitude and longitude must come together.")
-    approximate = str(row.get("approximate", "")).lower() == "yes"
-    has_address = bool(location_fields["address_line1"] or location_fields["city"])
-
-    attendance = _text(row, "attendance_option", 20)
-    if attendance and attendance not in ATTENDANCE:
-        raise RowError(f"attendance_option {attendance!r} is not one of {sorted(ATTENDANCE)}.")
-    if not attendance:  # the spec's reading of address, TC and conference fields
-        closed = TEMPORARILY_CLOSED in codes
-        if has_link and (closed or approximate or not has_address):
-            attendance = Resource.Attendance.ONLINE
-        elif has_link:
-            attendance = Resource.Attendance.HYBRID
-        elif closed:
-            attendance = Resource.Attendance.INACTIVE
-        else:
-            attendance = Resource.Attendance.IN_PERSON
-    online = attendance in {Resource.Attendance.ONLINE, Resource.Attendance.HYBRID}
-    if online and not has_link:
-        raise RowError(f"an {attendance} meeting needs a conference_url or conference_phone.")
-    if attendance in {Resource.Attendance.IN_PERSON, Resource.Attendance.HYBRID} and not (
-        has_address or latitude is not None
-    ):
-        raise RowError("an in-person meeting needs an address.")
-
-    contact_email = _text(row, "contact_1_email", 254)
-    if contact_email:
-        try:
-            validate_email(contact_email)
-        except ValidationError:
-            raise RowError(f"contact_1_email {contact_email!r} is not an e-mail address.") from None
-
-    resource = {
-        "name": name,
-        "description": _text(row, "notes", 10_000),
-        "attendance": attendance,
-        "conference_url": conference_url if online else "",
-        "conference_url_notes": _text(row, "conference_url_notes", 200) if online else "",
-        "conference_phone": conference_phone if online else "",
-        "conference_phone_notes": _text(row, "conference_phone_notes", 200) if online else "",
-        "contact_name": first_name_only(_text(row, "contact_1_name", 100)),
-        "contact_email": contact_email,
-        "contact_phone": _text(row, "contact_1_phone", 40),
-    }
-    location = None
-    if has_address or latitude is not None:
-        location = {
-            "name": _text(row, "location", 200),
-            **location_fields,
-            "latitude": latitude,
-            "longitude": longitude,
-            "approximate": approximate,
-            "timezone": tz_name,
-            "notes": _text(row, "location_notes", 2000),
-        }
-    schedules = {(day, start, end, tz_name) for day in days}
-    return ParsedRow(slug, resource, location, schedules, codes - {TEMPORARILY_CLOSED})
-
-
-# ----------------------------------------------------------------------------- writing
-
-LOCATION_KEY = ("name", "address_line1", "city", "region", "postal_code", "country")
-
-
-def _location_for(fields: dict, organization: Organization | None) -> tuple[Location, bool]:
-    """Find the place by name and address (or create it); update its other details."""
-    lookup = {key: fields[key] for key in LOCATION_KEY}
-    location = Location.objects.filter(**lookup).order_by("pk").first()
-    if location is None:
-        return Location.objects.create(**fields, organization=organization), True
-    changed = [key for key, value in fields.items() if getattr(location, key) != value]
-    for key in changed:
-        setattr(location, key, fields[key])
-    if changed:
-        location.save(update_fields=[*changed, "updated_at"])
-    return location, bool(changed)
-
-
-def _apply(parsed: ParsedRow, *, support_type, organization, features_by_code) -> str:
-    resource = Resource.objects.filter(slug=parsed.slug).first()
-    created = resource is None
-    location_changed = False
-    location = None
-    if parsed.location is not None:
-        location, location_changed = _location_for(parsed.location, organization)
-    values = {**parsed.resource, "location": location}
-    if created:
-        resource = Resource(
-            slug=parsed.slug,
-            support_type=support_type,
-            organization=organization,
-            status=Status.PUBLISHED,
-            **values,
-        )
-        resource.full_clean(exclude=["support_type", "organization", "location"])
-        resource.save()
-        changed_fields = ["*"]
-    else:
-        if organization is not None:
-            values["organization"] = organization
-        changed_fields = [k for k, v in values.items() if getattr(resource, k) != v]
-        for key in changed_fields:
-            setattr(resource, key, values[key])
-        if changed_fields:
-            resource.full_clean(exclude=["support_type", "organization", "location"])
-            resource.save(update_fields=[*changed_fields, "updated_at"])
-
-    # Weekly schedules become exactly the row's; other kinds are kept.
-    weekly = {
-        (s.weekday, s.start_time, s.end_time, s.timezone): s
-        for s in resource.schedules.filter(kind=Schedule.Kind.WEEKLY)
-    }
-    stale = [s.pk for key, s in weekly.items() if key not in parsed.schedules]
-    missing = [key for key in sorted(parsed.schedules, key=str) if key not in weekly]
-    if stale:
-        Schedule.objects.filter(pk__in=stale).delete()
-    for weekday, start, end, tz_name in missing:
-        Schedule.objects.create(
-            resource=resource, weekday=weekday, start_time=start, end_time=end, timezone=tz_name
-        )
-
-    # Coded features become exactly the row's known codes; features without a code are kept.
-    current = {f.pk for f in resource.features.all()}
-    coded = {f.pk for f in resource.features.exclude(code="")}
-    wanted = {features_by_code[c].pk for c in parsed.codes if c in features_by_code}
-    features_changed = coded != wanted
-    if features_changed:
-        resource.features.set((current - coded) | wanted)
-
-    if created:
-        return "created"
-    if changed_fields or location_changed or stale or missing or features_changed:
-        return "updated"
-    return "unchanged"
-
-
-def import_meetings(
-    rows: list,
+def run_source(
+    source: FeedSource,
     *,
-    support_type: SupportType,
-    organization: Organization | None = None,
-    default_timezone: str | None = None,
+    rows: list | None = None,
     dry_run: bool = False,
-) -> ImportResult:
-    """Import parsed feed rows (see :func:`read_source`) in one transaction."""
-    result = ImportResult(dry_run=dry_run)
-    parsed_rows: list[tuple[int, ParsedRow]] = []
-    for index, row in enumerate(rows, start=1):
-        slug = str(row.get("slug", "")) if isinstance(row, dict) else ""
+    allow_shrink: bool = False,
+    triggered_by: str = "",
+    timeout: float = TIMEOUT_SECONDS,
+) -> RunResult:
+    """One run of ``source`` (its feed is read unless ``rows`` are given); see the module."""
+    started = timezone.now()
+    result = RunResult(source_name=source.name, dry_run=dry_run)
+    if rows is None:
         try:
-            parsed_rows.append((index, parse_row(row, default_timezone=default_timezone)))
-        except RowError as error:
-            result.problems.append(Problem(index, slug, str(error)))
-    counts = Counter(parsed.slug for _, parsed in parsed_rows)
-    for index, parsed in parsed_rows:
-        if counts[parsed.slug] > 1:
-            result.problems.append(
-                Problem(
-                    index, parsed.slug, f"slug appears {counts[parsed.slug]} times in the feed."
+            rows = read_feed(source, timeout=timeout)
+        except FeedReadError as error:
+            result.failed = str(error)
+            return _finish(source, result, started, triggered_by)
+    result.rows = len(rows)
+    try:
+        with transaction.atomic():
+            locked = FeedSource.objects.select_for_update().get(pk=source.pk)
+            previous = locked.last_successful_run()
+            if (
+                not allow_shrink
+                and previous is not None
+                and previous.rows
+                and len(rows) < previous.rows * SHRINK_LIMIT
+            ):
+                result.failed = (
+                    f"the feed has {len(rows)} rows, under {SHRINK_LIMIT:.0%} of the "
+                    f"{previous.rows} of the last successful run ({previous.started_at:%Y-%m-%d})."
+                )
+            else:
+                _Importer(locked, result).run(rows)
+                if not dry_run:
+                    _save_run(locked, result, started, triggered_by)
+            if dry_run:
+                transaction.set_rollback(True)
+    except Exception as error:  # anything unexpected: record it, change nothing, tell the caller
+        result = RunResult(source_name=source.name, rows=len(rows), dry_run=dry_run)
+        result.failed = f"the import stopped with an error ({type(error).__name__}: {error})."
+        _finish(source, result, started, triggered_by)
+        raise
+    if result.failed:
+        _finish(source, result, started, triggered_by)
+    return result
+
+
+def _finish(source: FeedSource, result: RunResult, started, triggered_by: str) -> RunResult:
+    if not result.dry_run:
+        _save_run(source, result, started, triggered_by)
+    return result
+
+
+def _save_run(source: FeedSource, result: RunResult, started, triggered_by: str) -> FeedRun:
+    return FeedRun.objects.create(
+        source=source,
+        started_at=started,
+        finished_at=timezone.now(),
+        status=FeedRun.Status.FAILED if result.failed else FeedRun.Status.OK,
+        error=result.failed,
+        rows=result.rows,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        archived=result.archived,
+        restored=result.restored,
+        skipped=result.skipped,
+        report=result.report(),
+        triggered_by=triggered_by[:100],
+    )
+
+
+def _location_key(values: dict) -> tuple:
+    return tuple(values[key] for key in LOCATION_KEY)
+
+
+def _validation_message(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+class _Importer:
+    """One run's comparison and writes (inside run_source's transaction)."""
+
+    def __init__(self, source: FeedSource, result: RunResult):
+        self.source = source
+        self.result = result
+        self.features_by_code = {f.code: f.pk for f in Feature.objects.exclude(code="")}
+        self.context = Context(
+            fallback_timezone=source.fallback_timezone,
+            feature_codes=set(self.features_by_code),
+        )
+        self.locations: dict[tuple, Location] = {}
+
+    # --- 1. rows --------------------------------------------------------------------------
+
+    def parse(self, rows: list) -> tuple[list[tuple[int, ParsedRow]], set[str]]:
+        parsed_rows: list[tuple[int, ParsedRow]] = []
+        seen: set[str] = set()  # every slug in the feed, even on rows we skip
+        for index, row in enumerate(rows, start=1):
+            name = str(row.get("name") or "")[:120] if isinstance(row, dict) else ""
+            slug = row.get("slug") if isinstance(row, dict) else None
+            slug = str(slug).strip() if isinstance(slug, str | int) else ""
+            if slug:
+                seen.add(slug)
+            try:
+                parsed = parse_row(row, self.context)
+            except RowError as error:
+                self.result.skip(str(error), index, name, slug)
+                continue
+            for kind, detail in parsed.warnings:
+                self.result.warn(kind, index, parsed.name, parsed.feed_slug, detail)
+            parsed_rows.append((index, parsed))
+        counts = Counter(parsed.feed_slug for _, parsed in parsed_rows)
+        usable = []
+        for index, parsed in parsed_rows:
+            if counts[parsed.feed_slug] > 1:
+                self.result.skip(
+                    "slug appears more than once in the feed",
+                    index,
+                    parsed.name,
+                    parsed.feed_slug,
+                    f"{counts[parsed.feed_slug]} rows",
+                )
+            else:
+                usable.append((index, parsed))
+        return usable, seen
+
+    # --- 2. what is there -----------------------------------------------------------------
+
+    def load(self):
+        links = {
+            link.feed_slug: link
+            for link in FeedListing.objects.filter(source=self.source).select_related(
+                "resource", "resource__location"
+            )
+        }
+        resource_ids = [link.resource_id for link in links.values()]
+        schedules: dict[int, dict[tuple, int]] = {}
+        coded: dict[int, set[int]] = {}
+        for chunk_start in range(0, len(resource_ids), 5000):
+            chunk = resource_ids[chunk_start : chunk_start + 5000]
+            for pk, resource_id, weekday, start, end, zone in Schedule.objects.filter(
+                resource_id__in=chunk, kind=Schedule.Kind.WEEKLY
+            ).values_list("pk", "resource_id", "weekday", "start_time", "end_time", "timezone"):
+                schedules.setdefault(resource_id, {})[(weekday, start, end, zone)] = pk
+            for resource_id, feature_id in (
+                Resource.features.through.objects.filter(resource_id__in=chunk)
+                .exclude(feature__code="")
+                .values_list("resource_id", "feature_id")
+            ):
+                coded.setdefault(resource_id, set()).add(feature_id)
+        return links, schedules, coded
+
+    def location_for(self, values: dict) -> tuple[Location, bool]:
+        """The location with exactly this name, address and coordinates (or a new one)."""
+        key = _location_key(values)
+        if key in self.locations:
+            return self.locations[key], False
+        lookup = {k: v for k, v in zip(LOCATION_KEY, key, strict=True) if v is not None}
+        for coordinate in ("latitude", "longitude"):
+            if values[coordinate] is None:
+                lookup[f"{coordinate}__isnull"] = True
+        location = (
+            Location.objects.filter(organization=self.source.organization, **lookup)
+            .order_by("pk")
+            .first()
+        )
+        created = location is None
+        if created:
+            location = Location(organization=self.source.organization, **values)
+            location.save()
+        self.locations[key] = location
+        return location, created
+
+    # --- 3. the run -----------------------------------------------------------------------
+
+    def run(self, rows: list) -> None:
+        usable, seen = self.parse(rows)
+        links, schedules, coded = self.load()
+        new_rows: list[tuple[int, ParsedRow]] = []
+        location_updates: dict[int, Location] = {}
+        schedule_deletes: list[int] = []
+        schedule_creates: list[Schedule] = []
+        feature_deletes: list[tuple[int, set[int]]] = []
+        feature_creates: list = []
+        through = Resource.features.through
+
+        for index, parsed in usable:
+            link = links.get(parsed.feed_slug)
+            if link is None:
+                new_rows.append((index, parsed))
+                continue
+            resource = link.resource
+            changed = False
+            location = None
+            if parsed.location is not None:
+                current = resource.location
+                if current is not None and _location_key(
+                    {k: getattr(current, k) for k in LOCATION_KEY}
+                ) == _location_key(parsed.location):
+                    location = current
+                    self.locations.setdefault(_location_key(parsed.location), current)
+                else:
+                    location, _ = self.location_for(parsed.location)
+                details = [
+                    k for k in LOCATION_DETAILS if getattr(location, k) != parsed.location[k]
+                ]
+                if details:
+                    for k in details:
+                        setattr(location, k, parsed.location[k])
+                    location_updates[location.pk] = location
+                    changed = True
+            values = {**parsed.resource, "location": location}
+            if resource.organization_id != self.source.organization_id:
+                values["organization"] = self.source.organization
+            fields = [k for k, v in values.items() if getattr(resource, k) != v]
+            restored = False
+            link_dirty = bool(link.missing_runs or link.archived_by_feed)
+            if link.archived_by_feed:
+                link.archived_by_feed = False
+                if resource.status == Status.ARCHIVED:
+                    resource.status = Status.PUBLISHED
+                    fields.append("status")
+                    restored = True
+            if fields:
+                for k in fields:
+                    if k != "status":
+                        setattr(resource, k, values[k])
+                try:
+                    resource.clean_fields(exclude=["support_type", "organization", "location"])
+                except ValidationError as error:
+                    self.result.skip(
+                        "invalid listing",
+                        index,
+                        parsed.name,
+                        parsed.feed_slug,
+                        _validation_message(error),
+                    )
+                    resource.refresh_from_db()
+                    continue
+                resource.save(update_fields=[*fields, "updated_at"])
+                changed = changed or bool(set(fields) - {"status"})
+            current_schedules = schedules.get(resource.pk, {})
+            stale = [pk for key, pk in current_schedules.items() if key not in parsed.schedules]
+            missing = [key for key in parsed.schedules if key not in current_schedules]
+            schedule_deletes += stale
+            schedule_creates += [self._schedule(resource.pk, key) for key in missing]
+            wanted = {self.features_by_code[c] for c in parsed.codes if c in self.features_by_code}
+            have = coded.get(resource.pk, set())
+            if wanted != have:
+                feature_deletes.append((resource.pk, have - wanted))
+                feature_creates += [
+                    through(resource_id=resource.pk, feature_id=pk) for pk in wanted - have
+                ]
+            link_fields = ["missing_runs", "archived_by_feed"]
+            if (link.feed_url, link.feedback_url) != (parsed.feed_url, parsed.feedback_url):
+                link.feed_url, link.feedback_url = parsed.feed_url, parsed.feedback_url
+                link_fields += ["feed_url", "feedback_url"]
+                changed = True
+            if link_dirty or len(link_fields) > 2:
+                link.missing_runs = 0
+                link.save(update_fields=link_fields)
+            if restored:
+                self.result.restored += 1
+            if changed or stale or missing or wanted != have:
+                self.result.updated += 1
+            elif not restored:
+                self.result.unchanged += 1
+
+        if location_updates:
+            Location.objects.bulk_update(list(location_updates.values()), list(LOCATION_DETAILS))
+        for resource_id, pks in feature_deletes:
+            if pks:
+                through.objects.filter(resource_id=resource_id, feature_id__in=pks).delete()
+        if schedule_deletes:
+            Schedule.objects.filter(pk__in=schedule_deletes).delete()
+
+        created_pairs = self.create(new_rows, schedule_creates, feature_creates)
+        Schedule.objects.bulk_create(schedule_creates, batch_size=BATCH_SIZE)
+        through.objects.bulk_create(feature_creates, batch_size=BATCH_SIZE)
+        self.result.created += len(created_pairs)
+        self.archive_missing(seen, links)
+
+    def _schedule(self, resource_id: int, key: tuple) -> Schedule:
+        weekday, start, end, zone = key
+        return Schedule(
+            resource_id=resource_id, weekday=weekday, start_time=start, end_time=end, timezone=zone
+        )
+
+    def create(self, new_rows, schedule_creates, feature_creates) -> list:
+        """New listings, their locations, schedules, features and origin, in bulk."""
+        resources: list[tuple[int, ParsedRow, Resource]] = []
+        slugs = self.public_slugs([parsed for _, parsed in new_rows])
+        for index, parsed in new_rows:
+            location = None
+            if parsed.location is not None:
+                location, _ = self.location_for(parsed.location)
+            resource = Resource(
+                slug=slugs[parsed.feed_slug],
+                support_type_id=self.source.support_type_id,
+                organization_id=self.source.organization_id,
+                status=Status.PUBLISHED,
+                location=location,
+                **parsed.resource,
+            )
+            try:
+                resource.clean_fields(exclude=["support_type", "organization", "location"])
+            except ValidationError as error:
+                self.result.skip(
+                    "invalid listing",
+                    index,
+                    parsed.name,
+                    parsed.feed_slug,
+                    _validation_message(error),
+                )
+                continue
+            resources.append((index, parsed, resource))
+        Resource.objects.bulk_create([r for _, _, r in resources], batch_size=BATCH_SIZE)
+        through = Resource.features.through
+        links = []
+        for _, parsed, resource in resources:
+            schedule_creates += [self._schedule(resource.pk, key) for key in parsed.schedules]
+            feature_creates += [
+                through(resource_id=resource.pk, feature_id=self.features_by_code[code])
+                for code in parsed.codes
+                if code in self.features_by_code
+            ]
+            links.append(
+                FeedListing(
+                    source=self.source,
+                    feed_slug=parsed.feed_slug,
+                    resource=resource,
+                    feed_url=parsed.feed_url,
+                    feedback_url=parsed.feedback_url,
                 )
             )
-    usable = [(i, p) for i, p in parsed_rows if counts[p.slug] == 1]
-    features_by_code = {f.code: f for f in Feature.objects.exclude(code="")}
+        FeedListing.objects.bulk_create(links, batch_size=BATCH_SIZE)
+        return resources
 
-    with transaction.atomic():
-        for index, parsed in usable:
-            try:
-                with transaction.atomic():
-                    outcome = _apply(
-                        parsed,
-                        support_type=support_type,
-                        organization=organization,
-                        features_by_code=features_by_code,
-                    )
-            except ValidationError as error:
-                messages = (
-                    "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-                    if hasattr(error, "error_dict")
-                    else " ".join(error.messages)
+    def public_slugs(self, parsed_rows: list[ParsedRow]) -> dict[str, str]:
+        """A unique public slug for each new listing: the feed's slug when it is free."""
+        wanted = {}
+        for parsed in parsed_rows:
+            base = slugify(parsed.feed_slug)[:200].strip("-") or slugify(parsed.name)[:200]
+            wanted[parsed.feed_slug] = base or "meeting"
+        taken = set(
+            Resource.objects.filter(slug__in=set(wanted.values())).values_list("slug", flat=True)
+        )
+        result, pending = {}, {}
+        used: set[str] = set()
+        for feed_slug, base in wanted.items():
+            if base in taken or base in used:
+                pending[feed_slug] = base
+            else:
+                result[feed_slug] = base
+                used.add(base)
+        suffix = slugify(self.source.organization.slug)[:40] or "feed"
+        attempt = 0
+        while pending:
+            attempt += 1
+            candidates = {
+                feed_slug: f"{base}-{suffix}" + (f"-{attempt}" if attempt > 1 else "")
+                for feed_slug, base in pending.items()
+            }
+            taken = set(
+                Resource.objects.filter(slug__in=set(candidates.values())).values_list(
+                    "slug", flat=True
                 )
-                result.problems.append(Problem(index, parsed.slug, messages))
-                continue
-            getattr(result, outcome).append(parsed.slug)
-        if dry_run:
-            transaction.set_rollback(True)
-    result.problems.sort(key=lambda p: p.row)
-    return result
+            )
+            for feed_slug, candidate in candidates.items():
+                if candidate not in taken and candidate not in used:
+                    result[feed_slug] = candidate
+                    used.add(candidate)
+                    del pending[feed_slug]
+        return result
+
+    def archive_missing(self, seen: set[str], links: dict[str, FeedListing]) -> None:
+        missing = [link.pk for slug, link in links.items() if slug not in seen]
+        if not missing:
+            return
+        FeedListing.objects.filter(pk__in=missing).update(missing_runs=F("missing_runs") + 1)
+        due = FeedListing.objects.filter(
+            pk__in=missing,
+            missing_runs__gte=self.source.archive_after_runs,
+            resource__status=Status.PUBLISHED,
+        )
+        resource_ids = list(due.values_list("resource_id", flat=True))
+        if resource_ids:
+            Resource.objects.filter(pk__in=resource_ids).update(
+                status=Status.ARCHIVED, updated_at=timezone.now()
+            )
+            FeedListing.objects.filter(resource_id__in=resource_ids).update(archived_by_feed=True)
+        self.result.archived += len(resource_ids)
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+def _normalised(location: str) -> str:
+    if location.startswith(("http://", "https://")) or "://" in location:
+        return location
+    return str(Path(location).resolve())
+
+
+def find_source(location: str) -> FeedSource | None:
+    """The source already reading this URL or server path, if any."""
+    return FeedSource.objects.filter(url=_normalised(location)).order_by("pk").first()
+
+
+def create_source(
+    location: str, *, organization, support_type, fallback_timezone: str = "", name: str = ""
+) -> FeedSource:
+    """A new source for a URL or server path (what the one-off command creates)."""
+    location = _normalised(location)
+    return FeedSource.objects.create(
+        name=(name or location)[:200],
+        url=location,
+        organization=organization,
+        support_type=support_type,
+        fallback_timezone=fallback_timezone,
+    )

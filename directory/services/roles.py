@@ -24,6 +24,8 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "location": ("add", "change", "delete", "view"),
     "peerworker": ("add", "change", "view"),
     "credential": ("add", "change", "delete", "view"),
+    # Their organisations' Meeting Guide feeds: add, run, preview (deleting is for curators).
+    "feedsource": ("add", "change", "view"),
     # Read-only: their own organisations (scoped) and the public reference data that listing
     # forms and autocomplete widgets need.
     "organization": ("view",),

@@ -1,60 +1,96 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from directory.models import Organization, SupportType
-from directory.services.meeting_guide_import import FeedReadError, import_meetings, read_source
+from directory.services.meeting_guide_import import create_source, find_source, run_source
 from directory.validators import known_time_zones
 
 
 class Command(BaseCommand):
     help = (
-        "Import a Meeting Guide JSON feed (a file or an http(s) URL) by slug: creates and "
-        "updates listings, reports and skips broken rows, never deletes. One transaction; "
-        "safe to run again on a schedule."
+        "Import a Meeting Guide JSON feed (a file or an http(s) URL) as a feed source: listings "
+        "are keyed by (source, feed slug), created, updated, archived when gone and restored "
+        "when back, never deleted. Prints the run's report; exits non-zero only when the "
+        "source itself failed. Safe to run again on a schedule (see also sync_feeds)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("source", help="Path or http(s) URL of the meetings.json feed.")
         parser.add_argument(
-            "--organization", metavar="SLUG", help="Organisation that new listings belong to."
+            "--organization",
+            metavar="SLUG",
+            help="Organisation the source and its listings belong to (needed for a new source).",
         )
         parser.add_argument(
             "--support-type",
             metavar="SLUG",
             default="12-step-programs",
-            help="Support type of new listings (default: 12-step-programs).",
+            help="Support type of a new source's listings (default: 12-step-programs).",
         )
         parser.add_argument(
-            "--timezone", help="IANA time zone for rows without one, e.g. America/Chicago."
+            "--timezone",
+            help="Fallback IANA zone for rows whose zone cannot be inferred, e.g. America/Chicago.",
         )
+        parser.add_argument("--name", default="", help="Name of a new source.")
         parser.add_argument("--timeout", type=float, default=30, help="URL timeout in seconds.")
+        parser.add_argument(
+            "--allow-shrink",
+            action="store_true",
+            help="Import even if the feed has under half the rows of the last run.",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and count everything, save nothing."
         )
 
-    def handle(self, *args, source, organization, support_type, timezone, timeout, dry_run, **kw):
-        try:
-            support = SupportType.objects.get(slug=support_type)
-        except SupportType.DoesNotExist:
-            raise CommandError(f"No support type with slug {support_type!r}.") from None
-        org = None
-        if organization:
-            org = Organization.objects.filter(slug=organization).first()
-            if org is None:
-                raise CommandError(f"No organisation with slug {organization!r}.")
+    def handle(self, *args, **options):
+        timezone = options["timezone"]
         if timezone and timezone not in known_time_zones():
             raise CommandError(f"{timezone!r} is not an IANA time zone.")
         try:
-            rows = read_source(source, timeout=timeout)
-        except FeedReadError as error:
-            raise CommandError(f"{error} Nothing was imported.") from error
+            support = SupportType.objects.get(slug=options["support_type"])
+        except SupportType.DoesNotExist:
+            raise CommandError(f"No support type with slug {options['support_type']!r}.") from None
+        org = None
+        if options["organization"]:
+            org = Organization.objects.filter(slug=options["organization"]).first()
+            if org is None:
+                raise CommandError(f"No organisation with slug {options['organization']!r}.")
 
-        result = import_meetings(
-            rows,
-            support_type=support,
-            organization=org,
-            default_timezone=timezone,
-            dry_run=dry_run,
-        )
-        for problem in result.problems:
-            self.stderr.write(f"Skipped {problem}")
-        self.stdout.write(result.summary())
+        with transaction.atomic():
+            source = find_source(options["source"])
+            created = source is None
+            if created:
+                if org is None:
+                    raise CommandError(
+                        "This feed is not a source yet: give --organization SLUG to create it."
+                    )
+                source = create_source(
+                    options["source"],
+                    organization=org,
+                    support_type=support,
+                    fallback_timezone=timezone or "",
+                    name=options["name"],
+                )
+            elif org is not None and source.organization_id != org.pk:
+                raise CommandError(
+                    f"This feed is already the source “{source}” of {source.organization}; "
+                    "it cannot be imported for another organisation."
+                )
+            elif timezone and source.fallback_timezone != timezone:
+                source.fallback_timezone = timezone
+                source.save(update_fields=["fallback_timezone", "updated_at"])
+            result = run_source(
+                source,
+                dry_run=options["dry_run"],
+                allow_shrink=options["allow_shrink"],
+                triggered_by="import_meeting_guide",
+                timeout=options["timeout"],
+            )
+            if options["dry_run"]:
+                transaction.set_rollback(True)
+        if created and not options["dry_run"]:
+            self.stdout.write(f"New feed source “{source}” (id {source.pk}).")
+        for line in result.lines():
+            self.stdout.write(line)
+        if not result.ok:
+            raise CommandError(f"The source “{source}” failed: {result.summary()}")

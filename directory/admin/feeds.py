@@ -1,0 +1,218 @@
+"""Feed sources in admin: add an intergroup's feed by URL or upload, run it, preview a dry run,
+and read each run's counts, warnings and skips."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from directory.admin.scoping import ScopedModelAdmin
+from directory.models import FeedRun, FeedSource
+from directory.services.meeting_guide_import import (
+    MAX_BYTES,
+    FeedReadError,
+    describe_entry,
+    parse_feed,
+    run_source,
+)
+
+RECENT_RUNS = 10
+
+
+class FeedSourceForm(forms.ModelForm):
+    upload = forms.FileField(
+        required=False,
+        label="or upload a feed file",
+        help_text="A meetings.json file, used when there is no URL (replaces an earlier upload).",
+    )
+
+    class Meta:
+        model = FeedSource
+        fields = [
+            "name",
+            "url",
+            "upload",
+            "organization",
+            "support_type",
+            "fallback_timezone",
+            "enabled",
+            "archive_after_runs",
+        ]
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload is None:
+            return None
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 50 MB.")
+        raw = upload.read()
+        try:
+            parse_feed(raw, "The file")
+        except FeedReadError as error:
+            raise forms.ValidationError(str(error)) from None
+        return raw.decode("utf-8-sig")
+
+    def clean(self):
+        cleaned = super().clean()
+        url = (cleaned.get("url") or "").strip()
+        if url and "://" in url and not url.startswith(("http://", "https://")):
+            self.add_error("url", "Give an http(s) URL or a path on the server.")
+        if not url and not cleaned.get("upload") and not self.instance.uploaded_feed:
+            raise forms.ValidationError("Give the feed's URL or upload its file.")
+        return cleaned
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("upload"):
+            self.instance.uploaded_feed = self.cleaned_data["upload"]
+        return super().save(commit)
+
+
+def _report_html(run: FeedRun):
+    groups = []
+    for title, key in (("Skipped", "skipped"), ("Warnings", "warnings")):
+        for reason, items in sorted(
+            (run.report or {}).get(key, {}).items(), key=lambda kv: (-len(kv[1]), kv[0])
+        ):
+            groups.append(
+                format_html(
+                    "<details><summary>{}: {} ({})</summary><ul>{}</ul></details>",
+                    title,
+                    reason,
+                    len(items),
+                    format_html_join("", "<li>{}</li>", ((describe_entry(i),) for i in items)),
+                )
+            )
+    return format_html_join("", "{}", ((group,) for group in groups))
+
+
+@admin.register(FeedSource)
+class FeedSourceAdmin(ScopedModelAdmin):
+    organization_path = "organization"
+    form = FeedSourceForm
+    change_form_template = "admin/directory/feedsource/change_form.html"
+    list_display = ["name", "organization", "enabled", "last_status", "last_run_at", "listings"]
+    list_filter = ["enabled", "support_type"]
+    search_fields = ["name", "url", "organization__name"]
+    autocomplete_fields = ["organization"]
+    list_select_related = ["organization"]
+    readonly_fields = ["recent_runs", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "url", "upload", "organization", "support_type"]}),
+        ("Import rules", {"fields": ["fallback_timezone", "enabled", "archive_after_runs"]}),
+        ("Runs", {"fields": ["recent_runs", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_last_status()
+
+    @admin.display(description="last run")
+    def last_status(self, obj):
+        return {"ok": "OK", "failed": "Failed"}.get(obj.last_status, "never run")
+
+    @admin.display(description="last run at")
+    def last_run_at(self, obj):
+        run = obj.last_run
+        return run.started_at if run else None
+
+    @admin.display(description="listings")
+    def listings(self, obj):
+        return obj.listings.count()
+
+    @admin.display(description="recent runs")
+    def recent_runs(self, obj):
+        runs = list(obj.runs.all()[:RECENT_RUNS]) if obj.pk else []
+        if not runs:
+            return "No runs yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{run.started_at:%Y-%m-%d %H:%M}",
+                    run.get_status_display(),
+                    run.error
+                    or (
+                        f"{run.rows} rows: {run.created} created, {run.updated} updated, "
+                        f"{run.unchanged} unchanged, {run.archived} archived, "
+                        f"{run.restored} restored, {run.skipped} skipped"
+                    ),
+                    run.triggered_by,
+                    _report_html(run),
+                )
+                for run in runs
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>started</th><th>status</th><th>result</th><th>by</th>"
+            "<th>warnings and skips</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    # --- run and preview ------------------------------------------------------------------
+
+    def get_urls(self):
+        opts = self.model._meta
+        name = f"{opts.app_label}_{opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/run/",
+                self.admin_site.admin_view(self.run_view),
+                name=f"{name}_run",
+            ),
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name=f"{name}_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _source_for_action(self, request, object_id) -> FeedSource:
+        if request.method != "POST":
+            raise _NotPost
+        source = self.get_object(request, object_id)  # 404 outside the user's organisations
+        if not self.has_change_permission(request, source):
+            raise PermissionDenied
+        return source
+
+    def run_view(self, request, object_id):
+        try:
+            source = self._source_for_action(request, object_id)
+        except _NotPost:
+            return HttpResponseNotAllowed(["POST"])
+        result = run_source(source, triggered_by=f"admin: {request.user.get_username()}")
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        self.message_user(request, result.summary(), level)
+        opts = self.model._meta
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[source.pk])
+        )
+
+    def preview_view(self, request, object_id):
+        try:
+            source = self._source_for_action(request, object_id)
+        except _NotPost:
+            return HttpResponseNotAllowed(["POST"])
+        result = run_source(source, dry_run=True)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": source,
+            "title": f"Dry run of {source}",
+            "result": result,
+            "groups": [
+                (title, reason, items)
+                for title, groups in (("Skipped", result.skips), ("Warnings", result.warnings))
+                for reason, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            ],
+        }
+        return TemplateResponse(request, "admin/directory/feedsource/preview.html", context)
+
+
+class _NotPost(Exception):
+    pass

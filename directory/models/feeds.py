@@ -1,0 +1,153 @@
+"""Meeting Guide feeds the directory imports from, each run's result, and where each listing came
+from. The import itself is ``directory.services.meeting_guide_import``."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import OuterRef, Q, Subquery
+
+from directory.models.listings import Resource
+from directory.models.organizations import Organization
+from directory.models.taxonomy import SupportType
+from directory.validators import validate_time_zone
+
+
+class FeedSourceQuerySet(models.QuerySet):
+    def with_last_status(self):
+        """Each source annotated with ``last_status``: its latest saved run's (ok / failed)."""
+        latest = FeedRun.objects.filter(source=OuterRef("pk")).order_by("-started_at", "-pk")
+        return self.annotate(last_status=Subquery(latest.values("status")[:1]))
+
+    def failing(self):
+        """Enabled sources whose latest run failed (the admin dashboard counts these)."""
+        return (
+            self.filter(enabled=True).with_last_status().filter(last_status=FeedRun.Status.FAILED)
+        )
+
+
+class FeedSource(models.Model):
+    """An intergroup's Meeting Guide feed (``meetings.json``): a URL, a server path or an upload."""
+
+    name = models.CharField(max_length=200)
+    url = models.CharField(
+        "feed URL or file",
+        max_length=500,
+        blank=True,
+        help_text="An http(s) URL of the meetings.json feed, or a path on the server.",
+    )
+    uploaded_feed = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The JSON of an uploaded feed file, used when there is no URL.",
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="feed_sources"
+    )
+    support_type = models.ForeignKey(
+        SupportType,
+        on_delete=models.PROTECT,
+        related_name="feed_sources",
+        help_text="Support type of the listings this feed creates.",
+    )
+    fallback_timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA zone for meetings whose zone is not given and cannot be inferred from "
+        "their coordinates or town, e.g. America/Chicago.",
+    )
+    enabled = models.BooleanField(default=True, help_text="sync_feeds runs enabled sources.")
+    archive_after_runs = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Archive a meeting after it has been missing from this many successful runs.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FeedSourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(url="") | ~Q(uploaded_feed=""), name="feedsource_has_feed"
+            ),
+            models.CheckConstraint(
+                condition=Q(archive_after_runs__gte=1), name="feedsource_archive_after_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def last_run(self) -> FeedRun | None:
+        return self.runs.order_by("-started_at", "-pk").first()
+
+    def last_successful_run(self) -> FeedRun | None:
+        return self.runs.filter(status=FeedRun.Status.OK).order_by("-started_at", "-pk").first()
+
+
+class FeedRun(models.Model):
+    """One (non-dry) run of a source: what it changed, what it skipped and why it failed."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="runs")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True, help_text="Why the run failed (nothing was changed).")
+    rows = models.PositiveIntegerField(default=0, help_text="Rows in the feed.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    archived = models.PositiveIntegerField(default=0)
+    restored = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    # {"skipped": {message: [{"row": 3, "name": ..., "slug": ...}, ...]}, "warnings": {...}}
+    report = models.JSONField(default=dict, blank=True)
+    triggered_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["source", "-started_at"], name="feedrun_source_started")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["ok", "failed"]), name="feedrun_status_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} at {self.started_at:%Y-%m-%d %H:%M}: {self.get_status_display()}"
+
+
+class FeedListing(models.Model):
+    """Where an imported listing came from: one row of one source, keyed by the feed's slug.
+
+    A listing belongs to at most one source row, and a source only ever updates its own rows,
+    so two feeds that both use ``speaker-meeting`` get two listings.
+    """
+
+    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="listings")
+    feed_slug = models.CharField(max_length=255)
+    resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="feed_origin")
+    feed_url = models.URLField("meeting's page at the source", max_length=500, blank=True)
+    feedback_url = models.URLField("source's report link", max_length=500, blank=True)
+    missing_runs = models.PositiveSmallIntegerField(
+        default=0, help_text="Successful runs in a row this meeting was missing from."
+    )
+    archived_by_feed = models.BooleanField(
+        default=False, help_text="Archived because it left the feed; restored if it comes back."
+    )
+
+    class Meta:
+        ordering = ["source", "feed_slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "feed_slug"], name="feedlisting_source_slug")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.feed_slug}"

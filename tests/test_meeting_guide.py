@@ -410,7 +410,14 @@ def test_unreadable_sources_import_nothing_and_say_why(tmp_path, twelve_step):
         assert FeedRun.objects.filter(status="failed", error__contains=message).exists()
     assert not Resource.objects.exists()
     with pytest.raises(CommandError, match="No support type"):
-        call_command("import_meeting_guide", str(bad), "--support-type", "nope")
+        call_command(
+            "import_meeting_guide",
+            str(tmp_path / "other.json"),
+            "--organization",
+            "intergroup",
+            "--support-type",
+            "nope",
+        )
     with pytest.raises(CommandError, match="give --organization"):
         call_command("import_meeting_guide", str(tmp_path / "new.json"))
 

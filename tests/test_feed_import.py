@@ -1,0 +1,647 @@
+"""Meeting Guide feeds as real intergroups publish them: each problem of issue 10, reproduced
+with a feed built here, and the feed-source life cycle (identity, archive, restore, guards)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from directory.models import FeedListing, FeedRun, FeedSource, Location, Resource
+from directory.services.meeting_guide_import import run_source
+from directory.services.meeting_guide_rows import (
+    Context,
+    clean_text,
+    parse_formatted_address,
+    parse_time,
+)
+from tests import factories
+from tests.feeds_helpers import coded_feature
+
+pytestmark = pytest.mark.django_db
+
+
+def row(slug, **kw) -> dict:
+    data = {
+        "name": f"Meeting {slug}",
+        "slug": slug,
+        "day": 2,
+        "time": "19:00",
+        "end_time": "20:00",
+        "timezone": "America/Los_Angeles",
+        "location": "First Church",
+        "address": "100 Main St",
+        "city": "San Jose",
+        "state": "CA",
+        "postal_code": "95112",
+        "country": "US",
+        "latitude": 37.3382,
+        "longitude": -121.8863,
+        "types": ["O"],
+    }
+    data.update(kw)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def source():
+    return factories.feed_source(organization=factories.organization(slug="san-jose-ig"))
+
+
+def sync(source, rows, **kw):
+    return run_source(source, rows=rows, **kw)
+
+
+def counts(result) -> tuple:
+    return (result.created, result.updated, result.unchanged, result.archived, result.restored)
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+def test_two_sources_with_the_same_generic_slugs_never_touch_each_other(source):
+    other = factories.feed_source(organization=factories.organization(slug="newport-ig"))
+    san_jose = [row("speaker-meeting"), row("came-to-believe", day=4)]
+    newport = [
+        row(
+            "speaker-meeting",
+            name="Newport Speaker",
+            city="Newport Beach",
+            postal_code="92660",
+            address="1 Harbor Rd",
+            latitude=33.6189,
+            longitude=-117.9289,
+        ),
+        row("came-to-believe", name="Newport CTB", day=[0, 6]),
+    ]
+    assert counts(sync(source, san_jose)) == (2, 0, 0, 0, 0)
+    assert counts(sync(other, newport)) == (2, 0, 0, 0, 0)
+
+    mine = Resource.objects.get(
+        feed_origin__source=source, feed_origin__feed_slug="speaker-meeting"
+    )
+    theirs = Resource.objects.get(
+        feed_origin__source=other, feed_origin__feed_slug="speaker-meeting"
+    )
+    assert mine.slug == "speaker-meeting" and theirs.slug == "speaker-meeting-newport-ig"
+    assert mine.location.city == "San Jose" and mine.organization.slug == "san-jose-ig"
+    assert theirs.location.city == "Newport Beach" and theirs.organization.slug == "newport-ig"
+    assert Resource.objects.count() == 4
+    # Back and forth for ever changes nothing.
+    for _ in range(2):
+        assert counts(sync(source, san_jose)) == (0, 0, 2, 0, 0)
+        assert counts(sync(other, newport)) == (0, 0, 2, 0, 0)
+
+
+def test_no_feed_can_update_a_listing_of_another_source_or_our_own(source):
+    ours = factories.resource(slug="back-to-basics-3", name="Curated by us")
+    sync(source, [row("came-to-believe")])
+    theirs = Resource.objects.get(feed_origin__source=source)
+    attacker = factories.feed_source()
+    # Every key the attacker could aim at: their slug, our global slugs, the other's feed slug.
+    rows = [
+        row(slug, name="Hijacked", city="Elsewhere", address="9 Other Rd")
+        for slug in ["came-to-believe", "back-to-basics-3", str(theirs.pk), str(theirs.uuid)]
+    ]
+    assert sync(attacker, rows).created == 4
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.name == "Curated by us" and theirs.name == "Meeting came-to-believe"
+    assert theirs.feed_origin.source == source
+    assert not Resource.objects.filter(name="Hijacked", feed_origin__source=source).exists()
+    assert FeedListing.objects.filter(source=attacker).count() == 4
+
+
+def test_importing_several_sources_twice_creates_updates_and_archives_nothing():
+    sources = [factories.feed_source() for _ in range(3)]
+    feeds = [
+        [row(f"meeting-{i}", day=i % 7, time=f"{i % 12 + 1}:00 PM") for i in range(n)]
+        for n in (3, 5, 8)
+    ]
+    for source, rows in zip(sources, feeds, strict=True):
+        assert sync(source, rows).created == len(rows)
+    for source, rows in zip(sources, feeds, strict=True):
+        assert counts(sync(source, rows)) == (0, 0, len(rows), 0, 0)
+        assert set(
+            Resource.objects.filter(feed_origin__source=source).values_list(
+                "feed_origin__feed_slug", flat=True
+            )
+        ) == {r["slug"] for r in rows}
+
+
+def test_slugs_of_any_characters_the_spec_allows(source):
+    result = sync(source, [row("a.a.-for-women-235"), row(4711), row("Über Meeting")])
+    assert result.created == 3 and not result.skips
+    assert set(Resource.objects.values_list("slug", flat=True)) == {
+        "aa-for-women-235",
+        "4711",
+        "uber-meeting",
+    }
+    assert FeedListing.objects.filter(feed_slug="a.a.-for-women-235").exists()
+    assert counts(sync(source, [row("a.a.-for-women-235"), row(4711), row("Über Meeting")])) == (
+        0,
+        0,
+        3,
+        0,
+        0,
+    )
+
+
+# ----------------------------------------------------------------------------- attendance
+
+
+def test_a_town_only_address_with_a_link_is_online_not_hybrid(source):
+    rows = [
+        {
+            "name": "Online Serenity",
+            "slug": "online-serenity",
+            "day": 1,
+            "time": "18:00",
+            "location": "Online Meeting",
+            "formatted_address": "San Jose, CA, USA",
+            "conference_url": "https://zoom.us/j/123456789",
+            "timezone": "America/Los_Angeles",
+        },
+        row("onl-code", types=["ONL", "O"], conference_phone="+16699006833,,123456789#"),
+        row(
+            "onl-town",
+            types=["ONL"],
+            address=None,
+            formatted_address="Larkspur, CA, USA",
+            conference_url="https://zoom.us/j/1",
+        ),
+        row("hybrid", conference_url="https://zoom.us/j/2"),
+        row("closed-with-link", types=["TC"], conference_url="https://zoom.us/j/3"),
+        row("closed", types=["TC"]),
+        row("option-wins", attendance_option="in_person", conference_url="https://zoom.us/j/4"),
+    ]
+    coded_feature("O")
+    result = sync(source, rows)
+    assert result.created == 7, result.lines()
+    attendance = dict(Resource.objects.values_list("feed_origin__feed_slug", "attendance"))
+    assert attendance == {
+        "online-serenity": "online",
+        "onl-code": "hybrid",  # ONL plus a street address and a link
+        "onl-town": "online",
+        "hybrid": "hybrid",
+        "closed-with-link": "online",
+        "closed": "inactive",
+        "option-wins": "in_person",
+    }
+    online = Resource.objects.get(feed_origin__feed_slug="online-serenity")
+    location = online.location
+    assert (location.address_line1, location.city, location.region, location.country) == (
+        "",
+        "San Jose",
+        "CA",
+        "US",
+    )
+    assert location.approximate
+    # ONL is not a feature: it was read as online and is not reported as unknown.
+    assert "ONL" not in json.dumps(result.warnings)
+
+
+# ----------------------------------------------------------------------------- times and days
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("19:30", dt.time(19, 30)),
+        ("7:30", dt.time(7, 30)),
+        ("07:30:00", dt.time(7, 30)),
+        ("7:30 PM", dt.time(19, 30)),
+        ("7:30pm", dt.time(19, 30)),
+        ("7:30 p.m.", dt.time(19, 30)),
+        ("12:00 AM", dt.time(0, 0)),
+        ("12:15 pm", dt.time(12, 15)),
+        ("7 PM", dt.time(19)),
+        ("noon", dt.time(12)),
+    ],
+)
+def test_times_as_feeds_write_them(text, expected):
+    assert parse_time(text) == expected
+
+
+@given(st.times())
+@settings(max_examples=200, deadline=None)
+def test_every_time_reads_back_in_24_and_12_hour_forms(moment):
+    expected = moment.replace(second=0, microsecond=0)
+    twelve = f"{(moment.hour % 12) or 12}:{moment.minute:02d} {'PM' if moment.hour >= 12 else 'AM'}"
+    for text in (
+        f"{moment.hour:02d}:{moment.minute:02d}",
+        f"{moment.hour}:{moment.minute:02d}",
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}",
+        twelve,
+        twelve.lower().replace(" ", ""),
+    ):
+        assert parse_time(text) == expected, text
+
+
+def test_a_feed_of_12_hour_times_imports_every_row(source):
+    rows = [
+        row(f"m{i}", time=f"{h}:30 {half}", end_time=f"{h % 12 + 1}:30 {half}", day=day)
+        for i, (h, half, day) in enumerate(
+            [(7, "PM", 1), (10, "AM", "2"), (6, "pm", "Wednesday"), (11, "AM", ["Sat", "sunday"])]
+        )
+    ]
+    rows[2]["time"] = "6:30pm"
+    result = sync(source, rows)
+    assert result.created == 4 and not result.skips
+    starts = {
+        r.feed_origin.feed_slug: sorted((s.weekday, s.start_time) for s in r.schedules.all())
+        for r in Resource.objects.select_related("feed_origin")
+    }
+    assert starts == {
+        "m0": [(1, dt.time(19, 30))],
+        "m1": [(2, dt.time(10, 30))],
+        "m2": [(3, dt.time(18, 30))],
+        "m3": [(0, dt.time(11, 30)), (6, dt.time(11, 30))],
+    }
+
+
+# ----------------------------------------------------------------------------- time zones
+
+
+def test_missing_time_zones_are_inferred_per_meeting_across_zones(source):
+    factories.place(
+        name="Rehoboth Beach",
+        search_name="rehoboth beach",
+        region_code="DE",
+        timezone="America/New_York",
+    )
+    source.fallback_timezone = "Europe/London"
+    source.save()
+    base = {"timezone": None}
+    rows = [
+        row("los-angeles", **base),
+        row("berlin", **base, latitude=52.52, longitude=13.405, city="Berlin", country="DE"),
+        row("sydney", **base, latitude=-33.8688, longitude=151.2093, city="Sydney", country="AU"),
+        row("calgary", **base, latitude=51.0447, longitude=-114.0719, city="Calgary", country="CA"),
+        row(
+            "rehoboth",
+            **base,
+            latitude=None,
+            longitude=None,
+            city="Rehoboth Beach",
+            state="DE",
+            postal_code="19971",
+        ),
+        row("nowhere", **base, latitude=None, longitude=None, city="Unknownville", state="ZZ"),
+    ]
+    result = sync(source, rows)
+    assert result.created == 6 and not result.skips
+    zones = dict(Resource.objects.values_list("feed_origin__feed_slug", "schedules__timezone"))
+    assert zones == {
+        "los-angeles": "America/Los_Angeles",
+        "berlin": "Europe/Berlin",
+        "sydney": "Australia/Sydney",
+        "calgary": "America/Edmonton",
+        "rehoboth": "America/New_York",  # its town in the gazetteer
+        "nowhere": "Europe/London",  # only then the source's fallback
+    }
+
+
+def test_without_any_zone_the_row_is_skipped_and_says_how_to_fix_it(source):
+    result = sync(
+        source, [row("nowhere", timezone=None, latitude=None, longitude=None, city="Zzyzx")]
+    )
+    assert result.created == 0
+    assert "no timezone, and none could be inferred (give the source a fallback)" in result.skips
+
+
+# ----------------------------------------------------------------------------- addresses
+
+
+@pytest.mark.parametrize(
+    ("formatted", "expected"),
+    [
+        ("123 Main St, San Jose, CA 95112, USA", ("123 Main St", "San Jose", "CA", "95112", "US")),
+        ("San Jose, CA, USA", ("", "San Jose", "CA", "", "US")),
+        (
+            "20 Baltimore Ave, Rehoboth Beach, DE 19971",
+            ("20 Baltimore Ave", "Rehoboth Beach", "DE", "19971", "US"),
+        ),
+        (
+            "Friedrichstraße 10, 10117 Berlin, Germany",
+            ("Friedrichstraße 10", "Berlin", "", "10117", "DE"),
+        ),
+        (
+            "Stratumseind 32, 5611 ET Eindhoven, Netherlands",
+            ("Stratumseind 32", "Eindhoven", "", "5611 ET", "NL"),
+        ),
+        (
+            "12 Long St, Cape Town, 8001, South Africa",
+            ("12 Long St", "Cape Town", "", "8001", "ZA"),
+        ),
+        (
+            "Calle de Durango 100, Roma Nte., 06700 Ciudad de México, CDMX, Mexico",
+            ("Calle de Durango 100, Roma Nte.", "Ciudad de México", "CDMX", "06700", "MX"),
+        ),
+        (
+            "10 Downing Street, London SW1A 2AA, UK",
+            ("10 Downing Street", "London", "", "SW1A 2AA", "GB"),
+        ),
+        (
+            "1 Church Rd, Brighton, BN1 1AA, United Kingdom",
+            ("1 Church Rd", "Brighton", "", "BN1 1AA", "GB"),
+        ),
+        (
+            "100 Queen St W, Toronto, ON M5H 2N2, Canada",
+            ("100 Queen St W", "Toronto", "ON", "M5H 2N2", "CA"),
+        ),
+    ],
+)
+def test_formatted_addresses_are_parsed_into_their_parts(formatted, expected):
+    parts = parse_formatted_address(formatted, Context())
+    got = tuple(parts[k] for k in ("address_line1", "city", "region", "postal_code", "country"))
+    assert got == expected
+
+
+def test_foreign_meetings_keep_their_country_and_town(source):
+    rows = [
+        {
+            "name": "Berlin English",
+            "slug": "berlin",
+            "day": 3,
+            "time": "19:30",
+            "formatted_address": "Friedrichstraße 10, 10117 Berlin, Germany",
+            "latitude": 52.52,
+            "longitude": 13.39,
+        },
+        {
+            "name": "Eindhoven",
+            "slug": "eindhoven",
+            "day": 5,
+            "time": "20:00",
+            "formatted_address": "Stratumseind 32, 5611 ET Eindhoven, Netherlands",
+            "latitude": 51.44,
+            "longitude": 5.48,
+        },
+    ]
+    assert sync(source, rows).created == 2
+    berlin = Location.objects.get(resources__feed_origin__feed_slug="berlin")
+    assert (berlin.country, berlin.city, berlin.postal_code, berlin.approximate) == (
+        "DE",
+        "Berlin",
+        "10117",
+        False,
+    )
+    assert berlin.timezone == "Europe/Berlin"
+    assert Location.objects.get(resources__feed_origin__feed_slug="eindhoven").country == "NL"
+
+
+# ----------------------------------------------------------------------------- text and fields
+
+
+def test_entities_and_tags_become_plain_text(source):
+    rows = [
+        row(
+            "entities",
+            name="Men&#039;s Step &amp; Tradition",
+            notes="<p>Bring a <b>friend</b>.</p><p>Coffee &amp;amp; cake</p>",
+            location="St. Mary&rsquo;s",
+            location_notes="Enter through the first gate<br>Room 15",
+        )
+    ]
+    sync(source, rows)
+    resource = Resource.objects.get()
+    assert resource.name == "Men's Step & Tradition"
+    assert resource.description == "Bring a friend.\nCoffee & cake"
+    assert resource.location.name == "St. Mary’s"
+    assert resource.location_notes == "Enter through the first gate\nRoom 15"
+    assert clean_text("&lt;script&gt;alert(1)&lt;/script&gt;") == "alert(1)"
+
+
+def test_every_feed_field_is_kept(source):
+    rows = [
+        row(
+            "full",
+            group="Came to Believe Group",
+            group_notes="Business meeting first Sunday",
+            district="District 7",
+            regions=["South Bay", "San Jose", "Downtown"],
+            website="https://ctb.example.org",
+            email="ctb@example.org",
+            phone="+1 408 555 0100",
+            url="https://aa.example.org/meetings/full",
+            feedback_url="https://aa.example.org/feedback?m=full",
+            location_notes="Room 15",
+            contact_1_name="Pat Smith",
+            contact_1_email="pat@example.org",
+        ),
+        row("sub", region="South Bay", sub_region="Campbell"),
+    ]
+    sync(source, rows)
+    full = Resource.objects.get(feed_origin__feed_slug="full")
+    assert (full.group_name, full.group_notes, full.district) == (
+        "Came to Believe Group",
+        "Business meeting first Sunday",
+        "District 7",
+    )
+    assert full.regions == ["South Bay", "San Jose", "Downtown"]
+    assert (full.website, full.group_email, full.group_phone) == (
+        "https://ctb.example.org",
+        "ctb@example.org",
+        "+1 408 555 0100",
+    )
+    assert full.feed_origin.feed_url == "https://aa.example.org/meetings/full"
+    assert full.feed_origin.feedback_url == "https://aa.example.org/feedback?m=full"
+    assert full.location_notes == "Room 15" and full.contact_name == "Pat"
+    assert Resource.objects.get(feed_origin__feed_slug="sub").regions == ["South Bay", "Campbell"]
+
+
+def test_one_bad_field_is_dropped_with_a_warning_and_the_meeting_kept(source):
+    long_dial = "+1 646 558 8656,,856712345678#,,,,*123456#"  # 42 characters: a real one
+    assert len(long_dial) == 42
+    rows = [
+        row("long-dial", conference_phone=long_dial, address=None, formatted_address=None),
+        row("long-phone", contact_1_phone="+1 (408) 555-0100 ext 1234 or ask for the secretary"),
+        row("bad-link", conference_url="zoom.us/j/123", website="not a link"),
+        row("half-coordinates", longitude=None),
+        row("bad-email", contact_1_email="pat at example"),
+        row("unknown-type", types=["O", "XYZ", "LGBTQ"]),
+        row("bad-end", end_time="late"),
+    ]
+    coded_feature("O")
+    result = sync(source, rows)
+    assert result.created == 7 and not result.skips, result.lines()
+    by_slug = {
+        r.feed_origin.feed_slug: r
+        for r in Resource.objects.select_related("feed_origin", "location")
+    }
+    assert by_slug["long-dial"].conference_phone == long_dial
+    assert by_slug["long-dial"].attendance == "online"
+    assert by_slug["long-phone"].contact_phone == ""
+    assert by_slug["bad-link"].conference_url == "" and by_slug["bad-link"].website == ""
+    assert by_slug["bad-link"].attendance == "in_person"
+    assert not by_slug["half-coordinates"].location.has_coordinates
+    assert by_slug["bad-email"].contact_email == ""
+    assert by_slug["bad-end"].schedules.get().end_time is None
+    warnings = result.warnings
+    assert [i["slug"] for i in warnings["contact_1_phone dropped: longer than 40 characters"]] == [
+        "long-phone"
+    ]
+    assert warnings["conference_url dropped: not an http(s) link"][0]["detail"] == "zoom.us/j/123"
+    assert "coordinates dropped: only one of latitude and longitude" in warnings
+    assert warnings["unknown type code"][0]["detail"] == "XYZ"
+    assert warnings["type code has no matching feature here"][0]["detail"] == "LGBTQ"
+    text = "\n".join(result.lines())
+    assert "Warnings: unknown type code (1)" in text
+    assert "row 6 “Meeting unknown-type” (unknown-type): XYZ" in text
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+def test_a_shared_building_keeps_each_meetings_notes(source):
+    rows = [
+        row("first", location_notes="Enter through the first gate"),
+        row("second", location_notes="Room 15", day=4),
+        row("third", location_notes=""),
+        row("moved-pin", latitude=37.3390),  # same address, other coordinates: another place
+    ]
+    sync(source, rows)
+    notes = dict(Resource.objects.values_list("feed_origin__feed_slug", "location_notes"))
+    assert notes == {
+        "first": "Enter through the first gate",
+        "second": "Room 15",
+        "third": "",
+        "moved-pin": "",
+    }
+    locations = dict(Resource.objects.values_list("feed_origin__feed_slug", "location_id"))
+    assert locations["first"] == locations["second"] == locations["third"]
+    assert locations["moved-pin"] != locations["first"]
+    assert Location.objects.count() == 2
+    assert counts(sync(source, rows)) == (0, 0, 4, 0, 0)
+
+
+# ----------------------------------------------------------------------------- life cycle
+
+
+def test_a_meeting_missing_from_two_runs_is_archived_and_restored_when_back(source):
+    rows = [row(f"m{i}") for i in range(4)]
+    sync(source, rows)
+    gone = Resource.objects.get(feed_origin__feed_slug="m3")
+
+    assert counts(sync(source, rows[:3])) == (0, 0, 3, 0, 0)  # missing once: kept
+    gone.refresh_from_db()
+    assert gone.status == "published" and gone.feed_origin.missing_runs == 1
+
+    assert counts(sync(source, rows[:3])) == (0, 0, 3, 1, 0)  # missing twice: archived
+    gone.refresh_from_db()
+    assert gone.status == "archived" and Resource.objects.filter(pk=gone.pk).exists()
+    assert counts(sync(source, rows[:3])) == (0, 0, 3, 0, 0)  # archived once only
+
+    assert counts(sync(source, rows)) == (0, 0, 3, 0, 1)  # back: restored
+    gone.refresh_from_db()
+    assert gone.status == "published" and gone.feed_origin.missing_runs == 0
+    assert counts(sync(source, rows)) == (0, 0, 4, 0, 0)
+
+
+def test_a_curators_archive_stands_when_the_meeting_is_still_in_the_feed(source):
+    sync(source, [row("m1"), row("m2")])
+    Resource.objects.filter(feed_origin__feed_slug="m1").update(status="archived")
+    assert counts(sync(source, [row("m1"), row("m2")])) == (0, 0, 2, 0, 0)
+    assert Resource.objects.get(feed_origin__feed_slug="m1").status == "archived"
+
+
+def test_a_source_that_shrinks_by_80_percent_changes_nothing_and_says_why(source, tmp_path):
+    rows = [row(f"m{i}") for i in range(10)]
+    sync(source, rows)
+    before = list(Resource.objects.order_by("pk").values())
+
+    for _ in range(3):
+        result = sync(source, rows[:2])
+        assert not result.ok
+        assert "2 rows, under 50% of the 10 of the last successful run" in result.failed
+    assert list(Resource.objects.order_by("pk").values()) == before
+    assert FeedListing.objects.filter(missing_runs__gt=0).count() == 0
+    assert list(FeedSource.objects.failing()) == [source]
+    assert source.last_run.status == "failed"
+
+    # The command says so and exits non-zero; --allow-shrink accepts it.
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(rows[:2]))
+    source.url = str(path)
+    source.save()
+    out = StringIO()
+    with pytest.raises(CommandError, match="under 50%"):
+        call_command("import_meeting_guide", str(path), stdout=out)
+    assert "Failed: the feed has 2 rows" in out.getvalue()
+    call_command("import_meeting_guide", str(path), "--allow-shrink", stdout=StringIO())
+    assert FeedListing.objects.filter(missing_runs=1).count() == 8
+    assert not FeedSource.objects.failing().exists()
+
+
+def test_a_failed_download_changes_nothing_and_is_recorded(source):
+    sync(source, [row("m1")])
+    source.url = "http://127.0.0.1:9/meetings.json"  # nothing listens on the discard port
+    source.save()
+    result = run_source(source, timeout=2)
+    assert not result.ok and "Could not read" in result.failed
+    assert Resource.objects.get().status == "published"
+    run = source.last_run
+    assert (run.status, run.created, run.updated) == ("failed", 0, 0)
+    assert list(FeedSource.objects.failing()) == [source]
+
+
+def test_dry_run_changes_nothing_and_saves_no_run(source):
+    result = sync(source, [row("m1"), row("m2")], dry_run=True)
+    assert result.created == 2 and result.dry_run
+    assert not Resource.objects.exists() and not FeedRun.objects.exists()
+
+
+def test_each_run_is_saved_with_its_grouped_report(source):
+    sync(source, [row("m1"), row("m2", time="25:99"), row("m3", time="late")])
+    run = source.last_run
+    assert (run.status, run.rows, run.created, run.skipped) == ("ok", 3, 1, 2)
+    skips = run.report["skipped"]
+    assert {item["slug"] for items in skips.values() for item in items} == {"m2", "m3"}
+    assert skips["time 'late' is not a time of day"][0] == {
+        "row": 3,
+        "name": "Meeting m3",
+        "slug": "m3",
+        "detail": "",
+    }
+
+
+def test_sync_feeds_runs_every_enabled_source_and_fails_only_for_a_failed_source(tmp_path):
+    good_path = tmp_path / "good.json"
+    good_path.write_text(json.dumps([row("m1")]))
+    good = factories.feed_source(url=str(good_path))
+    factories.feed_source(url=str(tmp_path / "missing.json"), name="Broken feed")
+    factories.feed_source(url=str(tmp_path / "missing.json"), enabled=False, name="Disabled")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 source\\(s\\) failed: Broken feed"):
+        call_command("sync_feeds", stdout=out)
+    assert Resource.objects.filter(feed_origin__source=good).count() == 1
+    assert "Disabled" not in out.getvalue() and "Could not read" in out.getvalue()
+    # Only the good one: exit status 0.
+    out = StringIO()
+    call_command("sync_feeds", str(good.pk), stdout=out)
+    assert "0 created, 0 updated, 1 unchanged" in out.getvalue()
+
+
+# ----------------------------------------------------------------------------- visible
+
+
+def test_an_imported_listing_shows_in_search_and_an_inactive_one_has_no_next_meeting(
+    client, source
+):
+    from tests.search_helpers import parse_find_page
+
+    sync(source, [row("findable", name="Came to Believe Larkspur"), row("closed", types=["TC"])])
+    page = parse_find_page(client.get("/find/?q=Larkspur").content.decode())
+    assert page.result_names == ["Came to Believe Larkspur"]
+    closed = Resource.objects.get(feed_origin__feed_slug="closed")
+    assert closed.attendance == "inactive"
+    html = client.get(closed.get_absolute_url()).content.decode()
+    assert "temporarily not meeting" in html and "Next meeting" not in html
+    html = client.get(Resource.objects.get(slug="findable").get_absolute_url()).content.decode()
+    assert "Next meeting" in html

@@ -1,0 +1,121 @@
+"""Feed sources in admin: upload, dry-run preview, run, the report, scoping of the actions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from directory.models import FeedRun, FeedSource, Membership, Resource
+from directory.services.roles import CURATOR, EDITOR, sync_roles
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROWS = [
+    {
+        "name": "Came to Believe",
+        "slug": "came-to-believe",
+        "day": 1,
+        "time": "7:30 PM",
+        "timezone": "America/Los_Angeles",
+        "formatted_address": "100 Main St, San Jose, CA 95112, USA",
+    },
+    {"name": "No time", "slug": "no-time", "day": 2, "formatted_address": "San Jose, CA, USA"},
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def curator(client):
+    sync_roles()
+    user = factories.user(is_staff=True)
+    user.groups.add(Group.objects.get(name=CURATOR))
+    client.force_login(user)
+    return user
+
+
+def test_a_curator_uploads_a_feed_previews_it_and_runs_it(client, curator):
+    org, support = factories.organization(), factories.support_type()
+    upload = SimpleUploadedFile("meetings.json", json.dumps(ROWS).encode(), "application/json")
+    response = client.post(
+        reverse("admin:directory_feedsource_add"),
+        {
+            "name": "Santa Clara County",
+            "url": "",
+            "upload": upload,
+            "organization": org.pk,
+            "support_type": support.pk,
+            "fallback_timezone": "",
+            "enabled": "on",
+            "archive_after_runs": 2,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    source = FeedSource.objects.get()
+    assert json.loads(source.uploaded_feed) == ROWS
+
+    change = reverse("admin:directory_feedsource_change", args=[source.pk])
+    html = client.get(change).content.decode()
+    assert "Preview a run (dry run)" in html and "Run now" in html and "No runs yet." in html
+
+    preview = client.post(reverse("admin:directory_feedsource_preview", args=[source.pk]))
+    text = preview.content.decode()
+    assert "1 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 1 skipped" in text
+    assert "Skipped: no time (1)" in text and "row 2 “No time” (no-time)" in text
+    assert not Resource.objects.exists() and not FeedRun.objects.exists()
+
+    response = client.post(reverse("admin:directory_feedsource_run", args=[source.pk]))
+    assert response.status_code == 302
+    assert Resource.objects.get().name == "Came to Believe"
+    run = FeedRun.objects.get()
+    assert run.status == "ok" and run.triggered_by.startswith("admin: ")
+    html = client.get(change).content.decode()
+    assert "1 created" in html and "Skipped: no time (1)" in html
+    listing = client.get(reverse("admin:directory_feedsource_changelist")).content.decode()
+    assert "OK" in listing
+
+
+def test_actions_need_post_and_a_source_in_the_users_organisations(client):
+    sync_roles()
+    mine, theirs = factories.organization(), factories.organization()
+    editor = factories.user(is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITOR))
+    Membership.objects.create(user=editor, organization=mine)
+    client.force_login(editor)
+    own = factories.feed_source(organization=mine, uploaded_feed=json.dumps(ROWS), url="")
+    other = factories.feed_source(organization=theirs, uploaded_feed=json.dumps(ROWS), url="")
+    for name in ("run", "preview"):
+        assert (
+            client.get(reverse(f"admin:directory_feedsource_{name}", args=[own.pk])).status_code
+            == 405
+        )
+        target = reverse(f"admin:directory_feedsource_{name}", args=[other.pk])
+        assert client.post(target).status_code == 404
+    assert not FeedRun.objects.exists() and not Resource.objects.exists()
+    client.post(reverse("admin:directory_feedsource_run", args=[own.pk]))
+    assert Resource.objects.get().organization == mine
+
+
+def test_a_source_needs_a_url_or_a_file_and_the_file_must_be_a_feed(client, curator):
+    org, support = factories.organization(), factories.support_type()
+    data = {
+        "name": "Broken",
+        "url": "",
+        "organization": org.pk,
+        "support_type": support.pk,
+        "archive_after_runs": 2,
+    }
+    response = client.post(reverse("admin:directory_feedsource_add"), data)
+    assert "Give the feed" in response.content.decode()
+    data["upload"] = SimpleUploadedFile("x.json", b'{"not": "a list"}')
+    response = client.post(reverse("admin:directory_feedsource_add"), data)
+    assert "expected a JSON array" in response.content.decode()
+    assert not FeedSource.objects.exists()

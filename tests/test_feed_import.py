@@ -645,3 +645,83 @@ def test_an_imported_listing_shows_in_search_and_an_inactive_one_has_no_next_mee
     assert "temporarily not meeting" in html and "Next meeting" not in html
     html = client.get(Resource.objects.get(slug="findable").get_absolute_url()).content.decode()
     assert "Next meeting" in html
+
+
+# ----------------------------------------------------------------------------- any row
+
+
+text_values = st.one_of(
+    st.none(),
+    st.text(max_size=300),
+    st.integers(),
+    st.booleans(),
+    st.lists(st.text(max_size=10), max_size=3),
+    st.sampled_from(["&amp;", "<b>x</b>", "&#039;", "+1 555 0100,,123#", "https://x.example/j"]),
+)
+messy_rows = st.fixed_dictionaries(
+    {
+        "name": st.one_of(st.text(min_size=1, max_size=400), st.just("Meeting")),
+        "slug": st.one_of(st.text(min_size=1, max_size=300), st.integers(0, 10**9)),
+        "day": st.one_of(st.integers(0, 6), st.sampled_from(["Monday", "3", [1, 2]])),
+        "time": st.sampled_from(["19:00", "7:30 PM", "7:30pm", "07:30:00"]),
+    },
+    optional=dict.fromkeys(
+        [
+            "end_time",
+            "notes",
+            "location",
+            "location_notes",
+            "address",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "formatted_address",
+            "conference_url",
+            "conference_url_notes",
+            "conference_phone",
+            "conference_phone_notes",
+            "contact_1_name",
+            "contact_1_email",
+            "contact_1_phone",
+            "website",
+            "email",
+            "phone",
+            "group",
+            "group_notes",
+            "district",
+            "region",
+            "sub_region",
+            "regions",
+            "attendance_option",
+            "approximate",
+            "url",
+            "feedback_url",
+            "latitude",
+            "longitude",
+            "types",
+        ],
+        text_values,
+    ),
+)
+
+
+@given(messy_rows)
+@settings(max_examples=150, deadline=None)
+def test_whatever_a_row_holds_parsing_gives_a_valid_listing_or_a_reason(data):
+    """New listings are bulk-created without clean_fields: parse_row must hold every field
+    to the model's rules itself."""
+    from directory.services.meeting_guide_rows import RowError, parse_row
+
+    context = Context(fallback_timezone="UTC")
+    try:
+        parsed = parse_row(data, context)
+    except RowError:
+        return
+    resource = Resource(slug="x", support_type_id=1, **parsed.resource)
+    resource.clean_fields(exclude=["support_type", "organization", "location", "slug"])
+    if parsed.location is not None:
+        Location(**parsed.location).clean_fields()
+    if resource.attendance in {"online", "hybrid"}:
+        assert resource.conference_url or resource.conference_phone
+    assert len(parsed.feed_slug) <= 255

@@ -138,7 +138,7 @@ class Resource(models.Model):
         DONATION = "donation", "Voluntary donation"
         FEE = "fee", "Fee"
 
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     support_type = models.ForeignKey(
         SupportType, on_delete=models.PROTECT, related_name="resources"

@@ -181,6 +181,7 @@ class Context:
         self.known_codes = known_type_codes()
         self._towns: dict[str, dict[str, list[tuple[str, str]]]] = {}
         self._zips: dict[str, str | None] = {}
+        self._addresses: dict[str, dict] = {}
 
     def towns(self, country: str) -> dict[str, list[tuple[str, str]]]:
         """Folded town name -> [(region code, time zone)] for one country (one query)."""
@@ -215,6 +216,12 @@ class Context:
             )
         return self._zips[code] or ""
 
+    def formatted_address(self, text: str) -> dict:
+        """:func:`parse_formatted_address`, once per distinct address (buildings repeat)."""
+        if text not in self._addresses:
+            self._addresses[text] = parse_formatted_address(text, self)
+        return dict(self._addresses[text])
+
     def coordinates_timezone(self, latitude: float, longitude: float) -> str:
         finder = _timezone_finder()
         if finder is None:
@@ -235,6 +242,9 @@ def clean_text(value, *, multiline: bool = False) -> str:
     if not isinstance(value, str | int | float):
         return ""
     text = str(value)
+    if "&" not in text and "<" not in text and "\r" not in text and "\xa0" not in text:
+        if not multiline:
+            return " ".join(text.split())
     for _ in range(3):
         decoded = html.unescape(text)
         if decoded == text:
@@ -415,7 +425,7 @@ def parse_row(row, context: Context) -> ParsedRow:
             value = value[:limit].rstrip()
         return value
 
-    name = text("name", 255)
+    name = text("name", 200)
     if not name:
         raise RowError("no name")
     raw_slug = row.get("slug")
@@ -505,7 +515,7 @@ def parse_row(row, context: Context) -> ParsedRow:
     if raw_country and country is None:
         warn("country not recognised", raw_country)
     formatted = text("formatted_address", 500)
-    parsed = parse_formatted_address(formatted, context) if formatted else {}
+    parsed = context.formatted_address(formatted) if formatted else {}
     address = {key: explicit[key] or parsed.get(key, "") for key in explicit}
     address["country"] = country or parsed.get("country") or "US"
     for key, limit in (("address_line1", 200), ("city", 100), ("region", 100), ("postal_code", 20)):

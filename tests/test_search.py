@@ -232,7 +232,8 @@ def test_place_names_and_zip_codes_resolve_through_the_gazetteer(client):
     assert find(client, "near=Portland%2C+ME").result_names == ["Maine group"]
     assert find(client, "near=04101").result_names == ["Maine group"]
     unknown = client.get("/find/?near=Atlantis").content.decode()
-    assert "couldn" in unknown and parse_find_page(unknown).result_count == 2
+    # An unknown place shows no in-person listings (not the whole country), online ones instead.
+    assert "couldn" in unknown and parse_find_page(unknown).result_count == 0
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ in SQL (peer workers), over arrays (the listing index) and in plain Python.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
@@ -70,7 +71,10 @@ def resolve_place(text: str) -> PlaceLookup:
             return PlaceLookup(error=f"We don't know the ZIP code {zip_match.group(1)}.")
         return PlaceLookup(origin=Origin(place.latitude, place.longitude, place.label, place))
 
-    name, *qualifiers = [part.strip() for part in text.split(",") if part.strip()]
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        return PlaceLookup(error=f"We couldn't find a place called “{text}”.")
+    name, *qualifiers = parts
     candidates = Place.objects.filter(kind=Place.Kind.CITY, search_name=fold(name))
     for qualifier in qualifiers:
         candidates = candidates.filter(_qualifier_q(qualifier))
@@ -80,15 +84,34 @@ def resolve_place(text: str) -> PlaceLookup:
         return PlaceLookup(
             origin=Origin(best.latitude, best.longitude, best.label, best), alternatives=found[1:]
         )
-    suggestions = list(
-        Place.objects.filter(
-            kind=Place.Kind.CITY, search_name__startswith=fold(name)[:40]
-        ).order_by("-population")[:5]
-    )
+    suggestions = nearest_spellings(fold(name))
     return PlaceLookup(
         suggestions=suggestions,
         error=f"We couldn't find a place called “{text}”. Try a nearby town or a ZIP code.",
     )
+
+
+def nearest_spellings(folded: str, limit: int = 5) -> list[Place]:
+    """Towns whose names are spelled most like ``folded`` ("rehobth beach" -> Rehoboth Beach),
+    then names that start with it; the most populous place of each name."""
+    if not folded:
+        return []
+    towns = Place.objects.filter(kind=Place.Kind.CITY)
+    # Names sharing the first two letters: an indexed prefix scan, not the whole gazetteer.
+    names = list(
+        towns.filter(search_name__startswith=folded[:2])
+        .order_by("search_name")
+        .values_list("search_name", flat=True)
+        .distinct()[:20000]
+    )
+    close = difflib.get_close_matches(folded, names, n=limit, cutoff=0.75)
+    close += [n for n in names if n.startswith(folded[:40]) and n not in close][
+        : limit - len(close)
+    ]
+    found: dict[str, Place] = {}
+    for place in towns.filter(search_name__in=close).order_by("-population", "name"):
+        found.setdefault(place.search_name, place)
+    return [found[n] for n in close if n in found][:limit]
 
 
 def distance_miles(lat_field: str, lon_field: str, origin: Origin):

@@ -141,6 +141,12 @@ def normalise(query: ListingQuery) -> tuple[ListingQuery, geo.PlaceLookup, geo.O
         origin = place.origin
     radius = (query.radius or geo.DEFAULT_RADIUS) if origin is not None else None
     selection = {name: list(values) for name, values in query.selection.items() if values}
+    if query.near and origin is None and place.error:
+        # An unknown place is not "everywhere": no in-person results, online ones instead.
+        selection["attendance"] = [Resource.Attendance.ONLINE.value]
+        place = dataclasses.replace(
+            place, error=f"{place.error} Showing meetings you can join online instead."
+        )
     sort = query.sort
     if (
         sort not in SORT_CHOICES

@@ -1,0 +1,47 @@
+"""Places visitors type: unknown ones say so, suggest the nearest spellings and show no
+in-person listings (online ones instead) rather than the whole country."""
+
+from __future__ import annotations
+
+import pytest
+
+from directory.models import Resource
+from directory.search.geo import resolve_place
+from tests import factories as f
+from tests.search_helpers import parse_find_page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def towns():
+    f.place(name="Rehoboth Beach", search_name="rehoboth beach", region_code="DE")
+    f.place(name="Larkspur", search_name="larkspur", region_code="CA", population=12_000)
+    f.place(name="Larkspur", search_name="larkspur", region_code="CO", population=200)
+    f.place(name="Lark", search_name="lark", region_code="UT")
+
+
+def test_an_unknown_place_suggests_the_nearest_spellings(towns):
+    found = resolve_place("Rehobth Beach")
+    assert found.origin is None and "couldn" in found.error
+    assert [p.name for p in found.suggestions] == ["Rehoboth Beach"]
+    assert [p.region_code for p in resolve_place("Larkspurr").suggestions] == ["CA"]
+    assert resolve_place(",").error and resolve_place(",").origin is None
+
+
+def test_an_unknown_place_shows_online_listings_only(client, towns):
+    f.resource(name="In person far away", location=f.location(latitude=30.0, longitude=-90.0))
+    f.resource(
+        name="Hybrid far away",
+        attendance=Resource.Attendance.HYBRID,
+        location=f.location(latitude=31.0, longitude=-91.0),
+    )
+    f.resource(name="Online anywhere", attendance=Resource.Attendance.ONLINE)
+    for schedule_owner in Resource.objects.all():
+        f.schedule(schedule_owner)
+    html = client.get("/find/?near=Rehobth+Beach").content.decode()
+    assert parse_find_page(html).result_names == ["Online anywhere"]
+    assert "Showing meetings you can join online instead." in html
+    assert "Did you mean" in html and "Rehoboth Beach, US" in html
+    # A known place is searched as before.
+    assert parse_find_page(client.get("/find/").content.decode()).result_count == 3

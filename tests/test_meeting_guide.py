@@ -456,9 +456,36 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
         conference_phone="+15550100",
     )
     weekly_meeting(slug="closed", attendance=Resource.Attendance.INACTIVE, end=None)
+    shared_hall = factories.location(name="Grace Church", notes="Parking behind")
+    weekly_meeting(
+        slug="imported-fields",
+        location=shared_hall,
+        location_notes="Room 15",
+        group_name="Came to Believe Group",
+        group_notes="Business meeting first Sunday",
+        district="District 7",
+        regions=["South Bay", "San Jose", "Downtown"],
+        website="https://ctb.example.org",
+        group_email="ctb@example.org",
+        group_phone="+1 408 555 0100",
+        contact_name="Pat",
+        contact_phone="+1 408 555 0101",
+    )
+    weekly_meeting(slug="same-hall", location=shared_hall, regions=["South Bay", "Campbell"])
     split = weekly_meeting(slug="split", days=[1])
     factories.schedule(split, weekday=6, start_time=dt.time(9), end_time=dt.time(10))
     first = meeting_guide.build_feed("https://example.org")
+    emitted = by_slug(first)["imported-fields"]
+    assert {k: emitted[k] for k in ["group", "district", "region", "sub_region", "email"]} == {
+        "group": "Came to Believe Group",
+        "district": "District 7",
+        "region": "South Bay",
+        "sub_region": "Downtown",
+        "email": "ctb@example.org",
+    }
+    assert emitted["regions"] == ["South Bay", "San Jose", "Downtown"]
+    assert emitted["location_notes"] == "Parking behind\nRoom 15"
+    assert (emitted["website"], emitted["phone"]) == ("https://ctb.example.org", "+1 408 555 0100")
 
     Resource.objects.all().delete()
     from directory.models import Location

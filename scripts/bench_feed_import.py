@@ -104,6 +104,22 @@ def build_feed(rows: int, seed: int = 1) -> list[dict]:
     return feed
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine only)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=2000)
@@ -140,13 +156,22 @@ def main() -> int:
             ("same feed again", feed),
             ("a tenth edited", edited),
         ):
-            started = time.perf_counter()
+            started, cpu, db_cpu = time.perf_counter(), time.process_time(), backend_cpu()
             result = run_source(source, rows=rows)
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            db_cpu = backend_cpu() - db_cpu if db_cpu is not None else None
+            busy = cpu + (db_cpu or 0)
             print(
                 f"{label:16} {len(rows)} rows in {seconds:.2f} s = {len(rows) / seconds:,.0f} "
-                f"rows/s  ({result.summary()})"
+                f"rows/s; CPU {cpu:.2f} s here"
+                + (
+                    f" + {db_cpu:.2f} s in the database = {len(rows) / busy:,.0f} rows/CPU-s"
+                    if db_cpu is not None
+                    else ""
+                )
+                + f"  ({result.summary()})"
             )
+        print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         if not args.keep:
             resources = Resource.objects.filter(feed_origin__source=source)

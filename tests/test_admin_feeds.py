@@ -119,3 +119,35 @@ def test_a_source_needs_a_url_or_a_file_and_the_file_must_be_a_feed(client, cura
     response = client.post(reverse("admin:directory_feedsource_add"), data)
     assert "expected a JSON array" in response.content.decode()
     assert not FeedSource.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/",
+        "http://localhost/meetings.json",
+        "http://10.0.0.5/feed.json",
+        "http://[::1]/feed.json",
+        "file:///etc/passwd",
+        "/etc/passwd",
+    ],
+)
+def test_an_editor_cannot_point_a_source_inside_our_network_or_at_server_files(client, url):
+    sync_roles()
+    org = factories.organization()
+    editor = factories.user(is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITOR))
+    Membership.objects.create(user=editor, organization=org)
+    client.force_login(editor)
+    data = {
+        "name": "Feed",
+        "url": url,
+        "organization": org.pk,
+        "support_type": factories.support_type().pk,
+        "archive_after_runs": 2,
+    }
+    response = client.post(reverse("admin:directory_feedsource_add"), data)
+    assert response.status_code == 200
+    assert not FeedSource.objects.exists()
+    data["url"] = "https://aa-intergroup.example.org/wp-admin/admin-ajax.php?action=meetings"
+    assert client.post(reverse("admin:directory_feedsource_add"), data).status_code == 302

@@ -725,3 +725,19 @@ def test_whatever_a_row_holds_parsing_gives_a_valid_listing_or_a_reason(data):
     if resource.attendance in {"online", "hybrid"}:
         assert resource.conference_url or resource.conference_phone
     assert len(parsed.feed_slug) <= 255
+
+
+def test_an_unexpected_error_changes_nothing_and_is_recorded(source, monkeypatch):
+    from directory.services import meeting_guide_import
+
+    sync(source, [row("m1")])
+
+    def explode(self, rows):
+        Resource.objects.update(name="half-written")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(meeting_guide_import._Importer, "run", explode)
+    result = sync(source, [row("m1"), row("m2")])
+    assert not result.ok and "RuntimeError: disk on fire" in result.failed
+    assert Resource.objects.get().name == "Meeting m1"
+    assert source.last_run.status == "failed"

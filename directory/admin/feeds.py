@@ -3,9 +3,13 @@ and read each run's counts, warnings and skips."""
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,6 +24,7 @@ from directory.services.meeting_guide_import import (
     parse_feed,
     run_source,
 )
+from directory.services.roles import is_curator
 
 RECENT_RUNS = 10
 
@@ -57,11 +62,20 @@ class FeedSourceForm(forms.ModelForm):
             raise forms.ValidationError(str(error)) from None
         return raw.decode("utf-8-sig")
 
+    def clean_url(self):
+        url = (self.cleaned_data.get("url") or "").strip()
+        if not url or url == self.instance.url:
+            return url  # server paths come from the command line, which staff cannot reach
+        if not url.startswith(("http://", "https://")):
+            raise forms.ValidationError("Give the feed's http(s) URL (or upload its file).")
+        host = (urlsplit(url).hostname or "").lower()
+        if not is_curator(getattr(self, "request_user", None)) and _internal_host(host):
+            raise forms.ValidationError("The feed must be on a public web site.")
+        return url
+
     def clean(self):
         cleaned = super().clean()
-        url = (cleaned.get("url") or "").strip()
-        if url and "://" in url and not url.startswith(("http://", "https://")):
-            self.add_error("url", "Give an http(s) URL or a path on the server.")
+        url = cleaned.get("url") or ""
         if not url and not cleaned.get("upload") and not self.instance.uploaded_feed:
             raise forms.ValidationError("Give the feed's URL or upload its file.")
         return cleaned
@@ -70,6 +84,17 @@ class FeedSourceForm(forms.ModelForm):
         if self.cleaned_data.get("upload"):
             self.instance.uploaded_feed = self.cleaned_data["upload"]
         return super().save(commit)
+
+
+def _internal_host(host: str) -> bool:
+    """A host name that points inside our own network (for organisation editors' URLs)."""
+    if host in {"", "localhost"} or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def _report_html(run: FeedRun):
@@ -107,21 +132,34 @@ class FeedSourceAdmin(ScopedModelAdmin):
         ("Runs", {"fields": ["recent_runs", "created_at", "updated_at"]}),
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
     def get_queryset(self, request):
-        return super().get_queryset(request).with_last_status()
+        latest = FeedRun.objects.filter(source=OuterRef("pk")).order_by("-started_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .with_last_status()
+            .annotate(
+                last_started_at=Subquery(latest.values("started_at")[:1]),
+                listing_count=Count("listings", distinct=True),
+            )
+        )
 
     @admin.display(description="last run")
     def last_status(self, obj):
         return {"ok": "OK", "failed": "Failed"}.get(obj.last_status, "never run")
 
-    @admin.display(description="last run at")
+    @admin.display(description="last run at", ordering="last_started_at")
     def last_run_at(self, obj):
-        run = obj.last_run
-        return run.started_at if run else None
+        return obj.last_started_at
 
-    @admin.display(description="listings")
+    @admin.display(description="listings", ordering="listing_count")
     def listings(self, obj):
-        return obj.listings.count()
+        return obj.listing_count
 
     @admin.display(description="recent runs")
     def recent_runs(self, obj):

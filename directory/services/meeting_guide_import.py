@@ -35,6 +35,7 @@ type and organisation; an existing listing keeps its status and support type.
 from __future__ import annotations
 
 import json
+import logging
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from directory.models import (
 from directory.models.listings import Status
 from directory.services.meeting_guide_rows import Context, ParsedRow, RowError, parse_row
 
+logger = logging.getLogger(__name__)
 MAX_BYTES = 50 * 1024 * 1024
 TIMEOUT_SECONDS = 30
 SHRINK_LIMIT = 0.5  # a feed with fewer rows than this share of the last run's changes nothing
@@ -237,11 +239,11 @@ def run_source(
                     _save_run(locked, result, started, triggered_by)
             if dry_run:
                 transaction.set_rollback(True)
-    except Exception as error:  # anything unexpected: record it, change nothing, tell the caller
+    except Exception as error:  # anything unexpected: change nothing, record it, go on
+        logger.exception("feed source %s: the import stopped with an error", source.pk)
         result = RunResult(source_name=source.name, rows=len(rows), dry_run=dry_run)
         result.failed = f"the import stopped with an error ({type(error).__name__}: {error})."
-        _finish(source, result, started, triggered_by)
-        raise
+        return _finish(source, result, started, triggered_by)
     if result.failed:
         _finish(source, result, started, triggered_by)
     return result

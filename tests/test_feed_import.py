@@ -645,6 +645,8 @@ def test_an_imported_listing_shows_in_search_and_an_inactive_one_has_no_next_mee
     assert "temporarily not meeting" in html and "Next meeting" not in html
     html = client.get(Resource.objects.get(slug="findable").get_absolute_url()).content.decode()
     assert "Next meeting" in html
+    # Search leaves inactive listings out altogether.
+    assert parse_find_page(client.get("/find/?q=closed").content.decode()).result_names == []
 
 
 # ----------------------------------------------------------------------------- any row

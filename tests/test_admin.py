@@ -17,7 +17,8 @@ def directory_admins():
 
 
 # Internal bookkeeping that staff never edit (the search index's version, set by triggers).
-NOT_IN_ADMIN = {"SearchVersion"}
+# Feed runs and listing origins are shown on their feed source's admin page.
+NOT_IN_ADMIN = {"SearchVersion", "FeedRun", "FeedListing"}
 
 
 def test_every_directory_model_is_registered():

@@ -3,7 +3,8 @@ replaced (wave 1), kept to prove the index right (tests/test_search_differential
 
 Changes from the original, made to the oracle and the index alike: a selected type or
 organisation without listings keeps its name as label; the "online meetings match your other
-filters" count is what its link gives (online only, the keyword kept, no place).
+filters" count is what its link gives (online only, the keyword kept, no place); a place the
+gazetteer does not know selects online listings only.
 
 Faceted search of published listings.
 
@@ -637,6 +638,9 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     elif query.near:
         place = geo.resolve_place(query.near)
         origin = place.origin
+        if origin is None and place.error:
+            # An unknown place: no in-person results, online ones instead (as the index).
+            query.selection = {**query.selection, "attendance": ["online"]}
     if origin is not None and query.radius is None:
         query.radius = geo.DEFAULT_RADIUS
     if origin is None:

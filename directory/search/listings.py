@@ -536,6 +536,8 @@ def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
     """For an empty result: what each active filter's removal would give."""
     found = []
     for name in search.selection:
+        if name == "attendance" and search.query.near and origin is None:
+            continue  # an unknown place keeps online only: removing the facet cannot undo it
         count = np.count_nonzero(search.matching(skip=name))
         found.append(
             Relaxation(

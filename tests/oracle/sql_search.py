@@ -747,6 +747,8 @@ def _relaxations(base, selection, ctx, query, origin) -> list[Relaxation]:
     """For an empty result: what each active filter's removal would give."""
     found = []
     for name in selection:
+        if name == "attendance" and query.near and origin is None:
+            continue  # an unknown place keeps online only: removing the facet cannot undo it
         count = base.filter(filter_q(selection, ctx, skip=name)).count()
         found.append(
             Relaxation(

@@ -566,8 +566,10 @@ def load_result_cards(
     ):
         by_id[resource_id].features.append(name)
     schedules: dict[int, list[ScheduleRow]] = {}
-    for row in Schedule.objects.filter(resource_id__in=found).order_by().values_list(
-        "resource_id", *SCHEDULE_ROW_FIELDS
+    for row in (
+        Schedule.objects.filter(resource_id__in=found)
+        .order_by()
+        .values_list("resource_id", *SCHEDULE_ROW_FIELDS)
     ):
         schedules.setdefault(row[0], []).append(ScheduleRow(*row[1:]))
     distances = search.distance[positions].tolist() if search.distance is not None else None

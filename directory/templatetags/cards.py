@@ -74,21 +74,17 @@ def render_card(card, visitor_tz: str, url_pattern: str | None = None) -> str:
         parts.append(
             f'\n    <p class="next"><strong>{lead}</strong> '
             f'<time datetime="{escape(date(do_timezone(start, dt.UTC), "c"))}">'
-            f'{escape(date(do_timezone(start, visitor_tz), "l j M, H:i"))}</time>\n'
+            f"{escape(date(do_timezone(start, visitor_tz), 'l j M, H:i'))}</time>\n"
             f"    {own_zone}</p>\n  "
         )
     parts.append("\n  ")
     if card.features:
         items = "".join(f"<li>{escape(name)}</li>" for name in card.features)
-        parts.append(
-            f'\n    <ul class="tags" aria-label="Features">\n      {items}\n    </ul>\n  '
-        )
+        parts.append(f'\n    <ul class="tags" aria-label="Features">\n      {items}\n    </ul>\n  ')
     verified = "not yet verified"
     if card.last_verified_at:
         verified = escape(date(template_localtime(card.last_verified_at), "j M Y"))
-    parts.append(
-        f'\n  <p class="verified muted">Last verified: {verified}</p>\n</article>\n'
-    )
+    parts.append(f'\n  <p class="verified muted">Last verified: {verified}</p>\n</article>\n')
     return "".join(parts)
 
 

@@ -2,8 +2,9 @@
 
 Twenty cards through ``{% include %}`` were the largest part of a results page's rendering
 (each card resolves some thirty variables and filters through the template engine). The
-HTML is the same; the values go through the same filters the template used (``date``,
-``timezone``, ``floatformat``, ``urlencode``) and every interpolated text is escaped.
+HTML is the same: numbers and URLs go through the filters the template used
+(``floatformat``, ``urlencode``), dates are written as Django's ``date`` filter writes the
+same formats (its translated day and month names), and every interpolated text is escaped.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from django import template
-from django.template.defaultfilters import date, floatformat, urlencode
-from django.templatetags.tz import do_timezone
+from django.template.defaultfilters import floatformat, urlencode
 from django.urls import reverse
+from django.utils.dates import MONTHS_3, WEEKDAYS
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -30,6 +32,14 @@ def _listing_url_pattern() -> str:
     # Reversed once per page with a marker slug, which each card's slug replaces, quoted as
     # reverse() quotes it.
     return reverse("directory:resource-detail", args=[_SLUG_MARK])
+
+
+def _hour_minute(moment: dt.datetime) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}"  # date:"H:i"
+
+
+def _day_month(moment: dt.datetime) -> str:
+    return f"{moment.day} {MONTHS_3[moment.month].title()}"  # date:"j M"
 
 
 def render_card(card, visitor_tz: str, url_pattern: str | None = None) -> str:
@@ -68,13 +78,15 @@ def render_card(card, visitor_tz: str, url_pattern: str | None = None) -> str:
         own_zone = ""
         if start.tzinfo.key != visitor_tz:
             own_zone = (
-                f'<span class="muted">({escape(date(start, "H:i"))} '
+                f'<span class="muted">({_hour_minute(start)} '
                 f"{escape(start.tzinfo.key)} time)</span>"
             )
+        seen = start.astimezone(ZoneInfo(visitor_tz))  # |timezone:visitor_tz
+        seen_text = f"{WEEKDAYS[seen.weekday()]} {_day_month(seen)}, {_hour_minute(seen)}"
         parts.append(
             f'\n    <p class="next"><strong>{lead}</strong> '
-            f'<time datetime="{escape(date(do_timezone(start, dt.UTC), "c"))}">'
-            f"{escape(date(do_timezone(start, visitor_tz), 'l j M, H:i'))}</time>\n"
+            f'<time datetime="{start.astimezone(dt.UTC).isoformat()}">'  # |utc|date:'c'
+            f"{escape(seen_text)}</time>\n"
             f"    {own_zone}</p>\n  "
         )
     parts.append("\n  ")
@@ -83,7 +95,8 @@ def render_card(card, visitor_tz: str, url_pattern: str | None = None) -> str:
         parts.append(f'\n    <ul class="tags" aria-label="Features">\n      {items}\n    </ul>\n  ')
     verified = "not yet verified"
     if card.last_verified_at:
-        verified = escape(date(template_localtime(card.last_verified_at), "j M Y"))
+        local = template_localtime(card.last_verified_at)
+        verified = escape(f"{_day_month(local)} {local.year:04d}")  # date:"j M Y"
     parts.append(f'\n  <p class="verified muted">Last verified: {verified}</p>\n</article>\n')
     return "".join(parts)
 

@@ -166,7 +166,9 @@ class CompiledSearch:
         self.ranks: np.ndarray | None = None
         self.keyword = np.ones(index.size, dtype=bool)
         if query.q:
-            self.keyword, self.ranks = self._keyword(query.q, with_rank=query.sort == "relevance")
+            self.keyword, self.ranks = keyword_mask(
+                index, query.q, with_rank=query.sort == "relevance"
+            )
         self.distance = None
         self.base = self.keyword
         if origin is not None:
@@ -176,20 +178,6 @@ class CompiledSearch:
             )
         self._listing_masks: dict[tuple, np.ndarray] = {}
         self._schedule_masks: dict[tuple, np.ndarray | None] = {}
-
-    def _keyword(self, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        ix = self.index
-        matches = text.keyword_matches(q, with_rank=with_rank)
-        mask = np.zeros(ix.size, dtype=bool)
-        ids = np.fromiter((row[0] for row in matches), dtype=np.int64, count=len(matches))
-        positions = ix.positions_of(ids)
-        mask[positions] = True
-        ranks = None
-        if with_rank:
-            ranks = np.zeros(ix.size, dtype=np.float64)
-            found = dict(matches)
-            ranks[positions] = [found[pk] for pk in ix.ids[positions].tolist()]
-        return mask, ranks
 
     # listing-level facets (one value per listing, or features)
 
@@ -268,7 +256,20 @@ class CompiledSearch:
             return None
         key = ("listings", active)
         if key not in self._schedule_masks:
-            self._schedule_masks[key] = self.index.listings_with(self.schedules_meeting(selection))
+            if len(active) == 1 and active[0][0] == "when" and len(active[0][1]) == 1:
+                # One "when" value (every results page counts all three): the same for every
+                # search in this minute ("today": for visitors whose day has the same bounds).
+                value = active[0][1][0]
+                shared = ("when-listings", value)
+                if value == "today":
+                    shared += self.clock.visitor_day_bounds()
+                self._schedule_masks[key] = self.clock.times.get(
+                    shared, lambda: self.index.listings_with(self.schedules_meeting(selection))
+                )
+            else:
+                self._schedule_masks[key] = self.index.listings_with(
+                    self.schedules_meeting(selection)
+                )
         return self._schedule_masks[key]
 
     def matching(self, selection: dict[str, list[str]] | None = None, *, skip=None, base=None):
@@ -284,6 +285,34 @@ class CompiledSearch:
         if times is not None:
             mask &= times
         return mask
+
+
+def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The listings matching keyword ``q`` as a mask over the index, and their ranks."""
+    matches = text.keyword_matches(q, with_rank=with_rank, names=ix.names)
+    mask = np.zeros(ix.size, dtype=bool)
+    ranks = np.zeros(ix.size, dtype=np.float64) if with_rank else None
+    if matches.names:
+        codes = [code for code, _ in matches.names]
+        mask |= ix.names.listings_named(codes)
+        if with_rank:
+            name_rank = np.zeros(len(ix.names.names), dtype=np.float64)
+            name_rank[codes] = [rank for _, rank in matches.names]
+            ranks = np.where(mask, name_rank[ix.names.listing_name], 0.0)
+    ids = np.fromiter((row[0] for row in matches.ids), dtype=np.int64, count=len(matches.ids))
+    positions = ix.positions_of(ids)
+    if with_rank and matches.names_need_rank:
+        # Listings matched by name only, ranked by the database (their full text rank).
+        by_name_only = mask.copy()
+        by_name_only[positions] = False
+        matches.ids += text.ranks_of(ix.ids[by_name_only].tolist(), q)
+        positions = np.concatenate((positions, np.flatnonzero(by_name_only)))
+    mask[positions] = True
+    if with_rank:
+        # A listing that matches by full text has its whole rank from the database.
+        found = dict(matches.ids)
+        ranks[positions] = [found.get(pk, 0.0) for pk in ix.ids[positions].tolist()]
+    return mask, ranks
 
 
 # --- facets --------------------------------------------------------------------------------
@@ -394,22 +423,34 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
     rows = search.matching({k: v for k, v in selection.items() if k not in SCHEDULE_FACETS})
     choices = {"when": WHEN_CHOICES, "day": DAY_CHOICES, "time": TIME_CHOICES}
     counts: dict[str, dict[str, int]] = {name: {} for name in SCHEDULE_FACETS}
+    # The schedules of the candidate listings: the same for day and time unless one of them
+    # (or "when") is ticked, so usually found once.
+    found: dict[tuple, np.ndarray] = {}
     for name, buckets, keys in (
         ("day", search.clock.visitor_weekday, list(DAY_CHOICES)),
         ("time", search.clock.visitor_time_of_day, TIME_OF_DAY_VALUES),
     ):
         selected = selection.get(name, [])
         others = search.schedules_meeting(selection, skip=(name,))
-        candidates = rows
-        if selected:
-            already = search.schedules_meeting(selection)
-            candidates = rows & ~ix.listings_with(already)
-        schedule_mask = candidates[ix.schedule_listing]
-        if others is not None:
-            schedule_mask &= others
-        pairs = np.zeros((ix.size, len(keys)), dtype=bool)
-        pairs[ix.schedule_listing[schedule_mask], buckets()[schedule_mask]] = True
-        grouped = np.count_nonzero(pairs, axis=0).tolist()
+        key = (bool(selected), id(others))
+        if key not in found:
+            candidates = rows
+            if selected:
+                already = search.schedules_meeting(selection)
+                candidates = rows & ~ix.listings_with(already)
+            schedule_mask = candidates[ix.schedule_listing]
+            if others is not None:
+                schedule_mask &= others
+            found[key] = np.flatnonzero(schedule_mask)
+        schedules = found[key]
+        # (bucket, listing) pairs as one flat table, a row per bucket: count listings per row.
+        pairs = np.zeros(len(keys) * ix.size, dtype=bool)
+        pairs[buckets()[schedules].astype(np.intp) * ix.size + ix.schedule_listing[schedules]] = (
+            True
+        )
+        grouped = [
+            np.count_nonzero(pairs[i * ix.size : (i + 1) * ix.size]) for i in range(len(keys))
+        ]
         for i, value in enumerate(keys):
             if value not in selected:
                 counts[name][value] = (total if selected else 0) + grouped[i]

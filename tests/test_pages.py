@@ -125,3 +125,18 @@ def test_the_only_cookie_is_the_forms_security_cookie(client, content):
         cookie = response.cookies["csrftoken"]
         assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert not client.get(listing.get_absolute_url()).cookies
+
+
+def test_favicon_is_our_own_mark(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("img/mark.svg")
+    assert "max-age=86400" in response["Cache-Control"]
+    assert not response.cookies
+
+
+@pytest.mark.django_db
+def test_every_page_links_the_mark_as_its_icon(client):
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/img/mark.svg" type="image/svg+xml">' in html
+    assert 'class="brand-mark"' in html

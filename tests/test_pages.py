@@ -76,9 +76,15 @@ def test_online_meetings_starting_soon_on_the_home_page(client, content):
     )
     later = f.resource(name="Much Later", attendance="online")
     f.schedule(later, weekday=5, start_time=dt.time(19), timezone="America/New_York")
+    under_way = f.resource(name="Already Going", attendance="online")
+    f.schedule(under_way, weekday=2, start_time=dt.time(18), timezone="America/New_York")
     with time_machine.travel(dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC), tick=False):  # 18:30
-        html = client.get("/").content.decode()
+        html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Soon Online" in html and "Much Later" not in html
+    assert "Already Going" not in html, "starting soon leaves out meetings already under way"
+    soon = html[html.index('id="soon-title"') :]
+    assert "starts at <time" in soon and ">7 pm</time> Eastern time" in soon
+    assert "America/New_York" not in soon
 
 
 def test_health_checks(client):

@@ -255,7 +255,13 @@ def test_cards_and_detail_show_the_next_occurrence_in_the_visitors_zone(client):
         timezone="America/New_York",
     )
     with time_machine.travel(at(2026, 11, 24, 12, 0), tick=False):
-        html = client.get(f"/resources/{listing.slug}/?tz=Europe/London").content.decode()
-    assert "First Saturday of the month 10:00–11:00" in html
-    assert "Saturday 5 December 2026, 15:00" in html  # 10:00 New York is 15:00 in London
+        html = client.get(
+            f"/resources/{listing.slug}/?tz=Europe/London", HTTP_ACCEPT_LANGUAGE="en-GB"
+        ).content.decode()
+    # A monthly meeting keeps its own words and zone; the next one is on the visitor's clock
+    # (10 am in New York is 3 pm in London), with the listing's own time beside it.
+    assert "First Saturday of the month, 10–11 am Eastern time" in html
+    assert "Saturday 5 Dec, 3 pm</time> UK time" in html
+    assert "(10 am Eastern time)" in html
+    assert "America/New_York" not in html.split("<main", 1)[1]
     assert "Join online" in html

@@ -66,7 +66,9 @@ def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
     visitor_tz = selectors.visitor_time_zone(request)
     context = {
         "resource": resource,
-        "schedules": selectors.schedule_rows(resource, now),
+        "schedules": selectors.schedule_lines(
+            resource, now, visitor_tz, selectors.visitor_clock(request)
+        ),
         "next_start": selectors.next_meeting(resource, now),
         "visitor_tz": visitor_tz,
         "directions_url": selectors.directions_url(resource.location),

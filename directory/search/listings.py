@@ -65,7 +65,7 @@ FIELD_FACETS = {
     "type": "Type of support",
     "attendance": "How it meets",
     "cost": "Cost",
-    "org": "Organisation",
+    "org": "Organization",
     "region": "State or region",
 }
 FEATURE_FACETS = dict(FEATURE_CATEGORIES)

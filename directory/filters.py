@@ -7,14 +7,17 @@ form, so an old or hand-edited link still works.
 
 from __future__ import annotations
 
+import functools
+
 import django_filters
 from django import forms
 from django.conf import settings
+from django.utils.datastructures import MultiValueDict
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import PeerWorker, Resource
 from directory.search import geo, listings, workers
-from directory.search.freshness import search_index
+from directory.search.freshness import held_index, search_index
 from directory.validators import known_time_zones
 
 MAX_VALUES = 20
@@ -28,6 +31,11 @@ def page_number(raw) -> int:
 
 class LenientMultipleChoiceField(forms.MultipleChoiceField):
     """Keeps the valid values of a multi-valued parameter and ignores the rest."""
+
+    def __deepcopy__(self, memo):
+        # Every form instance deep-copies its fields; the choices are never changed per form,
+        # so the copies share them (ChoiceField would deep-copy the whole list each time).
+        return forms.Field.__deepcopy__(self, memo)
 
     def to_python(self, value):
         values = super().to_python(value)
@@ -79,6 +87,22 @@ class TimeZoneFilter(django_filters.CharFilter):
     field_class = TimeZoneField
 
 
+def _type_choices() -> list[tuple[str, str]]:
+    index = held_index()  # checked by to_query()
+    return list(zip(index.types.values, index.types.labels, strict=True))
+
+
+def _feature_choices(category: str) -> list[tuple[str, str]]:
+    index = held_index()
+    return [
+        (slug, name)
+        for slug, name, in_category in zip(
+            index.features.values, index.features.labels, index.feature_category, strict=True
+        )
+        if in_category == category
+    ]
+
+
 class ListingFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="What are you looking for?", max_length=200)
     near = django_filters.CharFilter(label="Town, city or ZIP code", max_length=120)
@@ -94,7 +118,9 @@ class ListingFilterSet(django_filters.FilterSet):
         label="Sort by", choices=list(listings.SORT_CHOICES.items()), empty_label=None
     )
     tz = TimeZoneFilter(label="Time zone", max_length=64)
-    type = LenientMultipleChoiceFilter(label="Type of support")
+    # The values on offer come from the search index (every support type and feature), read
+    # when a form is validated, so validating a search costs no query.
+    type = LenientMultipleChoiceFilter(label="Type of support", choices=_type_choices)
     attendance = LenientMultipleChoiceFilter(choices=list(listings.ATTENDANCE_CHOICES.items()))
     when = LenientMultipleChoiceFilter(choices=list(listings.WHEN_CHOICES.items()))
     day = LenientMultipleChoiceFilter(choices=list(listings.DAY_CHOICES.items()))
@@ -102,31 +128,44 @@ class ListingFilterSet(django_filters.FilterSet):
     cost = LenientMultipleChoiceFilter(choices=list(listings.COST_CHOICES.items()))
     org = FreeTextListFilter()
     region = FreeTextListFilter()
+    locals().update(
+        {
+            category: LenientMultipleChoiceFilter(
+                field_name=category,
+                label=label,
+                choices=functools.partial(_feature_choices, category),
+            )
+            for category, label in FEATURE_CATEGORIES
+        }
+    )
 
     class Meta:
         model = Resource
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        # The values on offer come from the search index (every support type and feature),
-        # so validating a search costs no query.
-        index = search_index()
-        self.filters["type"].extra["choices"] = list(
-            zip(index.types.values, index.types.labels, strict=True)
-        )
-        by_category: dict[str, list[tuple[str, str]]] = {slug: [] for slug, _ in FEATURE_CATEGORIES}
-        for slug, name, category in zip(
-            index.features.values, index.features.labels, index.feature_category, strict=True
-        ):
-            by_category.setdefault(category, []).append((slug, name))
-        for category, label in FEATURE_CATEGORIES:
-            self.filters[category] = LenientMultipleChoiceFilter(
-                field_name=category, label=label, choices=by_category.get(category, [])
-            )
+    # The form class is built once: its fields never change (the choices that depend on the
+    # data are read from the search index when a form is validated).
+    _form_class = None
+
+    def __init__(self, data=None, *, prefix=None):
+        # Only the form is used (``to_query``), never a queryset: the filters are read once,
+        # to build the form class, so they are not deep-copied per request as FilterSet does.
+        self.is_bound = data is not None
+        self.data = data or MultiValueDict()
+        self.queryset = None
+        self.request = None
+        self.form_prefix = prefix
+        self.filters = self.base_filters
+
+    def get_form_class(self):
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
     def to_query(self) -> listings.ListingQuery:
         """The validated parameters as a selector query (invalid ones are left out)."""
+        search_index()  # brought up to date once; the choices read the index it leaves held
         form = self.form
         form.is_valid()
         data = form.cleaned_data

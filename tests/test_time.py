@@ -176,8 +176,10 @@ def test_online_meeting_in_another_time_zone_seen_from_london(client):
         assert names(client, "day=2&tz=Europe/London") == []
         assert names(client, "time=night&tz=Europe/London") == ["LA Online"]
         assert names(client, "day=2&time=evening&tz=America/Los_Angeles") == ["LA Online"]
-        html = client.get("/find/?tz=Europe/London").content.decode()
-        assert "03:00" in html and "19:00 America/Los_Angeles time" in html
+        html = client.get("/find/?tz=Europe/London", HTTP_ACCEPT_LANGUAGE="en-GB").content.decode()
+        assert "Wednesday 25 Nov, 3 am</time>" in html and "(7 pm Pacific time)" in html
+        html = client.get("/find/?tz=Europe/London", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+        assert "Wednesday 25 Nov, 03:00</time>" in html and "(19:00 Pacific time)" in html
     # In the week between the EU (25 Oct) and US (1 Nov) changes, London is only 7 hours ahead.
     with time_machine.travel(at(2026, 10, 28, 2, 15), tick=False):
         assert names(client, "when=now&tz=Europe/London") == ["LA Online"]

@@ -225,6 +225,16 @@ def moment(value: dt.datetime, zone: str, clock: Clock = US_CLOCK) -> str:
     return f"{date}, {time_of_day(local.time(), clock)}"
 
 
+def day(value: dt.date | dt.datetime, clock: Clock = US_CLOCK) -> str:
+    """ "Feb 10, 2026" (US) or "10 Feb 2026"."""
+    month = MONTH_ABBREVIATIONS[value.month - 1]
+    return (
+        f"{month} {value.day}, {value.year}"
+        if clock.month_first
+        else f"{value.day} {month} {value.year}"
+    )
+
+
 def same_clock(value: dt.datetime, zone_a: str, zone_b: str) -> bool:
     """Whether two zones show the same wall-clock time at this instant."""
     return (

@@ -42,23 +42,33 @@ def with_toggle_urls(facets: list[Facet], current) -> list[Facet]:
     Built in Python with each untouched parameter encoded once: a results page has over a
     hundred values, and the template tag (a deep copy of the query per value) dominated it.
     """
-    encoded = {key: urlencode([(key, v) for v in values]) for key, values in current.lists()}
+    pairs: dict[tuple[str, str], str] = {}
+
+    def encode(key: str, values) -> str:
+        # urlencode() of (key, value) pairs, each pair encoded once per page.
+        pieces = []
+        for value in values:
+            piece = pairs.get((key, value))
+            if piece is None:
+                piece = pairs[(key, value)] = urlencode([(key, value)])
+            pieces.append(piece)
+        return "&".join(pieces)
+
+    encoded = {key: encode(key, values) for key, values in current.lists()}
     for facet in facets:
         for value in facet.values:
             parts = []
             for key, change in value.params.items():
                 if change is not None and key not in encoded:
-                    encoded_change = urlencode([(key, v) for v in _as_list(change)])
+                    encoded_change = encode(key, _as_list(change))
                     if encoded_change:
-                        parts.append((key, encoded_change))
+                        parts.append(encoded_change)
             kept = [
-                urlencode([(key, v) for v in _as_list(value.params[key])])
-                if key in value.params
-                else piece
+                encode(key, _as_list(value.params[key])) if key in value.params else piece
                 for key, piece in encoded.items()
                 if not (key in value.params and value.params[key] is None)
             ]
-            value.url = "?" + "&".join(p for p in [*kept, *(p for _, p in parts)] if p)
+            value.url = "?" + "&".join(p for p in [*kept, *parts] if p)
     return facets
 
 

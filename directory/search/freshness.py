@@ -68,6 +68,12 @@ def search_index() -> ListingIndex:
     return index
 
 
+def held_index() -> ListingIndex:
+    """The index this process holds, without a check (``search_index()`` checks and builds)."""
+    index = _holder.index
+    return index if index is not None else search_index()
+
+
 def _build_now(version) -> ListingIndex:
     with _holder.lock:
         if _holder.index is None or _holder.index.version != version:

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Lower
 
 from directory.models import Feature, Organization, Resource, Schedule, SupportType
 from directory.models.listings import DaysSinceEpochSunday
@@ -39,6 +40,7 @@ from directory.scheduling import (
     sunday_based_weekday,
     week_positions,
 )
+from directory.search.names import NameTrigrams
 
 KIND_CODES = {"weekly": 0, "monthly": 1, "interval": 2}
 NO_VALUE = -1
@@ -114,6 +116,8 @@ class ListingIndex:
     schedule_anchor_day: np.ndarray
     schedule_valid_from: np.ndarray  # day numbers since EPOCH_SUNDAY
     schedule_valid_to: np.ndarray
+    # Lowered names as trigrams, for keyword search on PostgreSQL (None on SQLite).
+    names: NameTrigrams | None = None
     _sorted_ids: np.ndarray = field(repr=False, default=None)
     _sorted_positions: np.ndarray = field(repr=False, default=None)
     _segment_starts: np.ndarray = field(repr=False, default=None)
@@ -139,7 +143,8 @@ class ListingIndex:
 
     @property
     def nbytes(self) -> int:
-        return sum(value.nbytes for value in vars(self).values() if isinstance(value, np.ndarray))
+        arrays = sum(value.nbytes for value in vars(self).values() if isinstance(value, np.ndarray))
+        return arrays + (self.names.nbytes if self.names is not None else 0)
 
     def positions_of(self, ids) -> np.ndarray:
         """Positions of the listings with these ids (ids not in the index are left out)."""
@@ -184,6 +189,9 @@ _ARRAY_FIELDS = [
 ]  # fmt: skip
 
 
+_NAME_ARRAYS = ["listing_name", "name_trigram_count", "name_always", "offsets", "postings"]
+
+
 def save_index(index: ListingIndex, path) -> None:
     """Write the index as one .npz file: arrays, plus the labels as JSON (no pickle)."""
     meta = {
@@ -197,6 +205,10 @@ def save_index(index: ListingIndex, path) -> None:
         "zones": index.zones,
     }
     arrays = {name: getattr(index, name) for name in _ARRAY_FIELDS}
+    if index.names is not None:
+        meta["names"] = index.names.names
+        meta["trigrams"] = list(index.names.vocabulary)  # in row order
+        arrays.update({f"names_{name}": getattr(index.names, name) for name in _NAME_ARRAYS})
     with open(path, "wb") as out:
         np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
 
@@ -205,6 +217,13 @@ def load_index(path) -> ListingIndex:
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         arrays = {name: data[name] for name in _ARRAY_FIELDS}
+        names = None
+        if "names" in meta:
+            names = NameTrigrams(
+                names=meta["names"],
+                vocabulary={trigram: i for i, trigram in enumerate(meta["trigrams"])},
+                **{name: data[f"names_{name}"] for name in _NAME_ARRAYS},
+            )
 
     def codes(pair) -> Codes:
         values, labels = pair
@@ -219,6 +238,7 @@ def load_index(path) -> ListingIndex:
         features=codes(meta["features"]),
         feature_category=meta["feature_category"],
         zones=meta["zones"],
+        names=names,
         **arrays,
     )
 
@@ -281,9 +301,12 @@ def build_index(version=None) -> ListingIndex:
 
     attendance_codes = {value: i for i, value in enumerate(ATTENDANCE_VALUES)}
     cost_codes = {value: i for i, value in enumerate(COST_VALUES)}
+    # On PostgreSQL the lowered names too (as the database lowers them), for keyword search.
+    with_names = connection.vendor == "postgresql"
     listing_rows = (
         Resource.objects.published()
         .exclude(attendance=Resource.Attendance.INACTIVE)
+        .annotate(lowered_name=Lower("name") if with_names else Value(""))
         .order_by("name", "pk")
         .values_list(
             "pk",
@@ -296,12 +319,16 @@ def build_index(version=None) -> ListingIndex:
             "location__region",
             "location__latitude",
             "location__longitude",
+            "lowered_name",
         )
     )
     listing_parts: list[list[np.ndarray]] = [[] for _ in range(8)]
+    lowered_names: list[str] = []
     for chunk in _chunks(listing_rows):
         (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,
-         latitudes, longitudes) = zip(*chunk, strict=True)  # fmt: skip
+         latitudes, longitudes, lowered) = zip(*chunk, strict=True)  # fmt: skip
+        if with_names:
+            lowered_names.extend(lowered)
         for i, array in enumerate(
             [
                 np.array(pks, dtype=np.int64),
@@ -416,6 +443,7 @@ def build_index(version=None) -> ListingIndex:
         schedule_valid_from=column(10),
         schedule_valid_to=column(11),
         zones=list(zone_codes),
+        names=NameTrigrams.build(lowered_names) if with_names else None,
     )
     index.built_in = time.perf_counter() - started
     return index

@@ -20,7 +20,7 @@ import numpy as np
 from django.core.paginator import Page
 
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Resource
+from directory.models import Resource, Schedule
 from directory.scheduling import (
     TIMES_OF_DAY,
     WEEKDAY_NAMES,
@@ -120,7 +120,7 @@ class Relaxation:
 @dataclass
 class SearchResult:
     query: ListingQuery  # normalised: the radius in force, the sort applied
-    results: list[Resource]
+    results: list[Card]
     count: int
     page: Page
     facets: list[Facet]
@@ -171,7 +171,9 @@ class CompiledSearch:
         self.ranks: np.ndarray | None = None
         self.keyword = np.ones(index.size, dtype=bool)
         if query.q:
-            self.keyword, self.ranks = self._keyword(query.q, with_rank=query.sort == "relevance")
+            self.keyword, self.ranks = keyword_mask(
+                index, query.q, with_rank=query.sort == "relevance"
+            )
         self.distance = None
         self.base = self.keyword
         if origin is not None:
@@ -181,20 +183,6 @@ class CompiledSearch:
             )
         self._listing_masks: dict[tuple, np.ndarray] = {}
         self._schedule_masks: dict[tuple, np.ndarray | None] = {}
-
-    def _keyword(self, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        ix = self.index
-        matches = text.keyword_matches(q, with_rank=with_rank)
-        mask = np.zeros(ix.size, dtype=bool)
-        ids = np.fromiter((row[0] for row in matches), dtype=np.int64, count=len(matches))
-        positions = ix.positions_of(ids)
-        mask[positions] = True
-        ranks = None
-        if with_rank:
-            ranks = np.zeros(ix.size, dtype=np.float64)
-            found = dict(matches)
-            ranks[positions] = [found[pk] for pk in ix.ids[positions].tolist()]
-        return mask, ranks
 
     # listing-level facets (one value per listing, or features)
 
@@ -273,7 +261,20 @@ class CompiledSearch:
             return None
         key = ("listings", active)
         if key not in self._schedule_masks:
-            self._schedule_masks[key] = self.index.listings_with(self.schedules_meeting(selection))
+            if len(active) == 1 and active[0][0] == "when" and len(active[0][1]) == 1:
+                # One "when" value (every results page counts all three): the same for every
+                # search in this minute ("today": for visitors whose day has the same bounds).
+                value = active[0][1][0]
+                shared = ("when-listings", value)
+                if value == "today":
+                    shared += self.clock.visitor_day_bounds()
+                self._schedule_masks[key] = self.clock.times.get(
+                    shared, lambda: self.index.listings_with(self.schedules_meeting(selection))
+                )
+            else:
+                self._schedule_masks[key] = self.index.listings_with(
+                    self.schedules_meeting(selection)
+                )
         return self._schedule_masks[key]
 
     def matching(self, selection: dict[str, list[str]] | None = None, *, skip=None, base=None):
@@ -289,6 +290,34 @@ class CompiledSearch:
         if times is not None:
             mask &= times
         return mask
+
+
+def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The listings matching keyword ``q`` as a mask over the index, and their ranks."""
+    matches = text.keyword_matches(q, with_rank=with_rank, names=ix.names)
+    mask = np.zeros(ix.size, dtype=bool)
+    ranks = np.zeros(ix.size, dtype=np.float64) if with_rank else None
+    if matches.names:
+        codes = [code for code, _ in matches.names]
+        mask |= ix.names.listings_named(codes)
+        if with_rank:
+            name_rank = np.zeros(len(ix.names.names), dtype=np.float64)
+            name_rank[codes] = [rank for _, rank in matches.names]
+            ranks = np.where(mask, name_rank[ix.names.listing_name], 0.0)
+    ids = np.fromiter((row[0] for row in matches.ids), dtype=np.int64, count=len(matches.ids))
+    positions = ix.positions_of(ids)
+    if with_rank and matches.names_need_rank:
+        # Listings matched by name only, ranked by the database (their full text rank).
+        by_name_only = mask.copy()
+        by_name_only[positions] = False
+        matches.ids += text.ranks_of(ix.ids[by_name_only].tolist(), q)
+        positions = np.concatenate((positions, np.flatnonzero(by_name_only)))
+    mask[positions] = True
+    if with_rank:
+        # A listing that matches by full text has its whole rank from the database.
+        found = dict(matches.ids)
+        ranks[positions] = [found.get(pk, 0.0) for pk in ix.ids[positions].tolist()]
+    return mask, ranks
 
 
 # --- facets --------------------------------------------------------------------------------
@@ -399,22 +428,34 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
     rows = search.matching({k: v for k, v in selection.items() if k not in SCHEDULE_FACETS})
     choices = {"when": WHEN_CHOICES, "day": DAY_CHOICES, "time": TIME_CHOICES}
     counts: dict[str, dict[str, int]] = {name: {} for name in SCHEDULE_FACETS}
+    # The schedules of the candidate listings: the same for day and time unless one of them
+    # (or "when") is ticked, so usually found once.
+    found: dict[tuple, np.ndarray] = {}
     for name, buckets, keys in (
         ("day", search.clock.visitor_weekday, list(DAY_CHOICES)),
         ("time", search.clock.visitor_time_of_day, TIME_OF_DAY_VALUES),
     ):
         selected = selection.get(name, [])
         others = search.schedules_meeting(selection, skip=(name,))
-        candidates = rows
-        if selected:
-            already = search.schedules_meeting(selection)
-            candidates = rows & ~ix.listings_with(already)
-        schedule_mask = candidates[ix.schedule_listing]
-        if others is not None:
-            schedule_mask &= others
-        pairs = np.zeros((ix.size, len(keys)), dtype=bool)
-        pairs[ix.schedule_listing[schedule_mask], buckets()[schedule_mask]] = True
-        grouped = np.count_nonzero(pairs, axis=0).tolist()
+        key = (bool(selected), id(others))
+        if key not in found:
+            candidates = rows
+            if selected:
+                already = search.schedules_meeting(selection)
+                candidates = rows & ~ix.listings_with(already)
+            schedule_mask = candidates[ix.schedule_listing]
+            if others is not None:
+                schedule_mask &= others
+            found[key] = np.flatnonzero(schedule_mask)
+        schedules = found[key]
+        # (bucket, listing) pairs as one flat table, a row per bucket: count listings per row.
+        pairs = np.zeros(len(keys) * ix.size, dtype=bool)
+        pairs[buckets()[schedules].astype(np.intp) * ix.size + ix.schedule_listing[schedules]] = (
+            True
+        )
+        grouped = [
+            np.count_nonzero(pairs[i * ix.size : (i + 1) * ix.size]) for i in range(len(keys))
+        ]
         for i, value in enumerate(keys):
             if value not in selected:
                 counts[name][value] = (total if selected else 0) + grouped[i]
@@ -461,7 +502,8 @@ def ordered_positions(search: CompiledSearch, results: np.ndarray) -> np.ndarray
 
 
 def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) -> list[Resource]:
-    """The listings at ``positions`` with their cards' data, in that order.
+    """The listings at ``positions`` as model instances with their cards' data, in that order
+    (for print and calendars, which read more of each listing than a results card).
 
     A listing unpublished since the index was built is left out rather than shown.
     """
@@ -480,6 +522,114 @@ def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) 
         item.happening_now = item.next_start is not None and item.next_start <= now
         items.append(item)
     return items
+
+
+@dataclass(slots=True)
+class ScheduleRow:
+    """What the schedule arithmetic reads of a schedule (``directory.scheduling.Schedule``)."""
+
+    kind: str
+    weekday: int
+    start_time: dt.time
+    end_time: dt.time | None
+    timezone: str
+    week_of_month: int | None
+    interval_weeks: int | None
+    anchor_date: dt.date | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+SCHEDULE_ROW_FIELDS = [f.name for f in dataclasses.fields(ScheduleRow)]
+
+
+@dataclass(slots=True)
+class Card:
+    """What a result card shows, read fresh from the database as plain values."""
+
+    pk: int
+    name: str
+    slug: str
+    is_demo: bool
+    attendance: str
+    last_verified_at: dt.datetime | None
+    support_type_name: str
+    has_location: bool
+    city: str
+    region: str
+    distance: float | None = None
+    features: list[str] = field(default_factory=list)
+    next_start: dt.datetime | None = None
+    happening_now: bool = False
+
+    @property
+    def attendance_label(self) -> str:
+        """As ``Resource.get_attendance_display()``: the choice's label, else the value."""
+        return str(ATTENDANCE_LABELS.get(self.attendance, self.attendance))
+
+
+ATTENDANCE_LABELS = dict(Resource.Attendance.choices)
+CARD_FEATURES = 5  # a card shows the first five features
+
+
+def load_result_cards(
+    search: CompiledSearch, positions: np.ndarray, now: dt.datetime
+) -> list[Card]:
+    """The page's cards in the order of ``positions``: three value queries, no model instances
+    (building ~200 instances per page cost more than the queries themselves).
+
+    A listing unpublished since the index was built is left out rather than shown.
+    """
+    ids = search.index.ids[positions].tolist()
+    by_id = {}
+    for row in (
+        Resource.objects.published()
+        .filter(pk__in=ids)
+        .order_by()
+        .values_list(
+            "pk", "name", "slug", "is_demo", "attendance", "last_verified_at",
+            "support_type__name", "location_id", "location__city", "location__region",
+        )
+    ):  # fmt: skip
+        by_id[row[0]] = Card(
+            pk=row[0],
+            name=row[1],
+            slug=row[2],
+            is_demo=row[3],
+            attendance=row[4],
+            last_verified_at=row[5],
+            support_type_name=row[6],
+            has_location=row[7] is not None,
+            city=row[8] or "",
+            region=row[9] or "",
+        )
+    found = list(by_id)
+    # The features' own ordering (category, position, name), as the listing page shows them.
+    for resource_id, name in (
+        Resource.features.through.objects.filter(resource_id__in=found)
+        .order_by("feature__category__position", "feature__position", "feature__name")
+        .values_list("resource_id", "feature__name")
+    ):
+        by_id[resource_id].features.append(name)
+    schedules: dict[int, list[ScheduleRow]] = {}
+    for row in (
+        Schedule.objects.filter(resource_id__in=found)
+        .order_by()
+        .values_list("resource_id", *SCHEDULE_ROW_FIELDS)
+    ):
+        schedules.setdefault(row[0], []).append(ScheduleRow(*row[1:]))
+    distances = search.distance[positions].tolist() if search.distance is not None else None
+    cards = []
+    for i, pk in enumerate(ids):
+        card = by_id.get(pk)
+        if card is None:
+            continue
+        card.features = card.features[:CARD_FEATURES]
+        card.distance = distances[i] if distances is not None else None
+        card.next_start = next_start_for_resource(schedules.get(pk, ()), now)
+        card.happening_now = card.next_start is not None and card.next_start <= now
+        cards.append(card)
+    return cards
 
 
 # --- the selector --------------------------------------------------------------------------
@@ -512,7 +662,7 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     page = paginate(ordered_positions(search, results), PER_PAGE, query.page)
     result = SearchResult(
         query=query,
-        results=load_cards(search, page.object_list, now),
+        results=load_result_cards(search, page.object_list, now),
         count=total,
         page=page,
         facets=ordered_facets,

@@ -1,0 +1,116 @@
+"""Listing names as trigrams in memory, to find which names a keyword can match by similarity.
+
+PostgreSQL's keyword match includes two pg_trgm tests on the lowered name (``name % q`` and
+``q <% name``). Evaluated through the trigram index, both re-read every listing row that
+shares enough trigrams with the keyword: at 100,000 listings about 7,000 rows for a common
+word, most of the time of a keyword search. The names are few (many listings share one), so
+the search index keeps each distinct lowered name's trigrams as an inverted index (trigram ->
+names); a keyword's trigrams then give, per name, how many it shares. That count bounds both
+similarities from above, so it selects the few names that *can* match, and PostgreSQL
+decides which do by running the same two operators on just those strings (``unnest``, no
+table read): the result is PostgreSQL's own, only the candidates come from here.
+
+Trigrams are made as pg_trgm makes them: each word (a run of letters and digits) lowered,
+padded with two spaces in front and one behind, every three consecutive characters; a
+string's trigrams are a set. Names with other characters than ASCII are always candidates
+(PostgreSQL's idea of a letter and of lower case may differ from Python's for them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+SIMILARITY_THRESHOLD = 0.3  # pg_trgm.similarity_threshold (the default, as the database uses)
+WORD_SIMILARITY_THRESHOLD = 0.6  # pg_trgm.word_similarity_threshold
+_WORD = re.compile(r"[^\W_]+")  # letters and digits (underscore is not a word character)
+_SLACK = 1e-6  # the bounds below are compared with a little room, never less inclusive
+
+
+def trigrams(text: str) -> set[str]:
+    """pg_trgm's trigram set of ``text`` (``show_trgm``), for ASCII text."""
+    found = set()
+    for word in _WORD.findall(text.lower()):
+        padded = f"  {word} "
+        found.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return found
+
+
+@dataclass
+class NameTrigrams:
+    """Distinct lowered names, each listing's name, and trigram -> names postings."""
+
+    names: list[str]  # distinct lowered names (as the database lowers them)
+    listing_name: np.ndarray  # per listing position: index into ``names``
+    name_trigram_count: np.ndarray  # per name: size of its trigram set
+    name_always: np.ndarray  # per name: not plain ASCII, so always a candidate
+    vocabulary: dict[str, int]  # trigram -> row of ``offsets``
+    offsets: np.ndarray  # postings of trigram t: ``postings[offsets[t]:offsets[t + 1]]``
+    postings: np.ndarray  # name indexes
+
+    @classmethod
+    def build(cls, lowered_names: list[str]) -> NameTrigrams:
+        code_of: dict[str, int] = {}
+        listing_name = np.fromiter(
+            (code_of.setdefault(name, len(code_of)) for name in lowered_names),
+            dtype=np.int32,
+            count=len(lowered_names),
+        )
+        names = list(code_of)
+        vocabulary: dict[str, int] = {}
+        pair_trigram, pair_name, counts, always = [], [], [], []
+        for code, name in enumerate(names):
+            found = trigrams(name)
+            counts.append(len(found))
+            always.append(not name.isascii())
+            for trigram in found:
+                pair_trigram.append(vocabulary.setdefault(trigram, len(vocabulary)))
+                pair_name.append(code)
+        pair_trigram_array = np.array(pair_trigram, dtype=np.int32)
+        order = np.argsort(pair_trigram_array, kind="stable")
+        offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pair_trigram_array, minlength=len(vocabulary)), out=offsets[1:])
+        return cls(
+            names=names,
+            listing_name=listing_name,
+            name_trigram_count=np.array(counts, dtype=np.int32),
+            name_always=np.array(always, dtype=bool),
+            vocabulary=vocabulary,
+            offsets=offsets,
+            postings=np.array(pair_name, dtype=np.int32)[order],
+        )
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.listing_name, self.name_trigram_count, self.name_always)
+        return sum(a.nbytes for a in (*arrays, self.offsets, self.postings))
+
+    def candidates(self, lowered: str) -> dict[str, int]:
+        """The names (name -> index) that may match ``lowered`` by either similarity.
+
+        With ``s`` trigrams shared, ``a`` in the keyword and ``b`` in the name: similarity is
+        s / (a + b - s), so it reaches 0.3 only if 1.3 s >= 0.3 (a + b); word similarity is at
+        most s / a (the best stretch of the name shares at most s), so it reaches 0.6 only if
+        s >= 0.6 a. Every name that passes either bound is a candidate.
+        """
+        wanted = trigrams(lowered)
+        rows = [self.vocabulary[t] for t in wanted if t in self.vocabulary]
+        chosen = self.name_always
+        if rows:
+            postings = np.concatenate(
+                [self.postings[self.offsets[r] : self.offsets[r + 1]] for r in rows]
+            )
+            shared = np.bincount(postings, minlength=len(self.names))
+            a = len(wanted)
+            similar = 1.3 * shared >= SIMILARITY_THRESHOLD * (a + self.name_trigram_count) - _SLACK
+            word_similar = shared >= WORD_SIMILARITY_THRESHOLD * a - _SLACK
+            chosen = ((similar | word_similar) & (shared > 0)) | chosen
+        return {self.names[i]: i for i in np.flatnonzero(chosen).tolist()}
+
+    def listings_named(self, codes: list[int]) -> np.ndarray:
+        """Mask of the listings whose lowered name is one of ``codes``."""
+        table = np.zeros(len(self.names), dtype=bool)
+        table[codes] = True
+        return table[self.listing_name]

@@ -1,0 +1,90 @@
+"""Keyword search by name similarity from the index's name trigrams (PostgreSQL only).
+
+The index only chooses candidate names; PostgreSQL decides with its own operators. These
+tests check the two things that must hold for the result to be PostgreSQL's: the trigrams
+are pg_trgm's, and no name that matches is ever left out of the candidates (the result and
+its rank equal the three tests run on the whole table).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from directory.search import text
+from directory.search.freshness import search_index
+from directory.search.listings import keyword_mask
+from directory.search.names import trigrams
+from tests import factories as f
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm"),
+]
+
+ASCII_NAMES = st.text(
+    alphabet=st.sampled_from(list("abcdeSERENITYgroup 0123456789-'&./_,()")), max_size=40
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=ASCII_NAMES)
+def test_trigrams_are_pg_trgm_s(name):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT show_trgm(%s)", [name])
+        expected = set(cursor.fetchone()[0])
+    assert trigrams(name) == expected
+
+
+NAMES = [
+    "Serenity Group",
+    "SERENITY  group",
+    "The Serenity Seekers",
+    "Serene Mornings",
+    "Sirenity Circle",  # a typo in the data
+    "serenity",
+    "Hope & Serenity (Tuesday)",
+    "Al-Anon Family Group",
+    "Alanon Family",
+    "12-Step Serenity",
+    "Group of Hope",
+    "Recovery Dharma",
+    "Ünïcode Serenity Café",
+    "O'Brien's Hope",
+    "Step",
+    "A",
+]
+KEYWORDS = [
+    "serenity",
+    "Serenity Group",
+    "serentiy",
+    "seren",
+    "al-anon family",
+    "group",
+    "hope",
+    "12 step",
+    "step",
+    "'",
+    "a",
+    "café",  # not ASCII: the whole-table path
+    "the",  # a stop word only
+]
+
+
+@pytest.mark.parametrize("with_rank", [True, False])
+def test_name_candidates_never_lose_a_match(with_rank):
+    for i, name in enumerate(NAMES):
+        f.resource(name=name, description="A meeting." if i % 2 else "Serenity and hope.")
+    index = search_index()
+    assert index.names is not None
+    for keyword in KEYWORDS:
+        mask, ranks = keyword_mask(index, keyword, with_rank=with_rank)
+        terms = text.clean_terms(keyword)
+        expected = dict(text._union_of_index_scans(terms, terms.lower(), with_rank=with_rank))
+        found = set(index.ids[mask].tolist())
+        assert found == set(expected), keyword
+        if with_rank:
+            got = dict(zip(index.ids[mask].tolist(), ranks[mask].tolist(), strict=True))
+            assert got == expected, keyword

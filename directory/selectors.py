@@ -64,22 +64,20 @@ def visitor_time_zone(request: HttpRequest) -> str:
     return chosen if chosen in known_time_zones() else settings.TIME_ZONE
 
 
-def schedule_rows(resource: Resource, now) -> list[dict]:
-    """Each schedule in plain words with its next meeting."""
-    from directory.scheduling import describe, next_occurrence
+def visitor_clock(request: HttpRequest):
+    """How the visitor reads times: from the first language their browser prefers."""
+    from directory.scheduling.wording import clock_for
 
-    rows = []
-    for schedule in resource.schedules.all():
-        upcoming = next_occurrence(schedule, now)
-        rows.append(
-            {
-                "schedule": schedule,
-                "words": describe(schedule),
-                "next_start": upcoming[0] if upcoming else None,
-                "next_end": upcoming[1] if upcoming else None,
-            }
-        )
-    return rows
+    return clock_for(
+        request.META.get("HTTP_ACCEPT_LANGUAGE", "")[:200], settings.DIRECTORY_DEFAULT_COUNTRY
+    )
+
+
+def schedule_lines(resource: Resource, now, visitor_zone: str, clock) -> list:
+    """The listing's schedules summarised on the visitor's clock (one line per distinct time)."""
+    from directory.scheduling.wording import summarise_for_visitor
+
+    return summarise_for_visitor(resource.schedules.all(), now, visitor_zone, clock)
 
 
 def next_meeting(resource: Resource, now):

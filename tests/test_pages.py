@@ -76,9 +76,15 @@ def test_online_meetings_starting_soon_on_the_home_page(client, content):
     )
     later = f.resource(name="Much Later", attendance="online")
     f.schedule(later, weekday=5, start_time=dt.time(19), timezone="America/New_York")
+    under_way = f.resource(name="Already Going", attendance="online")
+    f.schedule(under_way, weekday=2, start_time=dt.time(18), timezone="America/New_York")
     with time_machine.travel(dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC), tick=False):  # 18:30
-        html = client.get("/").content.decode()
+        html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Soon Online" in html and "Much Later" not in html
+    assert "Already Going" not in html, "starting soon leaves out meetings already under way"
+    soon = html[html.index('id="soon-title"') :]
+    assert "starts at <time" in soon and ">7 pm</time> Eastern time" in soon
+    assert "America/New_York" not in soon
 
 
 def test_health_checks(client):
@@ -125,3 +131,18 @@ def test_the_only_cookie_is_the_forms_security_cookie(client, content):
         cookie = response.cookies["csrftoken"]
         assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert not client.get(listing.get_absolute_url()).cookies
+
+
+def test_favicon_is_our_own_mark(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("img/mark.svg")
+    assert "max-age=86400" in response["Cache-Control"]
+    assert not response.cookies
+
+
+@pytest.mark.django_db
+def test_every_page_links_the_mark_as_its_icon(client):
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/img/mark.svg" type="image/svg+xml">' in html
+    assert 'class="brand-mark"' in html

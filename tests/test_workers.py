@@ -117,15 +117,14 @@ def test_unpublished_or_unconsented_workers_are_not_public(client):
     assert client.get("/peer-workers/nobody/").status_code == 404
 
 
-def test_the_qualified_worker_checklist_sits_beside_the_results(client):
-    from directory.models import ChecklistItem
-
-    ChecklistItem.objects.create(
-        title="Check Credentials", text="Look for credentials.", position=1
-    )
+def test_the_checklist_beside_the_results_speaks_to_the_person_choosing(client):
     _, html = page(client)
-    assert "How to identify a qualified peer support worker" in html
-    assert "Check Credentials" in html
+    box = html[html.index('class="checklist-box"') :]
+    assert "Choosing a peer worker: three things to check" in box
+    for words in ("Their credentials.", "References.", "How they listen."):
+        assert words in box
+    assert "employees" not in box and "resume" not in box
+    assert 'href="/learn/choosing-a-peer-worker/"' in box
 
 
 def test_distance_filter_on_workers(client):

@@ -145,6 +145,11 @@ def is_in_progress(schedule: Schedule, moment: dt.datetime) -> bool:
     return found is not None and found[0] <= moment < found[1]
 
 
+def next_start_after(schedule: Schedule, after: dt.datetime) -> dt.datetime | None:
+    """The first meeting that starts at or after ``after`` (one under way does not count)."""
+    return next((start for start, _end in occurrences(schedule, after) if start >= after), None)
+
+
 def next_start_for_resource(schedules, after: dt.datetime) -> dt.datetime | None:
     """The soonest upcoming start among a listing's schedules (meetings in progress count)."""
     starts = [found[0] for s in schedules if (found := next_occurrence(s, after)) is not None]

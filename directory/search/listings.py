@@ -21,7 +21,12 @@ from django.core.paginator import Page
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Resource, Schedule
-from directory.scheduling import TIMES_OF_DAY, WEEKDAY_NAMES, next_start_for_resource
+from directory.scheduling import (
+    TIMES_OF_DAY,
+    WEEKDAY_NAMES,
+    next_start_after,
+    next_start_for_resource,
+)
 from directory.search import geo, text
 from directory.search.facets import Facet, FacetValue, paginate
 from directory.search.freshness import search_index
@@ -60,7 +65,7 @@ FIELD_FACETS = {
     "type": "Type of support",
     "attendance": "How it meets",
     "cost": "Cost",
-    "org": "Organisation",
+    "org": "Organization",
     "region": "State or region",
 }
 FEATURE_FACETS = dict(FEATURE_CATEGORIES)
@@ -735,10 +740,10 @@ def listings_for_export(
 
 
 def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) -> list[Resource]:
-    """Online meetings under way or starting within ``hours``, soonest first."""
+    """Online meetings starting within ``hours`` (not those already under way), soonest first."""
     index = search_index()
     clock = Clock(index, now, "UTC")
-    schedules = clock.in_progress() | clock.starts_between(now, now + dt.timedelta(hours=hours))
+    schedules = clock.starts_between(now, now + dt.timedelta(hours=hours))
     online = lookup(
         index.attendance_code,
         [ATTENDANCE_VALUES.index("online"), ATTENDANCE_VALUES.index("hybrid")],
@@ -755,8 +760,14 @@ def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) ->
         .prefetch_related("schedules")
     )
     for item in items:
-        item.next_start = next_start_for_resource(item.schedules.all(), now)
-        item.happening_now = item.next_start is not None and item.next_start <= now
-    items = [item for item in items if item.next_start is not None]
+        starts = [
+            start
+            for schedule in item.schedules.all()
+            for start in (next_start_after(schedule, now),)
+            if start is not None
+        ]
+        item.next_start = min(starts, default=None)
+    horizon = now + dt.timedelta(hours=hours)
+    items = [item for item in items if item.next_start is not None and item.next_start <= horizon]
     items.sort(key=lambda item: (item.next_start, item.name))
     return items[:limit]

@@ -2,9 +2,9 @@
 
 Twenty cards through ``{% include %}`` were the largest part of a results page's rendering
 (each card resolves some thirty variables and filters through the template engine). The
-HTML is the same: numbers and URLs go through the filters the template used
-(``floatformat``, ``urlencode``), dates are written as Django's ``date`` filter writes the
-same formats (its translated day and month names), and every interpolated text is escaped.
+HTML is what the template wrote: numbers and URLs go through the same filters (``floatformat``,
+``urlencode``), times are written by ``directory.scheduling.wording`` on the visitor's clock,
+and every interpolated text is escaped.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from django import template
 from django.template.defaultfilters import floatformat, urlencode
 from django.urls import reverse
-from django.utils.dates import MONTHS_3, WEEKDAYS
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
+
+from directory.scheduling import wording
 
 register = template.Library()
 
@@ -34,15 +34,9 @@ def _listing_url_pattern() -> str:
     return reverse("directory:resource-detail", args=[_SLUG_MARK])
 
 
-def _hour_minute(moment: dt.datetime) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"  # date:"H:i"
-
-
-def _day_month(moment: dt.datetime) -> str:
-    return f"{moment.day} {MONTHS_3[moment.month].title()}"  # date:"j M"
-
-
-def render_card(card, visitor_tz: str, url_pattern: str | None = None) -> str:
+def render_card(
+    card, visitor_tz: str, url_pattern: str | None = None, clock: wording.Clock = wording.US_CLOCK
+) -> str:
     """One card's HTML (``card`` is a ``directory.search.listings.Card``)."""
     url_pattern = url_pattern or _listing_url_pattern()
     pk = int(card.pk)
@@ -75,14 +69,10 @@ def render_card(card, visitor_tz: str, url_pattern: str | None = None) -> str:
     start = card.next_start
     if start:
         lead = "Happening now, since" if card.happening_now else "Next:"
-        own_zone = ""
-        if start.tzinfo.key != visitor_tz:
-            own_zone = (
-                f'<span class="muted">({_hour_minute(start)} '
-                f"{escape(start.tzinfo.key)} time)</span>"
-            )
-        seen = start.astimezone(ZoneInfo(visitor_tz))  # |timezone:visitor_tz
-        seen_text = f"{WEEKDAYS[seen.weekday()]} {_day_month(seen)}, {_hour_minute(seen)}"
+        own_zone = wording.local_time_note(start, start.tzinfo.key, visitor_tz, clock)
+        if own_zone:
+            own_zone = f'<span class="muted">({escape(own_zone)})</span>'
+        seen_text = wording.moment(start, visitor_tz, clock)
         parts.append(
             f'\n    <p class="next"><strong>{lead}</strong> '
             f'<time datetime="{start.astimezone(dt.UTC).isoformat()}">'  # |utc|date:'c'
@@ -93,18 +83,20 @@ def render_card(card, visitor_tz: str, url_pattern: str | None = None) -> str:
     if card.features:
         items = "".join(f"<li>{escape(name)}</li>" for name in card.features)
         parts.append(f'\n    <ul class="tags" aria-label="Features">\n      {items}\n    </ul>\n  ')
-    verified = "not yet verified"
+    verified = "Not checked by our team yet"
     if card.last_verified_at:
-        local = template_localtime(card.last_verified_at)
-        verified = escape(f"{_day_month(local)} {local.year:04d}")  # date:"j M Y"
-    parts.append(f'\n  <p class="verified muted">Last verified: {verified}</p>\n</article>\n')
+        verified = "Last verified: " + escape(
+            wording.day(template_localtime(card.last_verified_at), clock)
+        )
+    parts.append(f'\n  <p class="verified muted">{verified}</p>\n</article>\n')
     return "".join(parts)
 
 
-@register.simple_tag
-def result_cards(cards, visitor_tz):
-    """The ``<li>`` of every card, in order."""
+@register.simple_tag(takes_context=True)
+def result_cards(context, cards, visitor_tz):
+    """The ``<li>`` of every card, in order, on the visitor's clock."""
     pattern = _listing_url_pattern()
-    html = "".join(f"<li>{render_card(card, visitor_tz, pattern)}</li>" for card in cards)
+    clock = context.get("visitor_clock") or wording.US_CLOCK
+    html = "".join(f"<li>{render_card(card, visitor_tz, pattern, clock)}</li>" for card in cards)
     # Every interpolated value above is escaped (html.escape, quotes included) or an int.
     return mark_safe(html)  # noqa: S308

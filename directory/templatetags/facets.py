@@ -10,6 +10,14 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
+def _count(count: int) -> str:
+    """What ticking the value gives. A ticked value shows none: its toggle count is what
+    unticking gives, which read beside it looked like the results it already shows."""
+    return (
+        f' <span class="count">({int(count):,}<span class="visually-hidden"> results</span>)</span>'
+    )
+
+
 @register.simple_tag
 def facet_values(facet):
     name = escape(facet.name)
@@ -20,9 +28,8 @@ def facet_values(facet):
         items.append(
             f'<li><input type="checkbox" name="{name}" value="{escape(value.value)}" '
             f'id="f-{name}-{i}"{checked}{disabled} data-toggle-url="{escape(value.url)}" '
-            f'data-count="{int(value.count)}"><label for="f-{name}-{i}">{escape(value.label)} '
-            f'<span class="count">({int(value.count)}<span class="visually-hidden"> results'
-            f"</span>)</span></label></li>"
+            f'data-count="{int(value.count)}"><label for="f-{name}-{i}">{escape(value.label)}'
+            f"{'' if value.selected else _count(value.count)}</label></li>"
         )
     # Every interpolated value above is escaped (html.escape, quotes included) or an int.
     return mark_safe('<ul class="facet-values">\n' + "\n".join(items) + "\n</ul>")  # noqa: S308

@@ -24,6 +24,9 @@ def find(request: HttpRequest) -> HttpResponse:
         "default_radius": geo.DEFAULT_RADIUS,
         "sort_choices": listings.SORT_CHOICES,
         "invalid_fields": sorted(filterset.form.errors),
+        # A search was made: the form folds into a one-line summary above the results.
+        "searched": bool(result.query.q or result.origin or result.place.error),
+        "active_filter_count": sum(value.selected for f in result.facets for value in f.values),
     }
     return render(request, "directory/resource_list.html", context)
 
@@ -66,7 +69,9 @@ def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
     visitor_tz = selectors.visitor_time_zone(request)
     context = {
         "resource": resource,
-        "schedules": selectors.schedule_rows(resource, now),
+        "schedules": selectors.schedule_lines(
+            resource, now, visitor_tz, selectors.visitor_clock(request)
+        ),
         "next_start": selectors.next_meeting(resource, now),
         "visitor_tz": visitor_tz,
         "directions_url": selectors.directions_url(resource.location),

@@ -4,7 +4,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from directory import selectors
 from directory.filters import WorkerFilterSet
 from directory.search import geo, workers
 from directory.search.facets import with_toggle_urls
@@ -20,7 +19,6 @@ def worker_list(request: HttpRequest) -> HttpResponse:
         "result": result,
         "radius_choices": geo.RADIUS_CHOICES,
         "default_radius": geo.DEFAULT_RADIUS,
-        "checklist": selectors.checklist_items(),
         "invalid_fields": sorted(filterset.form.errors),
     }
     return render(request, "directory/peerworker_list.html", context)
@@ -30,5 +28,5 @@ def worker_detail(request: HttpRequest, slug: str) -> HttpResponse:
     worker = workers.published_worker(slug, timezone.localdate())
     if worker is None:
         raise Http404("No published peer worker with that address.")
-    context = {"worker": worker, "checklist": selectors.checklist_items()}
+    context = {"worker": worker}
     return render(request, "directory/peerworker_detail.html", context)

@@ -1,40 +1,293 @@
-// Progressive enhancement for the search form: everything works without this file.
+// Progressive enhancement for the search pages (/find/, /peer-workers/): everything works
+// without this file, through the form and its "Apply filters" button.
+//
+// With it: ticking a filter or sorting updates the results and the filters in place (the same
+// URL, fetched; the address bar follows and Back works), focus stays on the control used and
+// the new count is announced; on narrow screens the filters open in a dialog over the results.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
   if (!form) return;
 
+  var results = document.getElementById("results");
+  var status = document.getElementById("search-status");
+  var inFlight = null;
+
   // The visitor's time zone, so times show on their clock (only when none was chosen).
   var tzField = form.querySelector("input[name=tz]");
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (tzField && !tzField.value && zone) {
-      tzField.value = zone;
-    }
+    if (tzField && !tzField.value && zone) tzField.value = zone;
   } catch (e) { /* older browsers: the site's zone is used */ }
 
-  // Apply a filter as soon as a box is ticked.
+  // Changes apply as they are made: the page's own "Apply filters" button is not needed.
+  Array.prototype.forEach.call(form.querySelectorAll(".apply-filters"), function (el) {
+    el.hidden = true;
+  });
+
+  // The radius only means something with a place: shown once there is one.
+  var near = form.querySelector("input[name=near]");
+  var lat = form.querySelector("input[name=lat]");
+  var radiusRow = form.querySelector(".radius-row");
+  function showRadius() {
+    if (radiusRow) radiusRow.hidden = !((near && near.value.trim()) || (lat && lat.value));
+  }
+  if (near) near.addEventListener("input", showRadius);
+  showRadius();
+
+  // A new place is searched by distance, whatever the previous sort was.
+  var initialNear = near ? near.value : "";
+  var sort = form.querySelector("select[name=sort]");
+  form.addEventListener("submit", function () {
+    if (sort && near && near.value !== initialNear) sort.disabled = true;
+  });
+
+  function queryString() {
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (value !== "" && key !== "page") params.append(key, value);
+    });
+    return params.toString();
+  }
+
+  function announce(text) {
+    if (!status) return;
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  function swap(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    ["results", "filters"].forEach(function (id) {
+      var fresh = doc.getElementById(id);
+      var current = document.getElementById(id);
+      if (fresh && current) current.innerHTML = fresh.innerHTML;
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".apply-filters"), function (el) {
+      el.hidden = true;
+    });
+    if (dialog && dialog.open) {
+      // The sort controls live in the open dialog: keep the fresh ones there.
+      var fresh = results.querySelector(".result-tools");
+      var held = dialog.querySelector(".result-tools");
+      if (fresh && held) held.parentNode.replaceChild(fresh, held);
+    }
+    if (doc.title) document.title = doc.title;
+    var heading = document.getElementById("results-title");
+    if (heading) announce(heading.textContent.replace(/\s+/g, " ").trim());
+    updateFiltersButton();
+  }
+
+  function load(url, options) {
+    if (inFlight) inFlight.abort();
+    var controller = window.AbortController ? new AbortController() : null;
+    inFlight = controller;
+    if (results) results.setAttribute("aria-busy", "true");
+    return fetch(url, {
+      headers: { "X-Requested-With": "fetch" },
+      credentials: "same-origin",
+      signal: controller ? controller.signal : undefined
+    }).then(function (response) {
+      if (!response.ok) throw new Error("status " + response.status);
+      return response.text();
+    }).then(function (html) {
+      if (options.push) history.pushState({ search: true }, "", url);
+      swap(html);
+      if (options.after) options.after();
+    }).catch(function (error) {
+      if (error && error.name === "AbortError") return;
+      window.location.assign(url);  // the page as the server renders it
+    }).finally(function () {
+      if (inFlight === controller) {
+        inFlight = null;
+        if (results) results.removeAttribute("aria-busy");
+      }
+    });
+  }
+
+  // Keep focus on the control the visitor used: found again by its name and value.
+  function refocus(name, value) {
+    return function () {
+      var selector = "[name='" + CSS.escape(name) + "']";
+      var controls = form.querySelectorAll(selector);
+      for (var i = 0; i < controls.length; i++) {
+        if (controls[i].type !== "checkbox" || controls[i].value === value) {
+          controls[i].focus();
+          return;
+        }
+      }
+      var heading = document.getElementById("results-title");
+      if (heading) heading.focus();
+    };
+  }
+
+  function apply(control) {
+    var path = form.getAttribute("action") || window.location.pathname;
+    var query = queryString();
+    load(path + (query ? "?" + query : ""), {
+      push: true,
+      after: refocus(control.name, control.value)
+    });
+  }
+
   form.addEventListener("change", function (event) {
     var target = event.target;
-    if (target.matches("input[type=checkbox], select[name=sort], select[name=radius]")) {
-      form.requestSubmit ? form.requestSubmit() : form.submit();
-    }
+    if (target.matches("input[type=checkbox]") && target.closest("#filters")) apply(target);
   });
+
+  // Sorting applies with its button (a select's arrow keys must not reload anything, WCAG
+  // 3.2.2); the button does it in place.
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest(".sort-apply");
+    if (!button) return;
+    event.preventDefault();
+    apply(sort || button);
+  });
+
+  // Links inside the results (pagination, active filters, relaxations) load in place too.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("#results a[href]");
+    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey ||
+        event.ctrlKey || event.shiftKey || event.altKey || link.hasAttribute("download")) return;
+    var url = new URL(link.href, window.location.href);
+    if (url.origin !== window.location.origin || url.pathname !== window.location.pathname) return;
+    event.preventDefault();
+    load(url.pathname + url.search, {
+      push: true,
+      after: function () {
+        var heading = document.getElementById("results-title");
+        if (heading) heading.focus();
+      }
+    });
+  });
+
+  window.addEventListener("popstate", function () {
+    load(window.location.pathname + window.location.search, { push: false });
+  });
+
+  // Narrow screens: the filters open in a dialog over the results (focus kept inside, Escape
+  // closes, focus goes back to the button).
+  var filters = document.getElementById("filters");
+  var narrow = window.matchMedia("(max-width: 55.99rem)");
+  var dialog = null;
+  var openButton = null;
+
+  function activeCount() {
+    return filters ? filters.querySelectorAll("input[type=checkbox]:checked").length : 0;
+  }
+
+  function updateFiltersButton() {
+    if (!openButton) return;
+    var count = activeCount();
+    openButton.textContent = count ? "Filter and sort (" + count + ")" : "Filter and sort";
+    var done = dialog && dialog.querySelector(".filters-dialog-done button");
+    var heading = document.getElementById("results-title");
+    if (done && heading) {
+      done.textContent = "Show " + heading.getAttribute("data-result-count").replace(
+        /\B(?=(\d{3})+(?!\d))/g, ","
+      ) + " results";
+    }
+  }
+
+  function focusables() {
+    return Array.prototype.filter.call(
+      dialog.querySelectorAll("button, [href], input, select, textarea, [tabindex]"),
+      function (el) { return !el.disabled && !el.hidden && el.tabIndex >= 0 && el.offsetParent !== null; }
+    );
+  }
+
+  function buildDialog() {
+    dialog = document.createElement("dialog");
+    dialog.className = "filters-dialog";
+    dialog.setAttribute("aria-labelledby", "filters-dialog-title");
+    dialog.innerHTML =
+      '<div class="filters-dialog-bar"><h2 id="filters-dialog-title">Filter and sort</h2>' +
+      '<button type="button" class="button-secondary filters-dialog-close">Close</button></div>' +
+      '<div class="filters-dialog-body"></div>' +
+      '<div class="filters-dialog-done"><button type="button">Show results</button></div>';
+    form.appendChild(dialog);  // inside the form: its controls stay part of the search
+    dialog.addEventListener("click", function (event) {
+      if (event.target.closest(".filters-dialog-close, .filters-dialog-done button")) dialog.close();
+    });
+    dialog.addEventListener("keydown", function (event) {
+      if (event.key !== "Tab") return;
+      var items = focusables();
+      if (!items.length) return;
+      var first = items[0];
+      var last = items[items.length - 1];
+      if (event.shiftKey && document.activeElement === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
+    });
+    dialog.addEventListener("close", function () {
+      // Back where they came from: the sort controls above the results, the filters after.
+      var tools = dialog.querySelector(".result-tools");
+      var fresh = results.querySelector(".result-tools");
+      if (tools && !fresh) {
+        var list = results.querySelector(".results-list, .empty");
+        results.insertBefore(tools, list);
+      } else if (tools) {
+        tools.remove();
+      }
+      layout.appendChild(filters);
+      if (openButton) openButton.focus();
+    });
+  }
+
+  function openDialog() {
+    if (!dialog) buildDialog();
+    var body = dialog.querySelector(".filters-dialog-body");
+    var tools = results.querySelector(".result-tools");
+    if (tools) body.appendChild(tools);
+    body.appendChild(filters);
+    updateFiltersButton();
+    dialog.showModal();
+    dialog.querySelector(".filters-dialog-close").focus();
+  }
+
+  var layout = results ? results.parentNode : null;
+
+  function setUpNarrow() {
+    if (!filters || !results || openButton || typeof HTMLDialogElement !== "function") return;
+    openButton = document.createElement("button");
+    openButton.type = "button";
+    openButton.className = "button-secondary filters-open";
+    openButton.setAttribute("aria-haspopup", "dialog");
+    openButton.addEventListener("click", openDialog);
+    var holder = document.createElement("p");
+    holder.className = "filters-open-holder";
+    holder.appendChild(openButton);
+    layout.parentNode.insertBefore(holder, layout);
+    form.classList.add("has-filters-dialog");
+    updateFiltersButton();
+  }
+
+  setUpNarrow();
+  if (narrow.addEventListener) {
+    narrow.addEventListener("change", function () {
+      if (!narrow.matches && dialog && dialog.open) dialog.close();
+    });
+  }
 
   // "Use my location": coordinates stay in the page's URL and go nowhere else.
   var button = document.getElementById("use-location");
   if (button && "geolocation" in navigator) {
     button.hidden = false;
     button.addEventListener("click", function () {
-      var status = document.getElementById("location-status");
-      status.textContent = "Finding your location…";
+      var where = document.getElementById("location-status");
+      where.textContent = "Finding your location…";
       navigator.geolocation.getCurrentPosition(function (position) {
-        form.querySelector("input[name=lat]").value = position.coords.latitude.toFixed(4);
+        lat.value = position.coords.latitude.toFixed(4);
         form.querySelector("input[name=lon]").value = position.coords.longitude.toFixed(4);
-        form.querySelector("input[name=near]").value = "";
+        near.value = "";
+        if (sort) sort.disabled = true;  // a place is searched by distance
         form.submit();
       }, function () {
-        status.textContent = "We couldn't get your location. Type a town or ZIP code instead.";
+        where.textContent = "We couldn't get your location. Type a town or ZIP code instead.";
       }, { timeout: 10000, maximumAge: 600000 });
     });
   }

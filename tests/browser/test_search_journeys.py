@@ -52,7 +52,8 @@ def test_a_type_a_town_pick_radius_filter_women_evening_open_result_download_cal
 ):
     page.goto(springfield("/find/"))
     page.get_by_label("Where", exact=True).fill("Springfield")
-    page.get_by_label("Within", exact=True).select_option("25")  # JavaScript submits on change
+    page.get_by_label("Within", exact=True).select_option("25")  # changes nothing by itself
+    page.get_by_role("button", name="Search").click()
     page.wait_for_url("**/find/?*near=Springfield*")
     assert "Chicago Women's Evening" not in page.content()
     page.locator("#facet-audience").get_by_label("Women").check()

@@ -1,0 +1,48 @@
+"""Times in words on every page: ``{% load wording %}``.
+
+The visitor's zone (``visitor_tz``) and clock (``visitor_clock``, from the context processor)
+come from the template context, so one page shows one zone.
+"""
+
+from django import template
+
+from directory.scheduling import wording
+
+register = template.Library()
+
+
+def _clock(context) -> wording.Clock:
+    return context.get("visitor_clock") or wording.US_CLOCK
+
+
+@register.simple_tag(takes_context=True)
+def moment(context, value, zone: str = "") -> str:
+    """ "Tuesday, Dec 8, 7:30 pm" on the visitor's clock."""
+    if value is None:
+        return ""
+    return wording.moment(value, zone or context.get("visitor_tz") or "UTC", _clock(context))
+
+
+@register.simple_tag(takes_context=True)
+def clock_time(context, value, zone: str = "") -> str:
+    """ "7:30 pm" (the time of day only) on the visitor's clock."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo(zone or context.get("visitor_tz") or "UTC"))
+    return wording.time_of_day(local.time(), _clock(context))
+
+
+@register.simple_tag(takes_context=True)
+def local_note(context, value, listing_zone: str) -> str:
+    """The listing's own time ("7:30 pm Central time") when its clock differs, else ""."""
+    if value is None or not listing_zone:
+        return ""
+    visitor_zone = context.get("visitor_tz") or "UTC"
+    return wording.local_time_note(value, listing_zone, visitor_zone, _clock(context))
+
+
+@register.filter
+def zone_name(zone: str) -> str:
+    return wording.zone_name(zone or "UTC")

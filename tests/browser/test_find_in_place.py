@@ -1,0 +1,200 @@
+"""The visitor keeps their place: filters update in place, phones get a dialog, few tab stops."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from directory.models import Feature, Place, SupportType
+from tests import factories as f
+from tests.browser.conftest import axe_audit
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def town(loaded_site):
+    """Springfield with enough listings for two pages, of two types, some for women."""
+    Place.objects.get_or_create(
+        kind="city",
+        country="US",
+        source_id="test-springfield",
+        defaults={
+            "name": "Springfield",
+            "search_name": "springfield",
+            "region_code": "IL",
+            "region_name": "Illinois",
+            "latitude": 39.7817,
+            "longitude": -89.6501,
+            "population": 114_000,
+            "timezone": "America/Chicago",
+        },
+    )
+    women = Feature.objects.filter(code="W").first() or f.feature(
+        "audience", name="Women", code="W"
+    )
+    groups = SupportType.objects.get(slug="recovery-groups")
+    steps = SupportType.objects.get(slug="12-step-programs")
+    for i in range(26):
+        near = f.location(
+            city="Springfield", region="IL", latitude=39.78 + i / 500, longitude=-89.65
+        )
+        listing = f.resource(
+            name=f"Springfield Group {i:02d}",
+            location=near,
+            support_type=groups if i % 2 else steps,
+            features=[women] if i % 3 == 0 else [],
+        )
+        f.schedule(listing, weekday=i % 7, start_time=dt.time(17 + i % 4), end_time=dt.time(21))
+    return loaded_site
+
+
+def _mark_document(page):
+    page.evaluate("window.__sameDocument = true")
+
+
+def _same_document(page) -> bool:
+    return page.evaluate("window.__sameDocument === true")
+
+
+def _count(page) -> int:
+    return int(page.locator("#results-title").get_attribute("data-result-count"))
+
+
+def test_ticking_a_filter_updates_in_place_keeps_focus_and_back_restores(town, page):
+    page.goto(town("/find/?near=Springfield"))
+    _mark_document(page)
+    before = _count(page)
+    box = page.locator("#filters").get_by_role("checkbox", name="Recovery Groups")
+    box.focus()
+    page.keyboard.press("Space")
+    page.wait_for_url("**type=recovery-groups*")
+    page.wait_for_function(
+        f"document.getElementById('results-title').dataset.resultCount != '{before}'"
+    )
+    assert _same_document(page), "ticking a filter must not load a new document"
+    assert _count(page) == 13
+    focused = page.evaluate("[document.activeElement.name, document.activeElement.value]")
+    assert focused == ["type", "recovery-groups"], "focus stays on the ticked checkbox"
+    assert page.locator("#filters").get_by_role("checkbox", name="Recovery Groups").is_checked()
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('13')")
+    assert all("Springfield Group" in t for t in page.locator("#results h3").all_inner_texts())
+
+    page.go_back()
+    page.wait_for_function(
+        f"document.getElementById('results-title').dataset.resultCount == '{before}'"
+    )
+    assert "type=" not in page.url
+    assert not page.locator("#filters").get_by_role("checkbox", name="Recovery Groups").is_checked()
+    assert _same_document(page)
+
+
+def test_arrow_keys_on_the_sort_menu_change_nothing_until_asked(town, page):
+    page.goto(town("/find/?near=Springfield"))
+    _mark_document(page)
+    url = page.url
+    first = page.locator("#results h3").first.inner_text()
+    sort = page.get_by_label("Sort by")
+    sort.focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert page.url == url and _same_document(page)
+    assert page.locator("#results h3").first.inner_text() == first
+    page.get_by_role("button", name="Sort").click()
+    page.wait_for_url("**sort=*")
+    assert _same_document(page)
+
+
+def test_without_javascript_one_apply_button_does_it(town, js_disabled_page):
+    page = js_disabled_page
+    page.goto(town("/find/?near=Springfield"))
+    buttons = page.get_by_role("button", name="Apply filters")
+    assert buttons.count() == 1 and buttons.is_visible()
+    page.get_by_label("Recovery Groups").check()
+    buttons.click()
+    assert "type=recovery-groups" in page.url
+    assert _count(page) == 13
+    assert not page.get_by_role("button", name="Use my location").is_visible()
+
+
+def test_with_javascript_no_apply_button_shows(town, page):
+    page.goto(town("/find/"))
+    assert not page.get_by_role("button", name="Apply filters").is_visible()
+
+
+def test_on_a_phone_the_first_result_is_on_the_first_screen(town, page):
+    page.set_viewport_size(PHONE)
+    page.goto(town("/find/?near=Springfield"))
+    top = page.locator("#results .result-card").first.bounding_box()["y"]
+    assert top < PHONE["height"], f"first result at {top}px"
+    violations = axe_audit(page)
+    assert not violations, violations.report
+
+
+def test_on_a_phone_filters_open_in_a_dialog_that_keeps_focus_and_gives_it_back(town, page):
+    page.set_viewport_size(PHONE)
+    page.goto(town("/find/?near=Springfield"))
+    assert not page.locator("#filters").is_visible(), "filters wait in the dialog on a phone"
+    opener = page.get_by_role("button", name="Filter and sort")
+    opener.click()
+    dialog = page.get_by_role("dialog", name="Filter and sort")
+    assert dialog.is_visible()
+    violations = axe_audit(page)
+    assert not violations, violations.report
+    for _ in range(60):  # far more Tab presses than the dialog has controls
+        page.keyboard.press("Tab")
+        assert page.evaluate("!!document.activeElement.closest('dialog')"), "focus left the dialog"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("!!document.activeElement.closest('dialog')")
+    _mark_document(page)
+    dialog.get_by_role("checkbox", name="Recovery Groups").check()
+    page.wait_for_url("**type=recovery-groups*")
+    assert dialog.is_visible() and _same_document(page)
+    assert page.get_by_role("button", name="Show 13 results").is_visible()
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert page.evaluate("document.activeElement.textContent").startswith("Filter and sort (1)")
+    assert _count(page) == 13
+
+
+def _tabs_to_first_result(page) -> int:
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    first = page.locator("#results .result-card h3 a").first
+    href = first.get_attribute("href")
+    for presses in range(1, 60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('href')") == href:
+            return presses
+    raise AssertionError("never reached the first result")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE])
+@pytest.mark.parametrize("path", ["/find/", "/find/?near=Springfield"])
+def test_few_tab_stops_to_the_first_result_and_reading_order_is_visual_order(
+    town, page, viewport, path
+):
+    page.set_viewport_size(viewport)
+    page.goto(town(path))
+    presses = _tabs_to_first_result(page)
+    assert presses <= 15, f"{presses} Tab presses to the first result"
+    order = page.evaluate(
+        "document.getElementById('results').compareDocumentPosition("
+        "document.getElementById('filters')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
+    assert order, "the results come before the filters in the page"
+    if viewport["width"] > 900:
+        results = page.locator("#results").bounding_box()
+        filters = page.locator("#filters").bounding_box()
+        assert results["x"] < filters["x"], "results on the left, filters beside them on the right"
+
+
+def test_skip_to_results(town, page):
+    page.goto(town("/find/?near=Springfield"))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to results"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("!!document.activeElement.closest('.result-card, .active-filters')")

@@ -5,3 +5,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("directory.urls")),
 ]
+
+# A database outage outside a view is a 503 (JSON for the APIs); a 404 stays a 404 even when
+# the site's own 404 page cannot be rendered (directory/failsafe.py).
+handler404 = "directory.failsafe.handler404"
+handler500 = "directory.failsafe.handler500"

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from directory import selectors
+from directory.edge import ignored_parameters
 from directory.filters import WorkerFilterSet
 from directory.search import geo, workers
 from directory.search.facets import with_toggle_urls
@@ -21,7 +22,9 @@ def worker_list(request: HttpRequest) -> HttpResponse:
         "radius_choices": geo.RADIUS_CHOICES,
         "default_radius": geo.DEFAULT_RADIUS,
         "checklist": selectors.checklist_items(),
-        "invalid_fields": sorted(filterset.form.errors),
+        "invalid_fields": sorted(
+            set(filterset.form.errors) | (set(ignored_parameters(request)) & set(filterset.filters))
+        ),
     }
     return render(request, "directory/peerworker_list.html", context)
 

@@ -4,8 +4,9 @@ Django's backend with one addition: a per-process circuit breaker around opening
 connection. After a connection attempt fails (refused, or no answer within the
 ``connect_timeout`` set in settings), the next ``COOLDOWN_SECONDS`` of attempts fail at once
 with ``OperationalError`` (a 503 for the visitor) instead of each request thread waiting for
-its own timeout; and while one attempt has been waiting longer than ``SLOW_CONNECT_SECONDS``,
-other threads do not queue up behind it. So a database that accepts connections and never
+its own timeout; and while one attempt is under way, another thread waits at most
+``SLOW_CONNECT_SECONDS`` for its outcome instead of starting a wait of its own. So a database
+that accepts connections and never
 answers ties up at most about one thread per process at a time: /healthz, which needs no
 database, keeps answering. The first attempt after the cool-down reconnects by itself when
 the database is back.
@@ -24,27 +25,37 @@ SLOW_CONNECT_SECONDS = 0.5
 
 
 class Breaker:
+    """Opening connections one at a time while in doubt, and not at all for a moment after one
+    failed. A thread that finds another attempt under way waits for its outcome, at most
+    ``SLOW_CONNECT_SECONDS``, instead of starting its own wait for the connect timeout."""
+
     def __init__(self):
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
         self.open_until = 0.0
-        self.pending: dict[int, float] = {}
-        self.next_token = 0
+        self.attempting = False
+        self.attempt_started = 0.0
 
-    def enter(self) -> int:
-        now = time.monotonic()
-        with self.lock:
-            if now < self.open_until:
-                raise OperationalError("database unavailable: not retrying yet (fail fast)")
-            if any(now - started > SLOW_CONNECT_SECONDS for started in self.pending.values()):
-                raise OperationalError("database unavailable: another connection attempt hangs")
-            self.next_token += 1
-            self.pending[self.next_token] = now
-            return self.next_token
+    def enter(self) -> None:
+        with self.changed:
+            while True:
+                now = time.monotonic()
+                if now < self.open_until:
+                    raise OperationalError("database unavailable: not retrying yet (fail fast)")
+                if not self.attempting:
+                    self.attempting, self.attempt_started = True, now
+                    return
+                # Wait for the attempt under way, until it is SLOW_CONNECT_SECONDS old: a thread
+                # arriving later than that fails at once.
+                remaining = self.attempt_started + SLOW_CONNECT_SECONDS - now
+                if remaining <= 0:
+                    raise OperationalError("database unavailable: a connection attempt hangs")
+                self.changed.wait(timeout=remaining)
 
-    def leave(self, token: int, *, ok: bool) -> None:
-        with self.lock:
-            self.pending.pop(token, None)
+    def leave(self, *, ok: bool) -> None:
+        with self.changed:
+            self.attempting = False
             self.open_until = 0.0 if ok else time.monotonic() + COOLDOWN_SECONDS
+            self.changed.notify_all()
 
 
 _breakers: dict[str, Breaker] = {}
@@ -59,11 +70,11 @@ def breaker_for(alias: str) -> Breaker:
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         breaker = breaker_for(self.alias)
-        token = breaker.enter()
+        breaker.enter()
         try:
             connection = super().get_new_connection(conn_params)
         except BaseException:
-            breaker.leave(token, ok=False)
+            breaker.leave(ok=False)
             raise
-        breaker.leave(token, ok=True)
+        breaker.leave(ok=True)
         return connection

@@ -261,3 +261,53 @@ def test_health_checks_answer_over_http_for_the_containers_own_host(client, host
 def test_healthz_touches_neither_database_nor_cache(client, django_assert_num_queries, cache_down):
     with django_assert_num_queries(0):
         assert client.get("/healthz").json() == {"status": "ok"}
+
+
+# --------------------------------------------------------------------------- timeouts
+
+
+def test_web_requests_have_a_statement_and_a_connect_timeout():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's statement_timeout")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "5s"
+    assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 3
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(6)")
+
+
+def test_the_connect_breaker_fails_fast_after_a_failure_and_recovers():
+    import threading
+    import time
+
+    from peersupport.postgresql import base
+
+    breaker = base.Breaker()
+    breaker.enter()
+    breaker.leave(ok=False)
+    with pytest.raises(OperationalError, match="not retrying yet"):
+        breaker.enter()
+    breaker.open_until = time.monotonic()  # the pause is over
+    breaker.enter()  # one attempt under way...
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="hangs"):
+        breaker.enter()  # ...another thread waits at most SLOW_CONNECT_SECONDS for it
+    assert time.monotonic() - started < base.SLOW_CONNECT_SECONDS + 0.5
+    # An attempt that succeeds lets the waiting thread through.
+    done = threading.Event()
+
+    def second():
+        breaker.enter()
+        done.set()
+        breaker.leave(ok=True)
+
+    breaker.leave(ok=True)
+    breaker.enter()
+    thread = threading.Thread(target=second)
+    thread.start()
+    breaker.leave(ok=True)
+    thread.join(timeout=2)
+    assert done.is_set()

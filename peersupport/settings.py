@@ -337,6 +337,11 @@ DIRECTORY_SUBMISSION_FALLBACK_RATE = os.environ.get("DIRECTORY_SUBMISSION_FALLBA
 # Proxies in front of the site: "" (none: REMOTE_ADDR is the client), a count ("1": one load
 # balancer) or comma-separated networks ("10.0.0.0/8,192.168.0.0/16"). directory/edge.py.
 DIRECTORY_TRUSTED_PROXIES = os.environ.get("DIRECTORY_TRUSTED_PROXIES", "")
+if os.environ.get("DIRECTORY_RATELIMIT_IP_META_KEY"):
+    STARTUP_PROBLEMS.append(
+        "DIRECTORY_RATELIMIT_IP_META_KEY is no longer read: set DIRECTORY_TRUSTED_PROXIES "
+        "(the number or networks of your proxies) instead."
+    )
 try:
     from directory.edge import _trusted
 

@@ -27,5 +27,5 @@ RUN DJANGO_SECRET_KEY=build-only-not-used-at-runtime-0123456789abcdefghijklmnop 
 
 USER app
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 CMD python -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
 CMD ["gunicorn", "--config", "peersupport/gunicorn.conf.py", "peersupport.wsgi:application"]

@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_LISTINGS ?= 300
 export DJANGO_DEBUG ?= true
 
-.PHONY: help install run data test test-postgres lint format check bench clean
+.PHONY: help install run data test test-postgres lint format check bench fuzz clean
 
 help:
 	@echo "make run            set everything up (SQLite, content loaded) and serve http://$(HOST):$(PORT)"
@@ -63,6 +63,12 @@ bench: install
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
 	  echo "wrk is missing (sudo apt-get install wrk): the load test will fail" >&2
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# 10,000 hostile query strings over every public endpoint (scripts/fuzz.py). Against a running
+# server: FUZZ_URL=http://127.0.0.1:8000 FUZZ_HOST=directory.example make fuzz; without
+# FUZZ_URL it starts gunicorn (production settings) on DATABASE_URL, which must be PostgreSQL.
+fuzz: install
+	$(BIN)/python scripts/fuzz.py $(if $(FUZZ_URL),--url $(FUZZ_URL),--serve) $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

@@ -75,6 +75,34 @@ class FreeTextListFilter(django_filters.Filter):
     field_class = FreeTextListField
 
 
+class PlaceField(forms.CharField):
+    """A town or ZIP code: it must contain a letter or a digit (a place made only of commas or
+    dots names nothing)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value and not any(ch.isalnum() for ch in value):
+            raise forms.ValidationError("Type a town, city or ZIP code.")
+        return value
+
+
+class PlaceFilter(django_filters.CharFilter):
+    field_class = PlaceField
+
+
+class CoordinateField(forms.DecimalField):
+    """Latitude or longitude as plain ASCII decimals ("Use my location" writes them)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not str(value).isascii():
+            raise forms.ValidationError("Coordinates are written with the digits 0-9.")
+        return super().to_python(value)
+
+
+class CoordinateFilter(django_filters.NumberFilter):
+    field_class = CoordinateField
+
+
 class TimeZoneField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
@@ -105,9 +133,9 @@ def _feature_choices(category: str) -> list[tuple[str, str]]:
 
 class ListingFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="What are you looking for?", max_length=200)
-    near = django_filters.CharFilter(label="Town, city or ZIP code", max_length=120)
-    lat = django_filters.NumberFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
-    lon = django_filters.NumberFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
+    near = PlaceFilter(label="Town, city or ZIP code", max_length=120)
+    lat = CoordinateFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lon = CoordinateFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius = django_filters.TypedChoiceFilter(
         label="Within",
         choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
@@ -196,7 +224,7 @@ class WorkerFilterSet(django_filters.FilterSet):
     """Parameters of /peer-workers/."""
 
     q = django_filters.CharFilter(label="Name or keyword", max_length=200)
-    near = django_filters.CharFilter(label="Town, city or ZIP code", max_length=120)
+    near = PlaceFilter(label="Town, city or ZIP code", max_length=120)
     radius = django_filters.TypedChoiceFilter(
         label="Within",
         choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],

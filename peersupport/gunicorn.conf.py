@@ -5,10 +5,22 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
-# One thread per worker (gunicorn's sync worker): search is CPU work in Python and numpy, and
-# two threads per worker halved /find/'s throughput under load (GIL contention, measured in
-# docs/performance.md); a stuck request is also ended by the worker timeout.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Worker class (issue 12): threaded workers ("gthread"), two threads each by default. A request
+# waiting on an unreachable database must not make the process deaf: with a second thread,
+# /healthz (which needs no database) is still answered, and the PostgreSQL backend fails fast
+# while the database is down (peersupport/postgresql), so at most about one thread per
+# process waits for the connect timeout (3 s). Statements of web requests end after 5 s
+# (statement_timeout). Search is CPU work under the GIL, so more threads do not add
+# throughput: GUNICORN_THREADS=1 gives back one request per process at a time (see
+# docs/performance.md) at the price of that head-room.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# gthread accepts connections for busy threads too; keep that queue short so a process whose
+# threads are all waiting does not take new requests away from its siblings.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(threads * 8)))
+keepalive = 2
+# The master restarts a worker whose main loop stops answering for this long (a stuck native
+# call); a slow request thread is bounded by the database timeouts above instead.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 # Workers are recycled now and then (a guard against slow leaks); not often, since each new

@@ -83,14 +83,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Fail-safe (issue 12): /healthz and /readyz answered before host checks and HTTPS redirect.
+    "directory.views.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Fail-safe (issue 12): query strings checked before any view reads them.
+    "directory.edge.QueryStringGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Fail-safe (issue 12): a database outage in a view is a 503 with Retry-After.
+    "directory.failsafe.DatabaseOutageMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,12 +153,10 @@ CACHES = {
     )
 }
 
-# Rate limits on the public submission forms (django-ratelimit, counted in the default cache).
-RATELIMIT_USE_CACHE = "default"
+# Rate limits on the public submission forms (django-ratelimit, counted in the "counters"
+# cache; directory/ratelimit.py). The client address comes from directory.edge.client_address.
+RATELIMIT_USE_CACHE = "counters"
 RATELIMIT_ENABLE = env_bool("DIRECTORY_RATELIMIT_ENABLE", True)
-# Behind a proxy, name the header that holds the client address (e.g. HTTP_X_FORWARDED_FOR);
-# the default REMOTE_ADDR is right for a direct connection.
-RATELIMIT_IP_META_KEY = os.environ.get("DIRECTORY_RATELIMIT_IP_META_KEY") or None
 # Submissions per client address (suggestions and reports together), as "count/period".
 DIRECTORY_SUBMISSION_RATE = os.environ.get("DIRECTORY_SUBMISSION_RATE", "5/h")
 # django-ratelimit's own checks want the django-redis package (W001: Django's RedisCache
@@ -170,10 +174,12 @@ if not (
         "workers (or set DIRECTORY_RATELIMIT_LOCAL_CACHE=true for a single-process deployment)."
     )
 
-# Lockout after repeated failed logins (django-axes): per user name and client address.
+# Lockout after repeated failed logins (django-axes): per user name and client address, and
+# per client address across user names (one address cannot try name after name).
 AXES_FAILURE_LIMIT = int(os.environ.get("DIRECTORY_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("DIRECTORY_LOGIN_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "directory.edge.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
 AXES_VERBOSE = env_bool("DIRECTORY_AXES_VERBOSE", False)  # no banner on every command
@@ -284,3 +290,70 @@ LOGGING = {
     # Search terms are never logged: request lines with query strings are not written by us,
     # and Django's request logger only reports errors.
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# Fail-safe (issue 12): timeouts, a cache that may fail, client addresses behind proxies, staff
+# sessions, health checks. docs/operations.md explains each choice.
+
+# Serving (gunicorn, runserver, tests) vs. commands: loaders and imports may run long queries.
+_SERVING = TESTING or "gunicorn" in sys.argv[0] or sys.argv[1:2] == ["runserver"]
+# Seconds: connecting to the database, and any one statement of a web request (0: no limit).
+DIRECTORY_DB_CONNECT_TIMEOUT = int(os.environ.get("DIRECTORY_DB_CONNECT_TIMEOUT", "3"))
+DIRECTORY_DB_STATEMENT_TIMEOUT = float(
+    os.environ.get("DIRECTORY_DB_STATEMENT_TIMEOUT", "5" if _SERVING else "0")
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus a per-process circuit breaker on connecting (fail fast while down).
+    DATABASES["default"]["ENGINE"] = "peersupport.postgresql"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["connect_timeout"] = max(2, DIRECTORY_DB_CONNECT_TIMEOUT)  # libpq's minimum is 2
+    if DIRECTORY_DB_STATEMENT_TIMEOUT > 0:
+        _timeout_ms = int(DIRECTORY_DB_STATEMENT_TIMEOUT * 1000)
+        _options["options"] = f"{_options.get('options', '')} -c statement_timeout={_timeout_ms}"
+        _options["options"] = _options["options"].strip()
+
+# "default" is an accelerator: while Redis is down it misses (directory/cache.py). "counters"
+# holds the rate limit's shared counts and reports failures, so the limit can fall back.
+if os.environ.get("REDIS_URL"):
+    _REDIS_OPTIONS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
+    CACHES = {
+        "default": {
+            "BACKEND": "directory.cache.ForgivingRedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": _REDIS_OPTIONS,
+        },
+        "counters": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": _REDIS_OPTIONS,
+        },
+    }
+else:
+    CACHES["counters"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+# Per process, while the shared counters are unavailable: stricter than the shared rate.
+DIRECTORY_SUBMISSION_FALLBACK_RATE = os.environ.get("DIRECTORY_SUBMISSION_FALLBACK_RATE", "2/h")
+
+# Proxies in front of the site: "" (none: REMOTE_ADDR is the client), a count ("1": one load
+# balancer) or comma-separated networks ("10.0.0.0/8,192.168.0.0/16"). directory/edge.py.
+DIRECTORY_TRUSTED_PROXIES = os.environ.get("DIRECTORY_TRUSTED_PROXIES", "")
+if os.environ.get("DIRECTORY_RATELIMIT_IP_META_KEY"):
+    STARTUP_PROBLEMS.append(
+        "DIRECTORY_RATELIMIT_IP_META_KEY is no longer read: set DIRECTORY_TRUSTED_PROXIES "
+        "(the number or networks of your proxies) instead."
+    )
+try:
+    from directory.edge import _trusted
+
+    _trusted(DIRECTORY_TRUSTED_PROXIES)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"DIRECTORY_TRUSTED_PROXIES: {_error}") from None
+
+# Staff sessions (anonymous visitors have none): at most 12 hours, and by default they end
+# when the browser closes.
+SESSION_COOKIE_AGE = min(int(float(os.environ.get("DJANGO_SESSION_HOURS", "12")) * 3600), 12 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# Health checks over plain HTTP from the container itself (HEALTHCHECK, load balancers).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+DIRECTORY_READYZ_TIMEOUT = float(os.environ.get("DIRECTORY_READYZ_TIMEOUT", "2"))

@@ -268,3 +268,63 @@ def test_anonymous_visitors_get_the_login_page(client, world, model_admin):
         response = client.get(target)
         assert response.status_code == 302
         assert response.url.startswith(reverse("admin:login"))
+
+
+VIEWABLE_ON_SITE = [ma for ma in ADMINS if hasattr(ma.model, "get_absolute_url")]
+
+
+def view_on_site_url(obj) -> str:
+    from django.contrib.contenttypes.models import ContentType
+
+    return f"/admin/r/{ContentType.objects.get_for_model(obj).pk}/{obj.pk}/"
+
+
+@pytest.mark.parametrize(
+    "model_admin", VIEWABLE_ON_SITE, ids=[ma.model.__name__ for ma in VIEWABLE_ON_SITE]
+)
+def test_view_on_site_never_redirects_to_other_organisation(client, world, model_admin):
+    """/admin/r/<ct>/<id>/ reveals a public URL (a slug) only to who may reach the object."""
+    obj_a, obj_b = make_pair(model_admin, world)
+    for obj in (obj_a, obj_b):
+        type(obj)._default_manager.filter(pk=obj.pk).update(
+            **({"status": "draft"} if hasattr(obj, "status") else {})
+        )
+    client.force_login(world["editor"])
+    response = client.get(view_on_site_url(obj_b))
+    if category(model_admin) == "scoped":
+        assert response.status_code == 404
+        assert obj_b.slug not in response.get("Location", "")
+        # Their own draft: the editor may change it, so the redirect is theirs to follow.
+        response = client.get(view_on_site_url(obj_a))
+        assert response.status_code == 302 and obj_a.slug in response["Location"]
+    else:
+        assert response.status_code in {302, 404}
+    for who in ("curator", "superuser"):
+        client.force_login(world[who])
+        response = client.get(view_on_site_url(obj_b))
+        assert response.status_code == 302, who
+        assert response["Location"].endswith(obj_b.get_absolute_url())
+    client.logout()
+    response = client.get(view_on_site_url(obj_b))
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+
+
+def test_view_on_site_of_a_published_object_needs_no_change_permission(client, world):
+    """A reader who may not change a published listing of their organisation may still
+    follow "View on site"; an unknown id or content type is a 404."""
+    listing = f.resource(organization=world["a"], status="published")
+    viewer = f.user(username="viewer", is_staff=True)
+    Membership.objects.create(user=viewer, organization=world["a"])
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_resource"))
+    client.force_login(viewer)
+    assert client.get(view_on_site_url(listing)).status_code == 302
+    type(listing)._default_manager.filter(pk=listing.pk).update(status="draft")
+    assert client.get(view_on_site_url(listing)).status_code == 404
+    client.force_login(world["curator"])
+    assert client.get("/admin/r/999999/1/").status_code == 404
+    assert (
+        client.get(view_on_site_url(listing).replace(f"/{listing.pk}/", "/x%00y/")).status_code
+        == 404
+    )

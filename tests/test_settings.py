@@ -59,6 +59,10 @@ def start(env: dict[str, str], code: str = PRINT_SETTINGS) -> subprocess.Complet
             "REDIS_URL is not set",
         ),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG must be true or false"),
+        (
+            {"DJANGO_SECRET_KEY": GOOD_KEY, "DIRECTORY_TRUSTED_PROXIES": "the usual ones"},
+            "DIRECTORY_TRUSTED_PROXIES",
+        ),
     ],
 )
 def test_an_unsafe_production_start_is_refused(env, message):
@@ -113,3 +117,22 @@ def test_the_redis_cache_of_production_is_installed():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "RedisCacheClient"
+
+
+def test_production_times_out_and_keeps_staff_sessions_short():
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}
+    result = start(
+        env,
+        code="import sys; sys.argv = ['gunicorn']; import peersupport.wsgi; "
+        "from django.conf import settings as s; o = s.DATABASES['default']['OPTIONS']; "
+        "print(o['connect_timeout'], 'statement_timeout=5000' in o['options'], "
+        "s.SESSION_COOKIE_AGE, s.SESSION_EXPIRE_AT_BROWSER_CLOSE, s.SECURE_REDIRECT_EXEMPT)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split(maxsplit=4) == [
+        "3",
+        "True",
+        "43200",
+        "True",
+        "['^healthz$', '^readyz$']\n",
+    ]

@@ -106,10 +106,11 @@ def parse_uuid(value: str, parameter: str) -> uuid.UUID:
 def parse_positive_int(value: str | None, parameter: str, default: int) -> int:
     if value in (None, ""):
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ParameterError(parameter, f"{parameter} must be a whole number.") from None
+    if not (value.isascii() and value.isdigit()):
+        raise ParameterError(parameter, f"{parameter} must be a whole number (digits 0-9).")
+    if len(value) > 9:
+        raise ParameterError(parameter, f"{parameter} is out of range.")
+    number = int(value)
     if number < 1:
         raise ParameterError(parameter, f"{parameter} must be 1 or more.")
     return number
@@ -721,6 +722,8 @@ def _near_postcode(qs: QuerySet, postcode: str, proximity: str) -> QuerySet:
     from directory.search import geo
 
     try:
+        if not proximity.isascii():
+            raise ValueError(proximity)
         metres = float(proximity)
     except ValueError:
         raise ParameterError("proximity", "proximity must be a number of metres.") from None

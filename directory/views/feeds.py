@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from directory import selectors
+from directory.edge import json_api
 from directory.feeds import hsds, ical, meeting_guide
 from directory.sitemaps import SITEMAPS
 
@@ -22,11 +24,18 @@ def _site_root(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+@json_api
 @require_safe
 def meetings_feed(request: HttpRequest) -> StreamingHttpResponse:
-    """``/meetings.json``: streamed in chunks so 100,000 listings never sit in memory at once."""
+    """``/meetings.json``: streamed in chunks so 100,000 listings never sit in memory at once.
+
+    The first chunk is read before the response starts: a database outage is then a JSON 503
+    (directory/failsafe.py), not a stream that breaks off after its status line.
+    """
+    chunks = meeting_guide.stream_feed(_site_root(request))
+    first = next(chunks)
     response = StreamingHttpResponse(
-        meeting_guide.stream_feed(_site_root(request)), content_type="application/json"
+        itertools.chain([first], chunks), content_type="application/json"
     )
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=300"
@@ -96,9 +105,6 @@ def hsds_endpoint(view):
             response = _json({})
             response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
             return response
-        for name, values in request.GET.lists():
-            if any("\x00" in value for value in values):
-                return _error(400, f"{name} contains a NUL character.", parameter=name)
         try:
             data = view(request, hsds.Urls(_site_root(request)), *args, **kwargs)
         except hsds.ParameterError as error:
@@ -107,7 +113,7 @@ def hsds_endpoint(view):
             return _error(404, "No such object.")
         return _json(data)
 
-    return wrapper
+    return json_api(wrapper)
 
 
 @hsds_endpoint

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from directory import selectors
+from directory.edge import ignored_parameters
 from directory.filters import ListingFilterSet
 from directory.search import geo, listings
 from directory.search.facets import with_toggle_urls
@@ -23,7 +24,9 @@ def find(request: HttpRequest) -> HttpResponse:
         "radius_choices": geo.RADIUS_CHOICES,
         "default_radius": geo.DEFAULT_RADIUS,
         "sort_choices": listings.SORT_CHOICES,
-        "invalid_fields": sorted(filterset.form.errors),
+        "invalid_fields": sorted(
+            set(filterset.form.errors) | (set(ignored_parameters(request)) & set(filterset.filters))
+        ),
         # A search was made: the form folds into a one-line summary above the results.
         "searched": bool(result.query.q or result.origin or result.place.error),
         "active_filter_count": sum(value.selected for f in result.facets for value in f.values),

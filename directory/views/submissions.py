@@ -1,32 +1,26 @@
 """Public suggestions and reports. Thin: the forms validate, the service stores and notifies.
 
 Abuse protection: CSRF (Django's middleware), a honeypot field, size limits on every field,
-and a per-client rate limit on POSTs (django-ratelimit, counted in the shared cache).
+and a per-client rate limit on POSTs (directory.ratelimit: counted in the shared cache, with a
+stricter per-process fallback while that cache is unavailable).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django_ratelimit.decorators import ratelimit
 
 from directory import selectors
 from directory.forms import HONEYPOT, ReportForm, SuggestForm
 from directory.models import Submission
+from directory.ratelimit import submission_limited
 from directory.services import submissions
-
-RATE_GROUP = "directory:submissions"
-
-
-def submission_rate(group: str, request: HttpRequest) -> str:
-    return settings.DIRECTORY_SUBMISSION_RATE
 
 
 def _refused(request: HttpRequest) -> HttpResponse | None:
     """A rate-limited or honeypot-filled POST gets a clear page and nothing is stored."""
-    if getattr(request, "limited", False):
+    if submission_limited(request):
         return render(request, "directory/submission_limited.html", status=429)
     if request.POST.get(HONEYPOT):
         return render(request, "directory/submission_refused.html", status=400)
@@ -34,7 +28,6 @@ def _refused(request: HttpRequest) -> HttpResponse | None:
 
 
 @never_cache
-@ratelimit(key="ip", rate=submission_rate, method="POST", group=RATE_GROUP, block=False)
 def suggest(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if refused := _refused(request):
@@ -56,7 +49,6 @@ def suggest(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@ratelimit(key="ip", rate=submission_rate, method="POST", group=RATE_GROUP, block=False)
 def resource_report(request: HttpRequest, slug: str) -> HttpResponse:
     resource = selectors.published_listing(slug)
     if resource is None:

@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from directory.edge import ignored_parameters
 from directory.filters import WorkerFilterSet
 from directory.search import geo, workers
 from directory.search.facets import with_toggle_urls
@@ -19,7 +20,9 @@ def worker_list(request: HttpRequest) -> HttpResponse:
         "result": result,
         "radius_choices": geo.RADIUS_CHOICES,
         "default_radius": geo.DEFAULT_RADIUS,
-        "invalid_fields": sorted(filterset.form.errors),
+        "invalid_fields": sorted(
+            set(filterset.form.errors) | (set(ignored_parameters(request)) & set(filterset.filters))
+        ),
     }
     return render(request, "directory/peerworker_list.html", context)
 

@@ -83,8 +83,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its request id and timing cover everything below (peersupport/logs.py).
+    "peersupport.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves static files already compressed: pages, JSON and
+    # calendars (streamed too) are compressed here, with Django's BREACH mitigation.
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "peersupport.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.site",
+                "django.template.context_processors.csp",  # the admin's nonces
             ],
         },
     },
@@ -274,13 +282,85 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    # Every subdomain of the site's host is HTTPS-only too (DJANGO_HSTS_INCLUDE_SUBDOMAINS=false
+    # if one is not); preload only when the host is submitted to the browsers' preload list.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs go to stdout: JSON lines in production (DJANGO_LOG_FORMAT=json|plain to choose), each
+# with its request id (peersupport/logs.py). Never a query string, form field or e-mail address.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT") or ("plain" if DEBUG or TESTING else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "peersupport.logs.JsonFormatter"},
+        "plain": {"()": "peersupport.logs.PlainFormatter"},
+    },
+    "filters": {"no_query": {"()": "peersupport.logs.StripQueryString"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["no_query"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # Search terms are never logged: request lines with query strings are not written by us,
-    # and Django's request logger only reports errors.
+    "loggers": {
+        # Our request lines replace Django's own per-request warnings (same path, same id).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+# --- Content-Security-Policy, Permissions-Policy (docs/deploy.md) ---------------------------
+# Every script and style is a file of ours: no inline code, no 'unsafe-*'. The nonce is only
+# sent on pages that use one (Django admin's own <script>/<style> tags); public pages use none.
+from django.utils.csp import CSP  # noqa: E402
+
+CSP_REPORT_URL = "/csp-report"
+CSP_REPORT_RATE = os.environ.get("DIRECTORY_CSP_REPORT_RATE", "20/m")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "report-uri": [CSP_REPORT_URL],
+    "report-to": "csp",
+}
+# Geolocation for our own pages ("Use my location"); every other powerful feature off.
+PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
 }

@@ -225,7 +225,7 @@ if DIRECTORY_SEARCH_INDEX_REFRESH not in {"background", "inline"}:
     raise ImproperlyConfigured("DIRECTORY_SEARCH_INDEX_REFRESH must be 'background' or 'inline'.")
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Tests and the dev server find static files where they live; production serves collectstatic's
 # compressed, fingerprinted copies.

@@ -256,14 +256,34 @@ _EMAIL_OPTIONS = {
     }.items()
     if value
 }
+# Production sends by SMTP and refuses to start without DJANGO_EMAIL_HOST, unless the operator
+# says explicitly that this deployment sends no e-mail (DIRECTORY_EMAIL_DISABLED=true: curators
+# then find new suggestions only in admin's queue). Development prints e-mails to the console.
+DIRECTORY_EMAIL_DISABLED = env_bool("DIRECTORY_EMAIL_DISABLED", False)
+_DEFAULT_EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or TESTING
+    else "django.core.mail.backends.dummy.EmailBackend"
+    if DIRECTORY_EMAIL_DISABLED
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-        ),
+        "BACKEND": os.environ.get("DJANGO_EMAIL_BACKEND") or _DEFAULT_EMAIL_BACKEND,
         "OPTIONS": _EMAIL_OPTIONS,
     }
 }
+if not (DEBUG or TESTING):
+    if DIRECTORY_EMAIL_DISABLED:
+        SILENCED_SYSTEM_CHECKS.append("mail.E001")  # the operator's explicit choice
+    elif MAILERS["default"]["BACKEND"].endswith(".smtp.EmailBackend") and not _EMAIL_OPTIONS.get(
+        "host"
+    ):
+        STARTUP_PROBLEMS.append(
+            "DJANGO_EMAIL_HOST is not set: curators are told of new suggestions by e-mail. Set "
+            "DJANGO_EMAIL_HOST (and DJANGO_EMAIL_PORT, _USER, _PASSWORD, _USE_TLS, "
+            "DJANGO_DEFAULT_FROM_EMAIL), or DIRECTORY_EMAIL_DISABLED=true to run without e-mail."
+        )
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Who hears about new public suggestions and reports: these addresses plus every active

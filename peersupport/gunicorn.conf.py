@@ -41,8 +41,10 @@ if (os.environ.get("DJANGO_LOG_FORMAT") or ("plain" if _debug else "json")) == "
         },
         "root": {"level": "INFO", "handlers": []},
         "loggers": {
-            name: {"level": "INFO", "handlers": ["stdout"], "propagate": False}
-            for name in ("gunicorn.error", "gunicorn.access")
+            "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+            # A dict config turns gunicorn's access log on; its lines carry query strings
+            # (search terms), so they are dropped here: the app logs each request itself.
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
     }
 

@@ -143,6 +143,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# --- An optional read replica for the public pages (peersupport/db_routing.py) ------------
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] == DATABASES["default"]["ENGINE"]:
+        DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["peersupport.db_routing.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "peersupport.db_routing.ReplicaReadsMiddleware",
+    )
 
 CACHES = {
     "default": (
@@ -384,3 +399,8 @@ PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
         "xr-spatial-tracking",
     )
 }
+
+# --- Stateless web processes (docs/deploy.md): any replica may serve any request -----------
+# Sessions live in the database (Django's default engine); the CSV import's uploaded file
+# waits for its confirmation in the shared cache, not on one container's disk.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"

@@ -7,13 +7,14 @@ PORT ?= 8000
 DEMO_LISTINGS ?= 300
 export DJANGO_DEBUG ?= true
 
-.PHONY: help install run data test test-postgres lint format check bench clean
+.PHONY: help install run data test test-postgres lint format check bench backup restore clean
 
 help:
 	@echo "make run            set everything up (SQLite, content loaded) and serve http://$(HOST):$(PORT)"
 	@echo "make test           run the whole test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make test-postgres  the same suite against PostgreSQL on 127.0.0.1:5432"
 	@echo "make lint | format | check | bench"
+	@echo "make backup [BACKUP=file] | make restore BACKUP=file   (PostgreSQL at DATABASE_URL)"
 
 $(BIN)/.installed: pyproject.toml
 	@set -e; py=$$(scripts/find-python); echo "Using $$py"; \
@@ -64,6 +65,13 @@ bench: install
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
 	  echo "wrk is missing (sudo apt-get install wrk): the load test will fail" >&2
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# pg_dump / pg_restore of the PostgreSQL database at DATABASE_URL (docs/deploy.md).
+backup:
+	@scripts/backup
+
+restore:
+	@scripts/restore
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

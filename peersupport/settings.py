@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "django_ratelimit",
+    "django_tasks_db",
     "directory",
 ]
 
@@ -404,3 +405,17 @@ PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
 # Sessions live in the database (Django's default engine); the CSV import's uploaded file
 # waits for its confirmation in the shared cache, not on one container's disk.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+
+# --- Background tasks (directory/tasks.py, docs/deploy.md) ----------------------------------
+# Production queues them in the database and `manage.py db_worker` runs them (compose's
+# worker service); development and tests run each at once, in process.
+DIRECTORY_TASKS_BACKEND = os.environ.get("DIRECTORY_TASKS_BACKEND") or (
+    "immediate" if DEBUG or TESTING else "database"
+)
+_TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if DIRECTORY_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("DIRECTORY_TASKS_BACKEND must be 'immediate' or 'database'.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[DIRECTORY_TASKS_BACKEND]}}

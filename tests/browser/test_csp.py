@@ -108,10 +108,16 @@ def test_the_main_journeys_record_no_csp_violation(listings, watched):
     settle(page)
     page.locator(".add-row a").first.click()
     settle(page)
+    # The export page's "Select all" toggle works without its inline handler.
+    page.goto(site("/admin/directory/resource/export/"))
+    fields = page.locator('.selectable-field-export-row input[type="checkbox"]')
+    assert fields.count() > 5 and all(box.is_checked() for box in fields.all())
+    page.locator("input.select-toggle").first.uncheck()
+    assert not any(box.is_checked() for box in fields.all())
+    settle(page)
     for path in (
         "/admin/directory/resource/",
         "/admin/directory/resource/import/",
-        "/admin/directory/resource/export/",
         f"/admin/directory/submission/{Submission.objects.get().pk}/change/",
         "/admin/directory/organization/add/",
     ):

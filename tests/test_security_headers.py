@@ -79,12 +79,21 @@ def assert_security_headers(response, *, admin: bool = False) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+    # Production's HSTS (the autouse fixture below); every request here is over HTTPS.
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
 def assert_no_inline_code(html: str, url: str) -> None:
     for pattern, what in INLINE_CODE:
         match = pattern.search(html)
         assert not match, f"{url} has {what}: {html[max(0, match.start() - 80) : match.end() + 80]}"
+
+
+@pytest.fixture(autouse=True)
+def production_hsts(settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = False
 
 
 @pytest.fixture
@@ -129,14 +138,14 @@ APIS_AND_FEEDS = [
 
 @pytest.mark.parametrize("url", PUBLIC_PAGES)
 def test_public_pages_send_the_strict_policy_and_have_no_inline_code(client, site, url):
-    response = client.get(url)
+    response = client.get(url, secure=True)
     assert response.status_code in {200, 404}, url
     assert_security_headers(response)
     assert_no_inline_code(response.content.decode(), url)
 
 
 def test_a_peer_worker_page_sends_the_policy(client, site):
-    response = client.get(site["worker"].get_absolute_url())
+    response = client.get(site["worker"].get_absolute_url(), secure=True)
     assert response.status_code == 200
     assert_security_headers(response)
     assert_no_inline_code(response.content.decode(), "peer worker page")
@@ -144,14 +153,14 @@ def test_a_peer_worker_page_sends_the_policy(client, site):
 
 @pytest.mark.parametrize("url", APIS_AND_FEEDS)
 def test_apis_and_feeds_send_the_same_headers(client, site, url):
-    response = client.get(url)
+    response = client.get(url, secure=True)
     assert response.status_code < 400, url
     assert_security_headers(response)
 
 
 def test_a_form_post_and_a_bad_request_send_the_headers(client, site):
-    assert_security_headers(client.post("/suggest/", {}))
-    assert_security_headers(client.get("/hsds/services?page=not-a-number"))
+    assert_security_headers(client.post("/suggest/", {}, secure=True))
+    assert_security_headers(client.get("/hsds/services?page=not-a-number", secure=True))
 
 
 @pytest.fixture
@@ -178,7 +187,7 @@ def _admin_pages(site) -> list[str]:
 
 def test_admin_pages_send_the_policy_with_at_most_a_nonce(admin_client_, site):
     for url in _admin_pages(site):
-        response = admin_client_.get(url)
+        response = admin_client_.get(url, secure=True)
         assert response.status_code == 200, url
         assert_security_headers(response, admin=True)
         html = response.content.decode()
@@ -193,7 +202,7 @@ def test_admin_pages_send_the_policy_with_at_most_a_nonce(admin_client_, site):
 
 
 def test_the_admin_login_page_sends_the_policy(client, site):
-    response = client.get(reverse("admin:login"))
+    response = client.get(reverse("admin:login"), secure=True)
     assert response.status_code == 200
     assert_security_headers(response, admin=True)
 

@@ -7,13 +7,14 @@ PORT ?= 8000
 DEMO_LISTINGS ?= 300
 export DJANGO_DEBUG ?= true
 
-.PHONY: help install run data test test-postgres lint format check bench fuzz clean
+.PHONY: help install run data test test-postgres lint format check bench fuzz backup restore clean
 
 help:
 	@echo "make run            set everything up (SQLite, content loaded) and serve http://$(HOST):$(PORT)"
 	@echo "make test           run the whole test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make test-postgres  the same suite against PostgreSQL on 127.0.0.1:5432"
 	@echo "make lint | format | check | bench"
+	@echo "make backup [BACKUP=file] | make restore BACKUP=file   (PostgreSQL at DATABASE_URL)"
 
 $(BIN)/.installed: pyproject.toml
 	@set -e; py=$$(scripts/find-python); echo "Using $$py"; \
@@ -45,6 +46,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 format: install
 	$(BIN)/ruff format .
@@ -69,6 +71,13 @@ bench: install
 # FUZZ_URL it starts gunicorn (production settings) on DATABASE_URL, which must be PostgreSQL.
 fuzz: install
 	$(BIN)/python scripts/fuzz.py $(if $(FUZZ_URL),--url $(FUZZ_URL),--serve) $(FUZZ_ARGS)
+
+# pg_dump / pg_restore of the PostgreSQL database at DATABASE_URL (docs/deploy.md).
+backup:
+	@scripts/backup
+
+restore:
+	@scripts/restore
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

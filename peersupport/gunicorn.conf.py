@@ -36,6 +36,30 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# --- Logs: gunicorn's own lines (boot, worker timeouts, errors) as the app's JSON lines on
+# stdout, in production; development keeps gunicorn's plain format (peersupport/logs.py).
+_debug = os.environ.get("DJANGO_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+if (os.environ.get("DJANGO_LOG_FORMAT") or ("plain" if _debug else "json")) == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "peersupport.logs.JsonFormatter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+            }
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+            # A dict config turns gunicorn's access log on; its lines carry query strings
+            # (search terms), so they are dropped here: the app logs each request itself.
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        },
+    }
+
 
 _master_warmed = False
 

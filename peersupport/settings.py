@@ -79,14 +79,24 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "django_ratelimit",
+    "django_tasks_db",
     "directory",
 ]
 
 MIDDLEWARE = [
-    # Fail-safe (issue 12): /healthz and /readyz answered before host checks and HTTPS redirect.
-    "directory.views.health.HealthCheckMiddleware",
+    # First, so its request id and timing cover everything below (peersupport/logs.py).
+    "peersupport.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves static files already compressed: pages, JSON and
+    # calendars (streamed too) are compressed here, with Django's BREACH mitigation.
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "peersupport.security.PermissionsPolicyMiddleware",
+    # Fail-safe (issue 12): /healthz and /readyz answered here, before host validation
+    # (CommonMiddleware) and anything that reads the database or the cache; the HTTPS redirect
+    # above exempts them (SECURE_REDIRECT_EXEMPT), and they still get the security headers.
+    "directory.views.health.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Fail-safe (issue 12): query strings checked before any view reads them.
@@ -121,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.site",
+                "django.template.context_processors.csp",  # the admin's nonces
             ],
         },
     },
@@ -141,6 +152,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# --- An optional read replica for the public pages (peersupport/db_routing.py) ------------
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] == DATABASES["default"]["ENGINE"]:
+        DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["peersupport.db_routing.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "peersupport.db_routing.ReplicaReadsMiddleware",
+    )
 
 CACHES = {
     "default": (
@@ -223,7 +249,7 @@ if DIRECTORY_SEARCH_INDEX_REFRESH not in {"background", "inline"}:
     raise ImproperlyConfigured("DIRECTORY_SEARCH_INDEX_REFRESH must be 'background' or 'inline'.")
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Tests and the dev server find static files where they live; production serves collectstatic's
 # compressed, fingerprinted copies.
@@ -254,14 +280,34 @@ _EMAIL_OPTIONS = {
     }.items()
     if value
 }
+# Production sends by SMTP and refuses to start without DJANGO_EMAIL_HOST, unless the operator
+# says explicitly that this deployment sends no e-mail (DIRECTORY_EMAIL_DISABLED=true: curators
+# then find new suggestions only in admin's queue). Development prints e-mails to the console.
+DIRECTORY_EMAIL_DISABLED = env_bool("DIRECTORY_EMAIL_DISABLED", False)
+_DEFAULT_EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or TESTING
+    else "django.core.mail.backends.dummy.EmailBackend"
+    if DIRECTORY_EMAIL_DISABLED
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-        ),
+        "BACKEND": os.environ.get("DJANGO_EMAIL_BACKEND") or _DEFAULT_EMAIL_BACKEND,
         "OPTIONS": _EMAIL_OPTIONS,
     }
 }
+if not (DEBUG or TESTING):
+    if DIRECTORY_EMAIL_DISABLED:
+        SILENCED_SYSTEM_CHECKS.append("mail.E001")  # the operator's explicit choice
+    elif MAILERS["default"]["BACKEND"].endswith(".smtp.EmailBackend") and not _EMAIL_OPTIONS.get(
+        "host"
+    ):
+        STARTUP_PROBLEMS.append(
+            "DJANGO_EMAIL_HOST is not set: curators are told of new suggestions by e-mail. Set "
+            "DJANGO_EMAIL_HOST (and DJANGO_EMAIL_PORT, _USER, _PASSWORD, _USE_TLS, "
+            "DJANGO_DEFAULT_FROM_EMAIL), or DIRECTORY_EMAIL_DISABLED=true to run without e-mail."
+        )
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Who hears about new public suggestions and reports: these addresses plus every active
@@ -280,15 +326,39 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    # Every subdomain of the site's host is HTTPS-only too (DJANGO_HSTS_INCLUDE_SUBDOMAINS=false
+    # if one is not); preload only when the host is submitted to the browsers' preload list.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs go to stdout: JSON lines in production (DJANGO_LOG_FORMAT=json|plain to choose), each
+# with its request id (peersupport/logs.py). Never a query string, form field or e-mail address.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT") or ("plain" if DEBUG or TESTING else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "peersupport.logs.JsonFormatter"},
+        "plain": {"()": "peersupport.logs.PlainFormatter"},
+    },
+    "filters": {"no_query": {"()": "peersupport.logs.StripQueryString"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["no_query"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # Search terms are never logged: request lines with query strings are not written by us,
-    # and Django's request logger only reports errors.
+    "loggers": {
+        # Our request lines replace Django's own per-request warnings (same path, same id).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 
@@ -303,10 +373,12 @@ DIRECTORY_DB_CONNECT_TIMEOUT = int(os.environ.get("DIRECTORY_DB_CONNECT_TIMEOUT"
 DIRECTORY_DB_STATEMENT_TIMEOUT = float(
     os.environ.get("DIRECTORY_DB_STATEMENT_TIMEOUT", "5" if _SERVING else "0")
 )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+for _database in DATABASES.values():  # the primary and the optional read replica alike
+    if _database["ENGINE"] != "django.db.backends.postgresql":
+        continue
     # Django's backend plus a per-process circuit breaker on connecting (fail fast while down).
-    DATABASES["default"]["ENGINE"] = "peersupport.postgresql"
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _database["ENGINE"] = "peersupport.postgresql"
+    _options = _database.setdefault("OPTIONS", {})
     _options["connect_timeout"] = max(2, DIRECTORY_DB_CONNECT_TIMEOUT)  # libpq's minimum is 2
     if DIRECTORY_DB_STATEMENT_TIMEOUT > 0:
         _timeout_ms = int(DIRECTORY_DB_STATEMENT_TIMEOUT * 1000)
@@ -357,3 +429,70 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLO
 # Health checks over plain HTTP from the container itself (HEALTHCHECK, load balancers).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 DIRECTORY_READYZ_TIMEOUT = float(os.environ.get("DIRECTORY_READYZ_TIMEOUT", "2"))
+
+# --- Content-Security-Policy, Permissions-Policy (docs/deploy.md) ---------------------------
+# Every script and style is a file of ours: no inline code, no 'unsafe-*'. The nonce is only
+# sent on pages that use one (Django admin's own <script>/<style> tags); public pages use none.
+from django.utils.csp import CSP  # noqa: E402
+
+CSP_REPORT_URL = "/csp-report"
+CSP_REPORT_RATE = os.environ.get("DIRECTORY_CSP_REPORT_RATE", "20/m")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "report-uri": [CSP_REPORT_URL],
+    "report-to": "csp",
+}
+# Geolocation for our own pages ("Use my location"); every other powerful feature off.
+PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# --- Stateless web processes (docs/deploy.md): any replica may serve any request -----------
+# Sessions live in the database (Django's default engine); the CSV import's uploaded file
+# waits for its confirmation in the shared cache, not on one container's disk.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+
+# --- Background tasks (directory/tasks.py, docs/deploy.md) ----------------------------------
+# Production queues them in the database and `manage.py db_worker` runs them (compose's
+# worker service); development and tests run each at once, in process.
+DIRECTORY_TASKS_BACKEND = os.environ.get("DIRECTORY_TASKS_BACKEND") or (
+    "immediate" if DEBUG or TESTING else "database"
+)
+_TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if DIRECTORY_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("DIRECTORY_TASKS_BACKEND must be 'immediate' or 'database'.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[DIRECTORY_TASKS_BACKEND]}}

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from directory.admin.view_on_site import view_on_site
+from peersupport.security import csp_report
 
 urlpatterns = [
     # Before the admin's own URLs: "View on site" only for objects the user may reach.
     path("admin/r/<int:content_type_id>/<path:object_id>/", view_on_site),
     path("admin/", admin.site.urls),
+    path("csp-report", csp_report, name="csp-report"),
     path("", include("directory.urls")),
 ]
 

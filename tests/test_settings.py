@@ -58,6 +58,14 @@ def start(env: dict[str, str], code: str = PRINT_SETTINGS) -> subprocess.Complet
             {"DJANGO_SECRET_KEY": GOOD_KEY, "DJANGO_ALLOWED_HOSTS": "directory.example"},
             "REDIS_URL is not set",
         ),
+        (
+            {
+                "DJANGO_SECRET_KEY": GOOD_KEY,
+                "DJANGO_ALLOWED_HOSTS": "directory.example",
+                "REDIS_URL": "redis://127.0.0.1:6379/15",
+            },
+            "DJANGO_EMAIL_HOST is not set",
+        ),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG must be true or false"),
         (
             {"DJANGO_SECRET_KEY": GOOD_KEY, "DIRECTORY_TRUSTED_PROXIES": "the usual ones"},
@@ -86,6 +94,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": GOOD_KEY,
     "DJANGO_ALLOWED_HOSTS": "directory.example",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "DJANGO_EMAIL_HOST": "smtp.directory.example",
 }
 
 
@@ -136,3 +145,56 @@ def test_production_times_out_and_keeps_staff_sessions_short():
         "True",
         "['^healthz$', '^readyz$']\n",
     ]
+
+
+# --- check --deploy, the mailer, HSTS options and logs in production (docs/deploy.md) -----
+
+DEPLOY_CHECK = MANAGE + "['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+PRODUCTION_DEPLOY = PRODUCTION | {
+    "DJANGO_EMAIL_PORT": "587",
+    "DJANGO_EMAIL_USER": "directory",
+    "DJANGO_EMAIL_PASSWORD": "an-smtp-password",
+    "DJANGO_EMAIL_USE_TLS": "true",
+    "DJANGO_DEFAULT_FROM_EMAIL": "Peer Support Directory <directory@directory.example>",
+    "DJANGO_HSTS_PRELOAD": "true",
+}
+
+
+def test_check_deploy_passes_at_warning_level_with_the_production_variables():
+    result = start(PRODUCTION_DEPLOY, DEPLOY_CHECK)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_reminds_about_hsts_preload_until_it_is_chosen():
+    env = {**PRODUCTION_DEPLOY, "DJANGO_HSTS_PRELOAD": ""}
+    result = start(env, DEPLOY_CHECK)
+    assert result.returncode != 0
+    assert "security.W021" in result.stderr
+
+
+def test_production_mails_through_smtp_from_the_environment():
+    result = start(
+        PRODUCTION_DEPLOY,
+        "import peersupport.wsgi; from django.conf import settings as s; "
+        "m = s.MAILERS['default']; print(m['BACKEND'], sorted(m['OPTIONS'].items()), "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, s.LOG_FORMAT)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split(" ", 1) == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "[('host', 'smtp.directory.example'), ('password', 'an-smtp-password'), "
+        "('port', 587), ('use_tls', True), ('username', 'directory')] True True json\n",
+    ]
+
+
+def test_production_may_explicitly_run_without_e_mail():
+    env = {**PRODUCTION_DEPLOY, "DJANGO_EMAIL_HOST": "", "DIRECTORY_EMAIL_DISABLED": "true"}
+    result = start(env, DEPLOY_CHECK)
+    assert result.returncode == 0, result.stderr
+    printed = start(
+        env,
+        "import peersupport.wsgi; from django.conf import settings as s; "
+        "print(s.MAILERS['default']['BACKEND'])",
+    )
+    assert printed.stdout.strip() == "django.core.mail.backends.dummy.EmailBackend"

@@ -152,8 +152,20 @@ def submit(
             reporter_name=reporter_name,
             reporter_email=reporter_email,
         )
-    notify_curators(submission, admin_url_builder=admin_url_builder)
+    _enqueue_notification(submission, admin_url_builder)
     return submission
+
+
+def _enqueue_notification(submission: Submission, admin_url_builder=None) -> None:
+    """Queue the curators' e-mail for the task worker (directory/tasks.py): not in the request."""
+    from directory.tasks import send_curator_notification
+
+    try:
+        site_root = admin_url_builder("/").rstrip("/") if admin_url_builder else ""
+        send_curator_notification.enqueue(submission.pk, site_root)
+    except Exception:
+        # The submission is already stored; the curators will see it in admin.
+        logger.exception("Could not queue the curators' e-mail for submission %s", submission.pk)
 
 
 def curator_recipients() -> list[str]:

@@ -95,7 +95,7 @@ HEALTH_VIEWS = {"/healthz": liveness, "/readyz": readiness}
 
 
 class HealthCheckMiddleware:
-    """First in MIDDLEWARE: GET/HEAD /healthz and /readyz, whatever the Host, over HTTP."""
+    """GET/HEAD /healthz and /readyz, whatever the Host, over HTTP: before host validation."""
 
     def __init__(self, get_response):
         self.get_response = get_response

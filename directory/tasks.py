@@ -1,0 +1,23 @@
+"""Work that leaves the request: Django's tasks framework (settings.TASKS, docs/deploy.md).
+
+Production queues tasks in the database (django-tasks-db) and ``manage.py db_worker`` runs
+them (the compose ``worker`` service); development and tests run them at once, in process.
+Arguments are plain ids and strings: a task may run in another process, later.
+"""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+
+@task
+def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
+    """E-mail the curators about a new submission (a link into admin on ``site_root``)."""
+    from directory.models import Submission
+    from directory.services.submissions import notify_curators
+
+    submission = Submission.objects.select_related("resource").filter(pk=submission_id).first()
+    if submission is None:  # deleted before the worker got to it: nothing to say
+        return False
+    builder = (lambda path: site_root + path) if site_root else None
+    return notify_curators(submission, admin_url_builder=builder)

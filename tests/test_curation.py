@@ -94,7 +94,7 @@ def test_approval_is_one_transaction(curator, monkeypatch):
     def fail(*args, **kwargs):
         raise ValidationError("the schedule could not be saved")
 
-    monkeypatch.setattr(submissions, "_apply_schedule", fail)
+    monkeypatch.setattr(submissions, "_apply_schedule_ops", fail)
     with pytest.raises(ValidationError):
         submissions.approve(submission, by=curator)
     assert state(listing) == before  # the name change was rolled back with it

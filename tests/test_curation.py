@@ -165,7 +165,7 @@ def test_an_approved_suggestion_becomes_a_published_listing(client, curator):
             "features": [feature.slug],
         },
     )
-    listing = submissions.approve(submission, by=curator)
+    listing = submissions.approve(submission, by=curator, status="published")
     assert listing.status == "published" and listing.slug == "hope-on-tuesday"
     assert listing.location.latitude == 39.8 and listing.location.approximate
     (schedule,) = listing.schedules.all()

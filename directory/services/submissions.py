@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -459,12 +460,20 @@ def _lock_pending(submission: Submission) -> Submission:
 
 
 @transaction.atomic
-def approve(submission: Submission, *, by) -> Resource:
+def approve(
+    submission: Submission,
+    *,
+    by,
+    organization=None,
+    support_type: SupportType | None = None,
+    status: str = Status.DRAFT,
+) -> Resource:
     """Apply the submission in one transaction and record who approved it and when.
 
-    New listing → created and published; correction → exactly the proposed fields change;
-    closure → the listing is archived. Raises ``ValidationError`` (nothing is written) when
-    the result would not be a valid listing.
+    New listing → created with the curator's organisation, support type (the suggested one
+    unless given) and status (draft unless said otherwise); correction → exactly the proposed
+    fields and meeting times change; closure → the listing is archived. Raises
+    ``ValidationError`` (nothing is written) when the result would not be a valid listing.
     """
     submission = _lock_pending(submission)
     now = timezone.now()
@@ -475,10 +484,16 @@ def approve(submission: Submission, *, by) -> Resource:
         log_change(by, resource, f"Archived: closure report #{submission.pk} approved.")
         note = "Listing archived."
     elif submission.kind == Submission.Kind.NEW_LISTING:
-        resource = Resource(status=Status.PUBLISHED)
-        changed = apply_proposal(resource, submission.proposed)
+        resource = Resource(status=Status(status), organization=organization)
+        proposed = dict(submission.proposed)
+        if support_type is not None:
+            proposed["support_type"] = support_type.slug
+        apply_proposal(resource, proposed)
         log_addition(by, resource, f"Created from public suggestion #{submission.pk}.")
-        note = f"Created listing “{resource.name}” ({resource.slug})."
+        note = (
+            f"Created listing “{resource.name}” ({resource.slug}) as "
+            f"{resource.get_status_display().lower()}."
+        )
     else:
         resource = Resource.objects.select_for_update().get(pk=submission.resource_id)
         changed = apply_proposal(resource, submission.proposed)
@@ -510,6 +525,84 @@ def reject(submission: Submission, *, by, reason: str) -> Submission:
     submission.save(update_fields=["status", "reviewer", "reviewed_at", "decision_reason"])
     log_change(by, submission, f"Rejected: {submission.decision_reason}")
     return submission
+
+
+def reject_many(submissions, *, by, reason: str) -> int:
+    """Reject every pending submission among these with one reason. Returns how many."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"decision_reason": "Give a reason for rejecting."})
+    count = 0
+    with transaction.atomic():
+        for submission in submissions:
+            if submission.status == Submission.State.PENDING:
+                reject(submission, by=by, reason=reason)
+                count += 1
+    return count
+
+
+# --- likely duplicates of a suggested listing -------------------------------------------------
+
+DUPLICATE_RADIUS_MILES = 1.0
+DUPLICATE_NAME_SIMILARITY = 0.8
+
+
+def _folded_name(name: str) -> str:
+    from directory.search.geo import fold
+
+    words = fold(name or "").replace("&", " and ").split()
+    return " ".join(w for w in words if w not in {"the", "group", "meeting"})
+
+
+def names_similar(a: str, b: str) -> bool:
+    from difflib import SequenceMatcher
+
+    first, second = _folded_name(a), _folded_name(b)
+    if not first or not second:
+        return False
+    if first == second or first in second or second in first:
+        return True
+    return SequenceMatcher(None, first, second).ratio() >= DUPLICATE_NAME_SIMILARITY
+
+
+def likely_duplicates(proposed: dict, *, limit: int = 10) -> list[tuple[Resource, str]]:
+    """Existing listings that may be the suggested one: the same join link, or a same or
+    similar name within a mile (or in the same town when the place has no coordinates)."""
+    from directory.search.geo import bounding_box_q, haversine_miles, resolve_place
+
+    found: dict[int, tuple[Resource, str]] = {}
+    link = (proposed.get("conference_url") or "").strip().rstrip("/")
+    if link:
+        for listing in Resource.objects.filter(conference_url__istartswith=link)[:limit]:
+            if listing.conference_url.strip().rstrip("/").lower() == link.lower():
+                found[listing.pk] = (listing, "the same join link")
+    name = proposed.get("name") or ""
+    query = proposed.get("postal_code") or ", ".join(
+        p for p in [proposed.get("city"), proposed.get("region")] if p
+    )
+    origin = resolve_place(query).origin if query else None
+    city = (proposed.get("city") or "").strip()
+    area = Q(pk__in=[])
+    if origin is not None:
+        area |= bounding_box_q(
+            "location__latitude", "location__longitude", origin, DUPLICATE_RADIUS_MILES
+        )
+    if city:
+        area |= Q(location__city__iexact=city)
+    for listing in Resource.objects.filter(area).select_related("location")[:500]:
+        if listing.pk in found or not names_similar(name, listing.name):
+            continue
+        location = listing.location
+        if origin is not None and location.has_coordinates:
+            miles = haversine_miles(
+                origin.latitude, origin.longitude, location.latitude, location.longitude
+            )
+            if miles <= DUPLICATE_RADIUS_MILES:
+                found[listing.pk] = (listing, f"a similar name {miles:.1f} miles away")
+                continue
+        if city and location.city.strip().lower() == city.lower():
+            found[listing.pk] = (listing, "a similar name in the same town")
+    return list(found.values())[:limit]
 
 
 def apply_proposal(resource: Resource, proposed: dict) -> list[str]:

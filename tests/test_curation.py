@@ -324,3 +324,32 @@ def test_admin_edits_are_in_history_with_who_and_what(client, curator):
     assert entry.user == curator
     assert "Name" in entry.get_change_message()
     assert Schedule.objects.filter(resource=listing).count() == 1
+
+
+def test_save_and_mark_verified_is_one_trip_and_in_history(client, curator):
+    from tests.admin_helpers import change_form_data
+
+    old = timezone.now() - dt.timedelta(days=400)
+    listing = f.resource(name="Before", last_verified_at=old)
+    client.force_login(curator)
+    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    page = client.get(url)
+    assert 'name="_save_verified"' in page.content.decode()
+    data = change_form_data(page)
+    data.update(name="After", _save_verified="Save and mark verified")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    listing.refresh_from_db()
+    assert listing.name == "After"
+    assert listing.last_verified_by == curator
+    assert timezone.now() - listing.last_verified_at < dt.timedelta(minutes=1)
+    messages = [e.get_change_message() for e in history(listing)]
+    assert any("Name" in m for m in messages)
+    assert any(m.startswith("Marked verified") for m in messages)
+    # A form with errors saves nothing and marks nothing.
+    data.update(name="", _save_verified="Save and mark verified")
+    listing.last_verified_at = old
+    listing.save()
+    assert client.post(url, data).status_code == 200
+    listing.refresh_from_db()
+    assert listing.last_verified_at == old

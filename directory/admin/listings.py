@@ -134,6 +134,22 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
             readonly.append("is_demo")
         return readonly
 
+    def _mark_verified_on_save(self, request, obj) -> None:
+        if "_save_verified" in request.POST:
+            curation.mark_verified([obj], by=request.user)
+            obj.refresh_from_db(fields=["last_verified_at", "last_verified_by", "updated_at"])
+            self.message_user(
+                request, f"“{obj}” is saved and marked verified today.", messages.SUCCESS
+            )
+
+    def response_change(self, request, obj):
+        self._mark_verified_on_save(request, obj)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self._mark_verified_on_save(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
     @admin.action(description="Mark verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
         count = curation.mark_verified(queryset, by=request.user)

@@ -341,8 +341,9 @@ def test_admin_schedule_row_without_a_day_is_an_error_not_a_crash(curator_client
     )
     url = reverse("admin:directory_resource_change", args=[listing.pk])
     data = change_form_data(curator_client.get(url))
+    data.pop("schedules-0-days")
     data["schedules-0-weekday"] = ""
     response = curator_client.post(url, data)
     assert response.status_code == 200
     (formset,) = [i.formset for i in response.context["inline_admin_formsets"]]
-    assert "weekday" in formset.forms[0].errors
+    assert "days" in formset.forms[0].errors

@@ -311,7 +311,7 @@ def test_admin_edits_are_in_history_with_who_and_what(client, curator):
             "schedules-0-id": schedule.pk,
             "schedules-0-resource": listing.pk,
             "schedules-0-kind": "weekly",
-            "schedules-0-weekday": 2,
+            "schedules-0-days": [2],
             "schedules-0-start_time": "19:00",
             "schedules-0-end_time": "20:00",
             "schedules-0-timezone": "America/Chicago",

@@ -76,6 +76,7 @@ class ScheduleInlineForm(forms.ModelForm):
         }
         labels = {
             "kind": "How often",
+            "timezone": "Time zone",
             "week_of_month": "Week of the month",
             "interval_weeks": "Every N weeks",
             "anchor_date": "Meets on (a date)",

@@ -66,8 +66,16 @@ class SubmissionAdmin(ScopedModelAdmin):
         (None, {"fields": ["kind", "listing", "status", "created_at"]}),
         ("Proposed changes", {"fields": ["proposed_changes"]}),
         ("From the public", {"fields": ["message", "reporter_name", "reporter_email"]}),
-        ("Decision", {"fields": ["reviewer", "reviewed_at", "decision_reason"]}),
+        ("Review", {"fields": ["reviewer", "reviewed_at", "decision_reason"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status == Submission.State.PENDING:
+            # Not reviewed yet: the decision form below takes the place of the record.
+            return [fs for fs in fieldsets if fs[0] != "Review"]
+        return fieldsets
+
     readonly_fields = [
         "kind",
         "listing",

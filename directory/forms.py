@@ -13,10 +13,11 @@ from django.conf import settings
 
 from directory.models import Feature, Resource, Schedule, Submission, SupportType
 from directory.services.submissions import (
+    LISTING_FIELDS,
     LOCATION_FIELDS,
-    PROPOSAL_FIELDS,
     SCHEDULE_FIELDS,
     current_values,
+    schedule_words,
 )
 from directory.validators import validate_dial_string, validate_time_zone
 
@@ -178,10 +179,10 @@ class ListingFieldsForm(forms.Form):
             self.add_error("end_time", "The end time must be after the start time.")
 
     def proposal_values(self) -> dict:
-        """Cleaned data in the proposal's JSON shape."""
+        """Cleaned listing, location and feature values in the proposal's JSON shape."""
         data = self.cleaned_data
         values = {}
-        for key in PROPOSAL_FIELDS:
+        for key in [*LISTING_FIELDS, *LOCATION_FIELDS, "features"]:
             value = data.get(key)
             if key == "support_type":
                 value = value.slug if value else ""
@@ -209,11 +210,32 @@ class SuggestForm(ListingFieldsForm):
 
     def proposal(self) -> dict:
         values = self.proposal_values()
-        return {k: v for k, v in values.items() if v not in ("", [], None)}
+        proposal = {k: v for k, v in values.items() if v not in ("", [], None)}
+        data = self.cleaned_data
+        if data.get("weekday") is not None and data.get("start_time"):
+            fields = {
+                "kind": Schedule.Kind.WEEKLY,
+                "weekday": data["weekday"],
+                "start_time": data["start_time"].strftime("%H:%M"),
+                "timezone": data.get("timezone") or settings.TIME_ZONE,
+            }
+            if data.get("end_time"):
+                fields["end_time"] = data["end_time"].strftime("%H:%M")
+            proposal["schedules"] = [{"op": "add", "fields": fields}]
+        return proposal
+
+
+def _hhmm(value: dt.time | None) -> str | None:
+    return value.strftime("%H:%M") if value else None
 
 
 class ReportForm(ListingFieldsForm):
-    """A correction (only the changed fields are proposed) or a "no longer meets" report."""
+    """A correction (only the changed fields are proposed) or a "no longer meets" report.
+
+    Each of the listing's meeting times has its own day, start and end fields (prefilled) and
+    a "no longer happens" box, so a visitor says which time is wrong; an unchanged time needs
+    nothing. A new time can be added below them.
+    """
 
     kind = forms.ChoiceField(
         label="What is wrong?",
@@ -228,31 +250,140 @@ class ReportForm(ListingFieldsForm):
     def __init__(self, *args, resource: Resource, **kwargs):
         self.resource = resource
         self.current = current_values(resource)
+        self.schedules = list(resource.schedules.all())
+        self._schedule_ops: list[dict] = []
         initial = {k: v for k, v in self.current.items() if k != "support_type"}
         initial["support_type"] = resource.support_type
         initial["features"] = list(resource.features.all())
         super().__init__(*args, initial=initial, **kwargs)
         for name in ["name", "support_type", "cost", "attendance", "country"]:
             self.fields[name].required = False
+        for name in SCHEDULE_FIELDS:
+            del self.fields[name]
+        for schedule in self.schedules:
+            prefix = f"time_{schedule.pk}_"
+            self.fields[prefix + "weekday"] = self._day_field(initial=schedule.weekday)
+            self.fields[prefix + "start_time"] = self._time_field("Start time", schedule.start_time)
+            self.fields[prefix + "end_time"] = self._time_field("End time", schedule.end_time)
+            self.fields[prefix + "remove"] = forms.BooleanField(
+                label="This time no longer happens", required=False
+            )
+        self.fields["add_weekday"] = self._day_field(empty_label="Choose a day")
+        self.fields["add_start_time"] = self._time_field("Start time")
+        self.fields["add_end_time"] = self._time_field("End time")
+
+    @staticmethod
+    def _day_field(*, initial=None, empty_label=None) -> forms.TypedChoiceField:
+        choices = list(Schedule.Weekday.choices)
+        if empty_label:
+            choices.insert(0, ("", empty_label))
+        return forms.TypedChoiceField(
+            label="Day",
+            choices=choices,
+            coerce=int,
+            empty_value=None,
+            required=False,
+            initial=initial,
+        )
+
+    @staticmethod
+    def _time_field(label: str, initial=None) -> forms.TimeField:
+        return forms.TimeField(
+            label=label,
+            required=False,
+            initial=initial,
+            widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        )
+
+    @property
+    def fieldsets(self):
+        groups = []
+        for legend, names in FIELDSETS:
+            if names is not SCHEDULE_FIELDS:
+                groups.append((legend, [self[name] for name in names]))
+                continue
+            for number, schedule in enumerate(self.schedules, start=1):
+                prefix = f"time_{schedule.pk}_"
+                groups.append(
+                    (
+                        f"Meeting time {number}: {schedule_words(schedule)}",
+                        [self[prefix + n] for n in ("weekday", "start_time", "end_time", "remove")],
+                    )
+                )
+            groups.append(
+                (
+                    "Add a meeting time that is missing",
+                    [self["add_weekday"], self["add_start_time"], self["add_end_time"]],
+                )
+            )
+        return groups
 
     def clean(self):
         data = super().clean()
         if data.get("kind") == Submission.Kind.CLOSURE or self.errors:
+            return data
+        self._schedule_ops = self.schedule_changes()
+        if self.errors:
             return data
         if not self.changes():
             raise forms.ValidationError(
                 "Nothing was changed. Correct the details that are wrong, or choose "
                 "“This meeting no longer meets”."
             )
-        merged = {**self._current_python(), **{k: data.get(k) for k in self.changes()}}
+        merged = {**self.current, **{k: data.get(k) for k in self.changes() if k != "schedules"}}
         self.check_listing(merged)
         return data
 
-    def _current_python(self) -> dict:
-        values = dict(self.current)
-        for key in ("start_time", "end_time"):
-            values[key] = dt.time.fromisoformat(values[key]) if values[key] else None
-        return values
+    def _zone(self) -> str:
+        if self.schedules:
+            return self.schedules[0].timezone
+        if self.resource.location_id and self.resource.location.timezone != "UTC":
+            return self.resource.location.timezone
+        return settings.TIME_ZONE
+
+    def schedule_changes(self) -> list[dict]:
+        """Operations on the meeting times: change, remove or add (errors on their fields)."""
+        data = self.cleaned_data
+        ops = []
+        for schedule in self.schedules:
+            prefix = f"time_{schedule.pk}_"
+            if data.get(prefix + "remove"):
+                ops.append({"op": "remove", "id": schedule.pk})
+                continue
+            day = data.get(prefix + "weekday")
+            start = data.get(prefix + "start_time") or schedule.start_time
+            end = data.get(prefix + "end_time")
+            if end and end <= start:
+                self.add_error(prefix + "end_time", "The end time must be after the start time.")
+                continue
+            fields = {}
+            if day is not None and day != schedule.weekday:
+                fields["weekday"] = day
+            if start != schedule.start_time:
+                fields["start_time"] = _hhmm(start)
+            if end != schedule.end_time:
+                fields["end_time"] = _hhmm(end)
+            if fields:
+                ops.append({"op": "change", "id": schedule.pk, "fields": fields})
+        day, start, end = (data.get("add_" + n) for n in ("weekday", "start_time", "end_time"))
+        if day is not None or start or end:
+            if day is None:
+                self.add_error("add_weekday", "Choose the day of the new meeting time.")
+            if not start:
+                self.add_error("add_start_time", "Give the start time of the new meeting time.")
+            elif end and end <= start:
+                self.add_error("add_end_time", "The end time must be after the start time.")
+            if day is not None and start and not (end and end <= start):
+                fields = {
+                    "kind": Schedule.Kind.WEEKLY,
+                    "weekday": day,
+                    "start_time": _hhmm(start),
+                    "timezone": self._zone(),
+                }
+                if end:
+                    fields["end_time"] = _hhmm(end)
+                ops.append({"op": "add", "fields": fields})
+        return ops
 
     def changes(self) -> dict:
         """Proposed values that differ from the listing (blank required fields mean no change)."""
@@ -264,6 +395,8 @@ class ReportForm(ListingFieldsForm):
             if value in ("", None) and key in {"name", "support_type", "cost", "attendance"}:
                 continue
             changes[key] = value
+        if self._schedule_ops:
+            changes["schedules"] = self._schedule_ops
         return changes
 
     def proposal(self) -> dict:

@@ -143,3 +143,46 @@ def test_editor_import_cannot_touch_other_organisations(client, listings):
     assert result.totals["new"] == 1
     assert not Resource.objects.filter(name="Taken over").exclude(slug="my-new").exists()
     assert Resource.objects.get(slug="my-new").organization == mine
+
+
+def _schedules(listing) -> list:
+    return sorted((s.weekday, s.start_time, s.kind, s.timezone) for s in listing.schedules.all())
+
+
+def test_export_spells_out_the_location_and_the_verified_date(listings):
+    weekly = listings[0]
+    weekly.last_verified_at = dt.datetime(2026, 3, 4, 15, 30, tzinfo=dt.UTC)
+    weekly.save()
+    rows = {r["slug"]: r for r in ListingResource().export().dict}
+    row = rows["weekly"]
+    assert str(row["location"]) == str(weekly.location.uuid)  # the stable id import matches by
+    assert row["location_address"] == "Community hall, 1 Main Street, Springfield, IL, US"
+    assert row["last_verified"] == "2026-03-04 10:30"  # local time (America/New_York)
+    assert rows["fortnightly"]["location_address"] == ""
+
+
+@pytest.mark.parametrize("cell", ["missing column", "", "same"])
+def test_an_update_without_schedules_or_with_the_same_never_clears_them(listings, cell):
+    weekly = listings[0]
+    before = _schedules(weekly)
+    assert len(before) == 2
+    rows = [r for r in ListingResource().export().dict if r["slug"] == "weekly"]
+    rows[0]["name"] = "Renamed weekly"
+    if cell == "missing column":
+        rows = [{k: v for k, v in r.items() if k != "schedules"} for r in rows]
+    elif cell == "":
+        rows[0]["schedules"] = ""
+    result = ListingResource().import_data(as_dataset(rows), dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    weekly.refresh_from_db()
+    assert weekly.name == "Renamed weekly"
+    assert _schedules(weekly) == before
+
+
+def test_an_explicit_empty_list_removes_the_times_on_purpose(listings):
+    weekly = listings[0]
+    rows = [r for r in ListingResource().export().dict if r["slug"] == "weekly"]
+    rows[0]["schedules"] = "[]"
+    result = ListingResource().import_data(as_dataset(rows), dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert _schedules(weekly) == []

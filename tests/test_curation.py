@@ -94,7 +94,7 @@ def test_approval_is_one_transaction(curator, monkeypatch):
     def fail(*args, **kwargs):
         raise ValidationError("the schedule could not be saved")
 
-    monkeypatch.setattr(submissions, "_apply_schedule", fail)
+    monkeypatch.setattr(submissions, "_apply_schedule_ops", fail)
     with pytest.raises(ValidationError):
         submissions.approve(submission, by=curator)
     assert state(listing) == before  # the name change was rolled back with it
@@ -165,7 +165,7 @@ def test_an_approved_suggestion_becomes_a_published_listing(client, curator):
             "features": [feature.slug],
         },
     )
-    listing = submissions.approve(submission, by=curator)
+    listing = submissions.approve(submission, by=curator, status="published")
     assert listing.status == "published" and listing.slug == "hope-on-tuesday"
     assert listing.location.latitude == 39.8 and listing.location.approximate
     (schedule,) = listing.schedules.all()
@@ -311,7 +311,7 @@ def test_admin_edits_are_in_history_with_who_and_what(client, curator):
             "schedules-0-id": schedule.pk,
             "schedules-0-resource": listing.pk,
             "schedules-0-kind": "weekly",
-            "schedules-0-weekday": 2,
+            "schedules-0-days": [2],
             "schedules-0-start_time": "19:00",
             "schedules-0-end_time": "20:00",
             "schedules-0-timezone": "America/Chicago",
@@ -324,3 +324,32 @@ def test_admin_edits_are_in_history_with_who_and_what(client, curator):
     assert entry.user == curator
     assert "Name" in entry.get_change_message()
     assert Schedule.objects.filter(resource=listing).count() == 1
+
+
+def test_save_and_mark_verified_is_one_trip_and_in_history(client, curator):
+    from tests.admin_helpers import change_form_data
+
+    old = timezone.now() - dt.timedelta(days=400)
+    listing = f.resource(name="Before", last_verified_at=old)
+    client.force_login(curator)
+    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    page = client.get(url)
+    assert 'name="_save_verified"' in page.content.decode()
+    data = change_form_data(page)
+    data.update(name="After", _save_verified="Save and mark verified")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    listing.refresh_from_db()
+    assert listing.name == "After"
+    assert listing.last_verified_by == curator
+    assert timezone.now() - listing.last_verified_at < dt.timedelta(minutes=1)
+    messages = [e.get_change_message() for e in history(listing)]
+    assert any("Name" in m for m in messages)
+    assert any(m.startswith("Marked verified") for m in messages)
+    # A form with errors saves nothing and marks nothing.
+    data.update(name="", _save_verified="Save and mark verified")
+    listing.last_verified_at = old
+    listing.save()
+    assert client.post(url, data).status_code == 200
+    listing.refresh_from_db()
+    assert listing.last_verified_at == old

@@ -88,8 +88,18 @@ def test_a_suggestion_is_stored_pending_and_nothing_is_published(
     assert submission.kind == Submission.Kind.NEW_LISTING
     assert submission.status == Submission.State.PENDING
     assert submission.proposed["name"] == "Tuesday Night Hope"
-    assert submission.proposed["start_time"] == "19:00"
-    assert submission.proposed["weekday"] == 2
+    assert submission.proposed["schedules"] == [
+        {
+            "op": "add",
+            "fields": {
+                "kind": "weekly",
+                "weekday": 2,
+                "start_time": "19:00",
+                "end_time": "20:00",
+                "timezone": "America/Chicago",
+            },
+        }
+    ]
     assert not Resource.objects.exists()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["curators@example.org"]
@@ -173,15 +183,19 @@ def prefilled(client, listing) -> dict:
 
 def test_a_correction_stores_only_the_changed_fields_and_the_page_is_unchanged(client):
     listing = f.resource(name="Old Name", features=[f.feature()])
-    f.schedule(listing, weekday=2)
+    tuesday = f.schedule(listing, weekday=2)
     data = prefilled(client, listing)
-    data.update(kind="correction", name="New Name", start_time="18:30")
+    data.update(kind="correction", name="New Name")
+    data[f"time_{tuesday.pk}_start_time"] = "18:30"
     response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     submission = Submission.objects.get()
     assert submission.kind == Submission.Kind.CORRECTION
     assert submission.resource == listing
-    assert submission.proposed == {"name": "New Name", "start_time": "18:30"}
+    assert submission.proposed == {
+        "name": "New Name",
+        "schedules": [{"op": "change", "id": tuesday.pk, "fields": {"start_time": "18:30"}}],
+    }
     listing.refresh_from_db()
     assert listing.name == "Old Name"
     public = client.get(listing.get_absolute_url()).content.decode()

@@ -1,7 +1,12 @@
 """CSV import and export of listings (with schedules and features) through django-import-export.
 
-Rows are matched by slug. Schedules travel as a JSON list in one cell so every kind (weekly,
-monthly by position, every N weeks) round-trips exactly; features as slugs separated by "|".
+Rows are matched by slug; the location by its stable uuid. Schedules travel as a JSON list in
+one cell so every kind (weekly, monthly by position, every N weeks) round-trips exactly;
+features as slugs separated by "|". For people reading the file, ``location_address`` spells
+the location out and ``last_verified`` is a local date and time; both are export-only.
+
+A row never loses meeting times by accident: without a ``schedules`` column, or with an empty
+cell, the listing's times stay as they are; ``[]`` says "no meeting times" on purpose.
 An unchanged row is skipped, so exporting and re-importing a file changes nothing. Editors can
 only create or update listings of their own organisations.
 """
@@ -12,6 +17,7 @@ import datetime as dt
 import json
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from import_export import fields, resources, widgets
 
@@ -166,9 +172,8 @@ class ListingResource(resources.ModelResource):
         widget=KnownManyToManyWidget(Feature, field="slug", separator="|"),
     )
     schedules = fields.Field(column_name="schedules")
-    last_verified_at = fields.Field(
-        attribute="last_verified_at", column_name="last_verified_at", readonly=True
-    )
+    location_address = fields.Field(column_name="location_address", readonly=True)
+    last_verified = fields.Field(column_name="last_verified", readonly=True)
 
     def get_diff_class(self):
         return ClassedDiff
@@ -197,7 +202,8 @@ class ListingResource(resources.ModelResource):
             "cost_notes",
             "features",
             "schedules",
-            "last_verified_at",
+            "location_address",
+            "last_verified",
         ]
         export_order = fields
         skip_unchanged = True
@@ -227,7 +233,7 @@ class ListingResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-        if "schedules" in row:
+        if row.get("schedules") not in (None, ""):  # no column or an empty cell: unchanged
             try:
                 instance._imported_schedules = parse_schedules(row["schedules"])
             except ValidationError as exc:
@@ -242,6 +248,17 @@ class ListingResource(resources.ModelResource):
             raise ValidationError(errors)
 
     # --- schedules -----------------------------------------------------------------------
+
+    def dehydrate_location_address(self, listing: Resource) -> str:
+        location = listing.location if listing.location_id else None
+        if location is None:
+            return ""
+        return ", ".join(p for p in [location.name, location.formatted_address] if p)
+
+    def dehydrate_last_verified(self, listing: Resource) -> str:
+        if listing.last_verified_at is None:
+            return ""
+        return timezone.localtime(listing.last_verified_at).strftime("%Y-%m-%d %H:%M")
 
     def dehydrate_schedules(self, listing: Resource) -> str:
         if listing.pk is None:

@@ -1,36 +1,156 @@
 import datetime as dt
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 from import_export.admin import ImportExportMixin
 
 from directory.admin.importexport import ListingResource
-from directory.admin.scoping import ScopedModelAdmin, ScopedTabularInline
+from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
 from directory.models import Location, Resource, Schedule
 from directory.models.listings import Status
 from directory.services import curation
-from directory.services.roles import is_curator
+from directory.services.locations import fill_from_gazetteer, identical_location, zone_for_listing
+from directory.services.roles import is_curator, organization_ids
 
 STALE_AFTER = dt.timedelta(days=183)  # "not verified in 6 months"
 
 
-class ScheduleInline(ScopedTabularInline):
+WEEKDAY_SHORT = [(day.value, day.label[:3]) for day in Schedule.Weekday]
+KIND_ONLY_FIELDS = {
+    # field -> the kinds it belongs to (the editor shows it for those only, with JavaScript)
+    "week_of_month": ["monthly"],
+    "interval_weeks": ["interval"],
+    "anchor_date": ["interval"],
+}
+
+
+class WeekdayCheckboxes(forms.CheckboxSelectMultiple):
+    """Seven day boxes in a row (a fieldset whose legend is the field's label)."""
+
+
+class ScheduleInlineForm(forms.ModelForm):
+    """One row, one or several days: the row keeps its own day and each extra day ticked
+    becomes a copy of it when saved. An empty time zone is the location's."""
+
+    days = forms.TypedMultipleChoiceField(
+        label="Days",
+        choices=WEEKDAY_SHORT,
+        coerce=int,
+        widget=WeekdayCheckboxes(attrs={"class": "weekday-picker"}),
+        help_text="Tick every day it meets at this time: each day becomes its own meeting time.",
+    )
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "kind",
+            "weekday",
+            "start_time",
+            "end_time",
+            "timezone",
+            "week_of_month",
+            "interval_weeks",
+            "anchor_date",
+            "valid_from",
+            "valid_to",
+            "notes",
+        ]
+        widgets = {
+            "weekday": forms.HiddenInput,
+            # Plain inputs: the browser's own time and date pickers, and no admin note about
+            # the server's time zone, which is not the meeting's.
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "anchor_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "valid_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {
+            "timezone": "Leave empty for the location's time zone.",
+            "week_of_month": "Monthly only.",
+            "interval_weeks": "Every N weeks only: N, 2 or more.",
+            "anchor_date": "Every N weeks only: a date it meets on.",
+            "valid_from": "First date, if it has one.",
+            "valid_to": "Last date, if it has one.",
+        }
+        labels = {
+            "kind": "How often",
+            "timezone": "Time zone",
+            "week_of_month": "Week of the month",
+            "interval_weeks": "Every N weeks",
+            "anchor_date": "Meets on (a date)",
+            "valid_from": "From",
+            "valid_to": "Until",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra_days: list[int] = []
+        self.fields["weekday"].required = False
+        self.fields["timezone"].required = False
+        self.fields["timezone"].widget.attrs.update(placeholder="The location's", size=18)
+        self.fields["notes"].widget.attrs.update(size=24)
+        if self.instance.pk:
+            self.fields["days"].initial = [self.instance.weekday]
+        self.fields["kind"].widget.attrs["data-kind-select"] = "1"
+        for name, kinds in KIND_ONLY_FIELDS.items():
+            self.fields[name].widget.attrs["data-kinds"] = " ".join(kinds)
+
+    def clean(self):
+        data = super().clean()
+        days = sorted(set(data.get("days") or []))
+        if not days:  # "days" has its error; the row keeps the day it had
+            data["weekday"] = self.instance.weekday if self.instance.pk else None
+            return data
+        own = self.instance.weekday if self.instance.pk else None
+        keep = own if own in days else days[0]
+        data["weekday"] = keep
+        self.extra_days = [day for day in days if day != keep]
+        for day in self.extra_days:
+            copy = self._copy_for(day, data)
+            try:
+                copy.full_clean(exclude=["resource", "timezone"])
+            except forms.ValidationError as exc:
+                self.add_error("days", exc.messages)
+                break
+        return data
+
+    def _copy_for(self, day: int, data: dict | None = None) -> Schedule:
+        data = data or {}
+        copy = Schedule()
+        for name in ScheduleInlineForm.Meta.fields:
+            value = data.get(name, getattr(self.instance, name))
+            setattr(copy, name, value)
+        if copy.timezone is None:
+            copy.timezone = ""
+        if copy.notes is None:
+            copy.notes = ""
+        copy.weekday = day
+        if copy.anchor_date is not None:
+            # The same week, on the other day: the copy keeps the rhythm of the original.
+            copy.anchor_date += dt.timedelta(days=day - data.get("weekday", copy.weekday))
+        return copy
+
+    def copies(self) -> list[Schedule]:
+        return [self._copy_for(day, self.cleaned_data) for day in self.extra_days]
+
+
+class ScheduleInline(ScopedStackedInline):
     model = Schedule
+    form = ScheduleInlineForm
     organization_path = "resource__organization"
     fields = [
-        "kind",
-        "weekday",
-        "start_time",
-        "end_time",
-        "timezone",
-        "week_of_month",
-        "interval_weeks",
-        "anchor_date",
-        "valid_from",
-        "valid_to",
-        "notes",
+        ("kind", "days", "weekday"),
+        ("start_time", "end_time", "timezone"),
+        ("week_of_month", "interval_weeks", "anchor_date"),
+        ("valid_from", "valid_to", "notes"),
     ]
     extra = 0
+    classes = ["schedule-editor"]
+
+    class Media:
+        js = ["js/staff-schedule.js"]
 
 
 class VerificationAgeFilter(admin.SimpleListFilter):
@@ -88,10 +208,12 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
     autocomplete_fields = ["support_type", "organization", "location", "features"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["last_verified_at", "last_verified_by", "uuid", "created_at", "updated_at"]
+    # The change form shows the meeting times right after the first two fieldsets (see
+    # templates/admin/directory/resource/change_form.html).
     fieldsets = [
         (None, {"fields": ["name", "slug", "support_type", "organization", "status"]}),
-        ("Description", {"fields": ["description", "features", "cost", "cost_notes"]}),
         ("Where", {"fields": ["attendance", "location"]}),
+        ("Description", {"fields": ["description", "features", "cost", "cost_notes"]}),
         (
             "Online",
             {
@@ -134,6 +256,45 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
             readonly.append("is_demo")
         return readonly
 
+    def get_changeform_initial_data(self, request):
+        return {**super().get_changeform_initial_data(request), **_single_organization(request)}
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Schedule:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # fills new/changed/deleted_objects for the history
+        for obj in formset.deleted_objects:
+            obj.delete()
+        listing = form.instance
+        zone = None
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            schedules = [inline_form.instance, *inline_form.copies()]
+            for schedule in schedules:
+                schedule.resource = listing
+                if not schedule.timezone:
+                    zone = zone or zone_for_listing(listing)
+                    schedule.timezone = zone
+                schedule.save()
+            formset.new_objects.extend(schedules[1:])
+
+    def _mark_verified_on_save(self, request, obj) -> None:
+        if "_save_verified" in request.POST:
+            curation.mark_verified([obj], by=request.user)
+            obj.refresh_from_db(fields=["last_verified_at", "last_verified_by", "updated_at"])
+            self.message_user(
+                request, f"“{obj}” is saved and marked verified today.", messages.SUCCESS
+            )
+
+    def response_change(self, request, obj):
+        self._mark_verified_on_save(request, obj)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self._mark_verified_on_save(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
     @admin.action(description="Mark verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
         count = curation.mark_verified(queryset, by=request.user)
@@ -150,9 +311,42 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
         self.message_user(request, f"Archived {count} listing(s).", messages.SUCCESS)
 
 
+class LocationForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = [
+            "name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "organization",
+            "notes",
+            "timezone",
+            "latitude",
+            "longitude",
+            "approximate",
+            "is_demo",
+        ]
+        help_texts = {
+            "timezone": "Leave empty to use the town's (from the gazetteer).",
+            "latitude": "Leave both empty to place it at the town or postcode (approximate).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "timezone" in self.fields:
+            self.fields["timezone"].required = False
+            if not self.instance.pk:
+                self.initial["timezone"] = ""
+
+
 @admin.register(Location)
 class LocationAdmin(ScopedModelAdmin):
     organization_path = "organization"
+    form = LocationForm
     list_display = [
         "__str__",
         "city",
@@ -167,6 +361,51 @@ class LocationAdmin(ScopedModelAdmin):
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
     readonly_fields = ["uuid", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "address_line1",
+                    "address_line2",
+                    ("city", "region"),
+                    ("postal_code", "country"),
+                    "organization",
+                    "notes",
+                ]
+            },
+        ),
+        (
+            "Time zone and map position (filled in from the town when left empty)",
+            {
+                "classes": ["collapse"],
+                "fields": ["timezone", ("latitude", "longitude"), "approximate", "is_demo"],
+            },
+        ),
+        ("Record", {"classes": ["collapse"], "fields": ["uuid", "created_at", "updated_at"]}),
+    ]
+
+    def get_changeform_initial_data(self, request):
+        return {**super().get_changeform_initial_data(request), **_single_organization(request)}
+
+    def save_model(self, request, obj, form, change):
+        fill_from_gazetteer(obj)
+        if not change:
+            existing = identical_location(obj)
+            if existing is not None:
+                # The same place already exists: use it rather than make a twin.
+                for field in Location._meta.concrete_fields:
+                    setattr(obj, field.attname, getattr(existing, field.attname))
+                obj._state.adding = False
+                self.message_user(
+                    request,
+                    f"“{existing}” already existed with this address; it is used instead of a "
+                    "copy.",
+                    messages.INFO,
+                )
+                return
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Schedule)
@@ -177,4 +416,23 @@ class ScheduleAdmin(ScopedModelAdmin):
     search_fields = ["resource__name", "timezone"]
     list_select_related = ["resource"]
     autocomplete_fields = ["resource"]
+    form = ScheduleInlineForm
     fields = ["resource", *ScheduleInline.fields]
+
+    class Media:
+        js = ["js/staff-schedule.js"]
+
+    def save_model(self, request, obj, form, change):
+        for schedule in [obj, *form.copies()]:
+            schedule.resource = obj.resource
+            if not schedule.timezone:
+                schedule.timezone = zone_for_listing(obj.resource)
+            schedule.save()
+
+
+def _single_organization(request) -> dict:
+    """An editor of exactly one organisation starts every new object in it."""
+    if is_curator(request.user):
+        return {}
+    ids = list(organization_ids(request.user))
+    return {"organization": ids[0]} if len(ids) == 1 else {}

@@ -1,14 +1,54 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from directory.admin.scoping import ScopedModelAdmin
-from directory.models import Submission
+from directory.models import Organization, Submission, SupportType
+from directory.models.listings import Status
 from directory.services import submissions as submission_services
+
+
+class ApproveNewListingForm(forms.Form):
+    """What the curator decides when a suggestion becomes a listing."""
+
+    organization = forms.ModelChoiceField(
+        Organization.objects.all(),
+        required=False,
+        empty_label="No organisation",
+        label="Organisation",
+        help_text="Who keeps this listing up to date.",
+    )
+    support_type = forms.ModelChoiceField(
+        SupportType.objects.all(), to_field_name="slug", label="Type of support"
+    )
+    status = forms.ChoiceField(
+        choices=[(Status.DRAFT, "Draft: not public yet"), (Status.PUBLISHED, "Published")],
+        initial=Status.DRAFT,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Status after approval",
+    )
+
+    def clean_status(self):
+        return self.cleaned_data.get("status") or Status.DRAFT
+
+    def __init__(self, *args, submission: Submission, **kwargs):
+        initial = {"support_type": submission.proposed.get("support_type")}
+        super().__init__(*args, initial=initial, prefix="approve", **kwargs)
+
+
+class RejectManyForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (shown to curators only)",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
 
 
 @admin.register(Submission)
@@ -26,8 +66,16 @@ class SubmissionAdmin(ScopedModelAdmin):
         (None, {"fields": ["kind", "listing", "status", "created_at"]}),
         ("Proposed changes", {"fields": ["proposed_changes"]}),
         ("From the public", {"fields": ["message", "reporter_name", "reporter_email"]}),
-        ("Decision", {"fields": ["reviewer", "reviewed_at", "decision_reason"]}),
+        ("Review", {"fields": ["reviewer", "reviewed_at", "decision_reason"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status == Submission.State.PENDING:
+            # Not reviewed yet: the decision form below takes the place of the record.
+            return [fs for fs in fieldsets if fs[0] != "Review"]
+        return fieldsets
+
     readonly_fields = [
         "kind",
         "listing",
@@ -42,8 +90,46 @@ class SubmissionAdmin(ScopedModelAdmin):
         "decision_reason",
     ]
 
+    actions = ["reject_selected"]
+
     def has_add_permission(self, request):
         return False  # submissions come from the public forms
+
+    @admin.action(description="Reject selected submissions with one reason", permissions=["change"])
+    def reject_selected(self, request, queryset):
+        pending = list(queryset.filter(status=Submission.State.PENDING))
+        form = RejectManyForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            count = submission_services.reject_many(
+                pending, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            self.message_user(
+                request, f"Rejected {count} submission(s). No listing changed.", messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/directory/submission/reject_selected.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject submissions",
+                "opts": self.opts,
+                "form": form,
+                "submissions": pending,
+                "skipped": queryset.exclude(status=Submission.State.PENDING).count(),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        submission = self.get_object(request, object_id)
+        if submission.kind == Submission.Kind.NEW_LISTING and (
+            submission.status == Submission.State.PENDING
+        ):
+            extra_context["approve_form"] = ApproveNewListingForm(submission=submission)
+            extra_context["duplicates"] = submission_services.likely_duplicates(submission.proposed)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="listing")
     def listing(self, obj: Submission):
@@ -83,21 +169,32 @@ class SubmissionAdmin(ScopedModelAdmin):
 
     def approve_view(self, request, object_id):
         submission = self._reviewable(request, object_id)
+        options = {}
+        if submission.kind == Submission.Kind.NEW_LISTING:
+            form = ApproveNewListingForm(request.POST, submission=submission)
+            if not form.is_valid():
+                problems = "; ".join(
+                    f"{form.fields[name].label}: {' '.join(errors)}"
+                    for name, errors in form.errors.items()
+                )
+                self.message_user(request, f"Not approved: {problems}", messages.ERROR)
+                return redirect("admin:directory_submission_change", submission.pk)
+            options = form.cleaned_data
         try:
-            resource = submission_services.approve(submission, by=request.user)
+            resource = submission_services.approve(submission, by=request.user, **options)
         except (ValidationError, submission_services.ReviewError) as exc:
             problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
             self.message_user(request, f"Not approved: {problems}", messages.ERROR)
             return redirect("admin:directory_submission_change", submission.pk)
-        self.message_user(
-            request,
-            format_html(
-                'Approved. <a href="{}">{}</a> is updated.',
-                reverse("admin:directory_resource_change", args=[resource.pk]),
-                resource,
-            ),
-            messages.SUCCESS,
-        )
+        url = reverse("admin:directory_resource_change", args=[resource.pk])
+        if submission.kind == Submission.Kind.NEW_LISTING:
+            text = 'Approved. Created <a href="{}">{}</a> as {}.'
+            args = (url, resource, resource.get_status_display().lower())
+        elif submission.kind == Submission.Kind.CLOSURE:
+            text, args = 'Approved. <a href="{}">{}</a> is archived.', (url, resource)
+        else:
+            text, args = 'Approved. <a href="{}">{}</a> is updated.', (url, resource)
+        self.message_user(request, format_html(text, *args), messages.SUCCESS)
         return redirect("admin:directory_submission_changelist")
 
     def reject_view(self, request, object_id):

@@ -99,9 +99,40 @@ class ScopingMixin:
         return field
 
 
+def _without(fields, hidden):
+    kept = []
+    for field in fields:
+        if isinstance(field, list | tuple):
+            field = type(field)(f for f in field if f not in hidden)
+            if field:
+                kept.append(field)
+        elif field not in hidden:
+            kept.append(field)
+    return kept
+
+
 class ScopedModelAdmin(ScopingMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.ALWAYS
     list_per_page = 50
+    #: Bookkeeping only curators see: editors never meet demo internals.
+    curator_only_fields = ("is_demo",)
+
+    def get_list_display(self, request):
+        items = super().get_list_display(request)
+        return items if is_curator(request.user) else _without(items, self.curator_only_fields)
+
+    def get_list_filter(self, request):
+        items = super().get_list_filter(request)
+        return items if is_curator(request.user) else _without(items, self.curator_only_fields)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if is_curator(request.user):
+            return fieldsets
+        return [
+            (name, {**options, "fields": _without(options["fields"], self.curator_only_fields)})
+            for name, options in fieldsets
+        ]
 
     def get_queryset(self, request):
         return self.scope_queryset(request, super().get_queryset(request))

@@ -12,7 +12,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -21,493 +20,1257 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChecklistItem',
+            name="ChecklistItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100, unique=True)),
-                ('text', models.TextField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, unique=True)),
+                ("text", models.TextField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='FAQ',
+            name="FAQ",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(max_length=300, unique=True)),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('answer', models.TextField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question", models.CharField(max_length=300, unique=True)),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("answer", models.TextField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'FAQ entry',
-                'verbose_name_plural': 'FAQ entries',
-                'ordering': ['position'],
+                "verbose_name": "FAQ entry",
+                "verbose_name_plural": "FAQ entries",
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='FeatureCategory',
+            name="FeatureCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'feature categories',
-                'ordering': ['position', 'name'],
+                "verbose_name_plural": "feature categories",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='GuideSection',
+            name="GuideSection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('overview', 'Overview'), ('benefits', 'Benefits'), ('resources', 'Practical resources'), ('challenges', 'Challenges'), ('types', 'Types of peer support'), ('qualified_worker', 'Choosing a qualified worker'), ('relapse_prevention', 'Relapse prevention'), ('other_treatment', 'Peer support and treatment'), ('strategies', 'Strategies'), ('family', 'Family and friends')], max_length=20, unique=True)),
-                ('body', models.TextField(help_text='Paragraphs separated by blank lines.')),
-                ('list_title', models.CharField(blank=True, max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("overview", "Overview"),
+                            ("benefits", "Benefits"),
+                            ("resources", "Practical resources"),
+                            ("challenges", "Challenges"),
+                            ("types", "Types of peer support"),
+                            ("qualified_worker", "Choosing a qualified worker"),
+                            ("relapse_prevention", "Relapse prevention"),
+                            ("other_treatment", "Peer support and treatment"),
+                            ("strategies", "Strategies"),
+                            ("family", "Family and friends"),
+                        ],
+                        max_length=20,
+                        unique=True,
+                    ),
+                ),
+                ("body", models.TextField(help_text="Paragraphs separated by blank lines.")),
+                ("list_title", models.CharField(blank=True, max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('kind', models.CharField(choices=[('fellowship', 'Fellowship'), ('treatment_centre', 'Treatment centre'), ('community', 'Community organisation'), ('online_platform', 'Online platform')], default='community', max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('website', models.URLField(blank=True)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('is_demo', models.BooleanField(default=False, help_text='Fictional sample data, labelled as such wherever it is shown.')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("fellowship", "Fellowship"),
+                            ("treatment_centre", "Treatment centre"),
+                            ("community", "Community organisation"),
+                            ("online_platform", "Online platform"),
+                        ],
+                        default="community",
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("website", models.URLField(blank=True)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "is_demo",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Fictional sample data, labelled as such wherever it is shown.",
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SupportType',
+            name="SupportType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('summary', models.TextField(blank=True)),
-                ('body', models.TextField(blank=True, help_text="The article's text on this type.")),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('is_meeting_based', models.BooleanField(default=True, help_text='Groups that meet on a schedule (as opposed to one-to-one support).')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "body",
+                    models.TextField(blank=True, help_text="The article's text on this type."),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "is_meeting_based",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Groups that meet on a schedule (as opposed to one-to-one support).",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='CredentialType',
+            name="CredentialType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('abbreviation', models.CharField(max_length=20)),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('issuing_body', models.CharField(max_length=200)),
-                ('jurisdiction', models.CharField(blank=True, max_length=120)),
-                ('renewal_years', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('public_lookup', models.CharField(blank=True, help_text="Where the public can check a holder's status.", max_length=300)),
-                ('source_url', models.URLField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("abbreviation", models.CharField(max_length=20)),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("issuing_body", models.CharField(max_length=200)),
+                ("jurisdiction", models.CharField(blank=True, max_length=120)),
+                ("renewal_years", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "public_lookup",
+                    models.CharField(
+                        blank=True,
+                        help_text="Where the public can check a holder's status.",
+                        max_length=300,
+                    ),
+                ),
+                ("source_url", models.URLField(blank=True)),
             ],
             options={
-                'ordering': ['abbreviation', 'issuing_body'],
-                'constraints': [models.UniqueConstraint(fields=('abbreviation', 'issuing_body'), name='credential_type_unique')],
+                "ordering": ["abbreviation", "issuing_body"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("abbreviation", "issuing_body"), name="credential_type_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CrisisLine',
+            name="CrisisLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(max_length=2)),
-                ('name', models.CharField(max_length=100)),
-                ('phone', models.CharField(max_length=40)),
-                ('text', models.CharField(blank=True, max_length=100, verbose_name='text option')),
-                ('url', models.URLField(blank=True)),
-                ('hours', models.CharField(blank=True, max_length=60)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("country", models.CharField(max_length=2)),
+                ("name", models.CharField(max_length=100)),
+                ("phone", models.CharField(max_length=40)),
+                ("text", models.CharField(blank=True, max_length=100, verbose_name="text option")),
+                ("url", models.URLField(blank=True)),
+                ("hours", models.CharField(blank=True, max_length=60)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['country', 'position', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('country', 'name'), name='crisis_line_unique')],
+                "ordering": ["country", "position", "name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("country", "name"), name="crisis_line_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Feature',
+            name="Feature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('name_es', models.CharField(blank=True, max_length=100, verbose_name='name (Spanish)')),
-                ('code', models.CharField(blank=True, help_text='Type code in the Meeting Guide spec.', max_length=12, verbose_name='Meeting Guide code')),
-                ('description', models.TextField(blank=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='features', to='directory.featurecategory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "name_es",
+                    models.CharField(blank=True, max_length=100, verbose_name="name (Spanish)"),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True,
+                        help_text="Type code in the Meeting Guide spec.",
+                        max_length=12,
+                        verbose_name="Meeting Guide code",
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="features",
+                        to="directory.featurecategory",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category__position', 'position', 'name'],
+                "ordering": ["category__position", "position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='GuidePoint',
+            name="GuidePoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('text', models.TextField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('section', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='points', to='directory.guidesection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("text", models.TextField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "section",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="points",
+                        to="directory.guidesection",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['section__position', 'position'],
+                "ordering": ["section__position", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('editor', 'Editor'), ('manager', 'Manager')], default='editor', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("editor", "Editor"), ("manager", "Manager")],
+                        default="editor",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="directory.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, help_text="e.g. St Mark's Church hall", max_length=200)),
-                ('address_line1', models.CharField(blank=True, max_length=200)),
-                ('address_line2', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, help_text='State, province or county (code or name).', max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(default='US', help_text='ISO 3166-1 alpha-2 code.', max_length=2)),
-                ('latitude', models.FloatField(blank=True, null=True)),
-                ('longitude', models.FloatField(blank=True, null=True)),
-                ('approximate', models.BooleanField(default=False, help_text="Coordinates are only the town's, not the building's.")),
-                ('timezone', models.CharField(default='UTC', max_length=64, validators=[directory.validators.validate_time_zone])),
-                ('notes', models.TextField(blank=True, help_text='Directions, entrance, parking.')),
-                ('is_demo', models.BooleanField(default=False)),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='locations', to='directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True, help_text="e.g. St Mark's Church hall", max_length=200
+                    ),
+                ),
+                ("address_line1", models.CharField(blank=True, max_length=200)),
+                ("address_line2", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        help_text="State, province or county (code or name).",
+                        max_length=100,
+                    ),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                (
+                    "country",
+                    models.CharField(
+                        default="US", help_text="ISO 3166-1 alpha-2 code.", max_length=2
+                    ),
+                ),
+                ("latitude", models.FloatField(blank=True, null=True)),
+                ("longitude", models.FloatField(blank=True, null=True)),
+                (
+                    "approximate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Coordinates are only the town's, not the building's.",
+                    ),
+                ),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="UTC",
+                        max_length=64,
+                        validators=[directory.validators.validate_time_zone],
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, help_text="Directions, entrance, parking.")),
+                ("is_demo", models.BooleanField(default=False)),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locations",
+                        to="directory.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['city', 'name'],
+                "ordering": ["city", "name"],
             },
         ),
         migrations.CreateModel(
-            name='PeerWorker',
+            name="PeerWorker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(help_text="As the worker wants to be shown, e.g. 'Sam R.'", max_length=100)),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('bio', models.TextField(blank=True)),
-                ('lived_experience', models.TextField(blank=True, help_text="In the worker's own words.", verbose_name='lived-experience statement')),
-                ('offers_online', models.BooleanField(default=False)),
-                ('offers_in_person', models.BooleanField(default=True)),
-                ('service_area', models.CharField(blank=True, help_text="e.g. 'Greater Boston'", max_length=200)),
-                ('country', models.CharField(default='US', max_length=2)),
-                ('latitude', models.FloatField(blank=True, null=True)),
-                ('longitude', models.FloatField(blank=True, null=True)),
-                ('service_radius_km', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('accepting_new_clients', models.BooleanField(default=True)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('contact_phone', models.CharField(blank=True, max_length=40)),
-                ('website', models.URLField(blank=True)),
-                ('consent_to_publish', models.BooleanField(default=False, help_text='The worker agreed in writing to be listed publicly.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=10)),
-                ('is_demo', models.BooleanField(default=False)),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('last_verified_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('languages', models.ManyToManyField(blank=True, limit_choices_to={'category__slug': 'language'}, related_name='workers', to='directory.feature')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='workers', to='directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "display_name",
+                    models.CharField(
+                        help_text="As the worker wants to be shown, e.g. 'Sam R.'", max_length=100
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("bio", models.TextField(blank=True)),
+                (
+                    "lived_experience",
+                    models.TextField(
+                        blank=True,
+                        help_text="In the worker's own words.",
+                        verbose_name="lived-experience statement",
+                    ),
+                ),
+                ("offers_online", models.BooleanField(default=False)),
+                ("offers_in_person", models.BooleanField(default=True)),
+                (
+                    "service_area",
+                    models.CharField(blank=True, help_text="e.g. 'Greater Boston'", max_length=200),
+                ),
+                ("country", models.CharField(default="US", max_length=2)),
+                ("latitude", models.FloatField(blank=True, null=True)),
+                ("longitude", models.FloatField(blank=True, null=True)),
+                ("service_radius_km", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("accepting_new_clients", models.BooleanField(default=True)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("contact_phone", models.CharField(blank=True, max_length=40)),
+                ("website", models.URLField(blank=True)),
+                (
+                    "consent_to_publish",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The worker agreed in writing to be listed publicly.",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("is_demo", models.BooleanField(default=False)),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("last_verified_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "languages",
+                    models.ManyToManyField(
+                        blank=True,
+                        limit_choices_to={"category__slug": "language"},
+                        related_name="workers",
+                        to="directory.feature",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="workers",
+                        to="directory.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_name'],
+                "ordering": ["display_name"],
             },
         ),
         migrations.CreateModel(
-            name='Credential',
+            name="Credential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(blank=True, max_length=60, verbose_name='credential number')),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('expires_on', models.DateField(blank=True, null=True)),
-                ('verification_status', models.CharField(choices=[('unverified', 'Not verified'), ('verified', 'Verified'), ('revoked', 'Revoked or suspended'), ('rejected', 'Could not be verified')], default='unverified', max_length=12)),
-                ('verification_method', models.CharField(blank=True, choices=[('issuer_lookup', "Issuing body's public look-up"), ('document', 'Certificate or document seen'), ('phone', 'Phone call to the issuing body'), ('other', 'Other (see evidence note)')], max_length=20)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('evidence_note', models.TextField(blank=True, help_text='Staff only: never shown publicly.')),
-                ('references_note', models.TextField(blank=True, help_text='Staff only: never shown publicly.', verbose_name='references checked')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('credential_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credentials', to='directory.credentialtype')),
-                ('worker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credentials', to='directory.peerworker')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(blank=True, max_length=60, verbose_name="credential number"),
+                ),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                ("expires_on", models.DateField(blank=True, null=True)),
+                (
+                    "verification_status",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Not verified"),
+                            ("verified", "Verified"),
+                            ("revoked", "Revoked or suspended"),
+                            ("rejected", "Could not be verified"),
+                        ],
+                        default="unverified",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "verification_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("issuer_lookup", "Issuing body's public look-up"),
+                            ("document", "Certificate or document seen"),
+                            ("phone", "Phone call to the issuing body"),
+                            ("other", "Other (see evidence note)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "evidence_note",
+                    models.TextField(blank=True, help_text="Staff only: never shown publicly."),
+                ),
+                (
+                    "references_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="Staff only: never shown publicly.",
+                        verbose_name="references checked",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "credential_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credentials",
+                        to="directory.credentialtype",
+                    ),
+                ),
+                (
+                    "worker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credentials",
+                        to="directory.peerworker",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['credential_type__abbreviation'],
+                "ordering": ["credential_type__abbreviation"],
             },
         ),
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('city', 'City or town'), ('postal_code', 'Postal code')], max_length=12)),
-                ('name', models.CharField(max_length=200)),
-                ('search_name', models.CharField(db_index=True, help_text='Lower-case, accent-free name or code for look-ups.', max_length=200)),
-                ('region_code', models.CharField(blank=True, max_length=20)),
-                ('region_name', models.CharField(blank=True, max_length=100)),
-                ('country', models.CharField(max_length=2)),
-                ('latitude', models.FloatField()),
-                ('longitude', models.FloatField()),
-                ('population', models.PositiveIntegerField(default=0)),
-                ('timezone', models.CharField(blank=True, max_length=64)),
-                ('source_id', models.CharField(help_text='GeoNames id or postal code.', max_length=40)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("city", "City or town"), ("postal_code", "Postal code")],
+                        max_length=12,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "search_name",
+                    models.CharField(
+                        db_index=True,
+                        help_text="Lower-case, accent-free name or code for look-ups.",
+                        max_length=200,
+                    ),
+                ),
+                ("region_code", models.CharField(blank=True, max_length=20)),
+                ("region_name", models.CharField(blank=True, max_length=100)),
+                ("country", models.CharField(max_length=2)),
+                ("latitude", models.FloatField()),
+                ("longitude", models.FloatField()),
+                ("population", models.PositiveIntegerField(default=0)),
+                ("timezone", models.CharField(blank=True, max_length=64)),
+                (
+                    "source_id",
+                    models.CharField(help_text="GeoNames id or postal code.", max_length=40),
+                ),
             ],
             options={
-                'ordering': ['-population', 'name'],
-                'indexes': [models.Index(fields=['country', 'region_code'], name='place_country_region')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'country', 'source_id'), name='place_source_unique'), models.CheckConstraint(condition=models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), name='place_coordinates_valid')],
+                "ordering": ["-population", "name"],
+                "indexes": [
+                    models.Index(fields=["country", "region_code"], name="place_country_region")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "country", "source_id"), name="place_source_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("latitude__gte", -90),
+                            ("latitude__lte", 90),
+                            ("longitude__gte", -180),
+                            ("longitude__lte", 180),
+                        ),
+                        name="place_coordinates_valid",
+                    ),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='peerworker',
-            name='service_place',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='directory.place'),
+            model_name="peerworker",
+            name="service_place",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="directory.place",
+            ),
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=220, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('attendance', models.CharField(choices=[('in_person', 'In person'), ('online', 'Online'), ('hybrid', 'Hybrid'), ('inactive', 'Temporarily inactive')], default='in_person', max_length=10)),
-                ('website', models.URLField(blank=True, max_length=500, verbose_name='website')),
-                ('conference_url', models.URLField(blank=True, help_text='A link that joins the meeting directly.', max_length=500, verbose_name='join link')),
-                ('conference_url_notes', models.CharField(blank=True, max_length=200)),
-                ('conference_phone', models.CharField(blank=True, max_length=60, validators=[django.core.validators.RegexValidator('^\\+?[0-9 ()\\-.,*#]{3,40}$', 'Use digits, spaces, + , * and # only.')], verbose_name='dial-in phone')),
-                ('conference_phone_notes', models.CharField(blank=True, max_length=200)),
-                ('contact_name', models.CharField(blank=True, help_text='First name or initial only: no last names.', max_length=100)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('contact_phone', models.CharField(blank=True, max_length=40)),
-                ('cost', models.CharField(choices=[('free', 'Free'), ('donation', 'Voluntary donation'), ('fee', 'Fee')], default='free', max_length=10)),
-                ('cost_notes', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=10)),
-                ('last_verified_at', models.DateTimeField(blank=True, null=True)),
-                ('is_demo', models.BooleanField(default=False, help_text='Fictional sample data, labelled as such wherever it is shown.')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('features', models.ManyToManyField(blank=True, related_name='resources', to='directory.feature')),
-                ('last_verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resources', to='directory.location')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resources', to='directory.organization')),
-                ('support_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='resources', to='directory.supporttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=220, unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "attendance",
+                    models.CharField(
+                        choices=[
+                            ("in_person", "In person"),
+                            ("online", "Online"),
+                            ("hybrid", "Hybrid"),
+                            ("inactive", "Temporarily inactive"),
+                        ],
+                        default="in_person",
+                        max_length=10,
+                    ),
+                ),
+                ("website", models.URLField(blank=True, max_length=500, verbose_name="website")),
+                (
+                    "conference_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="A link that joins the meeting directly.",
+                        max_length=500,
+                        verbose_name="join link",
+                    ),
+                ),
+                ("conference_url_notes", models.CharField(blank=True, max_length=200)),
+                (
+                    "conference_phone",
+                    models.CharField(
+                        blank=True,
+                        max_length=60,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\+?[0-9 ()\\-.,*#]{3,40}$",
+                                "Use digits, spaces, + , * and # only.",
+                            )
+                        ],
+                        verbose_name="dial-in phone",
+                    ),
+                ),
+                ("conference_phone_notes", models.CharField(blank=True, max_length=200)),
+                (
+                    "contact_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="First name or initial only: no last names.",
+                        max_length=100,
+                    ),
+                ),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("contact_phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "cost",
+                    models.CharField(
+                        choices=[
+                            ("free", "Free"),
+                            ("donation", "Voluntary donation"),
+                            ("fee", "Fee"),
+                        ],
+                        default="free",
+                        max_length=10,
+                    ),
+                ),
+                ("cost_notes", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("last_verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "is_demo",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Fictional sample data, labelled as such wherever it is shown.",
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "features",
+                    models.ManyToManyField(
+                        blank=True, related_name="resources", to="directory.feature"
+                    ),
+                ),
+                (
+                    "last_verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resources",
+                        to="directory.location",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="resources",
+                        to="directory.organization",
+                    ),
+                ),
+                (
+                    "support_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resources",
+                        to="directory.supporttype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Schedule',
+            name="Schedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('weekly', 'Every week'), ('monthly', 'Monthly, by position (e.g. first Saturday)'), ('interval', 'Every N weeks from an anchor date')], default='weekly', max_length=10)),
-                ('weekday', models.SmallIntegerField(choices=[(0, 'Sunday'), (1, 'Monday'), (2, 'Tuesday'), (3, 'Wednesday'), (4, 'Thursday'), (5, 'Friday'), (6, 'Saturday')])),
-                ('start_time', models.TimeField()),
-                ('end_time', models.TimeField(blank=True, null=True)),
-                ('timezone', models.CharField(help_text='IANA name, e.g. America/Chicago', max_length=64, validators=[directory.validators.validate_time_zone])),
-                ('week_of_month', models.SmallIntegerField(blank=True, choices=[(1, 'First'), (2, 'Second'), (3, 'Third'), (4, 'Fourth'), (-1, 'Last')], help_text='Monthly schedules only.', null=True)),
-                ('interval_weeks', models.PositiveSmallIntegerField(blank=True, help_text='Every-N-weeks schedules only (2 or more).', null=True)),
-                ('anchor_date', models.DateField(blank=True, help_text='A date the every-N-weeks meeting happens on.', null=True)),
-                ('anchor_day', models.GeneratedField(db_persist=True, expression=directory.models.listings.DaysSinceEpochSunday('anchor_date'), output_field=models.IntegerField(null=True))),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_to', models.DateField(blank=True, null=True)),
-                ('notes', models.CharField(blank=True, max_length=200)),
-                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='schedules', to='directory.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("weekly", "Every week"),
+                            ("monthly", "Monthly, by position (e.g. first Saturday)"),
+                            ("interval", "Every N weeks from an anchor date"),
+                        ],
+                        default="weekly",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.SmallIntegerField(
+                        choices=[
+                            (0, "Sunday"),
+                            (1, "Monday"),
+                            (2, "Tuesday"),
+                            (3, "Wednesday"),
+                            (4, "Thursday"),
+                            (5, "Friday"),
+                            (6, "Saturday"),
+                        ]
+                    ),
+                ),
+                ("start_time", models.TimeField()),
+                ("end_time", models.TimeField(blank=True, null=True)),
+                (
+                    "timezone",
+                    models.CharField(
+                        help_text="IANA name, e.g. America/Chicago",
+                        max_length=64,
+                        validators=[directory.validators.validate_time_zone],
+                    ),
+                ),
+                (
+                    "week_of_month",
+                    models.SmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "First"),
+                            (2, "Second"),
+                            (3, "Third"),
+                            (4, "Fourth"),
+                            (-1, "Last"),
+                        ],
+                        help_text="Monthly schedules only.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "interval_weeks",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Every-N-weeks schedules only (2 or more).", null=True
+                    ),
+                ),
+                (
+                    "anchor_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="A date the every-N-weeks meeting happens on.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "anchor_day",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=directory.models.listings.DaysSinceEpochSunday("anchor_date"),
+                        output_field=models.IntegerField(null=True),
+                    ),
+                ),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                ("valid_to", models.DateField(blank=True, null=True)),
+                ("notes", models.CharField(blank=True, max_length=200)),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedules",
+                        to="directory.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['weekday', 'start_time'],
+                "ordering": ["weekday", "start_time"],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new', 'New listing'), ('correction', 'Correction'), ('closure', 'No longer meets')], max_length=12)),
-                ('proposed', models.JSONField(blank=True, default=dict)),
-                ('message', models.TextField(blank=True, max_length=2000)),
-                ('reporter_name', models.CharField(blank=True, max_length=100)),
-                ('reporter_email', models.EmailField(blank=True, max_length=254)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for review'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='directory.resource')),
-                ('reviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "New listing"),
+                            ("correction", "Correction"),
+                            ("closure", "No longer meets"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("proposed", models.JSONField(blank=True, default=dict)),
+                ("message", models.TextField(blank=True, max_length=2000)),
+                ("reporter_name", models.CharField(blank=True, max_length=100)),
+                ("reporter_email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to="directory.resource",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='peerworker',
-            name='support_types',
-            field=models.ManyToManyField(related_name='workers', to='directory.supporttype'),
+            model_name="peerworker",
+            name="support_types",
+            field=models.ManyToManyField(related_name="workers", to="directory.supporttype"),
         ),
         migrations.AddConstraint(
-            model_name='feature',
-            constraint=models.UniqueConstraint(condition=models.Q(('code', ''), _negated=True), fields=('code',), name='feature_code_unique'),
+            model_name="feature",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("code", ""), _negated=True),
+                fields=("code",),
+                name="feature_code_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='guidepoint',
-            constraint=models.UniqueConstraint(fields=('section', 'position'), name='guide_point_position'),
+            model_name="guidepoint",
+            constraint=models.UniqueConstraint(
+                fields=("section", "position"), name="guide_point_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'organization'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "organization"), name="membership_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='location',
-            index=models.Index(fields=['latitude', 'longitude'], name='location_lat_lon'),
+            model_name="location",
+            index=models.Index(fields=["latitude", "longitude"], name="location_lat_lon"),
         ),
         migrations.AddIndex(
-            model_name='location',
-            index=models.Index(fields=['country', 'region', 'city'], name='location_place'),
+            model_name="location",
+            index=models.Index(fields=["country", "region", "city"], name="location_place"),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__isnull', False), ('longitude__isnull', False), ('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='location_coordinates_valid'),
+            model_name="location",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
+                    models.Q(
+                        ("latitude__isnull", False),
+                        ("longitude__isnull", False),
+                        ("latitude__gte", -90),
+                        ("latitude__lte", 90),
+                        ("longitude__gte", -180),
+                        ("longitude__lte", 180),
+                    ),
+                    _connector="OR",
+                ),
+                name="location_coordinates_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='credential',
-            index=models.Index(fields=['verification_status', 'expires_on'], name='credential_status_exp'),
+            model_name="credential",
+            index=models.Index(
+                fields=["verification_status", "expires_on"], name="credential_status_exp"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='credential',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('verification_status', 'verified'), _negated=True), models.Q(('verified_at__isnull', False), ('verified_by__isnull', False), models.Q(('verification_method', ''), _negated=True)), _connector='OR'), name='credential_verified_has_verifier', violation_error_message='A verified credential needs who verified it, when, and how.'),
+            model_name="credential",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("verification_status", "verified"), _negated=True),
+                    models.Q(
+                        ("verified_at__isnull", False),
+                        ("verified_by__isnull", False),
+                        models.Q(("verification_method", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="credential_verified_has_verifier",
+                violation_error_message="A verified credential needs who verified it, when, and how.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='credential',
-            constraint=models.CheckConstraint(condition=models.Q(('issued_on__isnull', True), ('expires_on__isnull', True), ('expires_on__gte', models.F('issued_on')), _connector='OR'), name='credential_expires_after_issue'),
+            model_name="credential",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("issued_on__isnull", True),
+                    ("expires_on__isnull", True),
+                    ("expires_on__gte", models.F("issued_on")),
+                    _connector="OR",
+                ),
+                name="credential_expires_after_issue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='schedule',
-            index=models.Index(fields=['weekday', 'start_time'], name='schedule_weekday_start'),
+            model_name="schedule",
+            index=models.Index(fields=["weekday", "start_time"], name="schedule_weekday_start"),
         ),
         migrations.AddIndex(
-            model_name='schedule',
-            index=models.Index(fields=['timezone', 'weekday'], name='schedule_tz_weekday'),
+            model_name="schedule",
+            index=models.Index(fields=["timezone", "weekday"], name="schedule_tz_weekday"),
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__gte', 0), ('weekday__lte', 6)), name='schedule_weekday_range'),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__gte", 0), ("weekday__lte", 6)),
+                name="schedule_weekday_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(('end_time__isnull', True), ('end_time__gt', models.F('start_time')), _connector='OR'), name='schedule_end_after_start'),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_time__isnull", True),
+                    ("end_time__gt", models.F("start_time")),
+                    _connector="OR",
+                ),
+                name="schedule_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('interval_weeks__isnull', True), ('kind', 'weekly'), ('week_of_month__isnull', True)), models.Q(('interval_weeks__isnull', True), ('kind', 'monthly'), ('week_of_month__in', [1, 2, 3, 4, -1]), ('week_of_month__isnull', False)), models.Q(('anchor_date__isnull', False), ('interval_weeks__gte', 2), ('interval_weeks__isnull', False), ('kind', 'interval'), ('week_of_month__isnull', True)), _connector='OR'), name='schedule_kind_fields'),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("interval_weeks__isnull", True),
+                        ("kind", "weekly"),
+                        ("week_of_month__isnull", True),
+                    ),
+                    models.Q(
+                        ("interval_weeks__isnull", True),
+                        ("kind", "monthly"),
+                        ("week_of_month__in", [1, 2, 3, 4, -1]),
+                        ("week_of_month__isnull", False),
+                    ),
+                    models.Q(
+                        ("anchor_date__isnull", False),
+                        ("interval_weeks__gte", 2),
+                        ("interval_weeks__isnull", False),
+                        ("kind", "interval"),
+                        ("week_of_month__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="schedule_kind_fields",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_from__isnull', True), ('valid_to__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='schedule_valid_range'),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_from__isnull", True),
+                    ("valid_to__isnull", True),
+                    ("valid_to__gte", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="schedule_valid_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(('anchor_date__isnull', True), django.db.models.lookups.Exact(django.db.models.functions.math.Mod(directory.models.listings.DaysSinceEpochSunday('anchor_date'), 7), models.F('weekday')), _connector='OR'), name='schedule_anchor_on_weekday', violation_error_message="The anchor date must fall on the schedule's weekday."),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("anchor_date__isnull", True),
+                    django.db.models.lookups.Exact(
+                        django.db.models.functions.math.Mod(
+                            directory.models.listings.DaysSinceEpochSunday("anchor_date"), 7
+                        ),
+                        models.F("weekday"),
+                    ),
+                    _connector="OR",
+                ),
+                name="schedule_anchor_on_weekday",
+                violation_error_message="The anchor date must fall on the schedule's weekday.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='submission',
-            index=models.Index(fields=['status', 'created_at'], name='submission_status_created'),
+            model_name="submission",
+            index=models.Index(fields=["status", "created_at"], name="submission_status_created"),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'new'), ('resource__isnull', True)), models.Q(('kind__in', ['correction', 'closure']), ('resource__isnull', False)), _connector='OR'), name='submission_kind_matches_resource'),
+            model_name="submission",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "new"), ("resource__isnull", True)),
+                    models.Q(("kind__in", ["correction", "closure"]), ("resource__isnull", False)),
+                    _connector="OR",
+                ),
+                name="submission_kind_matches_resource",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'pending'), models.Q(('reviewed_at__isnull', False), ('reviewer__isnull', False)), _connector='OR'), name='submission_decision_has_reviewer'),
+            model_name="submission",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "pending"),
+                    models.Q(("reviewed_at__isnull", False), ("reviewer__isnull", False)),
+                    _connector="OR",
+                ),
+                name="submission_decision_has_reviewer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'rejected'), _negated=True), models.Q(('decision_reason', ''), _negated=True), _connector='OR'), name='submission_rejection_has_reason'),
+            model_name="submission",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "rejected"), _negated=True),
+                    models.Q(("decision_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="submission_rejection_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['status', 'support_type'], name='resource_status_type'),
+            model_name="resource",
+            index=models.Index(fields=["status", "support_type"], name="resource_status_type"),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['status', 'attendance'], name='resource_status_attendance'),
+            model_name="resource",
+            index=models.Index(fields=["status", "attendance"], name="resource_status_attendance"),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['last_verified_at'], name='resource_last_verified'),
+            model_name="resource",
+            index=models.Index(fields=["last_verified_at"], name="resource_last_verified"),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['updated_at'], name='resource_updated'),
+            model_name="resource",
+            index=models.Index(fields=["updated_at"], name="resource_updated"),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['is_demo'], name='resource_is_demo'),
+            model_name="resource",
+            index=models.Index(fields=["is_demo"], name="resource_is_demo"),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(('attendance__in', ['in_person', 'inactive']), models.Q(('conference_url', ''), _negated=True), models.Q(('conference_phone', ''), _negated=True), _connector='OR'), name='resource_online_has_link_or_phone'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("attendance__in", ["in_person", "inactive"]),
+                    models.Q(("conference_url", ""), _negated=True),
+                    models.Q(("conference_phone", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="resource_online_has_link_or_phone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(('last_verified_by__isnull', True), ('last_verified_at__isnull', False), _connector='OR'), name='resource_verifier_has_date'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("last_verified_by__isnull", True),
+                    ("last_verified_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="resource_verifier_has_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(('attendance__in', ['in_person', 'online', 'hybrid', 'inactive'])), name='resource_attendance_known'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("attendance__in", ["in_person", "online", "hybrid", "inactive"])
+                ),
+                name="resource_attendance_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'published', 'archived'])), name='resource_status_known'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "published", "archived"])),
+                name="resource_status_known",
+            ),
         ),
         migrations.AddIndex(
-            model_name='peerworker',
-            index=models.Index(fields=['status', 'offers_online'], name='worker_status_online'),
+            model_name="peerworker",
+            index=models.Index(fields=["status", "offers_online"], name="worker_status_online"),
         ),
         migrations.AddIndex(
-            model_name='peerworker',
-            index=models.Index(fields=['is_demo'], name='worker_is_demo'),
+            model_name="peerworker",
+            index=models.Index(fields=["is_demo"], name="worker_is_demo"),
         ),
         migrations.AddConstraint(
-            model_name='peerworker',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'published'), _negated=True), ('consent_to_publish', True), _connector='OR'), name='worker_published_needs_consent'),
+            model_name="peerworker",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "published"), _negated=True),
+                    ("consent_to_publish", True),
+                    _connector="OR",
+                ),
+                name="worker_published_needs_consent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='peerworker',
-            constraint=models.CheckConstraint(condition=models.Q(('offers_online', True), ('offers_in_person', True), _connector='OR'), name='worker_offers_some_mode'),
+            model_name="peerworker",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("offers_online", True), ("offers_in_person", True), _connector="OR"
+                ),
+                name="worker_offers_some_mode",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='peerworker',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__isnull', False), ('longitude__isnull', False), ('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='worker_coordinates_valid'),
+            model_name="peerworker",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
+                    models.Q(
+                        ("latitude__isnull", False),
+                        ("longitude__isnull", False),
+                        ("latitude__gte", -90),
+                        ("latitude__lte", 90),
+                        ("longitude__gte", -180),
+                        ("longitude__lte", 180),
+                    ),
+                    _connector="OR",
+                ),
+                name="worker_coordinates_valid",
+            ),
         ),
     ]

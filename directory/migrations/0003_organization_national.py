@@ -4,25 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0002_postgres_search_indexes'),
+        ("directory", "0002_postgres_search_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='attendance',
-            field=models.CharField(blank=True, choices=[('in_person', 'In person'), ('online', 'Online'), ('hybrid', 'In person and online')], max_length=10, verbose_name='how its groups meet'),
+            model_name="organization",
+            name="attendance",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("in_person", "In person"),
+                    ("online", "Online"),
+                    ("hybrid", "In person and online"),
+                ],
+                max_length=10,
+                verbose_name="how its groups meet",
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='is_national',
-            field=models.BooleanField(default=False, help_text='A real national or online fellowship, listed with its official site.', verbose_name='national or online fellowship'),
+            model_name="organization",
+            name="is_national",
+            field=models.BooleanField(
+                default=False,
+                help_text="A real national or online fellowship, listed with its official site.",
+                verbose_name="national or online fellowship",
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='support_types',
-            field=models.ManyToManyField(blank=True, related_name='organizations', to='directory.supporttype'),
+            model_name="organization",
+            name="support_types",
+            field=models.ManyToManyField(
+                blank=True, related_name="organizations", to="directory.supporttype"
+            ),
         ),
     ]

@@ -7,29 +7,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0003_organization_national'),
+        ("directory", "0003_organization_national"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='schedule',
-            name='end_minute',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Coalesce(directory.models.listings.MinuteOfDay('end_time'), django.db.models.expressions.CombinedExpression(directory.models.listings.MinuteOfDay('start_time'), '+', models.Value(60))), output_field=models.IntegerField()),
+            model_name="schedule",
+            name="end_minute",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Coalesce(
+                    directory.models.listings.MinuteOfDay("end_time"),
+                    django.db.models.expressions.CombinedExpression(
+                        directory.models.listings.MinuteOfDay("start_time"), "+", models.Value(60)
+                    ),
+                ),
+                output_field=models.IntegerField(),
+            ),
         ),
         migrations.AddField(
-            model_name='schedule',
-            name='start_minute',
-            field=models.GeneratedField(db_persist=True, expression=directory.models.listings.MinuteOfDay('start_time'), output_field=models.IntegerField()),
+            model_name="schedule",
+            name="start_minute",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=directory.models.listings.MinuteOfDay("start_time"),
+                output_field=models.IntegerField(),
+            ),
         ),
         migrations.AddField(
-            model_name='schedule',
-            name='start_week_minute',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('weekday'), '*', models.Value(1440)), '+', directory.models.listings.MinuteOfDay('start_time')), output_field=models.IntegerField()),
+            model_name="schedule",
+            name="start_week_minute",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.expressions.CombinedExpression(
+                    django.db.models.expressions.CombinedExpression(
+                        models.F("weekday"), "*", models.Value(1440)
+                    ),
+                    "+",
+                    directory.models.listings.MinuteOfDay("start_time"),
+                ),
+                output_field=models.IntegerField(),
+            ),
         ),
         migrations.AddIndex(
-            model_name='schedule',
-            index=models.Index(fields=['timezone', 'start_week_minute'], name='schedule_tz_week_minute'),
+            model_name="schedule",
+            index=models.Index(
+                fields=["timezone", "start_week_minute"], name="schedule_tz_week_minute"
+            ),
         ),
     ]

@@ -66,9 +66,7 @@ def drop_triggers(apps, schema_editor):
         for table in TABLES:
             if connection.vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_search_version ON {table}")
-                cursor.execute(
-                    f"DROP TRIGGER IF EXISTS {table}_search_version_truncate ON {table}"
-                )
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_search_version_truncate ON {table}")
             elif connection.vendor == "sqlite":
                 for operation in ("insert", "update", "delete"):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {table}_search_version_{operation}")
@@ -77,17 +75,21 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0005_resource_search_document'),
+        ("directory", "0005_resource_search_document"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SearchVersion',
+            name="SearchVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.RunPython(create_triggers, drop_triggers),

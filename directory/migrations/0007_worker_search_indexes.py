@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0006_search_version'),
+        ("directory", "0006_search_version"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='peerworker',
-            index=models.Index(condition=models.Q(('consent_to_publish', True), ('status', 'published')), fields=['display_name', 'id'], name='worker_published_name'),
+            model_name="peerworker",
+            index=models.Index(
+                condition=models.Q(("consent_to_publish", True), ("status", "published")),
+                fields=["display_name", "id"],
+                name="worker_published_name",
+            ),
         ),
     ]

@@ -1,5 +1,7 @@
 from django.db import models
 
+from directory.models.base import ConstraintErrorsOnFields
+
 
 class GuideSection(models.Model):
     """A section of the article, shown under /learn/."""
@@ -39,7 +41,7 @@ class GuideSection(models.Model):
         return [p for p in self.body.split("\n\n") if p.strip()]
 
 
-class GuidePoint(models.Model):
+class GuidePoint(ConstraintErrorsOnFields, models.Model):
     """A bullet point of a section; challenges and strategies have a short label."""
 
     section = models.ForeignKey(GuideSection, on_delete=models.CASCADE, related_name="points")
@@ -47,10 +49,19 @@ class GuidePoint(models.Model):
     text = models.TextField()
     position = models.PositiveSmallIntegerField(default=0)
 
+    constraint_error_fields = {
+        "guide_point_position": "position",
+    }
+
     class Meta:
         ordering = ["section__position", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["section", "position"], name="guide_point_position"),
+            models.UniqueConstraint(
+                fields=["section", "position"],
+                name="guide_point_position",
+                violation_error_code="position_taken",
+                violation_error_message="Another point of this section already has this position.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,7 +97,7 @@ class FAQ(models.Model):
         return self.question
 
 
-class CrisisLine(models.Model):
+class CrisisLine(ConstraintErrorsOnFields, models.Model):
     """A confirmed help line; the visitor's country's lines show on every page."""
 
     country = models.CharField(max_length=2)
@@ -98,10 +109,19 @@ class CrisisLine(models.Model):
     description = models.CharField(max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    constraint_error_fields = {
+        "crisis_line_unique": "name",
+    }
+
     class Meta:
         ordering = ["country", "position", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["country", "name"], name="crisis_line_unique"),
+            models.UniqueConstraint(
+                fields=["country", "name"],
+                name="crisis_line_unique",
+                violation_error_code="crisis_line_duplicate",
+                violation_error_message="This country already has a crisis line with this name.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,11 +3,13 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Mod
 from django.db.models.lookups import Exact
 
+from directory.models.base import ConstraintErrorsOnFields
 from directory.models.organizations import Organization
 from directory.models.taxonomy import Feature, SupportType
 from directory.validators import validate_dial_string, validate_time_zone
@@ -41,7 +43,7 @@ class Status(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
-class Location(models.Model):
+class Location(ConstraintErrorsOnFields, models.Model):
     """A place where meetings happen; one church hall hosts many listings."""
 
     name = models.CharField(max_length=200, blank=True, help_text="e.g. St Mark's Church hall")
@@ -68,6 +70,10 @@ class Location(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    constraint_error_fields = {
+        "location_coordinates_valid": "latitude",
+    }
+
     class Meta:
         ordering = ["city", "name"]
         constraints = [
@@ -79,6 +85,11 @@ class Location(models.Model):
                     & Q(longitude__gte=-180, longitude__lte=180)
                 ),
                 name="location_coordinates_valid",
+                violation_error_code="coordinates_invalid",
+                violation_error_message=(
+                    "Give both latitude (−90 to 90) and longitude (−180 to 180), or leave both "
+                    "empty."
+                ),
             ),
         ]
         indexes = [
@@ -124,7 +135,7 @@ class ResourceManager(models.Manager.from_queryset(ResourceQuerySet)):
         return super().get_queryset().defer("search_document")
 
 
-class Resource(models.Model):
+class Resource(ConstraintErrorsOnFields, models.Model):
     """A listing: a meeting, group, programme or service people can join."""
 
     class Attendance(models.TextChoices):
@@ -211,26 +222,49 @@ class Resource(models.Model):
 
     objects = ResourceManager()
 
+    constraint_error_fields = {
+        "resource_online_has_link_or_phone": "conference_url",
+        "resource_verifier_has_date": "last_verified_at",
+        "resource_attendance_known": "attendance",
+        "resource_status_known": "status",
+    }
+
     class Meta:
         ordering = ["name"]
+        verbose_name = "listing"
+        verbose_name_plural = "listings"
         constraints = [
             models.CheckConstraint(
                 condition=Q(attendance__in=["in_person", "inactive"])
                 | ~Q(conference_url="")
                 | ~Q(conference_phone=""),
                 name="resource_online_has_link_or_phone",
+                violation_error_code="online_needs_link_or_phone",
+                violation_error_message=(
+                    "An online or hybrid meeting needs a join link or a dial-in phone number."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(last_verified_by__isnull=True) | Q(last_verified_at__isnull=False),
                 name="resource_verifier_has_date",
+                violation_error_code="verifier_needs_date",
+                violation_error_message=(
+                    "A listing marked as verified by someone needs the date it was verified."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(attendance__in=["in_person", "online", "hybrid", "inactive"]),
                 name="resource_attendance_known",
+                violation_error_code="attendance_unknown",
+                violation_error_message=(
+                    "Choose how people attend: in person, online, hybrid or temporarily inactive."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "published", "archived"]),
                 name="resource_status_known",
+                violation_error_code="status_unknown",
+                violation_error_message="Choose a status: draft, published or archived.",
             ),
         ]
         indexes = [
@@ -319,7 +353,7 @@ class ScheduleQuerySet(models.QuerySet):
         )
 
 
-class Schedule(models.Model):
+class Schedule(ConstraintErrorsOnFields, models.Model):
     """When a listing meets, in the listing's own time zone.
 
     Weekdays count from 0 = Sunday, as in the Meeting Guide format.
@@ -390,15 +424,30 @@ class Schedule(models.Model):
 
     objects = ScheduleQuerySet.as_manager()
 
+    constraint_error_fields = {
+        "schedule_weekday_range": "weekday",
+        "schedule_end_after_start": "end_time",
+        "schedule_kind_fields": "kind",
+        "schedule_valid_range": "valid_to",
+        "schedule_anchor_on_weekday": "anchor_date",
+    }
+
     class Meta:
         ordering = ["weekday", "start_time"]
+        verbose_name = "meeting time"
+        verbose_name_plural = "meeting times"
         constraints = [
             models.CheckConstraint(
-                condition=Q(weekday__gte=0, weekday__lte=6), name="schedule_weekday_range"
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="schedule_weekday_range",
+                violation_error_code="weekday_unknown",
+                violation_error_message="Choose a day of the week.",
             ),
             models.CheckConstraint(
                 condition=Q(end_time__isnull=True) | Q(end_time__gt=models.F("start_time")),
                 name="schedule_end_after_start",
+                violation_error_code="end_before_start",
+                violation_error_message="The end time must be after the start time.",
             ),
             models.CheckConstraint(
                 condition=Q(kind="weekly", week_of_month__isnull=True, interval_weeks__isnull=True)
@@ -416,18 +465,29 @@ class Schedule(models.Model):
                     week_of_month__isnull=True,
                 ),
                 name="schedule_kind_fields",
+                violation_error_code="kind_fields_mismatch",
+                violation_error_message=(
+                    "These details don’t fit how often it meets: every week takes no week of "
+                    "the month or N; monthly needs which week of the month; every N weeks "
+                    "needs N (2 or more) and a date it meets on."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True)
                 | Q(valid_to__isnull=True)
                 | Q(valid_to__gte=models.F("valid_from")),
                 name="schedule_valid_range",
+                violation_error_code="valid_range_reversed",
+                violation_error_message="The last date must not be before the first date.",
             ),
             models.CheckConstraint(
                 condition=Q(anchor_date__isnull=True)
                 | Q(Exact(Mod(DaysSinceEpochSunday("anchor_date"), 7), models.F("weekday"))),
                 name="schedule_anchor_on_weekday",
-                violation_error_message="The anchor date must fall on the schedule's weekday.",
+                violation_error_code="anchor_not_on_weekday",
+                violation_error_message=(
+                    "The date it meets on must fall on the meeting’s day of the week."
+                ),
             ),
         ]
         indexes = [
@@ -440,3 +500,54 @@ class Schedule(models.Model):
         from directory.scheduling import describe
 
         return describe(self)
+
+    def kind_field_problems(self) -> dict[str, str]:
+        """What does not fit the schedule's kind, field by field, in plain words."""
+        problems = {}
+        every_week = "Leave this empty for a meeting every week."
+        if self.kind == self.Kind.WEEKLY:
+            if self.week_of_month is not None:
+                problems["week_of_month"] = every_week
+            if self.interval_weeks is not None:
+                problems["interval_weeks"] = every_week
+        elif self.kind == self.Kind.MONTHLY:
+            if self.week_of_month is None:
+                problems["week_of_month"] = "Choose which week of the month it meets."
+            if self.interval_weeks is not None:
+                problems["interval_weeks"] = "Leave this empty for a monthly meeting."
+        elif self.kind == self.Kind.INTERVAL:
+            if self.interval_weeks is None or self.interval_weeks < 2:
+                problems["interval_weeks"] = "Give how many weeks apart it meets (2 or more)."
+            if self.anchor_date is None:
+                problems["anchor_date"] = "Give a date it meets on, to count the weeks from."
+            if self.week_of_month is not None:
+                problems["week_of_month"] = "Leave this empty for a meeting every N weeks."
+        return problems
+
+    def validate_constraints(self, exclude=None):
+        """The kind constraint's error goes on the very fields that do not fit, when shown."""
+        exclude = set(exclude or ())
+        if "weekday" in exclude:
+            # Django cannot see the weekday inside the anchor constraint's lookup expression
+            # and would evaluate it without one (FieldError): skip it, as it skips any
+            # constraint on a field that already has an error.
+            exclude.add("anchor_date")
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.error_dict
+            general = [e for e in errors.get("kind", []) if e.code == "kind_fields_mismatch"]
+            specific = {
+                field: message
+                for field, message in self.kind_field_problems().items()
+                if field not in exclude
+            }
+            if general and specific:
+                errors["kind"] = [e for e in errors["kind"] if e not in general]
+                if not errors["kind"]:
+                    del errors["kind"]
+                for field, message in specific.items():
+                    errors.setdefault(field, []).append(
+                        ValidationError(message, code="kind_fields_mismatch")
+                    )
+            raise ValidationError(errors) from None

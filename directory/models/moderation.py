@@ -2,10 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Resource
 
 
-class Submission(models.Model):
+class Submission(ConstraintErrorsOnFields, models.Model):
     """A public suggestion of a new listing, a correction, or a report that one has closed.
 
     ``proposed`` holds structured field values that mirror the listing, never free text alone.
@@ -37,6 +38,12 @@ class Submission(models.Model):
     decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    constraint_error_fields = {
+        "submission_kind_matches_resource": "resource",
+        "submission_decision_has_reviewer": "reviewer",
+        "submission_rejection_has_reason": "decision_reason",
+    }
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -44,15 +51,26 @@ class Submission(models.Model):
                 condition=Q(kind="new", resource__isnull=True)
                 | Q(kind__in=["correction", "closure"], resource__isnull=False),
                 name="submission_kind_matches_resource",
+                violation_error_code="kind_resource_mismatch",
+                violation_error_message=(
+                    "A suggested new listing has no listing yet; a correction or a closure report"
+                    " needs the listing it is about."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status="pending")
                 | Q(reviewer__isnull=False, reviewed_at__isnull=False),
                 name="submission_decision_has_reviewer",
+                violation_error_code="decision_needs_reviewer",
+                violation_error_message=(
+                    "An approved or rejected submission needs who reviewed it and when."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(decision_reason=""),
                 name="submission_rejection_has_reason",
+                violation_error_code="rejection_needs_reason",
+                violation_error_message="Give a reason for rejecting.",
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="submission_status_created")]

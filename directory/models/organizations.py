@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from directory.models.base import ConstraintErrorsOnFields
+
 
 class Organization(models.Model):
     class Kind(models.TextChoices):
@@ -50,7 +52,7 @@ class Organization(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(ConstraintErrorsOnFields, models.Model):
     """Which organisations a staff user may curate, and in what role."""
 
     class Role(models.TextChoices):
@@ -66,9 +68,18 @@ class Membership(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    constraint_error_fields = {
+        "membership_unique": "organization",
+    }
+
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["user", "organization"],
+                name="membership_unique",
+                violation_error_code="already_member",
+                violation_error_message="This person is already a member of that organisation.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,9 @@
 from django.db import models
 
+from directory.models.base import ConstraintErrorsOnFields
 
-class Place(models.Model):
+
+class Place(ConstraintErrorsOnFields, models.Model):
     """The offline gazetteer: towns and postal codes with coordinates (GeoNames, CC BY 4.0)."""
 
     class Kind(models.TextChoices):
@@ -24,16 +26,28 @@ class Place(models.Model):
     timezone = models.CharField(max_length=64, blank=True)
     source_id = models.CharField(max_length=40, help_text="GeoNames id or postal code.")
 
+    constraint_error_fields = {
+        "place_source_unique": "source_id",
+        "place_coordinates_valid": "latitude",
+    }
+
     class Meta:
         ordering = ["-population", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "country", "source_id"], name="place_source_unique"
+                fields=["kind", "country", "source_id"],
+                name="place_source_unique",
+                violation_error_code="place_duplicate",
+                violation_error_message=(
+                    "The gazetteer already has this place (same kind, country and source id)."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(latitude__gte=-90, latitude__lte=90)
                 & models.Q(longitude__gte=-180, longitude__lte=180),
                 name="place_coordinates_valid",
+                violation_error_code="coordinates_invalid",
+                violation_error_message="Latitude must be −90 to 90 and longitude −180 to 180.",
             ),
         ]
         indexes = [models.Index(fields=["country", "region_code"], name="place_country_region")]

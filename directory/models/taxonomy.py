@@ -1,5 +1,7 @@
 from django.db import models
 
+from directory.models.base import ConstraintErrorsOnFields
+
 
 class SupportType(models.Model):
     """One of the five kinds of peer support the article names."""
@@ -40,7 +42,7 @@ class FeatureCategory(models.Model):
         return self.name
 
 
-class Feature(models.Model):
+class Feature(ConstraintErrorsOnFields, models.Model):
     """An attribute of a listing, e.g. "Women", "Wheelchair access", "Spanish".
 
     ``code`` is the Meeting Guide type code when there is one, so feeds map both ways.
@@ -59,11 +61,19 @@ class Feature(models.Model):
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    constraint_error_fields = {
+        "feature_code_unique": "code",
+    }
+
     class Meta:
         ordering = ["category__position", "position", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["code"], condition=~models.Q(code=""), name="feature_code_unique"
+                fields=["code"],
+                condition=~models.Q(code=""),
+                name="feature_code_unique",
+                violation_error_code="code_taken",
+                violation_error_message="Another feature already uses this code.",
             ),
         ]
 

@@ -5,13 +5,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Status
 from directory.models.organizations import Organization
 from directory.models.places import Place
 from directory.models.taxonomy import Feature, SupportType
 
 
-class CredentialType(models.Model):
+class CredentialType(ConstraintErrorsOnFields, models.Model):
     """A peer recovery credential and the body that issues it (reference data)."""
 
     abbreviation = models.CharField(max_length=20)
@@ -25,11 +26,20 @@ class CredentialType(models.Model):
     )
     source_url = models.URLField(blank=True)
 
+    constraint_error_fields = {
+        "credential_type_unique": "abbreviation",
+    }
+
     class Meta:
         ordering = ["abbreviation", "issuing_body"]
         constraints = [
             models.UniqueConstraint(
-                fields=["abbreviation", "issuing_body"], name="credential_type_unique"
+                fields=["abbreviation", "issuing_body"],
+                name="credential_type_unique",
+                violation_error_code="credential_type_duplicate",
+                violation_error_message=(
+                    "This issuing body already has a credential type with this abbreviation."
+                ),
             ),
         ]
 
@@ -47,7 +57,7 @@ class PeerWorkerQuerySet(models.QuerySet):
         ).distinct()
 
 
-class PeerWorker(models.Model):
+class PeerWorker(ConstraintErrorsOnFields, models.Model):
     """A person offering peer mentoring, recovery coaching or sober-companion services."""
 
     display_name = models.CharField(
@@ -94,16 +104,28 @@ class PeerWorker(models.Model):
 
     objects = PeerWorkerQuerySet.as_manager()
 
+    constraint_error_fields = {
+        "worker_published_needs_consent": "consent_to_publish",
+        "worker_offers_some_mode": "offers_online",
+        "worker_coordinates_valid": "latitude",
+    }
+
     class Meta:
         ordering = ["display_name"]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(consent_to_publish=True),
                 name="worker_published_needs_consent",
+                violation_error_code="published_needs_consent",
+                violation_error_message=(
+                    "A peer worker can only be published with their consent to publish."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(offers_online=True) | Q(offers_in_person=True),
                 name="worker_offers_some_mode",
+                violation_error_code="no_mode_offered",
+                violation_error_message="Tick online, in person, or both.",
             ),
             models.CheckConstraint(
                 condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
@@ -113,6 +135,11 @@ class PeerWorker(models.Model):
                     & Q(longitude__gte=-180, longitude__lte=180)
                 ),
                 name="worker_coordinates_valid",
+                violation_error_code="coordinates_invalid",
+                violation_error_message=(
+                    "Give both latitude (−90 to 90) and longitude (−180 to 180), or leave both "
+                    "empty."
+                ),
             ),
         ]
         indexes = [
@@ -150,7 +177,7 @@ class CredentialQuerySet(models.QuerySet):
         return self.filter(expires_on__lt=today)
 
 
-class Credential(models.Model):
+class Credential(ConstraintErrorsOnFields, models.Model):
     class Verification(models.TextChoices):
         UNVERIFIED = "unverified", "Not verified"
         VERIFIED = "verified", "Verified"
@@ -187,6 +214,11 @@ class Credential(models.Model):
 
     objects = CredentialQuerySet.as_manager()
 
+    constraint_error_fields = {
+        "credential_verified_has_verifier": "verification_method",
+        "credential_expires_after_issue": "expires_on",
+    }
+
     class Meta:
         ordering = ["credential_type__abbreviation"]
         constraints = [
@@ -195,6 +227,7 @@ class Credential(models.Model):
                 | Q(verified_by__isnull=False, verified_at__isnull=False)
                 & ~Q(verification_method=""),
                 name="credential_verified_has_verifier",
+                violation_error_code="verified_needs_verifier",
                 violation_error_message=(
                     "A verified credential needs who verified it, when, and how."
                 ),
@@ -204,6 +237,8 @@ class Credential(models.Model):
                 | Q(expires_on__isnull=True)
                 | Q(expires_on__gte=models.F("issued_on")),
                 name="credential_expires_after_issue",
+                violation_error_code="expires_before_issue",
+                violation_error_message="The expiry date must not be before the issue date.",
             ),
         ]
         indexes = [

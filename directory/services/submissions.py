@@ -1,20 +1,31 @@
 """Public submissions: store first, notify curators, and apply or reject on review.
 
-A submission's ``proposed`` dict is flat and mirrors the listing (see ``PROPOSAL_FIELDS``):
-listing fields by name, the location's fields, one weekly schedule, and feature slugs. A
-correction holds only the fields the visitor changed, so approving it changes exactly those.
+A submission's ``proposed`` dict mirrors the listing (see ``PROPOSAL_FIELDS``): listing fields
+by name, the location's fields, feature slugs, and ``schedules``: a list of operations on
+meeting times, each naming the schedule it concerns::
+
+    {"op": "change", "id": 12, "fields": {"start_time": "18:30"}}
+    {"op": "add", "fields": {"kind": "weekly", "weekday": 2, "start_time": "19:00", ...}}
+    {"op": "remove", "id": 13}
+
+A correction holds only what the visitor changed, so approving it changes exactly that: a
+schedule the proposal does not name is never touched. Submissions stored before schedules
+were named carry flat ``weekday``/``start_time``/``end_time``/``timezone`` keys
+(``LEGACY_SCHEDULE_KEYS``); ``schedule_ops`` reads them as one operation that never deletes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -48,20 +59,52 @@ LOCATION_FIELDS = {
     "postal_code": "postal_code",
     "country": "country",
 }
+# The flat keys of one weekly meeting time (the suggestion form's fields; old proposals).
 SCHEDULE_FIELDS = ["weekday", "start_time", "end_time", "timezone"]
-PROPOSAL_FIELDS = [*LISTING_FIELDS, *LOCATION_FIELDS, *SCHEDULE_FIELDS, "features"]
+LEGACY_SCHEDULE_KEYS = SCHEDULE_FIELDS
+# What a schedule operation may set, in JSON form (times "HH:MM", dates ISO).
+SCHEDULE_OP_FIELDS = [
+    "kind",
+    "weekday",
+    "start_time",
+    "end_time",
+    "timezone",
+    "week_of_month",
+    "interval_weeks",
+    "anchor_date",
+    "valid_from",
+    "valid_to",
+    "notes",
+]
+PROPOSAL_FIELDS = [*LISTING_FIELDS, *LOCATION_FIELDS, "features", "schedules"]
+SCHEDULE_OPS = {"change", "add", "remove"}
 
 
 # --- reading a listing in the proposal's shape ---------------------------------------------
 
 
 def _time(value: dt.time | None) -> str:
-    return value.strftime("%H:%M") if value else ""
+    if not value:
+        return ""
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+def schedule_json(schedule: Schedule) -> dict:
+    """Every operation field of a schedule in JSON form (None when unset)."""
+    values = {}
+    for name in SCHEDULE_OP_FIELDS:
+        value = getattr(schedule, name)
+        if isinstance(value, dt.time):
+            value = _time(value)
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        values[name] = value
+    return values
 
 
 def current_values(resource: Resource | None) -> dict:
     """The listing's values under the proposal's keys ('' or [] when it has none)."""
-    values: dict = dict.fromkeys([*LISTING_FIELDS, *LOCATION_FIELDS, *SCHEDULE_FIELDS], "")
+    values: dict = dict.fromkeys([*LISTING_FIELDS, *LOCATION_FIELDS], "")
     values["features"] = []
     if resource is None:
         return values
@@ -71,55 +114,252 @@ def current_values(resource: Resource | None) -> dict:
     if resource.location_id:
         for key, field in LOCATION_FIELDS.items():
             values[key] = getattr(resource.location, field) or ""
-    schedules = list(resource.schedules.all())
-    if len(schedules) == 1 and schedules[0].kind == Schedule.Kind.WEEKLY:
-        only = schedules[0]
-        values.update(
-            weekday=only.weekday,
-            start_time=_time(only.start_time),
-            end_time=_time(only.end_time),
-            timezone=only.timezone,
-        )
     values["features"] = sorted(resource.features.values_list("slug", flat=True))
     return values
 
 
-def schedule_summary(resource: Resource | None) -> str:
-    if resource is None:
-        return ""
-    return "; ".join(str(s) for s in resource.schedules.all())
+# --- schedule operations ------------------------------------------------------------------
+
+
+def check_schedule_ops(ops) -> None:
+    """The shape of ``proposed["schedules"]``; ValueError names the problem."""
+    if not isinstance(ops, list):
+        raise ValueError("schedules must be a list of operations")
+    for op in ops:
+        if not isinstance(op, dict) or op.get("op") not in SCHEDULE_OPS:
+            raise ValueError(f"unknown schedule operation {op!r}")
+        if op["op"] in {"change", "remove"} and not isinstance(op.get("id"), int):
+            raise ValueError(f"a {op['op']} operation needs the schedule's id")
+        fields = op.get("fields", {})
+        if op["op"] == "remove" and fields:
+            raise ValueError("a remove operation takes no fields")
+        if not isinstance(fields, dict) or set(fields) - set(SCHEDULE_OP_FIELDS):
+            raise ValueError(f"unknown schedule fields in {op!r}")
+
+
+def schedule_ops(resource: Resource | None, proposed: dict) -> list[dict]:
+    """The proposal's schedule operations, reading an old flat proposal as one operation.
+
+    An old proposal named no schedule: with one meeting time it changes that one; with several
+    it changes the only one on the proposed day, or else adds a time. It never deletes.
+    """
+    ops = [dict(op) for op in proposed.get("schedules", [])]
+    legacy = {k: proposed[k] for k in LEGACY_SCHEDULE_KEYS if k in proposed}
+    if not legacy:
+        return ops
+    if legacy.get("weekday") not in ("", None):
+        legacy["weekday"] = int(legacy["weekday"])
+    legacy = {k: (None if v == "" else v) for k, v in legacy.items()}
+    current = list(resource.schedules.all()) if resource is not None else []
+    target = None
+    if len(current) == 1:
+        target = current[0]
+    elif current and legacy.get("weekday") is not None:
+        same_day = [s for s in current if s.weekday == legacy["weekday"]]
+        target = same_day[0] if len(same_day) == 1 else None
+    if target is not None:
+        before = schedule_json(target)
+        fields = {k: v for k, v in legacy.items() if v is not None and before[k] != v}
+        if fields:
+            ops.append({"op": "change", "id": target.pk, "fields": fields})
+    else:
+        ops.append({"op": "add", "fields": {"kind": "weekly", **legacy}})
+    return ops
+
+
+def _parse_schedule_fields(fields: dict) -> dict:
+    parsed = {}
+    for name, value in fields.items():
+        field = Schedule._meta.get_field(name)
+        if value in ("", None):
+            parsed[name] = "" if name in {"notes", "timezone"} else None
+        else:
+            try:
+                parsed[name] = field.to_python(value)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"Meeting time: {field.verbose_name} {value!r} is not valid."
+                ) from exc
+    return parsed
+
+
+def _default_zone(resource: Resource) -> str:
+    if resource.location_id and resource.location.timezone not in ("", "UTC"):
+        return resource.location.timezone
+    return settings.TIME_ZONE
+
+
+def _new_schedule(resource: Resource, fields: dict) -> Schedule:
+    schedule = Schedule(kind=Schedule.Kind.WEEKLY)
+    for name, value in _parse_schedule_fields(fields).items():
+        setattr(schedule, name, value)
+    if not schedule.timezone:
+        schedule.timezone = _default_zone(resource)
+    return schedule
+
+
+@dataclass
+class ScheduleStep:
+    """One schedule operation resolved against the listing: what it was and what it becomes."""
+
+    op: str
+    before: Schedule | None  # None for an add, or when the named schedule no longer exists
+    after: Schedule | None  # None for a remove
+    missing: bool = False
+
+
+def resolve_schedule_ops(resource: Resource | None, ops: list[dict]) -> list[ScheduleStep]:
+    current = {s.pk: s for s in resource.schedules.all()} if resource is not None else {}
+    steps = []
+    for op in ops:
+        if op["op"] == "add":
+            after = _new_schedule(resource or Resource(), op.get("fields", {}))
+            steps.append(ScheduleStep("add", None, after))
+            continue
+        before = current.get(op["id"])
+        if before is None:
+            steps.append(ScheduleStep(op["op"], None, None, missing=True))
+        elif op["op"] == "remove":
+            steps.append(ScheduleStep("remove", before, None))
+        else:
+            after = Schedule.objects.get(pk=before.pk)
+            for name, value in _parse_schedule_fields(op.get("fields", {})).items():
+                setattr(after, name, value)
+            steps.append(ScheduleStep("change", before, after))
+    return steps
+
+
+def schedule_words(schedule: Schedule, *, zone: bool = False) -> str:
+    """A meeting time in plain words: "Every Tuesday 19:00–20:00", with its details."""
+    from directory.scheduling import describe
+
+    words = describe(schedule) if schedule.start_time is not None else "(no start time)"
+    details = []
+    if zone:
+        details.append(f"time zone {schedule.timezone or '—'}")
+    if schedule.valid_from:
+        details.append(f"from {schedule.valid_from:%d %b %Y}")
+    if schedule.valid_to:
+        details.append(f"until {schedule.valid_to:%d %b %Y}")
+    if schedule.notes:
+        details.append(f"note: {schedule.notes}")
+    return words + (" (" + "; ".join(details) + ")" if details else "")
+
+
+# --- the review screen's diff ---------------------------------------------------------------
 
 
 def diff(submission: Submission) -> list[dict]:
-    """Field-by-field rows for the review screen: label, current value, proposed value."""
+    """Rows for the review screen, in plain words: label, current, proposed, changed.
+
+    Every proposed change gets a row; meeting times the proposal does not name are listed as
+    kept, so the curator sees the whole timetable after approval.
+    """
     from directory.forms import FIELD_LABELS
 
-    current = current_values(submission.resource)
+    resource = submission.resource
+    current = current_values(resource)
+    proposed = submission.proposed
     rows = []
-    for key in PROPOSAL_FIELDS:
-        if key not in submission.proposed:
+    for key in [*LISTING_FIELDS, *LOCATION_FIELDS, "features"]:
+        if key not in proposed:
             continue
-        before, after = current.get(key, ""), submission.proposed[key]
-        if key in SCHEDULE_FIELDS and submission.resource and current["weekday"] == "":
-            before = schedule_summary(submission.resource) or "—"
+        before, after = current.get(key, ""), proposed[key]
+        if submission.kind == Submission.Kind.NEW_LISTING:
+            before = ""
         rows.append(
             {
                 "key": key,
                 "label": FIELD_LABELS.get(key, key),
-                "current": _display(key, before),
-                "proposed": _display(key, after),
+                "current": display_value(key, before),
+                "proposed": display_value(key, after),
                 "changed": before != after,
             }
         )
+    rows.extend(schedule_rows(resource, schedule_ops(resource, proposed)))
     return rows
 
 
-def _display(key: str, value) -> str:
-    if key == "weekday" and value not in ("", None):
+def schedule_rows(resource: Resource | None, ops: list[dict]) -> list[dict]:
+    try:
+        steps = resolve_schedule_ops(resource, ops)
+    except ValidationError as exc:
+        return [
+            {
+                "key": "schedules",
+                "label": "Meeting times",
+                "current": "—",
+                "proposed": "Not valid: " + "; ".join(exc.messages),
+                "changed": True,
+            }
+        ]
+    home_zone = _default_zone(resource) if resource is not None else settings.TIME_ZONE
+    rows, named = [], set()
+    for step in steps:
+        if step.missing:
+            rows.append(
+                {
+                    "key": "schedules",
+                    "label": f"{step.op.capitalize()} meeting time",
+                    "current": "(this meeting time no longer exists)",
+                    "proposed": "—",
+                    "changed": step.op == "change",
+                }
+            )
+            continue
+        if step.before is not None:
+            named.add(step.before.pk)
+        zone = (
+            step.before is not None
+            and step.after is not None
+            and step.before.timezone != step.after.timezone
+        ) or (step.op == "add" and step.after.timezone != home_zone)
+        before = schedule_words(step.before, zone=zone) if step.before else "—"
+        after = schedule_words(step.after, zone=zone) if step.after else "—"
+        rows.append(
+            {
+                "key": "schedules",
+                "label": f"{step.op.capitalize()} meeting time",
+                "current": before,
+                "proposed": after,
+                "changed": step.op != "change" or before != after,
+            }
+        )
+    if resource is not None:
+        for schedule in resource.schedules.all():
+            if schedule.pk not in named:
+                words = schedule_words(schedule)
+                rows.append(
+                    {
+                        "key": "schedules",
+                        "label": "Meeting time (kept)",
+                        "current": words,
+                        "proposed": words,
+                        "changed": False,
+                    }
+                )
+    return rows
+
+
+def display_value(key: str, value) -> str:
+    """A proposal value in the words people read on the site, not the stored value."""
+    if value in ("", None, []):
+        return "—"
+    if key == "support_type":
+        found = SupportType.objects.filter(slug=value).values_list("name", flat=True).first()
+        return found or f"{value} (unknown type)"
+    if key == "attendance":
+        return dict(Resource.Attendance.choices).get(value, value)
+    if key == "cost":
+        return dict(Resource.Cost.choices).get(value, value)
+    if key == "features":
+        names = dict(Feature.objects.filter(slug__in=value).values_list("slug", "name"))
+        return ", ".join(names.get(slug, f"{slug} (unknown)") for slug in value)
+    if key == "weekday":
         return Schedule.Weekday(int(value)).label
     if isinstance(value, list):
-        return ", ".join(value) or "—"
-    return str(value) if value not in ("", None) else "—"
+        return ", ".join(map(str, value))
+    return str(value)
 
 
 # --- storing and notifying ------------------------------------------------------------------
@@ -143,6 +383,8 @@ def submit(
     unknown = set(proposed) - set(PROPOSAL_FIELDS)
     if unknown:
         raise ValueError(f"Unknown proposal fields: {sorted(unknown)}")
+    if "schedules" in proposed:
+        check_schedule_ops(proposed["schedules"])
     with transaction.atomic():
         submission = Submission.objects.create(
             kind=kind,
@@ -230,12 +472,20 @@ def _lock_pending(submission: Submission) -> Submission:
 
 
 @transaction.atomic
-def approve(submission: Submission, *, by) -> Resource:
+def approve(
+    submission: Submission,
+    *,
+    by,
+    organization=None,
+    support_type: SupportType | None = None,
+    status: str = Status.DRAFT,
+) -> Resource:
     """Apply the submission in one transaction and record who approved it and when.
 
-    New listing → created and published; correction → exactly the proposed fields change;
-    closure → the listing is archived. Raises ``ValidationError`` (nothing is written) when
-    the result would not be a valid listing.
+    New listing → created with the curator's organisation, support type (the suggested one
+    unless given) and status (draft unless said otherwise); correction → exactly the proposed
+    fields and meeting times change; closure → the listing is archived. Raises
+    ``ValidationError`` (nothing is written) when the result would not be a valid listing.
     """
     submission = _lock_pending(submission)
     now = timezone.now()
@@ -246,10 +496,16 @@ def approve(submission: Submission, *, by) -> Resource:
         log_change(by, resource, f"Archived: closure report #{submission.pk} approved.")
         note = "Listing archived."
     elif submission.kind == Submission.Kind.NEW_LISTING:
-        resource = Resource(status=Status.PUBLISHED)
-        changed = apply_proposal(resource, submission.proposed)
+        resource = Resource(status=Status(status), organization=organization)
+        proposed = dict(submission.proposed)
+        if support_type is not None:
+            proposed["support_type"] = support_type.slug
+        apply_proposal(resource, proposed)
         log_addition(by, resource, f"Created from public suggestion #{submission.pk}.")
-        note = f"Created listing “{resource.name}” ({resource.slug})."
+        note = (
+            f"Created listing “{resource.name}” ({resource.slug}) as "
+            f"{resource.get_status_display().lower()}."
+        )
     else:
         resource = Resource.objects.select_for_update().get(pk=submission.resource_id)
         changed = apply_proposal(resource, submission.proposed)
@@ -283,35 +539,149 @@ def reject(submission: Submission, *, by, reason: str) -> Submission:
     return submission
 
 
+def reject_many(submissions, *, by, reason: str) -> int:
+    """Reject every pending submission among these with one reason. Returns how many."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"decision_reason": "Give a reason for rejecting."})
+    count = 0
+    with transaction.atomic():
+        for submission in submissions:
+            if submission.status == Submission.State.PENDING:
+                reject(submission, by=by, reason=reason)
+                count += 1
+    return count
+
+
+# --- likely duplicates of a suggested listing -------------------------------------------------
+
+DUPLICATE_RADIUS_MILES = 1.0
+DUPLICATE_NAME_SIMILARITY = 0.8
+
+
+def _folded_name(name: str) -> str:
+    from directory.search.geo import fold
+
+    words = fold(name or "").replace("&", " and ").split()
+    return " ".join(w for w in words if w not in {"the", "group", "meeting"})
+
+
+def names_similar(a: str, b: str) -> bool:
+    from difflib import SequenceMatcher
+
+    first, second = _folded_name(a), _folded_name(b)
+    if not first or not second:
+        return False
+    if first == second or first in second or second in first:
+        return True
+    return SequenceMatcher(None, first, second).ratio() >= DUPLICATE_NAME_SIMILARITY
+
+
+def likely_duplicates(proposed: dict, *, limit: int = 10) -> list[tuple[Resource, str]]:
+    """Existing listings that may be the suggested one: the same join link, or a same or
+    similar name within a mile (or in the same town when the place has no coordinates)."""
+    from directory.search.geo import bounding_box_q, haversine_miles, resolve_place
+
+    found: dict[int, tuple[Resource, str]] = {}
+    link = (proposed.get("conference_url") or "").strip().rstrip("/")
+    if link:
+        for listing in Resource.objects.filter(conference_url__istartswith=link)[:limit]:
+            if listing.conference_url.strip().rstrip("/").lower() == link.lower():
+                found[listing.pk] = (listing, "the same join link")
+    name = proposed.get("name") or ""
+    query = proposed.get("postal_code") or ", ".join(
+        p for p in [proposed.get("city"), proposed.get("region")] if p
+    )
+    origin = resolve_place(query).origin if query else None
+    city = (proposed.get("city") or "").strip()
+    area = Q(pk__in=[])
+    if origin is not None:
+        area |= bounding_box_q(
+            "location__latitude", "location__longitude", origin, DUPLICATE_RADIUS_MILES
+        )
+    if city:
+        area |= Q(location__city__iexact=city)
+    for listing in Resource.objects.filter(area).select_related("location")[:500]:
+        if listing.pk in found or not names_similar(name, listing.name):
+            continue
+        location = listing.location
+        if origin is not None and location.has_coordinates:
+            miles = haversine_miles(
+                origin.latitude, origin.longitude, location.latitude, location.longitude
+            )
+            if miles <= DUPLICATE_RADIUS_MILES:
+                found[listing.pk] = (listing, f"a similar name {miles:.1f} miles away")
+                continue
+        if city and location.city.strip().lower() == city.lower():
+            found[listing.pk] = (listing, "a similar name in the same town")
+    return list(found.values())[:limit]
+
+
 def apply_proposal(resource: Resource, proposed: dict) -> list[str]:
-    """Write the proposed values onto ``resource`` (saved) and return the labels changed."""
+    """Write the proposed values onto ``resource`` (saved) and return the labels changed.
+
+    Schedules change only as the proposal's operations say; a schedule it does not name is
+    left exactly as it was.
+    """
     from directory.forms import FIELD_LABELS
 
-    current = current_values(resource if resource.pk else None)
-    changed_keys = [k for k in PROPOSAL_FIELDS if k in proposed and proposed[k] != current[k]]
-    if resource.pk is None:
-        changed_keys = [k for k in PROPOSAL_FIELDS if k in proposed]
+    new = resource.pk is None
+    current = current_values(None if new else resource)
+    keys = [*LISTING_FIELDS, *LOCATION_FIELDS, "features"]
+    changed_keys = [k for k in keys if k in proposed and (new or proposed[k] != current[k])]
+    ops = schedule_ops(None if new else resource, proposed)
 
     for key in LISTING_FIELDS:
         if key in changed_keys:
             value = proposed[key]
             if key == "support_type":
-                value = SupportType.objects.get(slug=value)
+                value = SupportType.objects.filter(slug=value).first()
+                if value is None:
+                    raise ValidationError({"support_type": "Choose a known type of support."})
             setattr(resource, key, value)
 
     if any(key in changed_keys for key in LOCATION_FIELDS):
         resource.location = _updated_location(resource, proposed)
 
-    if resource.pk is None:
+    if new:
         resource.slug = _unique_slug(resource.name)
-    resource.full_clean(exclude=["slug"] if resource.pk else None)
+    resource.full_clean(exclude=None if new else ["slug"])
     resource.save()
 
     if "features" in changed_keys:
         resource.features.set(Feature.objects.filter(slug__in=proposed["features"]))
-    if any(key in changed_keys for key in SCHEDULE_FIELDS):
-        _apply_schedule(resource, {**current, **proposed})
-    return [FIELD_LABELS.get(key, key) for key in changed_keys]
+    labels = [FIELD_LABELS.get(key, key) for key in changed_keys]
+    if ops and _apply_schedule_ops(resource, ops):
+        labels.append("Meeting times")
+    return labels
+
+
+def _apply_schedule_ops(resource: Resource, ops: list[dict]) -> bool:
+    """Apply exactly these operations; ValidationError (and nothing written) when one fails."""
+    changed = False
+    for step in resolve_schedule_ops(resource, ops):
+        if step.missing:
+            if step.op == "change":
+                raise ValidationError(
+                    "A meeting time this correction changes no longer exists: check the "
+                    "listing's times and reject or re-enter the correction."
+                )
+            continue  # already removed
+        if step.op == "remove":
+            step.before.delete()
+            changed = True
+            continue
+        schedule = step.after
+        schedule.resource = resource
+        if step.op == "add" and (schedule.weekday is None or schedule.start_time is None):
+            raise ValidationError("A new meeting time needs a day and a start time.")
+        if not schedule.timezone:
+            schedule.timezone = _default_zone(resource)
+        schedule.full_clean(exclude=["resource"])
+        if step.op == "add" or schedule_json(schedule) != schedule_json(step.before):
+            schedule.save()
+            changed = True
+    return changed
 
 
 def _updated_location(resource: Resource, proposed: dict) -> Location | None:
@@ -348,34 +718,13 @@ def _updated_location(resource: Resource, proposed: dict) -> Location | None:
                 location.timezone = found.place.timezone
         else:
             location.latitude = location.longitude = None
-    if proposed.get("timezone") and location.timezone == "UTC":
-        location.timezone = proposed["timezone"]
+    zones = [op.get("fields", {}).get("timezone") for op in proposed.get("schedules", [])]
+    zone = proposed.get("timezone") or next((z for z in zones if z), None)
+    if zone and location.timezone == "UTC":
+        location.timezone = zone
     location.full_clean()
     location.save()
     return location
-
-
-def _apply_schedule(resource: Resource, values: dict) -> None:
-    if values.get("weekday") in ("", None) or not values.get("start_time"):
-        raise ValidationError("A schedule needs a day and a start time.")
-    schedules = list(resource.schedules.all())
-    schedule = schedules[0] if len(schedules) == 1 else Schedule(resource=resource)
-    if len(schedules) > 1:
-        # The form proposes one weekly meeting; it replaces the listing's schedules (the
-        # review screen shows the old ones next to it).
-        resource.schedules.all().delete()
-    schedule.kind = Schedule.Kind.WEEKLY
-    schedule.week_of_month = schedule.interval_weeks = schedule.anchor_date = None
-    schedule.weekday = int(values["weekday"])
-    schedule.start_time = dt.time.fromisoformat(values["start_time"])
-    schedule.end_time = (
-        dt.time.fromisoformat(values["end_time"]) if values.get("end_time") else None
-    )
-    schedule.timezone = values.get("timezone") or (
-        resource.location.timezone if resource.location_id else settings.TIME_ZONE
-    )
-    schedule.full_clean(exclude=["resource"])
-    schedule.save()
 
 
 def _unique_slug(name: str) -> str:

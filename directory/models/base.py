@@ -1,0 +1,38 @@
+"""Constraint errors people understand, shown on the field they concern.
+
+Every model constraint carries a plain ``violation_error_message`` and a
+``violation_error_code``. Django reports a failed check or a unique constraint with a custom
+message as a form-wide error; models with ``ConstraintErrorsOnFields`` move it to the field
+named in ``constraint_error_fields`` (constraint name -> field), so admin and every ModelForm
+show it next to that field. The field is always one the constraint reads: Django skips a
+constraint whose fields are not in the form, so the field is there whenever the error is.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+
+class ConstraintErrorsOnFields:
+    #: constraint name -> the field its error is shown on
+    constraint_error_fields: dict[str, str] = {}
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            raise errors_on_fields(self, exc) from None
+
+
+def errors_on_fields(instance, exc: ValidationError) -> ValidationError:
+    by_code = {
+        constraint.violation_error_code: instance.constraint_error_fields[constraint.name]
+        for constraint in instance._meta.constraints
+        if constraint.name in instance.constraint_error_fields and constraint.violation_error_code
+    }
+    moved: dict[str, list[ValidationError]] = {}
+    for field, errors in exc.error_dict.items():
+        for error in errors:
+            target = by_code.get(error.code, field) if field == NON_FIELD_ERRORS else field
+            moved.setdefault(target, []).append(error)
+    return ValidationError(moved)

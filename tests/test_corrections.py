@@ -1,0 +1,215 @@
+"""Corrections never lose data: per-schedule proposals, a diff in plain words, exact approval."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.forms.models import model_to_dict
+from django.urls import reverse
+
+from directory.models import Resource, Submission
+from directory.services import submissions
+from directory.services.roles import CURATOR, sync_roles
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def curator():
+    sync_roles()
+    user = f.user(username="cora", is_staff=True)
+    user.groups.add(Group.objects.get(name=CURATOR))
+    return user
+
+
+def four_weekly(listing: Resource) -> dict:
+    return {
+        day: f.schedule(listing, weekday=day, start_time=dt.time(19), end_time=dt.time(20))
+        for day in (0, 2, 4, 6)
+    }
+
+
+def schedules_of(listing: Resource) -> dict:
+    return {s.pk: model_to_dict(s) for s in listing.schedules.all()}
+
+
+def test_regression_a_legacy_correction_on_four_weekly_meetings_changes_one_time(curator):
+    """The reported bug: the diff raised and approval replaced Sun/Tue/Thu/Sat with one."""
+    listing = f.resource(name="Four Times a Week")
+    days = four_weekly(listing)
+    before = schedules_of(listing)
+    # The shape the old report form stored: one flat weekly schedule.
+    submission = Submission.objects.create(
+        kind="correction", resource=listing, proposed={"weekday": 2, "start_time": "18:30"}
+    )
+    rows = submissions.diff(submission)  # used to raise ValueError
+    (row,) = [r for r in rows if r["changed"]]
+    assert row["current"] == "Every Tuesday 19:00–20:00"
+    assert row["proposed"] == "Every Tuesday 18:30–20:00"
+    submissions.approve(submission, by=curator)
+    after = schedules_of(listing)
+    assert set(after) == set(before)  # no schedule deleted or added
+    tuesday = days[2].pk
+    assert after[tuesday]["start_time"] == dt.time(18, 30)
+    for pk in before:
+        changed = {k for k in before[pk] if before[pk][k] != after[pk][k]}
+        assert changed == ({"start_time"} if pk == tuesday else set())
+
+
+def test_a_correction_names_the_schedule_it_changes(curator):
+    listing = f.resource()
+    days = four_weekly(listing)
+    before = schedules_of(listing)
+    submission = Submission.objects.create(
+        kind="correction",
+        resource=listing,
+        proposed={
+            "schedules": [{"op": "change", "id": days[4].pk, "fields": {"start_time": "18:30"}}]
+        },
+    )
+    rows = [r for r in submissions.diff(submission) if r["changed"]]
+    assert [(r["label"], r["current"], r["proposed"]) for r in rows] == [
+        ("Change meeting time", "Every Thursday 19:00–20:00", "Every Thursday 18:30–20:00")
+    ]
+    submissions.approve(submission, by=curator)
+    after = schedules_of(listing)
+    assert set(after) == set(before)
+    assert after[days[4].pk]["start_time"] == dt.time(18, 30)
+    assert all(after[pk] == before[pk] for pk in before if pk != days[4].pk)
+
+
+def test_add_and_remove_a_time_touch_only_those(curator):
+    listing = f.resource()
+    days = four_weekly(listing)
+    submission = Submission.objects.create(
+        kind="correction",
+        resource=listing,
+        proposed={
+            "schedules": [
+                {"op": "remove", "id": days[0].pk},
+                {
+                    "op": "add",
+                    "fields": {
+                        "kind": "weekly",
+                        "weekday": 3,
+                        "start_time": "12:00",
+                        "end_time": "13:00",
+                        "timezone": "America/Chicago",
+                    },
+                },
+            ]
+        },
+    )
+    words = [(r["label"], r["current"], r["proposed"]) for r in submissions.diff(submission)]
+    assert ("Remove meeting time", "Every Sunday 19:00–20:00", "—") in words
+    assert ("Add meeting time", "—", "Every Wednesday 12:00–13:00") in words
+    submissions.approve(submission, by=curator)
+    assert sorted(s.weekday for s in listing.schedules.all()) == [2, 3, 4, 6]
+
+
+def test_a_change_to_a_time_that_no_longer_exists_is_refused_and_changes_nothing(curator):
+    listing = f.resource(name="Keep")
+    days = four_weekly(listing)
+    submission = Submission.objects.create(
+        kind="correction",
+        resource=listing,
+        proposed={
+            "name": "Changed",
+            "schedules": [{"op": "change", "id": days[2].pk, "fields": {"start_time": "08:00"}}],
+        },
+    )
+    days[2].delete()
+    rows = submissions.diff(submission)
+    assert any("no longer" in r["current"] for r in rows)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        submissions.approve(submission, by=curator)
+    listing.refresh_from_db()
+    assert listing.name == "Keep" and listing.schedules.count() == 3
+
+
+def test_the_review_screen_shows_every_schedule_change_in_words(client, curator):
+    listing = f.resource(name="Four Times a Week", attendance="in_person")
+    days = four_weekly(listing)
+    submission = Submission.objects.create(
+        kind="correction",
+        resource=listing,
+        proposed={
+            "attendance": "hybrid",
+            "conference_url": "https://meet.example.org/x",
+            "schedules": [{"op": "change", "id": days[2].pk, "fields": {"start_time": "18:30"}}],
+        },
+    )
+    client.force_login(curator)
+    html = client.get(reverse("admin:directory_submission_change", args=[submission.pk]))
+    html = html.content.decode()
+    assert "Every Tuesday 18:30–20:00" in html
+    assert "Hybrid" in html and "hybrid<" not in html  # labels, not stored values
+    # Times the proposal does not name are listed as kept.
+    assert "Every Sunday 19:00–20:00" in html
+
+
+def report_data(client, listing) -> dict:
+    form = client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, list):
+            data[name] = value
+        else:
+            data[name] = "" if value in (None, False) else value
+    return {k: v for k, v in data.items() if v is not False}
+
+
+def test_the_report_form_says_which_time_is_wrong(client):
+    listing = f.resource()
+    days = four_weekly(listing)
+    data = report_data(client, listing)
+    data.update(kind="correction")
+    data[f"time_{days[4].pk}_start_time"] = "18:30"
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    submission = Submission.objects.get()
+    assert submission.proposed == {
+        "schedules": [{"op": "change", "id": days[4].pk, "fields": {"start_time": "18:30"}}]
+    }
+
+
+def test_the_report_form_removes_and_adds_times(client):
+    listing = f.resource()
+    days = four_weekly(listing)
+    data = report_data(client, listing)
+    data.update(kind="correction")
+    data[f"time_{days[6].pk}_remove"] = "on"
+    data.update(add_weekday="3", add_start_time="12:00", add_end_time="13:00")
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    ops = Submission.objects.get().proposed["schedules"]
+    assert {"op": "remove", "id": days[6].pk} in ops
+    (add,) = [op for op in ops if op["op"] == "add"]
+    assert add["fields"]["weekday"] == 3 and add["fields"]["start_time"] == "12:00"
+    assert add["fields"]["timezone"] == "America/Chicago"  # the listing's own zone
+
+
+def test_an_added_time_needs_a_day_but_unchanged_times_do_not(client):
+    listing = f.resource()
+    four_weekly(listing)
+    data = report_data(client, listing)
+    data.update(kind="correction", add_start_time="12:00")
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["add_weekday"]
+    data.update(add_start_time="", name="Renamed")
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 302
+    assert Submission.objects.get().proposed == {"name": "Renamed"}

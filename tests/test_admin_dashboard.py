@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from directory.admin.dashboard import DASHBOARD_ITEMS, DashboardItem, register
-from directory.models import Membership, Resource, Submission
+from directory.models import FeedRun, Membership, Resource, Submission
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories as f
 
@@ -63,6 +63,19 @@ def work():
     f.credential(mine, expires_on=today + dt.timedelta(days=61))  # not yet
     f.credential(mine, expires_on=today - dt.timedelta(days=1))  # expired
     f.credential(other, expires_on=today - dt.timedelta(days=5))  # expired, not mine
+
+    def run(source, status, minutes_ago):
+        at = now - dt.timedelta(minutes=minutes_ago)
+        FeedRun.objects.create(source=source, started_at=at, finished_at=at, status=status)
+
+    broken = f.feed_source(organization=ours)  # failed last: counted
+    run(broken, "ok", 60)
+    run(broken, "failed", 5)
+    mended = f.feed_source(organization=ours)  # failed, then worked: not counted
+    run(mended, "failed", 60)
+    run(mended, "ok", 5)
+    run(f.feed_source(organization=ours, enabled=False), "failed", 5)  # switched off
+    run(f.feed_source(organization=theirs), "failed", 5)  # someone else's
     return ours
 
 
@@ -89,6 +102,7 @@ def test_a_curator_sees_every_count_and_each_link_lists_exactly_those(client, wo
         "listings_stale": 3,
         "credentials_expiring": 2,
         "credentials_expired": 2,
+        "feeds_failed": 2,
     }
     for item in found.values():
         assert f'href="{item.url.replace("&", "&amp;")}"' in html
@@ -107,6 +121,7 @@ def test_an_editor_sees_only_their_organisations_counts_and_no_submissions(clien
     assert "submissions_pending" not in found
     assert found["listings_stale"].count == 2
     assert found["credentials_expired"].count == 1
+    assert found["feeds_failed"].count == 1
     for item in found.values():
         assert client.get(item.url).context["cl"].result_count == item.count, item.key
     assert "waiting for review" not in html

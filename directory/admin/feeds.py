@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from directory.admin.dashboard import DashboardItem, register
 from directory.admin.scoping import ScopedModelAdmin
 from directory.models import FeedRun, FeedSource
 from directory.services.meeting_guide_import import (
@@ -115,13 +116,39 @@ def _report_html(run: FeedRun):
     return format_html_join("", "{}", ((group,) for group in groups))
 
 
+class LastRunFilter(admin.SimpleListFilter):
+    title = "last run"
+    parameter_name = "last_run"
+
+    def lookups(self, request, model_admin):
+        return [("failed", "Failed (enabled sources)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.failing()
+        return queryset
+
+
+# The admin index's "Needs attention" panel counts what this filter lists.
+register(
+    DashboardItem(
+        key="feeds_failed",
+        label="feed sources whose last import failed",
+        model=FeedSource,
+        query="last_run=failed",
+        queryset=lambda qs, now: qs.failing(),
+        tone="urgent",
+    )
+)
+
+
 @admin.register(FeedSource)
 class FeedSourceAdmin(ScopedModelAdmin):
     organization_path = "organization"
     form = FeedSourceForm
     change_form_template = "admin/directory/feedsource/change_form.html"
     list_display = ["name", "organization", "enabled", "last_status", "last_run_at", "listings"]
-    list_filter = ["enabled", "support_type"]
+    list_filter = ["enabled", LastRunFilter, "support_type"]
     search_fields = ["name", "url", "organization__name"]
     autocomplete_fields = ["organization"]
     list_select_related = ["organization"]

@@ -408,6 +408,7 @@ def production_env(args, port: int) -> dict:
         # 60 characters from the URL-safe alphabet: passes the production key check.
         DJANGO_SECRET_KEY=secrets.token_urlsafe(45),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DIRECTORY_EMAIL_DISABLED="true",  # the benchmark's server sends no mail
         REDIS_URL="redis://127.0.0.1:6379/15",
         DATABASE_URL=args.database_url,
         GUNICORN_BIND=f"127.0.0.1:{port}",

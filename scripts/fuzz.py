@@ -153,6 +153,7 @@ def serve():
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "directory.example",
+        "DIRECTORY_EMAIL_DISABLED": "true",  # the fuzzed server sends no mail
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "2"),

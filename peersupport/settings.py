@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "peersupport.security.PermissionsPolicyMiddleware",
+    # Only sets a response header: above the health checks so they carry it too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Fail-safe (issue 12): /healthz and /readyz answered here, before host validation
     # (CommonMiddleware) and anything that reads the database or the cache; the HTTPS redirect
     # above exempts them (SECURE_REDIRECT_EXEMPT), and they still get the security headers.
@@ -104,7 +106,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Fail-safe (issue 12): a database outage in a view is a 503 with Retry-After.
     "directory.failsafe.DatabaseOutageMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.

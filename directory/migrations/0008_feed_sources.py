@@ -113,11 +113,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='feedsource',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('url', ''), _negated=True), models.Q(('uploaded_feed', ''), _negated=True), _connector='OR'), name='feedsource_has_feed'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('url', ''), _negated=True), models.Q(('uploaded_feed', ''), _negated=True), _connector='OR'), name='feedsource_has_feed', violation_error_code='feed_missing', violation_error_message="Give the feed's address or upload its file."),
         ),
         migrations.AddConstraint(
             model_name='feedsource',
-            constraint=models.CheckConstraint(condition=models.Q(('archive_after_runs__gte', 1)), name='feedsource_archive_after_positive'),
+            constraint=models.CheckConstraint(condition=models.Q(('archive_after_runs__gte', 1)), name='feedsource_archive_after_positive', violation_error_code='archive_after_too_small', violation_error_message='Archive a meeting after at least one run without it.'),
         ),
         migrations.AddIndex(
             model_name='feedrun',
@@ -125,10 +125,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='feedrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['ok', 'failed'])), name='feedrun_status_known'),
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['ok', 'failed'])), name='feedrun_status_known', violation_error_code='status_unknown', violation_error_message='A run either worked or failed.'),
         ),
         migrations.AddConstraint(
             model_name='feedlisting',
-            constraint=models.UniqueConstraint(fields=('source', 'feed_slug'), name='feedlisting_source_slug'),
+            constraint=models.UniqueConstraint(fields=('source', 'feed_slug'), name='feedlisting_source_slug', violation_error_code='feed_slug_taken', violation_error_message='This source already has a meeting with that feed slug.'),
         ),
     ]

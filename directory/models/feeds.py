@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 
+from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Resource
 from directory.models.organizations import Organization
 from directory.models.taxonomy import SupportType
@@ -25,7 +26,7 @@ class FeedSourceQuerySet(models.QuerySet):
         )
 
 
-class FeedSource(models.Model):
+class FeedSource(ConstraintErrorsOnFields, models.Model):
     """An intergroup's Meeting Guide feed (``meetings.json``): a URL, a server path or an upload."""
 
     name = models.CharField(max_length=200)
@@ -66,14 +67,25 @@ class FeedSource(models.Model):
 
     objects = FeedSourceQuerySet.as_manager()
 
+    constraint_error_fields = {
+        "feedsource_has_feed": "url",
+        "feedsource_archive_after_positive": "archive_after_runs",
+    }
+
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(url="") | ~Q(uploaded_feed=""), name="feedsource_has_feed"
+                condition=~Q(url="") | ~Q(uploaded_feed=""),
+                name="feedsource_has_feed",
+                violation_error_code="feed_missing",
+                violation_error_message="Give the feed's address or upload its file.",
             ),
             models.CheckConstraint(
-                condition=Q(archive_after_runs__gte=1), name="feedsource_archive_after_positive"
+                condition=Q(archive_after_runs__gte=1),
+                name="feedsource_archive_after_positive",
+                violation_error_code="archive_after_too_small",
+                violation_error_message="Archive a meeting after at least one run without it.",
             ),
         ]
 
@@ -88,7 +100,7 @@ class FeedSource(models.Model):
         return self.runs.filter(status=FeedRun.Status.OK).order_by("-started_at", "-pk").first()
 
 
-class FeedRun(models.Model):
+class FeedRun(ConstraintErrorsOnFields, models.Model):
     """One (non-dry) run of a source: what it changed, what it skipped and why it failed."""
 
     class Status(models.TextChoices):
@@ -111,12 +123,17 @@ class FeedRun(models.Model):
     report = models.JSONField(default=dict, blank=True)
     triggered_by = models.CharField(max_length=100, blank=True)
 
+    constraint_error_fields = {"feedrun_status_known": "status"}
+
     class Meta:
         ordering = ["-started_at", "-pk"]
         indexes = [models.Index(fields=["source", "-started_at"], name="feedrun_source_started")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["ok", "failed"]), name="feedrun_status_known"
+                condition=Q(status__in=["ok", "failed"]),
+                name="feedrun_status_known",
+                violation_error_code="status_unknown",
+                violation_error_message="A run either worked or failed.",
             )
         ]
 
@@ -124,7 +141,7 @@ class FeedRun(models.Model):
         return f"{self.source} at {self.started_at:%Y-%m-%d %H:%M}: {self.get_status_display()}"
 
 
-class FeedListing(models.Model):
+class FeedListing(ConstraintErrorsOnFields, models.Model):
     """Where an imported listing came from: one row of one source, keyed by the feed's slug.
 
     A listing belongs to at most one source row, and a source only ever updates its own rows,
@@ -143,10 +160,17 @@ class FeedListing(models.Model):
         default=False, help_text="Archived because it left the feed; restored if it comes back."
     )
 
+    constraint_error_fields = {"feedlisting_source_slug": "feed_slug"}
+
     class Meta:
         ordering = ["source", "feed_slug"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "feed_slug"], name="feedlisting_source_slug")
+            models.UniqueConstraint(
+                fields=["source", "feed_slug"],
+                name="feedlisting_source_slug",
+                violation_error_code="feed_slug_taken",
+                violation_error_message="This source already has a meeting with that feed slug.",
+            )
         ]
 
     def __str__(self) -> str:

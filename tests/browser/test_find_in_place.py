@@ -52,6 +52,16 @@ def town(loaded_site):
     return loaded_site
 
 
+def _wait_until(page, expression: str, seconds: float = 10) -> None:
+    """Poll a page expression (wait_for_function evaluates strings, which our CSP forbids)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def _mark_document(page):
     page.evaluate("window.__sameDocument = true")
 
@@ -72,21 +82,17 @@ def test_ticking_a_filter_updates_in_place_keeps_focus_and_back_restores(town, p
     box.focus()
     page.keyboard.press("Space")
     page.wait_for_url("**type=recovery-groups*")
-    page.wait_for_function(
-        f"document.getElementById('results-title').dataset.resultCount != '{before}'"
-    )
+    _wait_until(page, f"document.getElementById('results-title').dataset.resultCount != '{before}'")
     assert _same_document(page), "ticking a filter must not load a new document"
     assert _count(page) == 13
     focused = page.evaluate("[document.activeElement.name, document.activeElement.value]")
     assert focused == ["type", "recovery-groups"], "focus stays on the ticked checkbox"
     assert page.locator("#filters").get_by_role("checkbox", name="Recovery Groups").is_checked()
-    page.wait_for_function("document.getElementById('search-status').textContent.includes('13')")
+    _wait_until(page, "document.getElementById('search-status').textContent.includes('13')")
     assert all("Springfield Group" in t for t in page.locator("#results h3").all_inner_texts())
 
     page.go_back()
-    page.wait_for_function(
-        f"document.getElementById('results-title').dataset.resultCount == '{before}'"
-    )
+    _wait_until(page, f"document.getElementById('results-title').dataset.resultCount == '{before}'")
     assert "type=" not in page.url
     assert not page.locator("#filters").get_by_role("checkbox", name="Recovery Groups").is_checked()
     assert _same_document(page)

@@ -73,7 +73,7 @@ FIELD_FACETS = {
     "type": ("Type of support", "support_type__slug", "support_type__name"),
     "attendance": ("How it meets", "attendance", None),
     "cost": ("Cost", "cost", None),
-    "org": ("Organisation", "organization__slug", "organization__name"),
+    "org": ("Organization", "organization__slug", "organization__name"),
     "region": ("State or region", "location__region", None),
 }
 FEATURE_FACETS = dict(FEATURE_CATEGORIES)

@@ -8,8 +8,11 @@ class DirectoryConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
 
         import peersupport.startup  # noqa: F401 - registers the production start check
         from directory.db import enable_sqlite_pragmas
+        from directory.search.triggers import recreate_after_migrate
 
         connection_created.connect(enable_sqlite_pragmas)
+        post_migrate.connect(recreate_after_migrate, sender=self)

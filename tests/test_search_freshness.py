@@ -18,6 +18,11 @@ from django.db import connection, transaction
 
 from directory.models import Resource
 from directory.search.freshness import database_version, search_index
+from directory.search.triggers import (
+    ensure_search_version_triggers,
+    existing_triggers,
+    expected_triggers,
+)
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +58,29 @@ def test_every_kind_of_write_changes_the_search_version():
     before = database_version()
     f.peer_worker(support_types=[listing.support_type])  # not read by the listing index
     assert database_version() == before
+
+
+@pytest.mark.django_db
+def test_every_search_version_trigger_exists_after_migrating():
+    # SQLite drops a table's triggers when a migration rebuilds it (0008 rebuilt resource).
+    expected = set(expected_triggers(connection.vendor))
+    assert expected, connection.vendor
+    assert expected <= existing_triggers(connection)
+
+
+@pytest.mark.django_db
+def test_a_lost_trigger_comes_back_on_the_next_migrate():
+    name = sorted(expected_triggers(connection.vendor))[0]
+    table = expected_triggers(connection.vendor)[name]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER {name} ON {table}")
+        else:
+            cursor.execute(f"DROP TRIGGER {name}")
+    assert name not in existing_triggers(connection)
+    assert ensure_search_version_triggers(connection) == [name]
+    assert name in existing_triggers(connection)
+    assert ensure_search_version_triggers(connection) == []  # idempotent
 
 
 @pytest.mark.django_db

@@ -186,3 +186,36 @@ def test_an_explicit_empty_list_removes_the_times_on_purpose(listings):
     result = ListingResource().import_data(as_dataset(rows), dry_run=False)
     assert not result.has_errors() and not result.has_validation_errors()
     assert _schedules(weekly) == []
+
+
+def test_the_preview_shows_only_the_fields_that_change(admin_client, listings):
+    rows = tablib.Dataset().load(ListingResource().export().csv, format="csv").dict
+    by_slug = {row["slug"]: row for row in rows}
+    by_slug["weekly"]["name"] = "Weekly, renamed"
+    by_slug["monthly"]["schedules"] = (
+        '[{"kind":"weekly","weekday":3,"start_time":"18:00","timezone":"UTC"}]'
+    )
+    csv = tablib.Dataset(*[list(r.values()) for r in rows], headers=list(rows[0])).csv
+    response = admin_client.post(
+        reverse("admin:directory_resource_import"),
+        {
+            "format": 0,
+            "resource": 0,
+            "import_file": SimpleUploadedFile("listings.csv", csv.encode(), "text/csv"),
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    preview = html[html.index('class="import-preview"') :]
+    changes = {
+        slug: preview[preview.index(f">{slug}<") :].split("</tr>", 1)[0]
+        for slug in ("weekly", "monthly", "fortnightly")
+    }
+    assert "<dt>name</dt>" in changes["weekly"]
+    assert '<ins class="diff-insert">' in changes["weekly"]
+    assert "<dt>schedules</dt>" not in changes["weekly"]
+    assert "<dt>description</dt>" not in changes["weekly"]  # unchanged: not shown
+    assert "<dt>schedules</dt>" in changes["monthly"]
+    assert "<dt>name</dt>" not in changes["monthly"]
+    assert "No changes" in changes["fortnightly"]
+    assert Resource.objects.get(slug="weekly").name != "Weekly, renamed"  # a preview only

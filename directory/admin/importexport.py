@@ -137,17 +137,45 @@ class KnownManyToManyWidget(widgets.ManyToManyWidget):
 
 
 class ClassedDiff(resources.Diff):
-    """The import preview's diff with classes instead of inline styles (blocked by our CSP)."""
+    """The import preview's diff: only what changes, marked with classes, not inline styles.
+
+    An unchanged field's cell is empty, so the preview (templates/admin/import_export/
+    import.html) lists per row only the fields the import would change: every non-empty
+    field of a new listing, nothing for a skipped row. Classes because our CSP blocks the
+    library's inline styles.
+
+    Fields are read as the export writes them (``export_field``, so with the ``dehydrate_``
+    methods): the library's own Diff reads ``field.export``, which left the schedules cell
+    always empty and a change of meeting times invisible in the preview.
+    """
+
+    def __init__(self, resource, instance, new):
+        super().__init__(resource, instance, new)
+        self.left = self._exported(resource, instance)
+
+    def compare_with(self, resource, instance):
+        self.right = self._exported(resource, instance)
+
+    @staticmethod
+    def _exported(resource, instance) -> list:
+        if instance is None:
+            return ["" for _ in resource.get_import_fields()]
+        return [resource.export_field(f, instance) for f in resource.get_import_fields()]
 
     def as_html(self):
-        return [
-            mark_safe(  # noqa: S308 - the diff's own escaped HTML, only its tags rewritten
-                html.replace(
-                    '<ins style="background:#e6ffe6;">', '<ins class="diff-insert">'
-                ).replace('<del style="background:#ffe6e6;">', '<del class="diff-delete">')
+        cells = []
+        for before, after, html in zip(self.left, self.right, super().as_html(), strict=True):
+            if before == after and not (self.new and after not in (None, "")):
+                cells.append("")
+                continue
+            cells.append(
+                mark_safe(  # noqa: S308 - the diff's own escaped HTML, only its tags rewritten
+                    html.replace(
+                        '<ins style="background:#e6ffe6;">', '<ins class="diff-insert">'
+                    ).replace('<del style="background:#ffe6e6;">', '<del class="diff-delete">')
+                )
             )
-            for html in super().as_html()
-        ]
+        return cells
 
 
 class ListingResource(resources.ModelResource):
@@ -208,6 +236,7 @@ class ListingResource(resources.ModelResource):
         export_order = fields
         skip_unchanged = True
         report_skipped = True
+        store_row_values = True  # the preview names each row by its slug
         clean_model_instances = True
         use_transactions = True
 

@@ -11,3 +11,9 @@ register = template.Library()
 def attention_counts(context):
     request = context.get("request")
     return _attention_counts(request) if request is not None else []
+
+
+@register.filter
+def changed_fields(diff, headers):
+    """(column, diff HTML) for the fields an import row changes; see ClassedDiff."""
+    return [(header, cell) for header, cell in zip(headers, diff or [], strict=False) if cell]

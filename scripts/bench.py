@@ -64,6 +64,13 @@ INDEX_LOADED = "search index loaded"  # another process of this machine built it
 APP_NAME = "peersupport-bench"  # PostgreSQL application_name of the benchmark's connections
 
 
+def forget_shown_cards() -> None:
+    """Empty the card rows that /find/ keeps per index (directory.search.listings)."""
+    from directory.search import listings
+
+    listings._card_rows = listings._CardRows()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,6 +139,11 @@ def run(args) -> dict:
     import django
 
     django.setup()
+    # One log line per request would drown the report (and costs time of its own).
+    import logging
+
+    for name in ("peersupport.request", "directory.search.freshness"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     from django.conf import settings
     from django.db import connections
 
@@ -304,6 +316,7 @@ def in_process(args, report: dict) -> None:
     for label, urls in requests.items():
         timings, queries = [], []
         for i, url in enumerate(urls):
+            forget_shown_cards()  # cold: no card of this process's earlier pages in memory
             with CaptureQueriesContext(connection) as ctx:
                 started = time.perf_counter()
                 response = client.get(url)

@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory.models import Place, Resource
+from directory.models import Place, Resource, Schedule
 from directory.search.geo import haversine_miles
 from tests import factories as f
 from tests.search_helpers import parse_find_page
@@ -300,9 +300,14 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
             f.schedule(listing, weekday=2, start_time=dt.time(19))
             f.schedule(listing, weekday=4, start_time=dt.time(19))
 
+    def cold(url):
+        # Cards not shown before: the most a page can cost (shown ones are read from memory).
+        monkeypatch.setattr(listings, "_card_rows", listings._CardRows())
+        return _queries_for(client, url)
+
     def counts():
         client.get("/find/")  # the index follows the new listings (in production, off-request)
-        return {url: _queries_for(client, url) for url in urls}
+        return {url: cold(url) for url in urls}
 
     add(3)
     small = counts()
@@ -310,6 +315,19 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
     large = counts()
     assert small == large
     assert max(large.values()) <= 10, large
+
+
+def test_a_card_shown_before_changes_with_its_listing(client, taxonomy):
+    listing = f.resource(name="Hope at Noon")
+    f.schedule(listing, weekday=2, start_time=dt.time(12))
+    assert find(client, "").result_names == ["Hope at Noon"]
+    listing.name = "Hope at One"
+    listing.save()
+    Schedule.objects.filter(resource=listing).update(start_time=dt.time(13))
+    html = client.get("/find/").content.decode()
+    assert "Hope at One" in html and "Hope at Noon" not in html
+    Resource.objects.filter(pk=listing.pk).update(status="draft")
+    assert find(client, "").result_names == []
 
 
 def test_pagination_keeps_the_other_filters(client, taxonomy):

@@ -81,6 +81,16 @@ class Codes:
     def codes_of(self, values) -> list[int]:
         return [self.by_value[v] for v in values if v in self.by_value]
 
+    def label_rank(self) -> np.ndarray:
+        """Each code's position in label order (computed once; the values never change)."""
+        rank = getattr(self, "_label_rank", None)
+        if rank is None or len(rank) != len(self.labels):
+            order = sorted(range(len(self.labels)), key=self.labels.__getitem__)
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            self._label_rank = rank
+        return rank
+
 
 @dataclass
 class ListingIndex:
@@ -646,6 +656,19 @@ class Clock:
             return _TIME_OF_DAY_BY_MINUTE[minute]
 
         return self.times.get(("time", self.visitor_offset), compute)
+
+    def listings_per_bucket(self, name: str) -> np.ndarray:
+        """(buckets x listings) booleans: a listing has a schedule starting in that day
+        ("day", 7 rows) or time of day ("time", 4 rows), on the visitor's clock."""
+
+        def compute():
+            buckets = self.visitor_weekday() if name == "day" else self.visitor_time_of_day()
+            rows = 7 if name == "day" else len(TIME_OF_DAY_VALUES)
+            table = np.zeros((rows, self.index.size), dtype=bool)
+            table[buckets.astype(np.intp), self.index.schedule_listing] = True
+            return table
+
+        return self.times.get(("per-bucket", name, self.visitor_offset), compute)
 
     def minutes_to_next_weekly_slot(self) -> np.ndarray:
         """Per listing, minutes from now to its next weekly slot (under way = soonest).

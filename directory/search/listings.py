@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -335,49 +336,56 @@ def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
     others = search.matching(skip=name)
     column, _ = search.codes(name)
     present = column[others]
-    grouped = np.bincount(present[present >= 0], minlength=0)
-    if name == "type":
-        values, labels = ix.types.values, ix.types.labels
-    elif name == "org":
-        values, labels = ix.orgs.values, ix.orgs.labels
-    elif name == "region":
-        values, labels = ix.regions.values, ix.regions.labels
+    grouped = np.bincount(present[present >= 0], minlength=search.code_count(name))
+    codes_table = {"type": ix.types, "org": ix.orgs, "region": ix.regions}.get(name)
+    if codes_table is not None:
+        values, labels = codes_table.values, codes_table.labels
     elif name == "attendance":
         values, labels = ATTENDANCE_VALUES, [ATTENDANCE_CHOICES[v] for v in ATTENDANCE_VALUES]
     else:
         values, labels = COST_VALUES, [COST_CHOICES[v] for v in COST_VALUES]
-    label_of = dict(zip(values, labels, strict=True))
+    shown = np.flatnonzero(grouped)
+    if name in ("org", "region"):
+        # Hundreds of values: keep the selected ones and the most frequent others (ties in
+        # label order), chosen in numpy before any Python object is made for a value.
+        selected_codes = np.array(codes_table.codes_of(selected), dtype=np.int64)
+        others_shown = shown[~np.isin(shown, selected_codes)]
+        keep = MAX_VALUES_PER_FACET * 2 - len(selected)  # sliced as a list would be
+        if len(others_shown) > keep:
+            order = np.lexsort((codes_table.label_rank()[others_shown], -grouped[others_shown]))
+            others_shown = others_shown[order[:keep]]
+        shown = np.concatenate((selected_codes[grouped[selected_codes] > 0], others_shown))
     counts: dict[str, int] = {}
-    for code, n in enumerate(grouped.tolist()):
-        if n:
-            value = values[code]
-            if not selected:
-                counts[value] = n
-            elif value in selected:
-                counts[value] = total - n
-            else:
-                counts[value] = total + n
+    for code, n in zip(shown.tolist(), grouped[shown].tolist(), strict=True):
+        value = values[code]
+        if not selected:
+            counts[value] = n
+        elif value in selected:
+            counts[value] = total - n
+        else:
+            counts[value] = total + n
     for value in selected:  # a selected value with no listings still shows, to be removed
         counts.setdefault(value, total)
     if len(selected) == 1:
         # Unticking the only value removes the facet's filter altogether (listings with no
         # value for it, e.g. online meetings without a region, come back too).
         counts[selected[0]] = np.count_nonzero(others)
+    label_of = dict(zip(values, labels, strict=True)) if codes_table is None else None
     facet_values = [
-        FacetValue(value, label_of.get(value, value), count, value in selected)
+        FacetValue(
+            value,
+            label_of.get(value, value)
+            if label_of is not None
+            else (labels[codes_table.by_value[value]] if value in codes_table.by_value else value),
+            count,
+            value in selected,
+        )
         for value, count in counts.items()
     ]
     if name == "type":
         facet_values.sort(key=lambda v: v.label)
     elif name in ("org", "region"):
         facet_values.sort(key=lambda v: (not v.selected, -v.count, v.label))
-        chosen = [v for v in facet_values if v.selected]
-        facet_values = (
-            chosen
-            + [v for v in facet_values if not v.selected][
-                : MAX_VALUES_PER_FACET * 2 - len(selected)
-            ]
-        )
     else:
         facet_values.sort(key=lambda v: values.index(v.value) if v.value in values else 99)
     return Facet(name, FIELD_FACETS[name], facet_values)
@@ -437,6 +445,7 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
     # The schedules of the candidate listings: the same for day and time unless one of them
     # (or "when") is ticked, so usually found once.
     found: dict[tuple, np.ndarray] = {}
+    candidates_of: dict[tuple, np.ndarray] = {}
     for name, buckets, keys in (
         ("day", search.clock.visitor_weekday, list(DAY_CHOICES)),
         ("time", search.clock.visitor_time_of_day, TIME_OF_DAY_VALUES),
@@ -444,24 +453,30 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
         selected = selection.get(name, [])
         others = search.schedules_meeting(selection, skip=(name,))
         key = (bool(selected), id(others))
-        if key not in found:
+        if key not in candidates_of:
             candidates = rows
             if selected:
                 already = search.schedules_meeting(selection)
                 candidates = rows & ~ix.listings_with(already)
-            schedule_mask = candidates[ix.schedule_listing]
+            candidates_of[key] = candidates
             if others is not None:
-                schedule_mask &= others
-            found[key] = np.flatnonzero(schedule_mask)
-        schedules = found[key]
-        # (bucket, listing) pairs as one flat table, a row per bucket: count listings per row.
-        pairs = np.zeros(len(keys) * ix.size, dtype=bool)
-        pairs[buckets()[schedules].astype(np.intp) * ix.size + ix.schedule_listing[schedules]] = (
-            True
-        )
-        grouped = [
-            np.count_nonzero(pairs[i * ix.size : (i + 1) * ix.size]) for i in range(len(keys))
-        ]
+                found[key] = np.flatnonzero(candidates[ix.schedule_listing] & others)
+        if others is None:
+            # No other time condition: the listings per bucket are the same for every
+            # search this minute on this clock (shared), masked by the candidates.
+            grouped = np.count_nonzero(
+                search.clock.listings_per_bucket(name) & candidates_of[key], axis=1
+            ).tolist()
+        else:
+            schedules = found[key]
+            # (bucket, listing) pairs as one flat table, a row per bucket: count per row.
+            pairs = np.zeros(len(keys) * ix.size, dtype=bool)
+            pairs[
+                buckets()[schedules].astype(np.intp) * ix.size + ix.schedule_listing[schedules]
+            ] = True
+            grouped = [
+                np.count_nonzero(pairs[i * ix.size : (i + 1) * ix.size]) for i in range(len(keys))
+            ]
         for i, value in enumerate(keys):
             if value not in selected:
                 counts[name][value] = (total if selected else 0) + grouped[i]
@@ -492,7 +507,7 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
 # --- ordering ------------------------------------------------------------------------------
 
 
-def ordered_positions(search: CompiledSearch, results: np.ndarray) -> np.ndarray:
+def ordered_positions(search: CompiledSearch, results: np.ndarray) -> OrderedPositions:
     """Result positions in the query's sort order; ties keep name order (index order)."""
     positions = np.flatnonzero(results)
     sort = search.query.sort
@@ -503,8 +518,51 @@ def ordered_positions(search: CompiledSearch, results: np.ndarray) -> np.ndarray
     elif sort == "soonest":
         key = search.clock.minutes_to_next_weekly_slot()[positions]
     else:
-        return positions
-    return positions[np.argsort(key, kind="stable")]
+        key = None
+    return OrderedPositions(positions, key)
+
+
+class OrderedPositions(Sequence):
+    """``positions`` ordered by ``key`` (stable), sorted only as far as a slice reads.
+
+    A results page needs the first ``page x 20`` of up to the whole index: a partition
+    finds them (ties at the boundary included, so the order is exactly a stable sort's),
+    and only those are sorted.
+    """
+
+    def __init__(self, positions: np.ndarray, key: np.ndarray | None):
+        self.positions, self.key = positions, key
+        self._sorted = positions if key is None else positions[:0]
+        self._sorted_upto = len(positions) if key is None else 0
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def _first(self, n: int) -> np.ndarray:
+        n = min(n, len(self.positions))
+        if self._sorted_upto < n:
+            key = self.key
+            if n * 4 >= len(key):
+                order = np.argsort(key, kind="stable")
+                self._sorted_upto = len(key)
+            else:
+                boundary = np.partition(key, n - 1)[n - 1]
+                # Every key up to the boundary: an exact prefix of the stable sort.
+                candidates = np.flatnonzero(key <= boundary)  # in position (name) order
+                order = candidates[np.argsort(key[candidates], kind="stable")]
+                self._sorted_upto = len(candidates)
+            self._sorted = self.positions[order]
+        return self._sorted[:n]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            stop = len(self.positions) if index.stop is None else index.stop
+            if stop < 0:
+                stop += len(self.positions)
+            return self._first(max(stop, 0))[index]
+        if index < 0:
+            index += len(self.positions)
+        return self._first(index + 1)[index]
 
 
 def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) -> list[Resource]:
@@ -578,16 +636,34 @@ ATTENDANCE_LABELS = dict(Resource.Attendance.choices)
 CARD_FEATURES = 5  # a card shows the first five features
 
 
-def load_result_cards(
-    search: CompiledSearch, positions: np.ndarray, now: dt.datetime
-) -> list[Card]:
-    """The page's cards in the order of ``positions``: three value queries, no model instances
-    (building ~200 instances per page cost more than the queries themselves).
+class _CardRows:
+    """The database rows of the cards one index has shown, so a page reads only new ones.
 
-    A listing unpublished since the index was built is left out rather than shown.
+    A listing's card rows (its name, type, place, features, schedules) can only change by a
+    write to a table the index reads, which gives the database a new search version and this
+    process a new index (``directory.search.freshness``) with an empty set of rows: cards are
+    exactly as fresh as the counts next to them. Bounded: emptied when it holds too many.
     """
-    ids = search.index.ids[positions].tolist()
-    by_id = {}
+
+    LIMIT = 20_000  # listings, ~1-2 KB each
+
+    def __init__(self):
+        self.index = None
+        self.rows: dict[int, tuple | None] = {}
+
+    def for_index(self, index) -> dict[int, tuple | None]:
+        if self.index is not index or len(self.rows) > self.LIMIT:
+            self.index, self.rows = index, {}  # a new dict: a thread reading the old one is fine
+        return self.rows
+
+
+_card_rows = _CardRows()
+
+
+def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
+    """(card fields, feature names, schedule rows) per listing id; None: not published."""
+    found: dict[int, tuple | None] = dict.fromkeys(ids)
+    base: dict[int, tuple] = {}
     for row in (
         Resource.objects.published()
         .filter(pk__in=ids)
@@ -597,44 +673,67 @@ def load_result_cards(
             "support_type__name", "location_id", "location__city", "location__region",
         )
     ):  # fmt: skip
-        by_id[row[0]] = Card(
-            pk=row[0],
-            name=row[1],
-            slug=row[2],
-            is_demo=row[3],
-            attendance=row[4],
-            last_verified_at=row[5],
-            support_type_name=row[6],
-            has_location=row[7] is not None,
-            city=row[8] or "",
-            region=row[9] or "",
-        )
-    found = list(by_id)
+        base[row[0]] = row
+    features: dict[int, list[str]] = {pk: [] for pk in base}
     # The features' own ordering (category, position, name), as the listing page shows them.
     for resource_id, name in (
-        Resource.features.through.objects.filter(resource_id__in=found)
+        Resource.features.through.objects.filter(resource_id__in=list(base))
         .order_by("feature__category__position", "feature__position", "feature__name")
         .values_list("resource_id", "feature__name")
     ):
-        by_id[resource_id].features.append(name)
-    schedules: dict[int, list[ScheduleRow]] = {}
+        if len(features[resource_id]) < CARD_FEATURES:
+            features[resource_id].append(name)
+    schedules: dict[int, list[ScheduleRow]] = {pk: [] for pk in base}
     for row in (
-        Schedule.objects.filter(resource_id__in=found)
+        Schedule.objects.filter(resource_id__in=list(base))
         .order_by()
         .values_list("resource_id", *SCHEDULE_ROW_FIELDS)
     ):
-        schedules.setdefault(row[0], []).append(ScheduleRow(*row[1:]))
+        schedules[row[0]].append(ScheduleRow(*row[1:]))
+    for pk, row in base.items():
+        found[pk] = (row, tuple(features[pk]), tuple(schedules[pk]))
+    return found
+
+
+def load_result_cards(
+    search: CompiledSearch, positions: np.ndarray, now: dt.datetime
+) -> list[Card]:
+    """The page's cards in the order of ``positions``: at most three value queries, for the
+    listings this index has not shown yet (``_CardRows``), and no model instances.
+
+    A listing found unpublished is left out rather than shown.
+    """
+    ids = search.index.ids[positions].tolist()
+    rows = _card_rows.for_index(search.index)
+    missing = [pk for pk in ids if pk not in rows]
+    if missing:
+        rows.update(_read_card_rows(missing))
     distances = search.distance[positions].tolist() if search.distance is not None else None
     cards = []
     for i, pk in enumerate(ids):
-        card = by_id.get(pk)
-        if card is None:
+        found = rows.get(pk)
+        if found is None:
             continue
-        card.features = card.features[:CARD_FEATURES]
-        card.distance = distances[i] if distances is not None else None
-        card.next_start = next_start_for_resource(schedules.get(pk, ()), now)
-        card.happening_now = card.next_start is not None and card.next_start <= now
-        cards.append(card)
+        row, features, schedules = found
+        next_start = next_start_for_resource(schedules, now)
+        cards.append(
+            Card(
+                pk=row[0],
+                name=row[1],
+                slug=row[2],
+                is_demo=row[3],
+                attendance=row[4],
+                last_verified_at=row[5],
+                support_type_name=row[6],
+                has_location=row[7] is not None,
+                city=row[8] or "",
+                region=row[9] or "",
+                distance=distances[i] if distances is not None else None,
+                features=list(features),
+                next_start=next_start,
+                happening_now=next_start is not None and next_start <= now,
+            )
+        )
     return cards
 
 

@@ -650,11 +650,21 @@ class _CardRows:
     def __init__(self):
         self.index = None
         self.rows: dict[int, tuple | None] = {}
+        self.minute: dt.datetime | None = None
+        self.next_starts: dict[int, dt.datetime | None] = {}
 
     def for_index(self, index) -> dict[int, tuple | None]:
         if self.index is not index or len(self.rows) > self.LIMIT:
             self.index, self.rows = index, {}  # a new dict: a thread reading the old one is fine
+            self.next_starts = {}
         return self.rows
+
+    def next_starts_at(self, minute: dt.datetime) -> dict[int, dt.datetime | None]:
+        """Each shown listing's next start as of ``minute``. Exact for any instant of that
+        minute: meetings start and end on whole minutes."""
+        if self.minute != minute or len(self.next_starts) > self.LIMIT:
+            self.minute, self.next_starts = minute, {}
+        return self.next_starts
 
 
 _card_rows = _CardRows()
@@ -708,6 +718,8 @@ def load_result_cards(
     missing = [pk for pk in ids if pk not in rows]
     if missing:
         rows.update(_read_card_rows(missing))
+    minute = now.replace(second=0, microsecond=0)
+    next_starts = _card_rows.next_starts_at(minute)
     distances = search.distance[positions].tolist() if search.distance is not None else None
     cards = []
     for i, pk in enumerate(ids):
@@ -715,7 +727,10 @@ def load_result_cards(
         if found is None:
             continue
         row, features, schedules = found
-        next_start = next_start_for_resource(schedules, now)
+        if pk in next_starts:
+            next_start = next_starts[pk]
+        else:
+            next_start = next_starts[pk] = next_start_for_resource(schedules, minute)
         cards.append(
             Card(
                 pk=row[0],

@@ -71,7 +71,7 @@ def test_every_search_version_trigger_exists_after_migrating():
 @pytest.mark.django_db
 def test_a_lost_trigger_comes_back_on_the_next_migrate():
     name = sorted(expected_triggers(connection.vendor))[0]
-    table = expected_triggers(connection.vendor)[name]
+    table = expected_triggers(connection.vendor)[name][0]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"DROP TRIGGER {name} ON {table}")

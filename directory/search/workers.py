@@ -5,14 +5,22 @@ than listings, so the counts come from one query: the ids of the workers the key
 allow, and for every facet value the ids of the workers that have it (one aggregated row per
 value). The selection and each value's toggled selection are then combined as boolean arrays,
 exactly as ``_full_q`` combines them in SQL for the page of results.
+
+The facet values on offer and, for a search without keyword or place, the members of every
+value are kept per process (``_Snapshot``) until the worker search version changes: database
+triggers give it a new token after every write to what this search reads
+(``directory.search.triggers``). Checked at most once every
+``DIRECTORY_SEARCH_INDEX_CHECK_SECONDS``, as the listing index is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import Page
 from django.db import connection
@@ -32,7 +40,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, RowNumber
 
-from directory.models import Credential, CredentialType, Feature, PeerWorker, SupportType
+from directory.models import (
+    Credential,
+    CredentialType,
+    Feature,
+    PeerWorker,
+    SearchVersion,
+    SupportType,
+)
 from directory.search import geo
 from directory.search.facets import Counted, Facet, FacetValue, paginate
 
@@ -97,8 +112,44 @@ def _choice_rows(queryset: QuerySet, facet: str, label, order_by: list) -> Query
     )
 
 
+@dataclass
+class _Snapshot:
+    """What this process has read of the worker search at one version of the data."""
+
+    version: int | None
+    checked_at: float
+    choices: FacetChoices | None = None
+    members: dict[dt.date, _Members] = field(default_factory=dict)  # per day, with choices
+
+
+_snapshot: _Snapshot | None = None
+
+
+def _current_snapshot() -> _Snapshot:
+    global _snapshot
+    snapshot, now = _snapshot, time.monotonic()
+    interval = settings.DIRECTORY_SEARCH_INDEX_CHECK_SECONDS
+    if snapshot is not None and now - snapshot.checked_at < interval:
+        return snapshot
+    from directory.search.triggers import WORKERS
+
+    version = SearchVersion.objects.filter(pk=WORKERS).values_list("token", flat=True).first()
+    if snapshot is None or snapshot.version != version:
+        snapshot = _Snapshot(version, now)
+    snapshot.checked_at = now
+    _snapshot = snapshot  # replaced whole: a thread holding the old one finishes with it
+    return snapshot
+
+
 def worker_facet_choices() -> FacetChoices:
-    """The values each facet offers (for the FilterSet and the page), in one query."""
+    """The values each facet offers (for the FilterSet and the page): one query per version."""
+    snapshot = _current_snapshot()
+    if snapshot.choices is None:
+        snapshot.choices = _read_facet_choices()
+    return snapshot.choices
+
+
+def _read_facet_choices() -> FacetChoices:
     types = _choice_rows(
         SupportType.objects.filter(
             Exists(PeerWorker.support_types.through.objects.filter(supporttype=OuterRef("pk")))
@@ -357,7 +408,16 @@ def search_workers(query: WorkerQuery, *, today: dt.date) -> WorkerSearchResult:
     selection = {k: v for k, v in query.selection.items() if v}
     choices = query.choices if query.choices is not None else worker_facet_choices()
 
-    members = _members(base, today, choices)
+    snapshot = _current_snapshot()
+    if query.q or origin is not None or choices is not snapshot.choices:
+        members = _members(base, today, choices)
+    else:
+        # Every published worker, with this version's choices: the same for every search
+        # of this day until a write to what the worker search reads.
+        members = snapshot.members.get(today)
+        if members is None:
+            members = _members(base, today, choices)
+            snapshot.members = {today: members}  # one day's kept
     facets = []
     for name in FACETS:
         current = selection.get(name, [])

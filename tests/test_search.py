@@ -386,3 +386,61 @@ def test_print_and_calendar_of_a_broad_search_carry_the_first_100_and_say_so(cli
     assert calendar.count("BEGIN:VEVENT") == 100
     narrowed = client.get("/find/print/?day=0").content.decode()
     assert "the first 100" not in narrowed and "Meeting 098" in narrowed
+
+
+@time_machine.travel(dt.datetime(2026, 12, 1, 18, 30, tzinfo=UTC), tick=False)  # Tue 12:30 CST
+def test_starting_soonest_follows_the_real_next_starts(client):
+    from directory.scheduling import next_start_for_resource
+
+    def listing(name, **schedule):
+        item = f.resource(name=name)
+        f.schedule(item, **schedule)
+        return item
+
+    # Weekly slots that look soonest, but whose real next meeting is weeks away, must sort
+    # after a weekly meeting later today.
+    listing(
+        "A monthly, first Tuesday",
+        kind="monthly",
+        weekday=2,
+        week_of_month=1,
+        start_time=dt.time(13),
+    )  # first Tuesday of December is today: 13:00, soonest
+    listing(
+        "B monthly, last Tuesday",
+        kind="monthly",
+        weekday=2,
+        week_of_month=-1,
+        start_time=dt.time(12, 45),
+    )  # weekly slot 12:45 today, real date 29 December
+    listing(
+        "C every 3 weeks",
+        kind="interval",
+        weekday=2,
+        interval_weeks=3,
+        anchor_date=dt.date(2026, 11, 24),
+        start_time=dt.time(12, 40),
+    )  # next: 15 Dec
+    listing("D weekly tonight", weekday=2, start_time=dt.time(19))
+    listing("E under way", weekday=2, start_time=dt.time(12), end_time=dt.time(13))
+    listing(
+        "F ended, not yet valid", weekday=3, start_time=dt.time(9), valid_from=dt.date(2027, 1, 1)
+    )
+    listing("G ended for good", weekday=3, start_time=dt.time(8), valid_to=dt.date(2026, 11, 1))
+    now = dt.datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
+    expected = sorted(
+        Resource.objects.all(),
+        key=lambda r: (
+            (start := next_start_for_resource(r.schedules.all(), now)) is None,
+            start or now,
+            r.name,
+        ),
+    )
+    assert [r.name for r in expected][:3] == [
+        "E under way",
+        "A monthly, first Tuesday",
+        "D weekly tonight",
+    ]
+    found = find(client, "sort=soonest")
+    assert found.result_names == [r.name for r in expected]
+    assert found.result_names[-1] == "G ended for good"

@@ -466,6 +466,74 @@ def _day_number(day: dt.date) -> int:
     return (day - EPOCH_SUNDAY).days
 
 
+EPOCH_UTC = dt.datetime.combine(EPOCH_SUNDAY, dt.time(0), tzinfo=dt.UTC)
+_EPOCH_DAY = np.datetime64(EPOCH_SUNDAY.isoformat(), "D")
+
+
+def _holds_position(days: np.ndarray, week_of_month: np.ndarray) -> np.ndarray:
+    """Whether each date (a day number) is its month's ``week_of_month``-th weekday of its
+    kind (1-4; -1: the last), as ``directory.scheduling.week_positions``."""
+    dates = _EPOCH_DAY + days
+    month = dates.astype("datetime64[M]")
+    day_of_month = (dates - month.astype("datetime64[D]")).astype(np.int64) + 1
+    next_month = (month + np.timedelta64(1, "M")).astype("datetime64[D]")
+    month_days = (next_month - month.astype("datetime64[D]")).astype(np.int64)
+    position = (day_of_month - 1) // 7 + 1
+    is_last = day_of_month + 7 > month_days
+    return (week_of_month == position) | ((week_of_month == -1) & is_last)
+
+
+class _DayOffsets:
+    """Each zone's UTC offset (minutes) at local midnight and noon of each day of a range.
+
+    A meeting's start takes the noon offset, except on a day the offset changes (two a year
+    per zone), where it is computed exactly at its own local time, as ``local_start`` does.
+    One table per index and range, shared by the processes' threads.
+    """
+
+    _recent: dict[tuple, _DayOffsets] = {}
+
+    def __init__(self, index: ListingIndex, first: int, last: int):
+        self.index, self.first = index, first
+        days = [EPOCH_SUNDAY + dt.timedelta(days=d) for d in range(first, last + 1)]
+        midnight = np.empty((len(index.zones), len(days)), dtype=np.int64)
+        noon = np.empty_like(midnight)
+        for z, zone in enumerate(index.zone_infos):
+            for i, day in enumerate(days):
+                midnight[z, i] = _offset(dt.datetime.combine(day, dt.time(0), tzinfo=zone))
+                noon[z, i] = _offset(dt.datetime.combine(day, dt.time(12), tzinfo=zone))
+        self.noon = noon
+        self.changes = midnight != noon
+
+    @classmethod
+    def of(cls, index: ListingIndex, first: int, last: int) -> _DayOffsets:
+        key = (id(index), first, last)
+        found = cls._recent.get(key)
+        if found is None or found.index is not index:
+            found = cls(index, first, last)
+            cls._recent = {key: found}  # one range kept: it moves once a day
+        return found
+
+    def at(self, zones: np.ndarray, days: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+        """The offsets at local ``minutes`` after the start of ``days`` (past midnight:
+        the next day's clock, as a wall-clock sum reads it)."""
+        days = days + minutes // MINUTES_PER_DAY
+        minutes = minutes % MINUTES_PER_DAY
+        column = days - self.first
+        offsets = self.noon[zones, column]
+        changing = np.flatnonzero(self.changes[zones, column])
+        for i in changing.tolist():  # the few meetings on a day the clocks change
+            zone = self.index.zone_infos[zones[i]]
+            day = EPOCH_SUNDAY + dt.timedelta(days=int(days[i]))
+            local = dt.time(int(minutes[i]) // 60, int(minutes[i]) % 60)
+            offsets[i] = _offset(dt.datetime.combine(day, local, tzinfo=zone))
+        return offsets
+
+
+def _offset(moment: dt.datetime) -> int:
+    return int(moment.utcoffset().total_seconds() // 60)
+
+
 class _MinuteTimes:
     """The time conditions of one minute on one index, shared by every search in that minute.
 
@@ -670,24 +738,56 @@ class Clock:
 
         return self.times.get(("per-bucket", name, self.visitor_offset), compute)
 
-    def minutes_to_next_weekly_slot(self) -> np.ndarray:
-        """Per listing, minutes from now to its next weekly slot (under way = soonest).
+    def minutes_to_next_start(self) -> np.ndarray:
+        """Per listing, minutes from this minute to its next meeting's start, exactly as the
+        cards compute it (``next_start_for_resource``): a meeting under way counts, with its
+        own (past, so negative) start; monthly and every-N-weeks dates are real dates.
+        Listings with no meeting ahead get the largest int32."""
+        return self.times.get("next-start", self._minutes_to_next_start)
 
-        Monthly and every-N-weeks schedules count by their weekly slot; cards show their
-        exact next date.
-        """
-        return self.times.get("soonest", self._minutes_to_next_weekly_slot)
-
-    def _minutes_to_next_weekly_slot(self) -> np.ndarray:
+    def _minutes_to_next_start(self) -> np.ndarray:
         ix = self.index
-        week_minute = np.array(
-            [
-                sunday_based_weekday(t.date()) * MINUTES_PER_DAY + t.hour * 60 + t.minute
-                for t in self._local(self.moment)
-            ],
-            dtype=np.int32,
-        )
-        delta = (
-            ix.schedule_week_minute - week_minute[ix.schedule_zone] + MINUTES_PER_WEEK + 60
-        ) % MINUTES_PER_WEEK
-        return ix.min_per_listing(delta.astype(np.int32), empty=np.iinfo(np.int32).max)
+        none = np.iinfo(np.int32).max
+        if not len(ix.schedule_listing):
+            return np.full(ix.size, none, dtype=np.int32)
+        now = int((self.moment - EPOCH_UTC).total_seconds() // 60)
+        today = np.array([_day_number(t.date()) for t in self._local(self.moment)], np.int64)
+        zone = ix.schedule_zone
+        weekday = ix.schedule_weekday.astype(np.int64)
+        # The first candidate day, as ``occurrences`` looks: from the zone's yesterday (a
+        # meeting may still be under way), on the right weekday, not before valid_from, and
+        # for every-N-weeks on the anchor's cycle; then at most 400 days on.
+        first = today[zone] - 1
+        last = np.minimum(first + 400, ix.schedule_valid_to)
+        valid_from = ix.schedule_valid_from.astype(np.int64)
+        first = np.maximum(first, valid_from)
+        first += (weekday - first) % 7
+        interval = ix.schedule_kind == 2
+        step = np.where(interval, ix.schedule_interval_days, 7).astype(np.int64)
+        anchor = ix.schedule_anchor_day.astype(np.int64)
+        first = np.where(interval, first + (anchor - first) % step, first)
+        offsets = _DayOffsets.of(ix, int(today.min()) - 1, int(today.max()) + 401)
+        found = np.full(len(zone), none, dtype=np.int64)
+        active = np.flatnonzero(first <= last)
+        day = first[active]
+        for _ in range(64):  # weekly: 2 steps at most; monthly: 6; every N weeks: 2
+            if not len(active):
+                break
+            start = ix.schedule_start[active].astype(np.int64)
+            end = ix.schedule_end[active].astype(np.int64)
+            zones = zone[active]
+            begins = day * MINUTES_PER_DAY + start - offsets.at(zones, day, start)
+            # The end as ``occurrences`` has it: start + length on the local clock, so a
+            # meeting in the hour the clocks skip ends when it starts.
+            ends = day * MINUTES_PER_DAY + end - offsets.at(zones, day, end)
+            ok = ends > now
+            monthly = ix.schedule_kind[active] == 1
+            if monthly.any():
+                positions = ix.schedule_week_of_month[active[monthly]]
+                ok[monthly] &= _holds_position(day[monthly], positions)
+            found[active[ok]] = begins[ok] - now
+            active, day = active[~ok], day[~ok]
+            day = day + step[active]
+            inside = day <= last[active]
+            active, day = active[inside], day[inside]
+        return ix.min_per_listing(found, empty=none).astype(np.int32)

@@ -516,7 +516,7 @@ def ordered_positions(search: CompiledSearch, results: np.ndarray) -> OrderedPos
     elif sort == "relevance":
         key = -search.ranks[positions]
     elif sort == "soonest":
-        key = search.clock.minutes_to_next_weekly_slot()[positions]
+        key = search.clock.minutes_to_next_start()[positions]
     else:
         key = None
     return OrderedPositions(positions, key)
@@ -864,7 +864,7 @@ def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) ->
         len(ATTENDANCE_VALUES),
     )
     positions = np.flatnonzero(online & index.listings_with(schedules))
-    soonest = clock.minutes_to_next_weekly_slot()[positions]
+    soonest = clock.minutes_to_next_start()[positions]
     positions = positions[np.argsort(soonest, kind="stable")][: limit * 4]
     ids = index.ids[positions].tolist()
     items = list(

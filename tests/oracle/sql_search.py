@@ -18,22 +18,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     F,
-    IntegerField,
-    Min,
     Q,
     QuerySet,
-    When,
 )
-from django.db.models.functions import Mod
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Feature, Organization, Resource, Schedule, SupportType
@@ -573,26 +567,16 @@ def _count_by_time_of_day(schedules: QuerySet, ctx: _Context) -> dict[str, int]:
 # --- sorting -----------------------------------------------------------------------------
 
 
-def _soonest_expression(ctx: _Context):
-    """Minutes from now to each listing's next weekly slot (meetings under way count as now).
-
-    Monthly and every-N-weeks schedules sort by their weekly slot; the card shows their exact
-    next date.
-    """
-    whens = []
-    for group in timeq.group_zones(ctx.zones, ctx.now).values():
-        local = ctx.now.astimezone(ZoneInfo(group[0]))
-        week_minute = ((local.weekday() + 1) % 7) * 1440 + local.hour * 60 + local.minute
-        whens.append(
-            When(
-                schedules__timezone__in=group,
-                then=Mod(
-                    F("schedules__start_week_minute") - week_minute + timeq.MINUTES_PER_WEEK + 60,
-                    timeq.MINUTES_PER_WEEK,
-                ),
-            )
-        )
-    return Min(Case(*whens, output_field=IntegerField()))
+def _soonest_order(results_qs, now: dt.datetime) -> list[int]:
+    """Result ids by their real next start (``next_start_for_resource``: a meeting under way
+    counts with its own start; monthly and every-N-weeks by their real dates), then name and
+    pk; listings with no meeting ahead last. Exact to the minute, as schedules are."""
+    minute = now.replace(second=0, microsecond=0)
+    keyed = []
+    for item in results_qs.prefetch_related("schedules").order_by("name", "pk"):
+        start = next_start_for_resource(item.schedules.all(), minute)
+        keyed.append((start is None, start or minute, len(keyed), item.pk))
+    return [pk for *_, pk in sorted(keyed)]
 
 
 # --- the selector ------------------------------------------------------------------------
@@ -695,19 +679,21 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
         ordered = results_qs.annotate(rank=rank).order_by("-rank", "name", "pk")
     elif sort == "name":
         ordered = results_qs.order_by("name", "pk")
-    elif ctx.zones:
-        ordered = results_qs.annotate(next_delta=_soonest_expression(ctx)).order_by(
-            F("next_delta").asc(nulls_last=True), "name", "pk"
-        )
-    else:  # no schedules anywhere: nothing is sooner than anything else
-        ordered = results_qs.order_by("name", "pk")
+    else:  # soonest: by each listing's real next start (in Python: the oracle can be slow)
+        ordered = None
+        soonest_ids = _soonest_order(results_qs, ctx.now)
 
     num_pages = max(1, -(-total // PER_PAGE))
     number = min(max(1, query.page), num_pages)
     start = (number - 1) * PER_PAGE
     # Order narrow rows (ids only), then load the page's listings with their cards' data.
     fields = ["pk", "distance"] if origin is not None else ["pk"]
-    rows = list(ordered.values_list(*fields)[start : start + PER_PAGE])
+    if ordered is None:
+        page_ids = soonest_ids[start : start + PER_PAGE]
+        distances = dict(results_qs.filter(pk__in=page_ids).values_list(*fields)) if origin else {}
+        rows = [(pk, distances.get(pk)) if origin is not None else (pk,) for pk in page_ids]
+    else:
+        rows = list(ordered.values_list(*fields)[start : start + PER_PAGE])
     by_id = {
         item.pk: item
         for item in Resource.objects.filter(pk__in=[row[0] for row in rows]).with_card_data()

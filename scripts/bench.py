@@ -274,7 +274,10 @@ def in_process(args, report: dict) -> None:
     near = f"{busiest['location__city']}, {busiest['location__region']}" if busiest else "Boston"
     report["near"] = near
     variants = {
-        "no filter": "/find/",
+        "no filter": "/find/",  # no place given: online listings (the place-first rule)
+        "every kind, no place": (
+            "/find/?attendance=in_person&attendance=online&attendance=hybrid"
+        ),  # what "no filter" searched before that rule: every listing
         "three facets": (
             "/find/?type=12-step-programs&attendance=in_person&attendance=hybrid&audience=women"
         ),

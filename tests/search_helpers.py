@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+# Every way of meeting, ticked: without a place /find/ otherwise holds online listings only.
+EVERY_KIND = "attendance=in_person&attendance=online&attendance=hybrid"
+
 
 class _FindPage(HTMLParser):
     def __init__(self):

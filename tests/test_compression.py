@@ -27,6 +27,7 @@ def listings(db):
         listing = f.resource(
             name=f"Hope & Serenity Group {i}",
             description="A friendly open meeting — newcomers welcome. " * 3,
+            attendance="online",
         )
         f.schedule(listing)
         made.append(listing)

@@ -634,10 +634,10 @@ def test_sync_feeds_runs_every_enabled_source_and_fails_only_for_a_failed_source
 def test_an_imported_listing_shows_in_search_and_an_inactive_one_has_no_next_meeting(
     client, source
 ):
-    from tests.search_helpers import parse_find_page
+    from tests.search_helpers import EVERY_KIND, parse_find_page
 
     sync(source, [row("findable", name="Came to Believe Larkspur"), row("closed", types=["TC"])])
-    page = parse_find_page(client.get("/find/?q=Larkspur").content.decode())
+    page = parse_find_page(client.get("/find/?q=Larkspur&" + EVERY_KIND).content.decode())
     assert page.result_names == ["Came to Believe Larkspur"]
     closed = Resource.objects.get(feed_origin__feed_slug="closed")
     assert closed.attendance == "inactive"
@@ -646,7 +646,8 @@ def test_an_imported_listing_shows_in_search_and_an_inactive_one_has_no_next_mee
     html = client.get(Resource.objects.get(slug="findable").get_absolute_url()).content.decode()
     assert "Next meeting" in html
     # Search leaves inactive listings out altogether.
-    assert parse_find_page(client.get("/find/?q=closed").content.decode()).result_names == []
+    closed_search = client.get("/find/?q=closed&" + EVERY_KIND).content.decode()
+    assert parse_find_page(closed_search).result_names == []
 
 
 # ----------------------------------------------------------------------------- any row

@@ -43,5 +43,8 @@ def test_an_unknown_place_shows_online_listings_only(client, towns):
     assert parse_find_page(html).result_names == ["Online anywhere"]
     assert "Showing meetings you can join online instead." in html
     assert "Did you mean" in html and "Rehoboth Beach, US" in html
-    # A known place is searched as before.
-    assert parse_find_page(client.get("/find/").content.decode()).result_count == 3
+    # No place at all: the same, online listings until a place is given; in person (or
+    # hybrid) when the visitor asks for it.
+    assert parse_find_page(client.get("/find/").content.decode()).result_count == 1
+    every_kind = "/find/?near=Rehobth+Beach&attendance=in_person&attendance=hybrid"
+    assert parse_find_page(client.get(every_kind).content.decode()).result_count == 2

@@ -98,8 +98,8 @@ def find(client, params: str | dict = ""):
         "day=2&time=evening",
         "day=2&day=4&time=evening&time=night&audience=women",
         "when=today&attendance=in_person&attendance=hybrid",
-        "when=now&when=soon",
-        "region=IL&language=spanish&tz=Europe/London",
+        "when=now&when=soon&attendance=in_person&attendance=hybrid",
+        "region=IL&language=spanish&tz=Europe/London&attendance=in_person",
         "org=org-1&org=org-2&type=recovery-groups&type=family-and-friends",
     ],
 )
@@ -121,8 +121,12 @@ def test_facets_combine_or_within_and_across(client, generated):
     men = find(client, "audience=men").result_count
     both = find(client, "audience=women&audience=men").result_count
     both_and_online = find(client, "audience=women&audience=men&attendance=online").result_count
+    # No place given: online listings only, until the visitor gives one.
     expected_both = (
-        Resource.objects.published().filter(features__slug__in=["women", "men"]).distinct().count()
+        Resource.objects.published()
+        .filter(features__slug__in=["women", "men"], attendance="online")
+        .distinct()
+        .count()
     )
     assert both == expected_both
     assert max(women, men) <= both <= women + men
@@ -142,10 +146,11 @@ def test_zero_count_values_are_disabled_never_dead_links(client, taxonomy):
 
 
 def test_keyword_ranks_an_exact_name_first(client):
-    f.resource(name="SMART Recovery Family & Friends", description="For families")
-    f.resource(name="Recovery Dharma", description="SMART Recovery tools are discussed")
-    f.resource(name="SMART Recovery")
-    f.resource(name="Unrelated Walking Group")
+    online = {"attendance": "online"}  # no place given: online listings
+    f.resource(name="SMART Recovery Family & Friends", description="For families", **online)
+    f.resource(name="Recovery Dharma", description="SMART Recovery tools are discussed", **online)
+    f.resource(name="SMART Recovery", **online)
+    f.resource(name="Unrelated Walking Group", **online)
     page = find(client, "q=SMART+Recovery")
     assert page.result_names[0] == "SMART Recovery"
     assert "Unrelated Walking Group" not in page.result_names
@@ -190,8 +195,10 @@ def test_distance_filter_and_sort_match_hand_computed_distances(client):
     for place in (NEWARK, PHILADELPHIA):
         assert f"{haversine_miles(*NYC, *place):.1f} miles away" in html
     assert find(client, {**near, "radius": 5}).result_count == 0
-    # Without a place, listings without coordinates are never dropped.
-    assert find(client, "").result_count == 4
+    # Without a place: online listings, until the visitor gives one; in person when asked
+    # for (then listings without coordinates are never dropped).
+    assert find(client, "").result_names == ["Online only"]
+    assert find(client, "attendance=in_person&attendance=online").result_count == 4
 
 
 def test_place_names_and_zip_codes_resolve_through_the_gazetteer(client):
@@ -318,7 +325,7 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
 
 
 def test_a_card_shown_before_changes_with_its_listing(client, taxonomy):
-    listing = f.resource(name="Hope at Noon")
+    listing = f.resource(name="Hope at Noon", attendance="online")
     f.schedule(listing, weekday=2, start_time=dt.time(12))
     assert find(client, "").result_names == ["Hope at Noon"]
     listing.name = "Hope at One"
@@ -332,7 +339,7 @@ def test_a_card_shown_before_changes_with_its_listing(client, taxonomy):
 
 def test_pagination_keeps_the_other_filters(client, taxonomy):
     for i in range(25):
-        f.resource(name=f"Women group {i:02d}", features=[taxonomy["women"]])
+        f.resource(name=f"Women group {i:02d}", features=[taxonomy["women"]], attendance="online")
     html = client.get("/find/?audience=women&sort=name").content.decode()
     assert 'href="?audience=women&amp;sort=name&amp;page=2"' in html
     second = find(client, "audience=women&sort=name&page=2")
@@ -344,7 +351,8 @@ def test_drafts_archived_and_inactive_listings_stay_out(client):
     f.resource(name="Draft", status="draft")
     f.resource(name="Archived", status="archived")
     f.resource(name="Paused", attendance="inactive")
-    assert find(client, "").result_names == ["Live"]
+    every_kind = "attendance=in_person&attendance=online&attendance=hybrid"
+    assert find(client, every_kind).result_names == ["Live"]
 
 
 def test_an_empty_result_suggests_what_to_relax_and_offers_online_and_crisis_help(client, taxonomy):
@@ -354,19 +362,21 @@ def test_an_empty_result_suggests_what_to_relax_and_offers_online_and_crisis_hel
     f.resource(name="Women group", features=[taxonomy["women"]])
     html = client.get("/find/?audience=women&attendance=online").content.decode()
     assert "No listings match" in html
-    assert "Remove “How it meets”" in html and "(1 result)" in html
+    # No place given: the way out is in-person listings anywhere (or giving a place).
+    assert "Show in-person listings anywhere" in html and "(1 result)" in html
+    assert "Remove “How it meets”" not in html  # that would give online only again: nothing
     assert "Online meetings starting within the hour" in html
     assert 'href="tel:988"' in html
 
 
 def test_calendar_subscription_and_print_follow_the_search(client, taxonomy):
-    wanted = f.resource(name="Women Tuesday", features=[taxonomy["women"]])
+    wanted = f.resource(name="Women Tuesday", features=[taxonomy["women"]], attendance="online")
     f.schedule(wanted, weekday=2)
-    other = f.resource(name="Men Thursday", features=[taxonomy["men"]])
+    other = f.resource(name="Men Thursday", features=[taxonomy["men"]], attendance="online")
     f.schedule(other, weekday=4)
     response = client.get("/find/calendar.ics?audience=women")
     assert response["Content-Type"].startswith("text/calendar")
-    body = response.content.decode()
+    body = response.content.decode().replace("\r\n ", "")  # unfolded (RFC 5545 3.1)
     assert "Women Tuesday" in body and "Men Thursday" not in body
     assert "BYDAY=TU" in body and f"/resources/{wanted.slug}/" in body
     handout = client.get("/find/print/?audience=women").content.decode()
@@ -377,7 +387,10 @@ def test_calendar_subscription_and_print_follow_the_search(client, taxonomy):
 def test_print_and_calendar_of_a_broad_search_carry_the_first_100_and_say_so(client, taxonomy):
     kind = taxonomy["types"][0]
     for i in range(103):
-        f.schedule(f.resource(name=f"Meeting {i:03d}", support_type=kind), weekday=i % 7)
+        f.schedule(
+            f.resource(name=f"Meeting {i:03d}", support_type=kind, attendance="online"),
+            weekday=i % 7,
+        )
     handout = client.get("/find/print/").content.decode()
     assert handout.count("<tr>") == 1 + 100  # the header row and 100 listings
     assert "the first 100 of 103 listings" in handout
@@ -393,7 +406,7 @@ def test_starting_soonest_follows_the_real_next_starts(client):
     from directory.scheduling import next_start_for_resource
 
     def listing(name, **schedule):
-        item = f.resource(name=name)
+        item = f.resource(name=name, attendance="online")
         f.schedule(item, **schedule)
         return item
 

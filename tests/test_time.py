@@ -13,7 +13,7 @@ from directory.models import Resource, Schedule
 from directory.search.freshness import search_index
 from directory.search.index import Clock
 from tests import factories as f
-from tests.search_helpers import parse_find_page
+from tests.search_helpers import EVERY_KIND, parse_find_page
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")
@@ -24,7 +24,7 @@ def at(year, month, day, hour, minute, zone=UTC):
 
 
 def names(client, query: str) -> list[str]:
-    response = client.get("/find/?" + query)
+    response = client.get("/find/?" + "&".join(filter(None, [query, EVERY_KIND])))
     assert response.status_code == 200
     return parse_find_page(response.content.decode()).result_names
 

@@ -107,6 +107,12 @@ class ListingQuery:
     sort: str = ""
     tz: str = "UTC"
     page: int = 1
+    # Settled by ``normalise``: no place (or one we don't know) and no "How it meets" chosen,
+    # so the search holds only what can be joined from anywhere (online) until a place is given.
+    online_until_placed: bool = False
+
+
+PLACELESS_ATTENDANCE = [Resource.Attendance.ONLINE.value]
 
 
 @dataclass
@@ -147,9 +153,11 @@ def normalise(query: ListingQuery) -> tuple[ListingQuery, geo.PlaceLookup, geo.O
         origin = place.origin
     radius = (query.radius or geo.DEFAULT_RADIUS) if origin is not None else None
     selection = {name: list(values) for name, values in query.selection.items() if values}
-    if query.near and origin is None and place.error:
-        # An unknown place is not "everywhere": no in-person results, online ones instead.
-        selection["attendance"] = [Resource.Attendance.ONLINE.value]
+    # No place is not "everywhere": in-person meetings on other continents help nobody, so
+    # until the visitor gives a place the search holds online listings (unless they chose
+    # how it meets themselves). An unknown place is treated the same way, and says so.
+    online_until_placed = origin is None and not selection.get("attendance")
+    if query.near and origin is None and place.error and online_until_placed:
         place = dataclasses.replace(
             place, error=f"{place.error} Showing meetings you can join online instead."
         )
@@ -160,7 +168,13 @@ def normalise(query: ListingQuery) -> tuple[ListingQuery, geo.PlaceLookup, geo.O
         or (sort == "relevance" and not query.q)
     ):
         sort = "distance" if origin else ("relevance" if query.q else "soonest")
-    normalised = dataclasses.replace(query, selection=selection, radius=radius, sort=sort)
+    normalised = dataclasses.replace(
+        query,
+        selection=selection,
+        radius=radius,
+        sort=sort,
+        online_until_placed=online_until_placed,
+    )
     return normalised, place, origin
 
 
@@ -173,7 +187,12 @@ class CompiledSearch:
     def __init__(self, index, query: ListingQuery, origin: geo.Origin | None, now: dt.datetime):
         self.index = index
         self.query = query
+        # The filters in force: the visitor's, and online only while there is no place (not
+        # shown as ticked: ticking a "How it meets" value replaces it).
         self.selection = query.selection
+        if query.online_until_placed:
+            self.selection = {**query.selection, "attendance": PLACELESS_ATTENDANCE}
+        self.has_place = origin is not None
         self.clock = Clock(index, now, query.tz)
         self.ranks: np.ndarray | None = None
         self.keyword = np.ones(index.size, dtype=bool)
@@ -284,6 +303,13 @@ class CompiledSearch:
                 )
         return self._schedule_masks[key]
 
+    def without(self, name: str) -> dict[str, list[str]]:
+        """The filters in force once the visitor removes facet ``name`` altogether."""
+        selection = {k: v for k, v in self.selection.items() if k != name}
+        if name == "attendance" and not self.has_place:
+            selection["attendance"] = PLACELESS_ATTENDANCE  # back to online until placed
+        return selection
+
     def matching(self, selection: dict[str, list[str]] | None = None, *, skip=None, base=None):
         """Listings matching ``selection`` (default: the query's), optionally without a facet."""
         selection = self.selection if selection is None else selection
@@ -332,9 +358,9 @@ def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray
 
 def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
     ix = search.index
-    selected = search.selection.get(name, [])
+    selected = search.query.selection.get(name, [])  # ticked by the visitor
     others = search.matching(skip=name)
-    column, _ = search.codes(name)
+    column, _ = search.codes(name, selected)
     present = column[others]
     grouped = np.bincount(present[present >= 0], minlength=search.code_count(name))
     codes_table = {"type": ix.types, "org": ix.orgs, "region": ix.regions}.get(name)
@@ -368,8 +394,9 @@ def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
         counts.setdefault(value, total)
     if len(selected) == 1:
         # Unticking the only value removes the facet's filter altogether (listings with no
-        # value for it, e.g. online meetings without a region, come back too).
-        counts[selected[0]] = np.count_nonzero(others)
+        # value for it, e.g. online meetings without a region, come back too; with no place,
+        # "How it meets" goes back to online only).
+        counts[selected[0]] = np.count_nonzero(search.matching(search.without(name)))
     label_of = dict(zip(values, labels, strict=True)) if codes_table is None else None
     facet_values = [
         FacetValue(
@@ -801,13 +828,35 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     return result
 
 
+def place_prompt(result: SearchResult) -> str | None:
+    """What to ask of a visitor who gave no place: "online" (the search holds online listings
+    until they give one), "everywhere" (they asked for in-person listings, from every place)
+    or None (a place is given, or not needed: online only was chosen, or the place is unknown
+    and says so itself)."""
+    if result.origin is not None or result.place.error:
+        return None
+    if result.query.online_until_placed:
+        return "online"
+    chosen = result.query.selection.get("attendance", [])
+    return "everywhere" if set(chosen) - {Resource.Attendance.ONLINE.value} else None
+
+
 def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
     """For an empty result: what each active filter's removal would give."""
     found = []
     for name in search.selection:
-        if name == "attendance" and search.query.near and origin is None:
-            continue  # an unknown place keeps online only: removing the facet cannot undo it
-        count = np.count_nonzero(search.matching(skip=name))
+        in_person = Resource.Attendance.IN_PERSON.value
+        if name == "attendance" and origin is None and in_person not in search.selection[name]:
+            # No place, online only: the way out is in-person listings, wherever they are
+            # (removing the facet would give online only again).
+            count = np.count_nonzero(search.matching({**search.selection, name: [in_person]}))
+            found.append(
+                Relaxation(
+                    "Show in-person listings anywhere", {name: [in_person], "page": None}, count
+                )
+            )
+            continue
+        count = np.count_nonzero(search.matching(search.without(name)))
         found.append(
             Relaxation(
                 f"Remove “{FACET_LEGENDS.get(name, name)}”", {name: None, "page": None}, count

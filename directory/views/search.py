@@ -27,8 +27,10 @@ def find(request: HttpRequest) -> HttpResponse:
         "invalid_fields": sorted(
             set(filterset.form.errors) | (set(ignored_parameters(request)) & set(filterset.filters))
         ),
-        # A search was made: the form folds into a one-line summary above the results.
-        "searched": bool(result.query.q or result.origin or result.place.error),
+        # A place is settled: the form folds into a one-line summary above the results (until
+        # then it stays open, the place asked for first).
+        "searched": bool(result.origin),
+        "place_prompt": listings.place_prompt(result),
         "active_filter_count": sum(value.selected for f in result.facets for value in f.values),
     }
     return render(request, "directory/resource_list.html", context)

@@ -76,6 +76,7 @@
     var heading = document.getElementById("results-title");
     if (heading) announce(heading.textContent.replace(/\s+/g, " ").trim());
     updateFiltersButton();
+    document.dispatchEvent(new CustomEvent("directory:swapped"));
   }
 
   function load(url, options) {
@@ -275,7 +276,16 @@
 
   // "Use my location": coordinates stay in the page's URL and go nowhere else.
   var button = document.getElementById("use-location");
-  if (button && "geolocation" in navigator) {
+  var canLocate = !!button && "geolocation" in navigator;
+  function mentionLocation() {
+    // Words that point at the button, shown only where the button is.
+    Array.prototype.forEach.call(document.querySelectorAll(".needs-js"), function (el) {
+      el.hidden = !canLocate;
+    });
+  }
+  mentionLocation();
+  document.addEventListener("directory:swapped", mentionLocation);
+  if (canLocate) {
     button.hidden = false;
     button.addEventListener("click", function () {
       var where = document.getElementById("location-status");

@@ -50,10 +50,10 @@ def listings(loaded_site, settings):
     women = Feature.objects.filter(code="W").first() or f.feature(
         "audience", name="Women", code="W"
     )
-    place = f.location(city="Springfield", region="IL", latitude=39.80, longitude=-89.64)
-    evening = f.resource(name="Serenity Evening Group", location=place, features=[women])
+    online = {"attendance": "online"}  # found without giving a place
+    evening = f.resource(name="Serenity Evening Group", features=[women], **online)
     f.schedule(evening, weekday=2, start_time=dt.time(19), end_time=dt.time(20))
-    morning = f.resource(name="Serenity Morning Group", location=place)
+    morning = f.resource(name="Serenity Morning Group", **online)
     f.schedule(morning, weekday=3, start_time=dt.time(7), end_time=dt.time(8))
     f.user(username="boss", password=PASSWORD, is_staff=True, is_superuser=True)
     return loaded_site

@@ -49,6 +49,9 @@ def town(loaded_site):
             features=[women] if i % 3 == 0 else [],
         )
         f.schedule(listing, weekday=i % 7, start_time=dt.time(17 + i % 4), end_time=dt.time(21))
+    for i in range(3):  # what /find/ shows before a place is given
+        online = f.resource(name=f"Online Group {i}", support_type=groups, attendance="online")
+        f.schedule(online, weekday=i, start_time=dt.time(12), end_time=dt.time(13))
     return loaded_site
 
 
@@ -204,3 +207,29 @@ def test_skip_to_results(town, page):
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate("!!document.activeElement.closest('.result-card, .active-filters')")
+
+
+def test_with_no_place_online_meetings_show_and_a_place_is_asked_for(town, page):
+    page.goto(town("/find/"))
+    prompt = page.locator(".place-prompt")
+    assert "Showing online meetings" in prompt.inner_text()
+    assert "use your location" in prompt.inner_text()  # the button is there with JavaScript
+    names = page.locator(".results-list h3").all_inner_texts()
+    assert names and all(name.startswith("Online Group") for name in names)
+    _mark_document(page)
+    page.locator("#facet-attendance").get_by_label("In person").check()
+    page.wait_for_url("**attendance=in_person*")
+    assert _same_document(page)
+    assert "from every place we list" in page.locator(".place-prompt").inner_text()
+    assert _count(page) == 26
+    page.go_back()
+    page.wait_for_url(town("/find/"))
+    _wait_until(page, "!document.querySelector('#facet-attendance input[value=in_person]').checked")
+    # Choosing online meetings only settles it: no more asking.
+    page.locator("#facet-attendance").get_by_label("Online").check()
+    page.wait_for_url("**attendance=online*")
+    assert page.locator(".place-prompt").count() == 0
+    # A place given: the nearest first, and no prompt.
+    page.goto(town("/find/?near=Springfield"))
+    assert page.locator(".place-prompt").count() == 0
+    assert page.locator("#id_sort").input_value() == "distance"

@@ -3,8 +3,9 @@ replaced (wave 1), kept to prove the index right (tests/test_search_differential
 
 Changes from the original, made to the oracle and the index alike: a selected type or
 organisation without listings keeps its name as label; the "online meetings match your other
-filters" count is what its link gives (online only, the keyword kept, no place); a place the
-gazetteer does not know selects online listings only.
+filters" count is what its link gives (online only, the keyword kept, no place); with no place
+(or one the gazetteer does not know) and no "How it meets" ticked, the search holds online
+listings only, not shown as ticked, and an empty result offers in-person listings anywhere.
 
 Faceted search of published listings.
 
@@ -353,7 +354,9 @@ def _toggle_counts(grouped: dict[str, int], selected: list[str], total: int) -> 
     return {value: (total - n if value in selected else total + n) for value, n in grouped.items()}
 
 
-def _field_facet(name: str, rows: QuerySet, selected: list[str], total: int) -> Facet:
+def _field_facet(
+    name: str, rows: QuerySet, selected: list[str], total: int, unticked: QuerySet
+) -> Facet:
     legend, path, label_path = FIELD_FACETS[name]
     fields = [path] + ([label_path] if label_path else [])
     grouped_rows = (
@@ -376,7 +379,7 @@ def _field_facet(name: str, rows: QuerySet, selected: list[str], total: int) -> 
     if len(selected) == 1:
         # Unticking the only value removes the facet's filter altogether (listings with no
         # value for it, e.g. online meetings without a region, come back too).
-        counts[selected[0]] = rows.order_by().count()
+        counts[selected[0]] = unticked.order_by().count()
     for value in selected:  # a selected value with no listings still shows, to be removed
         counts.setdefault(value, total)
     missing = [value for value in selected if value not in labels]
@@ -622,16 +625,18 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     elif query.near:
         place = geo.resolve_place(query.near)
         origin = place.origin
-        if origin is None and place.error:
-            # An unknown place: no in-person results, online ones instead (as the index).
-            query.selection = {**query.selection, "attendance": ["online"]}
     if origin is not None and query.radius is None:
         query.radius = geo.DEFAULT_RADIUS
     if origin is None:
         query.radius = None
 
     base, rank = base_queryset(query, origin)
-    selection = {k: v for k, v in query.selection.items() if v}
+    ticked = {k: v for k, v in query.selection.items() if v}
+    selection = dict(ticked)
+    placeless = origin is None and not ticked.get("attendance")
+    if placeless:
+        # No place (or an unknown one): online listings only until one is given (as the index).
+        selection["attendance"] = ["online"]
     _materialise_time_filter(selection, ctx)
     results_qs = base.filter(filter_q(selection, ctx))
     total = results_qs.order_by().count()
@@ -640,7 +645,10 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
     facets: dict[str, Facet] = {}
     for name in FIELD_FACETS:
         rows = base.filter(filter_q(selection, ctx, skip=name))
-        facets[name] = _field_facet(name, rows, selection.get(name, []), total)
+        unticked = rows
+        if name == "attendance" and origin is None:
+            unticked = rows.filter(attendance="online")  # no place: back to online only
+        facets[name] = _field_facet(name, rows, ticked.get(name, []), total, unticked)
     unselected = [name for name in FEATURE_FACETS if not selection.get(name)]
     shared = _feature_counts(results_qs, unselected) if unselected else {}
     for name in FEATURE_FACETS:
@@ -657,7 +665,7 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
         facets[facet.name] = facet
     ordered_facets = [facets[name] for name in FACET_ORDER if name in facets]
     for facet in ordered_facets:
-        current = selection.get(facet.name, [])
+        current = ticked.get(facet.name, [])
         for value in facet.values:
             toggled = (
                 [v for v in current if v != value.value]
@@ -733,9 +741,21 @@ def _relaxations(base, selection, ctx, query, origin) -> list[Relaxation]:
     """For an empty result: what each active filter's removal would give."""
     found = []
     for name in selection:
-        if name == "attendance" and query.near and origin is None:
-            continue  # an unknown place keeps online only: removing the facet cannot undo it
-        count = base.filter(filter_q(selection, ctx, skip=name)).count()
+        if name == "attendance" and origin is None and "in_person" not in selection[name]:
+            in_person = {**selection, "attendance": ["in_person"]}
+            count = base.filter(filter_q(in_person, ctx)).count()
+            found.append(
+                Relaxation(
+                    "Show in-person listings anywhere",
+                    {name: ["in_person"], "page": None},
+                    count,
+                )
+            )
+            continue
+        without = {k: v for k, v in selection.items() if k != name}
+        if name == "attendance" and origin is None:
+            without["attendance"] = ["online"]  # no place: back to online only
+        count = base.filter(filter_q(without, ctx)).count()
         found.append(
             Relaxation(
                 f"Remove “{FACET_LEGENDS.get(name, name)}”", {name: None, "page": None}, count
@@ -763,7 +783,10 @@ def listings_for_export(query: ListingQuery, *, now: dt.datetime, limit: int = 5
     if origin is not None and query.radius is None:
         query.radius = geo.DEFAULT_RADIUS
     base, _ = base_queryset(query, origin)
-    qs = base.filter(filter_q({k: v for k, v in query.selection.items() if v}, ctx))
+    selection = {k: v for k, v in query.selection.items() if v}
+    if origin is None and not selection.get("attendance"):
+        selection["attendance"] = ["online"]
+    qs = base.filter(filter_q(selection, ctx))
     if origin is not None:
         qs = qs.order_by(F("distance").asc(nulls_last=True), "name")
     else:

@@ -7,19 +7,24 @@ has a size limit, and ``homepage`` is a honeypot: people never see it, bots fill
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import zoneinfo
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django import forms
 from django.conf import settings
 
-from directory.models import Feature, Resource, Schedule, Submission, SupportType
+from directory.models import Feature, Location, Resource, Schedule, Submission, SupportType
+from directory.scheduling.wording import MONDAY_FIRST, ZONE_NAMES
+from directory.services.locations import gazetteer_place
 from directory.services.submissions import (
     LISTING_FIELDS,
     LOCATION_FIELDS,
-    SCHEDULE_FIELDS,
     current_values,
     schedule_words,
 )
-from directory.validators import validate_dial_string, validate_time_zone
+from directory.validators import validate_dial_string
 
 HONEYPOT = "homepage"
 
@@ -42,21 +47,77 @@ FIELD_LABELS = {
     "region": "State, province or county",
     "postal_code": "ZIP or postal code",
     "country": "Country code",
-    "weekday": "Day",
-    "start_time": "Start time",
-    "end_time": "End time",
-    "timezone": "Time zone",
+    "timezone": "Time zone of these times",
     "features": "Details",
 }
 
-# Groups of fields, shown as fieldsets with a legend.
+WHEN = "when"  # the meeting times' place among the fieldsets (each form draws its own)
+
+# Groups of fields, shown as fieldsets with a legend. The features ("features") are drawn
+# as one fieldset per category, languages apart (``ListingFieldsForm.feature_groups``).
 FIELDSETS = [
-    ("The meeting or group", ["name", "support_type", "description", "cost", "features"]),
+    ("The meeting or group", ["name", "support_type", "description", "cost"]),
+    ("features", ["features"]),
     ("How to attend", ["attendance", "conference_url", "conference_phone", "website"]),
     ("Where", [*LOCATION_FIELDS]),
-    ("When", SCHEDULE_FIELDS),
+    ("When it meets", WHEN),
     ("Public contact", ["contact_name", "contact_email", "contact_phone"]),
 ]
+FEATURE_LEGENDS = {
+    "format": "Meeting format",
+    "audience": "Who it is for",
+    "accessibility": "Accessibility",
+    "focus": "Focus",
+    "language": "Languages spoken",
+}
+# What a missing required field says, on the field and in the error summary (alone there).
+REQUIRED_MESSAGES = {
+    "name": "Enter the name of the meeting or group.",
+    "support_type": "Choose the type of support.",
+    "attendance": "Choose how people attend.",
+    "cost": "Choose the cost.",
+    "country": "Enter the country as two letters, e.g. US.",
+}
+MEETING_TIME_ROWS = 3  # a suggestion gives up to three (each on one or several days)
+DAY_CHOICES = [(day, Schedule.Weekday(day).label) for day in MONDAY_FIRST]
+
+
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+@dataclass
+class Section:
+    """A fieldset of a submission form: its fields, nested fieldsets or a feature category's
+    checkboxes (``templates/directory/submission_fields.html`` draws it)."""
+
+    legend: str
+    fields: list = dataclass_field(default_factory=list)
+    groups: list[Section] = dataclass_field(default_factory=list)
+    checkboxes: list = dataclass_field(default_factory=list)
+    fields_after: list = dataclass_field(default_factory=list)
+    hint: str = ""
+    errors: list = dataclass_field(default_factory=list)
+    columns: bool = False  # checkboxes in columns (a long list: languages)
+    inline: bool = False  # fields side by side where there is room (a meeting time row)
+
+
+@functools.cache
+def zone_choices() -> list:
+    """The time zone menu: "from the town" first, the zones people name (Eastern time...),
+    then every other zone by its region and city."""
+    common = [(zones[0], name) for name, zones in ZONE_NAMES.items() if name != "UTC"]
+    named = {zone for _, zones in ZONE_NAMES.items() for zone in zones}
+    others = sorted(
+        (zone, zone.replace("_", " ").replace("/", " – "))
+        for zone in zoneinfo.available_timezones()
+        if "/" in zone and zone not in named and not zone.startswith(("Etc/", "SystemV/", "US/"))
+    )
+    return [
+        ("", "The town's time zone (we work it out)"),
+        ("Time zones people name", common),
+        ("Other places", others),
+        ("UTC", [("UTC", "UTC")]),
+    ]
 
 
 class ListingFieldsForm(forms.Form):
@@ -73,7 +134,6 @@ class ListingFieldsForm(forms.Form):
         to_field_name="slug",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Tick what applies, e.g. open or closed, wheelchair access, language.",
     )
     attendance = forms.ChoiceField(
         choices=[c for c in Resource.Attendance.choices if c[0] != "inactive"],
@@ -95,24 +155,6 @@ class ListingFieldsForm(forms.Form):
     postal_code = forms.CharField(max_length=20, required=False)
     country = forms.CharField(
         max_length=2, min_length=2, initial="US", help_text="Two letters, e.g. US, CA, GB."
-    )
-    weekday = forms.TypedChoiceField(
-        choices=[("", "Choose a day"), *Schedule.Weekday.choices],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    start_time = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
-    end_time = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
-    timezone = forms.CharField(
-        max_length=64,
-        required=False,
-        validators=[validate_time_zone],
-        help_text="The meeting's own time zone, e.g. America/Chicago.",
     )
     contact_name = forms.CharField(
         max_length=100, required=False, help_text="First name or initial only: no last names."
@@ -139,6 +181,7 @@ class ListingFieldsForm(forms.Form):
     )  # the honeypot
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels read as questions, not "Name:"
         super().__init__(*args, **kwargs)
         for name, label in FIELD_LABELS.items():
             if name in self.fields:
@@ -146,10 +189,49 @@ class ListingFieldsForm(forms.Form):
         self.fields["country"].widget.attrs["autocomplete"] = "country"
         self.fields["postal_code"].widget.attrs["autocomplete"] = "postal-code"
         self.fields["homepage"].widget.attrs.update(tabindex="-1", autocomplete="off")
+        for name, message in REQUIRED_MESSAGES.items():
+            if name in self.fields:
+                self.fields[name].error_messages["required"] = message
 
     @property
-    def fieldsets(self):
-        return [(legend, [self[name] for name in names]) for legend, names in FIELDSETS]
+    def sections(self) -> list[Section]:
+        """The form as fieldsets, in order (``FIELDSETS``)."""
+        sections = []
+        for legend, names in FIELDSETS:
+            if names is WHEN:
+                sections.extend(self.when_sections())
+            elif names == ["features"]:
+                sections.extend(self.feature_sections())
+            else:
+                sections.append(Section(legend, fields=[self[name] for name in names]))
+        return sections
+
+    def when_sections(self) -> list[Section]:
+        return []
+
+    def feature_sections(self) -> list[Section]:
+        """The feature checkboxes as one fieldset per category (in the categories' order)
+        inside "Details", and the languages as a fieldset of their own."""
+        category_of = {
+            feature.slug: feature.category for feature in self.fields["features"].queryset
+        }
+        by_category: dict = {}
+        for checkbox in self["features"]:
+            category = category_of.get(str(checkbox.data["value"]))
+            if category is not None:
+                by_category.setdefault(category, []).append(checkbox)
+        ordered = sorted(by_category, key=lambda c: (c.position, c.name))
+        groups = [
+            Section(FEATURE_LEGENDS.get(c.slug, c.name), checkboxes=by_category[c])
+            for c in ordered
+            if c.slug != "language"
+        ]
+        languages = [box for c in ordered if c.slug == "language" for box in by_category[c]]
+        errors = self["features"].errors
+        sections = [Section("Details", hint="Tick what applies.", groups=groups, errors=errors)]
+        if languages:
+            sections.append(Section("Languages spoken", checkboxes=languages, columns=True))
+        return sections
 
     @property
     def about_you(self):
@@ -169,14 +251,6 @@ class ListingFieldsForm(forms.Form):
             values.get("city") or values.get("postal_code")
         ):
             self.add_error("city", "Give the town or the ZIP code of an in-person meeting.")
-        has_day = values.get("weekday") not in ("", None)
-        if has_day != bool(values.get("start_time")):
-            self.add_error(
-                "start_time" if has_day else "weekday", "Give both the day and the start time."
-            )
-        start, end = values.get("start_time"), values.get("end_time")
-        if start and end and end <= start:
-            self.add_error("end_time", "The end time must be after the start time.")
 
     def proposal_values(self) -> dict:
         """Cleaned listing, location and feature values in the proposal's JSON shape."""
@@ -197,31 +271,112 @@ class ListingFieldsForm(forms.Form):
 
 
 class SuggestForm(ListingFieldsForm):
-    """A new listing: stored as a pending submission until a curator approves it."""
+    """A new listing: stored as a pending submission until a curator approves it.
+
+    Up to ``MEETING_TIME_ROWS`` meeting times, each on one or several days (one weekly
+    meeting time per day ticked), in one time zone: the one chosen, else the town's.
+    """
+
+    timezone = forms.ChoiceField(
+        choices=zone_choices,
+        required=False,
+        help_text="Leave it to us for a meeting in a town we know; choose for an online one.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].initial = settings.TIME_ZONE
+        self.fields["timezone"].label = FIELD_LABELS["timezone"]
+        for row in range(1, MEETING_TIME_ROWS + 1):
+            self.fields[f"time{row}_days"] = forms.TypedMultipleChoiceField(
+                label="Days",
+                choices=DAY_CHOICES,
+                coerce=int,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.fields[f"time{row}_start"] = forms.TimeField(
+                label="Starts at", required=False, widget=TIME_INPUT
+            )
+            self.fields[f"time{row}_end"] = forms.TimeField(
+                label="Ends at (if known)", required=False, widget=TIME_INPUT
+            )
+
+    def when_sections(self) -> list[Section]:
+        rows = [
+            Section(
+                "First meeting time" if row == 1 else "Another meeting time (optional)",
+                fields=[self[f"time{row}_{n}"] for n in ("days", "start", "end")],
+                inline=True,
+            )
+            for row in range(1, MEETING_TIME_ROWS + 1)
+        ]
+        return [
+            Section(
+                "When it meets",
+                hint="Several days at the same time? Tick them all in one row.",
+                groups=rows,
+                fields_after=[self["timezone"]],
+            )
+        ]
 
     def clean(self):
         data = super().clean()
         self.check_listing(data)
+        self._times = []
+        for row in range(1, MEETING_TIME_ROWS + 1):
+            days = data.get(f"time{row}_days") or []
+            start, end = data.get(f"time{row}_start"), data.get(f"time{row}_end")
+            if not (days or start or end):
+                continue
+            which = "The first meeting time" if row == 1 else f"Meeting time {row}"
+            if not days:
+                self.add_error(f"time{row}_days", f"{which}: tick the day or days it meets.")
+            if not start:
+                self.add_error(f"time{row}_start", f"{which}: enter the time it starts.")
+            elif end and end <= start:
+                self.add_error(f"time{row}_end", f"{which}: the end must be after the start.")
+            elif days:
+                self._times.extend((day, start, end) for day in days)
+        data["timezone"] = data.get("timezone") or self.town_zone(data)
+        if self._times and not data["timezone"]:
+            self.add_error(
+                "timezone",
+                "We couldn't work out the time zone from the town: choose the one these "
+                "times are in.",
+            )
         return data
+
+    @staticmethod
+    def town_zone(data: dict) -> str:
+        """The time zone of the town or ZIP code given, from the gazetteer ('' if unknown)."""
+        where = Location(
+            city=data.get("city") or "",
+            region=data.get("region") or "",
+            postal_code=data.get("postal_code") or "",
+            country=data.get("country") or "",
+        )
+        if not (where.city or where.postal_code):
+            return ""
+        origin = gazetteer_place(where)
+        place = origin.place if origin is not None else None
+        return place.timezone if place is not None and place.timezone else ""
 
     def proposal(self) -> dict:
         values = self.proposal_values()
         proposal = {k: v for k, v in values.items() if v not in ("", [], None)}
-        data = self.cleaned_data
-        if data.get("weekday") is not None and data.get("start_time"):
+        ops = []
+        for day, start, end in self._times:
             fields = {
                 "kind": Schedule.Kind.WEEKLY,
-                "weekday": data["weekday"],
-                "start_time": data["start_time"].strftime("%H:%M"),
-                "timezone": data.get("timezone") or settings.TIME_ZONE,
+                "weekday": day,
+                "start_time": start.strftime("%H:%M"),
+                "timezone": self.cleaned_data["timezone"],
             }
-            if data.get("end_time"):
-                fields["end_time"] = data["end_time"].strftime("%H:%M")
-            proposal["schedules"] = [{"op": "add", "fields": fields}]
+            if end:
+                fields["end_time"] = end.strftime("%H:%M")
+            ops.append({"op": "add", "fields": fields})
+        if ops:
+            proposal["schedules"] = ops
         return proposal
 
 
@@ -258,8 +413,6 @@ class ReportForm(ListingFieldsForm):
         super().__init__(*args, initial=initial, **kwargs)
         for name in ["name", "support_type", "cost", "attendance", "country"]:
             self.fields[name].required = False
-        for name in SCHEDULE_FIELDS:
-            del self.fields[name]
         for schedule in self.schedules:
             prefix = f"time_{schedule.pk}_"
             self.fields[prefix + "weekday"] = self._day_field(initial=schedule.weekday)
@@ -292,31 +445,28 @@ class ReportForm(ListingFieldsForm):
             label=label,
             required=False,
             initial=initial,
-            widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            widget=TIME_INPUT,
         )
 
-    @property
-    def fieldsets(self):
-        groups = []
-        for legend, names in FIELDSETS:
-            if names is not SCHEDULE_FIELDS:
-                groups.append((legend, [self[name] for name in names]))
-                continue
-            for number, schedule in enumerate(self.schedules, start=1):
-                prefix = f"time_{schedule.pk}_"
-                groups.append(
-                    (
-                        f"Meeting time {number}: {schedule_words(schedule)}",
-                        [self[prefix + n] for n in ("weekday", "start_time", "end_time", "remove")],
-                    )
-                )
-            groups.append(
-                (
-                    "Add a meeting time that is missing",
-                    [self["add_weekday"], self["add_start_time"], self["add_end_time"]],
+    def when_sections(self) -> list[Section]:
+        sections = []
+        for number, schedule in enumerate(self.schedules, start=1):
+            prefix = f"time_{schedule.pk}_"
+            sections.append(
+                Section(
+                    f"Meeting time {number}: {schedule_words(schedule)}",
+                    fields=[
+                        self[prefix + n] for n in ("weekday", "start_time", "end_time", "remove")
+                    ],
                 )
             )
-        return groups
+        sections.append(
+            Section(
+                "Add a meeting time that is missing",
+                fields=[self["add_weekday"], self["add_start_time"], self["add_end_time"]],
+            )
+        )
+        return sections
 
     def clean(self):
         data = super().clean()
@@ -345,7 +495,7 @@ class ReportForm(ListingFieldsForm):
         """Operations on the meeting times: change, remove or add (errors on their fields)."""
         data = self.cleaned_data
         ops = []
-        for schedule in self.schedules:
+        for number, schedule in enumerate(self.schedules, start=1):
             prefix = f"time_{schedule.pk}_"
             if data.get(prefix + "remove"):
                 ops.append({"op": "remove", "id": schedule.pk})
@@ -354,7 +504,9 @@ class ReportForm(ListingFieldsForm):
             start = data.get(prefix + "start_time") or schedule.start_time
             end = data.get(prefix + "end_time")
             if end and end <= start:
-                self.add_error(prefix + "end_time", "The end time must be after the start time.")
+                self.add_error(
+                    prefix + "end_time", f"Meeting time {number}: the end must be after the start."
+                )
                 continue
             fields = {}
             if day is not None and day != schedule.weekday:
@@ -372,7 +524,7 @@ class ReportForm(ListingFieldsForm):
             if not start:
                 self.add_error("add_start_time", "Give the start time of the new meeting time.")
             elif end and end <= start:
-                self.add_error("add_end_time", "The end time must be after the start time.")
+                self.add_error("add_end_time", "The new meeting time must end after it starts.")
             if day is not None and start and not (end and end <= start):
                 fields = {
                     "kind": Schedule.Kind.WEEKLY,

@@ -11,7 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
 from directory.forms import ReportForm, SuggestForm
-from directory.models import Resource, Submission
+from directory.models import Place, Resource, Submission
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +44,9 @@ def suggestion(support_type, **overrides):
         "city": "Springfield",
         "region": "IL",
         "country": "US",
-        "weekday": "2",
-        "start_time": "19:00",
-        "end_time": "20:00",
+        "time1_days": ["2"],
+        "time1_start": "19:00",
+        "time1_end": "20:00",
         "timezone": "America/Chicago",
         "description": "Open discussion meeting.",
         "homepage": "",
@@ -158,7 +158,7 @@ def test_the_rate_limit_refuses_a_flood_clearly(client, support_type, settings):
 def test_oversized_and_inconsistent_input_is_rejected_with_errors_tied_to_fields(
     client, support_type
 ):
-    data = suggestion(support_type, name="x" * 201, attendance="online", end_time="18:00")
+    data = suggestion(support_type, name="x" * 201, attendance="online", time1_end="18:00")
     response = client.post(reverse("directory:suggest"), data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -166,7 +166,7 @@ def test_oversized_and_inconsistent_input_is_rejected_with_errors_tied_to_fields
     assert 'aria-describedby="id_name_error"' in html
     assert 'id="id_name_error"' in html
     assert "needs a link or a dial-in number" in html
-    assert "end time must be after" in html
+    assert "The first meeting time: the end must be after the start." in html
     assert 'role="alert"' in html
     assert not Submission.objects.exists()
 
@@ -229,3 +229,93 @@ def test_this_meeting_no_longer_meets(client):
 def test_reports_only_exist_for_published_listings(client):
     draft = f.resource(status="draft")
     assert client.get(reverse("directory:resource-report", args=[draft.slug])).status_code == 404
+
+
+def _springfield():
+    Place.objects.create(
+        kind="city",
+        country="US",
+        source_id="test-springfield-il",
+        name="Springfield",
+        search_name="springfield",
+        region_code="IL",
+        region_name="Illinois",
+        latitude=39.78,
+        longitude=-89.65,
+        population=114_000,
+        timezone="America/Chicago",
+    )
+
+
+def test_a_suggestion_gives_several_days_and_times_in_the_towns_time_zone(client, support_type):
+    _springfield()
+    data = suggestion(
+        support_type,
+        timezone="",  # "the town's time zone": worked out from Springfield, IL
+        time1_days=["1", "2", "3", "4", "5"],
+        time1_start="07:00",
+        time1_end="08:00",
+        time2_days=["6"],
+        time2_start="10:00",
+        time2_end="",
+    )
+    assert client.post(reverse("directory:suggest"), data).status_code == 302
+    ops = Submission.objects.get().proposed["schedules"]
+    assert [(op["fields"]["weekday"], op["fields"]["start_time"]) for op in ops] == [
+        (1, "07:00"), (2, "07:00"), (3, "07:00"), (4, "07:00"), (5, "07:00"), (6, "10:00"),
+    ]  # fmt: skip
+    assert {op["fields"]["timezone"] for op in ops} == {"America/Chicago"}
+    assert "end_time" not in ops[-1]["fields"] and ops[0]["fields"]["end_time"] == "08:00"
+
+
+def test_a_time_zone_chosen_wins_and_an_unknown_town_asks_for_one(client, support_type):
+    _springfield()
+    chosen = suggestion(support_type, timezone="America/New_York")
+    assert client.post(reverse("directory:suggest"), chosen).status_code == 302
+    assert Submission.objects.get().proposed["schedules"][0]["fields"]["timezone"] == (
+        "America/New_York"
+    )
+    unknown = suggestion(support_type, name="Elsewhere", city="Nowhereville", timezone="")
+    response = client.post(reverse("directory:suggest"), unknown)
+    assert response.status_code == 200
+    assert "work out the time zone from the town: choose" in response.content.decode()
+    # Without meeting times, no time zone is needed.
+    no_times = {**unknown, "time1_days": [], "time1_start": "", "time1_end": ""}
+    assert client.post(reverse("directory:suggest"), no_times).status_code == 302
+
+
+def test_a_half_given_meeting_time_says_which_part_is_missing(client, support_type):
+    data = suggestion(support_type, time2_days=["3"], time2_start="", time3_start="18:00")
+    html = client.post(reverse("directory:suggest"), data).content.decode()
+    assert "Meeting time 2: enter the time it starts." in html
+    assert "Meeting time 3: tick the day or days it meets." in html
+    assert not Submission.objects.exists()
+
+
+def test_the_form_groups_features_by_category_with_languages_apart(client, support_type):
+    from directory.models import FeatureCategory
+
+    fmt = FeatureCategory.objects.create(slug="format", name="Meeting format", position=1)
+    language = FeatureCategory.objects.create(slug="language", name="Language", position=4)
+    f.feature(fmt, name="Open", slug="open", code="O")
+    f.feature(language, name="Spanish", slug="spanish", code="S")
+    html = client.get(reverse("directory:suggest")).content.decode()
+    details = html.index("<legend>Meeting format</legend>")
+    languages = html.index("<legend>Languages spoken</legend>")
+    assert html.index(">\n Open</label>") < languages < html.index(">\n Spanish</label>")
+    assert details < languages
+    # The time zone is chosen by the names people use, not typed.
+    assert '<option value="America/Chicago">Central time</option>' in html
+    assert "The town&#x27;s time zone (we work it out)" in html
+
+
+def test_an_error_summary_takes_focus_and_links_to_each_field(client, support_type):
+    data = {**suggestion(support_type, name=""), "support_type": ""}
+    html = client.post(reverse("directory:suggest"), data).content.decode()
+    summary = html[
+        html.index('id="error-summary"') - 60 : html.index("</ul>", html.index("error-summary"))
+    ]
+    assert "autofocus" in summary and 'tabindex="-1"' in summary
+    assert '<a href="#id_name">Enter the name of the meeting or group.</a>' in summary
+    assert '<a href="#id_support_type">Choose the type of support.</a>' in summary
+    assert "<title>Error: " in html

@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 
 from directory.models import Feature, Location, Resource, Schedule, Submission, SupportType
+from directory.scheduling import wording
 from directory.scheduling.wording import MONDAY_FIRST, ZONE_NAMES
 from directory.services.locations import gazetteer_place
 from directory.services.submissions import (
@@ -402,8 +403,11 @@ class ReportForm(ListingFieldsForm):
         initial=Submission.Kind.CORRECTION,
     )
 
-    def __init__(self, *args, resource: Resource, **kwargs):
+    def __init__(
+        self, *args, resource: Resource, clock: wording.Clock = wording.US_CLOCK, **kwargs
+    ):
         self.resource = resource
+        self.clock = clock  # how the visitor reads times (12- or 24-hour)
         self.current = current_values(resource)
         self.schedules = list(resource.schedules.all())
         self._schedule_ops: list[dict] = []
@@ -448,22 +452,31 @@ class ReportForm(ListingFieldsForm):
             widget=TIME_INPUT,
         )
 
+    def schedule_legend(self, schedule: Schedule) -> str:
+        """ "Every Wednesday, 12–1 pm, Central time": as the listing page writes it."""
+        if schedule.start_time is None:
+            return schedule_words(schedule)
+        words = wording.summarise([schedule], self.clock)[0]
+        return f"{words}, {wording.zone_name(schedule.timezone)}"
+
     def when_sections(self) -> list[Section]:
         sections = []
         for number, schedule in enumerate(self.schedules, start=1):
             prefix = f"time_{schedule.pk}_"
             sections.append(
                 Section(
-                    f"Meeting time {number}: {schedule_words(schedule)}",
+                    f"Meeting time {number}: {self.schedule_legend(schedule)}",
                     fields=[
                         self[prefix + n] for n in ("weekday", "start_time", "end_time", "remove")
                     ],
+                    inline=True,
                 )
             )
         sections.append(
             Section(
                 "Add a meeting time that is missing",
                 fields=[self["add_weekday"], self["add_start_time"], self["add_end_time"]],
+                inline=True,
             )
         )
         return sections

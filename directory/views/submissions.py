@@ -56,7 +56,7 @@ def resource_report(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if refused := _refused(request):
             return refused
-        form = ReportForm(request.POST, resource=resource)
+        form = ReportForm(request.POST, resource=resource, clock=selectors.visitor_clock(request))
         if form.is_valid():
             submissions.submit(
                 kind=form.cleaned_data["kind"],
@@ -69,7 +69,7 @@ def resource_report(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return redirect("directory:submission-thanks")
     else:
-        form = ReportForm(resource=resource)
+        form = ReportForm(resource=resource, clock=selectors.visitor_clock(request))
     return render(request, "directory/report_form.html", {"form": form, "resource": resource})
 
 

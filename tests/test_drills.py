@@ -272,7 +272,7 @@ def test_with_the_cache_at_a_dead_port_search_works_and_a_suggestion_is_stored(
             port,
             "/suggest/",
             method="POST",
-            body=urlencode(data),
+            body=urlencode(data, doseq=True),
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Cookie": cookie,

@@ -203,3 +203,33 @@ def test_a_listing_page_for_a_us_visitor_reads_at_a_glance(client):
     assert "Tuesday, Dec 1, 10 pm" in visible and "Eastern time" in visible
     assert not re.search(r"\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b", visible), "no IANA id in the text"
     assert not re.search(r"\b\d{2}:\d{2}\b", visible), "no 24-hour times for a US visitor"
+
+
+@pytest.mark.django_db
+def test_find_results_for_a_us_visitor_read_at_a_glance(client):
+    import re
+
+    import time_machine
+
+    from tests import factories as f
+
+    online = f.resource(name="Night Owls Online", attendance="online")
+    for day in range(7):
+        f.schedule(online, weekday=day, start_time=T(21), end_time=T(22), timezone="Europe/London")
+    with time_machine.travel(dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC), tick=False):
+        html = client.get(
+            "/find/?tz=America/Chicago", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+        ).content.decode()
+        handout = client.get(
+            "/find/print/?tz=America/Chicago", HTTP_ACCEPT_LANGUAGE="en-US"
+        ).content.decode()
+    results = html.split('id="results"', 1)[1].split('id="filters"', 1)[0]
+    visible = re.sub(r"<[^>]+>", " ", results)
+    assert "Night Owls Online" in visible
+    assert "Tuesday, Dec 1, 3 pm" in visible and "(9 pm UK time)" in visible
+    assert "Times are Central time" in visible
+    assert not re.search(r"\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b", visible), "no IANA id in the text"
+    assert not re.search(r"\b\d{2}:\d{2}\b", visible), "no 24-hour times for a US visitor"
+    # The handout gives each meeting's own time, in words, a daily meeting on one line.
+    printed = re.sub(r"<[^>]+>", " ", handout.split("<tbody>", 1)[1])
+    assert "Every day, 9–10 pm UK time" in printed and printed.count("Every") == 1

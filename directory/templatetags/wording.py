@@ -46,3 +46,18 @@ def local_note(context, value, listing_zone: str) -> str:
 @register.filter
 def zone_name(zone: str) -> str:
     return wording.zone_name(zone or "UTC")
+
+
+@register.simple_tag(takes_context=True)
+def own_times(context, schedules) -> list[str]:
+    """A listing's meeting times on its own clock, summarised, each with its zone's common
+    name ("Every day, 9–10 pm Central time"): for a handout, where times are local to each
+    meeting."""
+    by_zone: dict[str, list] = {}
+    for schedule in schedules:
+        by_zone.setdefault(schedule.timezone, []).append(schedule)
+    return [
+        f"{line} {wording.zone_name(zone or 'UTC')}"
+        for zone, group in by_zone.items()
+        for line in wording.summarise(group, _clock(context))
+    ]

@@ -20,6 +20,7 @@ from directory.scheduling import wording
 from directory.scheduling.wording import MONDAY_FIRST, ZONE_NAMES
 from directory.services.locations import gazetteer_place
 from directory.services.submissions import (
+    FIELD_LABELS,
     LISTING_FIELDS,
     LOCATION_FIELDS,
     current_values,
@@ -29,28 +30,6 @@ from directory.validators import validate_dial_string
 
 HONEYPOT = "homepage"
 
-FIELD_LABELS = {
-    "name": "Name of the meeting or group",
-    "support_type": "Type of support",
-    "attendance": "How people attend",
-    "description": "Description",
-    "website": "Website",
-    "conference_url": "Online meeting link",
-    "conference_phone": "Dial-in phone number",
-    "contact_name": "Contact first name or initial",
-    "contact_email": "Contact e-mail",
-    "contact_phone": "Contact phone",
-    "cost": "Cost",
-    "location_name": "Venue name",
-    "address_line1": "Street address",
-    "address_line2": "Address line 2",
-    "city": "Town or city",
-    "region": "State, province or county",
-    "postal_code": "ZIP or postal code",
-    "country": "Country code",
-    "timezone": "Time zone of these times",
-    "features": "Details",
-}
 
 WHEN = "when"  # the meeting times' place among the fieldsets (each form draws its own)
 
@@ -286,7 +265,7 @@ class SuggestForm(ListingFieldsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].label = FIELD_LABELS["timezone"]
+        self.fields["timezone"].label = "Time zone of these times"
         for row in range(1, MEETING_TIME_ROWS + 1):
             self.fields[f"time{row}_days"] = forms.TypedMultipleChoiceField(
                 label="Days",

@@ -59,7 +59,35 @@ LOCATION_FIELDS = {
     "postal_code": "postal_code",
     "country": "country",
 }
-# The flat keys of one weekly meeting time (the suggestion form's fields; old proposals).
+# What people call each proposal field (the public forms' labels, the curator's diff).
+FIELD_LABELS = {
+    "name": "Name of the meeting or group",
+    "support_type": "Type of support",
+    "attendance": "How people attend",
+    "description": "Description",
+    "website": "Website",
+    "conference_url": "Online meeting link",
+    "conference_phone": "Dial-in phone number",
+    "contact_name": "Contact first name or initial",
+    "contact_email": "Contact e-mail",
+    "contact_phone": "Contact phone",
+    "cost": "Cost",
+    "location_name": "Venue name",
+    "address_line1": "Street address",
+    "address_line2": "Address line 2",
+    "city": "Town or city",
+    "region": "State, province or county",
+    "postal_code": "ZIP or postal code",
+    "country": "Country code",
+    "weekday": "Day",
+    "start_time": "Start time",
+    "end_time": "End time",
+    "timezone": "Time zone",
+    "features": "Details",
+}
+
+# The flat keys of one weekly meeting time (old proposals: the suggestion form's fields before
+# it took several meeting times as schedule operations).
 SCHEDULE_FIELDS = ["weekday", "start_time", "end_time", "timezone"]
 LEGACY_SCHEDULE_KEYS = SCHEDULE_FIELDS
 # What a schedule operation may set, in JSON form (times "HH:MM", dates ISO).
@@ -255,8 +283,6 @@ def diff(submission: Submission) -> list[dict]:
     Every proposed change gets a row; meeting times the proposal does not name are listed as
     kept, so the curator sees the whole timetable after approval.
     """
-    from directory.forms import FIELD_LABELS
-
     resource = submission.resource
     current = current_values(resource)
     proposed = submission.proposed
@@ -623,8 +649,6 @@ def apply_proposal(resource: Resource, proposed: dict) -> list[str]:
     Schedules change only as the proposal's operations say; a schedule it does not name is
     left exactly as it was.
     """
-    from directory.forms import FIELD_LABELS
-
     new = resource.pk is None
     current = current_values(None if new else resource)
     keys = [*LISTING_FIELDS, *LOCATION_FIELDS, "features"]

@@ -93,6 +93,7 @@
       return response.text();
     }).then(function (html) {
       if (options.push) history.pushState({ search: true }, "", url);
+      shown = searchOf(window.location);
       swap(html);
       if (options.after) options.after();
     }).catch(function (error) {
@@ -162,8 +163,16 @@
     });
   });
 
+  // Back and forward: the search of that entry. A fragment change ("Skip to results") fires
+  // popstate too, but the results it would fetch are the ones shown: swapping them would take
+  // away the focus the skip link just gave.
+  function searchOf(location) {
+    return location.pathname + location.search;
+  }
+  var shown = searchOf(window.location);
   window.addEventListener("popstate", function () {
-    load(window.location.pathname + window.location.search, { push: false });
+    if (searchOf(window.location) === shown) return;
+    load(searchOf(window.location), { push: false });
   });
 
   // Narrow screens: the filters open in a dialog over the results (focus kept inside, Escape

@@ -70,7 +70,12 @@ def test_the_suggest_form_is_accessible(site, page):
     assert not axe_audit(page), axe_audit(page).report
     page.get_by_role("button", name="Send suggestion").click()  # empty: errors shown
     page.get_by_role("alert").wait_for()
-    # The error summary has focus and links to each field with a problem.
+    # The error summary has focus (autofocus applies at the page's first rendering, so poll
+    # a moment) and links to each field with a problem.
+    for _ in range(50):
+        if page.evaluate("document.activeElement.id") == "error-summary":
+            break
+        page.wait_for_timeout(100)
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert page.title().startswith("Error: ")
     page.get_by_role("link", name="Enter the name of the meeting or group.").click()

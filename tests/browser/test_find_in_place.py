@@ -205,6 +205,10 @@ def test_skip_to_results(town, page):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to results"
     page.keyboard.press("Enter")
+    # The fragment change fires popstate: the results must not be fetched and swapped again,
+    # which would take the focus away from them.
+    page.wait_for_timeout(700)
+    assert page.evaluate("document.activeElement.id") == "results-title"
     page.keyboard.press("Tab")
     assert page.evaluate("!!document.activeElement.closest('.result-card, .active-filters')")
 

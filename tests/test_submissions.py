@@ -11,7 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
 from directory.forms import ReportForm, SuggestForm
-from directory.models import Place, Resource, Submission
+from directory.models import Resource, Submission
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -232,19 +232,8 @@ def test_reports_only_exist_for_published_listings(client):
 
 
 def _springfield():
-    Place.objects.create(
-        kind="city",
-        country="US",
-        source_id="test-springfield-il",
-        name="Springfield",
-        search_name="springfield",
-        region_code="IL",
-        region_name="Illinois",
-        latitude=39.78,
-        longitude=-89.65,
-        population=114_000,
-        timezone="America/Chicago",
-    )
+    f.place(name="Springfield", region_code="IL", latitude=39.78, longitude=-89.65,
+            population=114_000, timezone="America/Chicago")  # fmt: skip
 
 
 def test_a_suggestion_gives_several_days_and_times_in_the_towns_time_zone(client, support_type):

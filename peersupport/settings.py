@@ -246,6 +246,9 @@ _SHM = "/dev/shm"  # noqa: S108 - see above
 DIRECTORY_SEARCH_INDEX_SHARE_DIR = os.environ.get(
     "DIRECTORY_SEARCH_INDEX_SHARE_DIR", _SHM if os.path.isdir(_SHM) else ""
 )
+# Where /meetings.json is built once per data version, compressed, for this machine's
+# processes (directory/feeds/published.py); empty: the index's share directory, else /tmp.
+DIRECTORY_FEED_CACHE_DIR = os.environ.get("DIRECTORY_FEED_CACHE_DIR", "")
 if DIRECTORY_SEARCH_INDEX_REFRESH not in {"background", "inline"}:
     raise ImproperlyConfigured("DIRECTORY_SEARCH_INDEX_REFRESH must be 'background' or 'inline'.")
 

@@ -312,7 +312,9 @@ def test_without_any_zone_the_row_is_skipped_and_says_how_to_fix_it(source):
         source, [row("nowhere", timezone=None, latitude=None, longitude=None, city="Zzyzx")]
     )
     assert result.created == 0
-    assert "no timezone, and none could be inferred (give the source a fallback)" in result.skips
+    (reason,) = result.skips
+    assert reason.startswith("no timezone, and none could be inferred from its coordinates")
+    assert reason.endswith("(give the source a fallback)")
 
 
 # ----------------------------------------------------------------------------- addresses

@@ -48,11 +48,20 @@ def test_feed_rows_follow_the_spec(client):
 
     rows = by_slug(get_feed(client))
 
-    assert set(rows) == {"tuesday-thursday", "online", "hybrid", "closed-for-now"}
+    assert set(rows) == {
+        "tuesday-thursday-tue-1900",
+        "tuesday-thursday-thu-1900",
+        "online",
+        "hybrid",
+        "closed-for-now",
+    }
     for row in rows.values():
         assert_meeting_guide_row(row)
-    row = rows["tuesday-thursday"]
-    assert row["day"] == [2, 4]
+    row = rows["tuesday-thursday-tue-1900"]
+    assert row["day"] == 2 and rows["tuesday-thursday-thu-1900"]["day"] == 4
+    assert {k: v for k, v in row.items() if k not in {"slug", "day"}} == {
+        k: v for k, v in rows["tuesday-thursday-thu-1900"].items() if k not in {"slug", "day"}
+    }
     assert (row["time"], row["end_time"], row["timezone"]) == ("19:00", "20:00", "America/Chicago")
     assert row["types"] == ["SP", "W"]
     assert row["attendance_option"] == "in_person"
@@ -80,12 +89,15 @@ def test_one_listing_with_several_times_gives_unique_slugs(client):
     rows = get_feed(client)
 
     slugs = [row["slug"] for row in rows]
-    assert len(slugs) == len(set(slugs)) == 4
-    assert {"morning-and-evening-0700", "morning-and-evening-1900"} <= set(slugs)
+    assert len(slugs) == len(set(slugs)) == 5
+    assert {
+        "morning-and-evening-mon-0700",
+        "morning-and-evening-wed-0700",
+        "morning-and-evening-fri-1900",
+    } <= set(slugs)
     assert all(len(slug) <= 64 for slug in slugs)
-    morning = by_slug(rows)["morning-and-evening-0700"]
-    assert morning["day"] == [1, 3]
-    assert by_slug(rows)["morning-and-evening-1900"]["day"] == 5
+    assert by_slug(rows)["morning-and-evening-wed-0700"]["day"] == 3
+    assert by_slug(rows)["morning-and-evening-fri-1900"]["end_time"] == "20:30"
     for row in rows:
         assert_meeting_guide_row(row)
         assert row["url"].endswith(f"/resources/{row['url'].split('/')[-2]}/")
@@ -125,14 +137,15 @@ def test_query_count_does_not_grow_with_listings(client, django_assert_max_num_q
     features = [coded_feature("O"), coded_feature("C")]
     for i in range(3):
         weekly_meeting(days=[i, i + 1], features=features)
-    with django_assert_max_num_queries(3):
+    # The data version, the organisations' towns, then the three merged streams.
+    with django_assert_max_num_queries(5):
         small = get_feed(client)
     for i in range(30):
         weekly_meeting(days=[i % 7], features=features[: i % 3])
         online_meeting(days=[(i + 1) % 7])
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         large = get_feed(client)
-    assert len(small) == 3 and len(large) == 63
+    assert len(small) == 6 and len(large) == 66
 
 
 def test_query_count_stays_constant_beyond_one_fetch_chunk(
@@ -143,11 +156,11 @@ def test_query_count_stays_constant_beyond_one_fetch_chunk(
     features = [coded_feature("O"), coded_feature("C")]
     for i in range(25):
         weekly_meeting(days=[i % 7, (i + 2) % 7], features=features[: i % 3])
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         rows = get_feed(client)
-    assert len(rows) == 25
-    assert all(len(row["day"]) == 2 for row in rows)
-    assert sum("O" in row["types"] for row in rows) == len([i for i in range(25) if i % 3])
+    assert len(rows) == 50
+    assert all(isinstance(row["day"], int) for row in rows)
+    assert sum("O" in row["types"] for row in rows) == 2 * len([i for i in range(25) if i % 3])
 
 
 def test_stream_comes_in_chunks_and_is_valid_json():
@@ -246,6 +259,8 @@ def test_import_creates_skips_and_drops_the_right_things(tmp_path, twelve_step):
         ),
         valid_row("twice"),
         valid_row("twice", time="08:00"),
+        valid_row("clash", name="First clash"),
+        valid_row("clash", name="Second clash"),
         valid_row("", name="No slug"),
         valid_row("no-name", name=""),
         valid_row("bad-day", day=7),
@@ -258,22 +273,30 @@ def test_import_creates_skips_and_drops_the_right_things(tmp_path, twelve_step):
 
     out, err = run_import(tmp_path, feed)
 
-    assert out == "6 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 7 skipped"
+    assert out == "8 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 6 skipped"
     for text in [
-        "slug appears more than once in the feed (2)",
+        "slug repeated in the feed: the first row with it is imported (1)",
+        "row 7 “Second clash” (clash): the same slug as row 6, another meeting",
         "no slug (1)",
         "no name (1)",
         "day 7 is not 0-6",
         "conference_phone dropped: not a dial string (1)",
-        "row 11 “Meeting bad-phone” (bad-phone): call Bob",
+        "row 13 “Meeting bad-phone” (bad-phone): call Bob",
         "timezone not an IANA zone: inferred instead (1)",
         "needs a conference_url",
         "Skipped: not a JSON object (1)",
-        "    row 13",
+        "    row 15",
     ]:
         assert text in err, text
     new = Resource.objects.get(slug="new-one")
     assert sorted(new.schedules.values_list("weekday", flat=True)) == [1, 3]
+    # The same meeting twice under one slug, at two times: one listing, two times.
+    twice = Resource.objects.get(slug="twice")
+    assert sorted(twice.schedules.values_list("start_time", flat=True)) == [
+        dt.time(8),
+        dt.time(19),
+    ]
+    assert Resource.objects.get(slug="clash").name == "First clash"
     assert {f.code for f in new.features.all()} == {"O", "D"}
     assert new.support_type == twelve_step and new.status == "published"
     assert new.location.city == "Albany" and new.location.timezone == "America/New_York"
@@ -289,12 +312,12 @@ def test_import_creates_skips_and_drops_the_right_things(tmp_path, twelve_step):
     zone = Resource.objects.get(slug="bad-zone").schedules.get().timezone
     assert zone == "America/New_York"  # from its coordinates
     assert Resource.objects.get(slug="bad-phone").conference_phone == ""
-    assert not Resource.objects.filter(slug__in=["twice", "bad-day", "no-name"]).exists()
+    assert not Resource.objects.filter(slug__in=["bad-day", "no-name"]).exists()
     # One church hall, one Location row.
     assert new.location_id == theirs.location_id
 
     again_out, _ = run_import(tmp_path, feed)
-    assert again_out == "0 created, 0 updated, 6 unchanged, 0 archived, 0 restored, 7 skipped"
+    assert again_out == "0 created, 0 updated, 8 unchanged, 0 archived, 0 restored, 6 skipped"
 
 
 def test_import_never_deletes_and_keeps_what_the_format_cannot_say(tmp_path, twelve_step):
@@ -492,24 +515,34 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
 
     Location.objects.all().delete()
     out, err = run_import(tmp_path, first)
-    assert out == f"{len(first)} created, 0 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped"
+    listings = len({row["url"] for row in first})
+    assert listings == len(first) - 2  # tue-thu and split have two records each
+    assert out == f"{listings} created, 0 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped"
     second = meeting_guide.build_feed("https://example.org")
 
     def comparable(rows):
-        return {row["slug"]: {k: v for k, v in row.items() if k not in VOLATILE} for row in rows}
+        """Rows without what the import cannot keep: when they were written, and the
+        approximate place of a listing without a location (its organisation's town or its
+        zone's country: the imported listing belongs to the source's organisation)."""
+        placeless = {"formatted_address", "city", "state", "country", "region"}
+        return {
+            row["slug"]: {
+                k: v
+                for k, v in row.items()
+                if k not in VOLATILE and not ("address" not in row and k in placeless)
+            }
+            for row in rows
+        }
 
     before, after = comparable(first), comparable(second)
-    # A listing with several meeting times comes back as one listing per time: same rows,
-    # but their links point to the new listings.
-    for slug in ["split-0900", "split-1900"]:
-        assert before[slug].pop("url").endswith("/resources/split/")
-        assert after[slug].pop("url").endswith(f"/resources/{slug}/")
-        assert before[slug].pop("feedback_url").endswith("/resources/split/report/")
-        assert after[slug].pop("feedback_url").endswith(f"/resources/{slug}/report/")
+    # A listing's day records come back as one listing (grouped by its url), under its slug.
+    assert {"split-mon-1900", "split-sat-0900", "tue-thu-tue-1900"} <= set(after)
+    for slug in before:
+        assert after.get(slug) == before[slug], slug
     assert after == before
 
     again, _ = run_import(tmp_path, first)
-    assert again.startswith(f"0 created, 0 updated, {len(first)} unchanged, 0 archived,")
+    assert again.startswith(f"0 created, 0 updated, {listings} unchanged, 0 archived,")
 
 
 def test_import_from_an_http_url_then_again_changes_nothing(tmp_path, twelve_step):

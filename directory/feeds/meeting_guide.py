@@ -1,20 +1,28 @@
-"""The Meeting Guide JSON feed (``/meetings.json``): one row per listing and meeting time.
+"""The Meeting Guide JSON feed (``/meetings.json``): one record per listing and meeting day.
 
 The format (``fixtures/reference/meeting-guide/``, from code4recovery's spec) describes weekly
-meetings only. So:
+meetings. What each known client does with a feed is written down in docs/feeds.md ("Who reads
+it"), and tests/meeting_guide_clients.py reproduces it; so:
 
-- Only published listings with at least one *weekly* schedule that is valid today appear.
-  Monthly ("first Saturday") and every-N-weeks schedules are left out: the format has no way to
-  say them, and a consumer would show them as weekly. They are in the listing's ``.ics`` calendar
-  and in the HSDS API instead. A schedule whose ``valid_to`` has passed or whose ``valid_from`` is
-  still ahead is left out too.
-- A listing's weekly schedules are grouped by (start, end, time zone); each group is one row with
-  ``day`` an integer or a list. With one group the row's slug is the listing's slug; with several,
-  each slug gets the start time as a suffix (``-1900``). Slugs are at most 64 characters: a longer
-  listing slug is cut and given a short hash so it stays unique.
+- Only published listings with at least one *weekly* schedule that is valid today appear, plus
+  listings marked "by appointment" (one record with no ``day`` or ``time``, as the spec
+  allows). Monthly ("first Saturday") and every-N-weeks schedules are left out: the format has
+  no way to say them. They are in the listing's ``.ics`` calendar and the HSDS API instead.
+- **One record per meeting day**: ``day`` is always one integer, never a list. The spec allows
+  a list, but TSML UI (the meeting finder most intergroup sites embed) fails to load a feed
+  where more than one record uses one. A listing with one weekly meeting keeps its own slug;
+  with several, each record's slug is the listing's slug plus the day and start
+  (``-tue-1900``), cut to 64 characters with a short hash when needed. Every record of a
+  listing carries the listing's ``url``: our importer groups them back into one listing.
+- **Every record has an address field**: clients drop a meeting with none ("no address
+  information"). A listing without a location (online-only ones) gives an approximate one the
+  spec's way, ``approximate: "yes"``: the town its organisation's listings are most often in,
+  else the country of its time zone, else the site's default country.
+- ``approximate`` is ``"yes"`` for online-only listings and for places without a street
+  address (clients show such a meeting as not in person), ``"no"`` otherwise.
 - Online status comes from the conference fields, as the spec says, plus the non-spec
-  ``attendance_option`` the 12 Step Meeting List plugin reads. Online-only rows mark their address
-  ``approximate: "yes"``; inactive rows carry the ``TC`` (temporarily closed) type and no link.
+  ``attendance_option`` the 12 Step Meeting List plugin reads; inactive listings carry the
+  ``TC`` (temporarily closed) type and no link.
 - Anonymity: the spec forbids last names. ``contact_name`` holds a first name by policy; the feed
   still only ever emits its first word.
 """
@@ -29,17 +37,19 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from directory.models import Resource, Schedule
+from directory.scheduling.zones import zone_country
 
 SLUG_MAX = 64
 UPDATED_FORMAT = "%Y-%m-%d %H:%M:%S"
 TEMPORARILY_CLOSED = "TC"
 CHUNK_SIZE = 2000
 _SLUG_PLACEHOLDER = "__slug__"
+DAY_CODES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 @cache
@@ -94,16 +104,19 @@ def feed_schedules(today: dt.date):
     return (
         Schedule.objects.filter(kind=Schedule.Kind.WEEKLY)
         .active_on(today)
-        .order_by("start_time", "end_time", "timezone", "weekday")
+        .order_by("weekday", "start_time", "end_time", "timezone")
     )
 
 
 def feed_queryset(today: dt.date | None = None):
-    """Published listings with a weekly schedule valid today, in id order."""
+    """Published listings with a weekly schedule valid today or by appointment, in id order."""
     today = today or timezone.localdate()
     return (
         Resource.objects.published()
-        .filter(Exists(feed_schedules(today).filter(resource=OuterRef("pk"))))
+        .filter(
+            Q(Exists(feed_schedules(today).filter(resource=OuterRef("pk"))))
+            | Q(by_appointment=True)
+        )
         .select_related("location")
         .order_by("pk")
     )
@@ -113,8 +126,8 @@ class _ByListing:
     """Rows sorted by listing id, handed out one listing at a time as the listings go by.
 
     The feed reads listings, their schedules and their type codes as three sorted streams and
-    merges them, so it makes three queries whatever the directory's size, and holds one
-    listing's rows at a time.
+    merges them, so it makes a fixed number of queries whatever the directory's size, and
+    holds one listing's rows at a time.
     """
 
     def __init__(self, rows: Iterable, key):
@@ -135,14 +148,35 @@ def _time(value: dt.time | None) -> str:
     return value.strftime("%H:%M") if value else ""
 
 
-def _groups(schedules: Iterable[Schedule]) -> list[tuple[tuple, list[int]]]:
-    groups: dict[tuple, list[int]] = {}
-    for schedule in schedules:
-        key = (schedule.start_time, schedule.end_time, schedule.timezone)
-        days = groups.setdefault(key, [])
-        if schedule.weekday not in days:
-            days.append(schedule.weekday)
-    return [(key, sorted(days)) for key, days in groups.items()]
+Meeting = tuple[int, dt.time, dt.time | None, str]  # day, start, end, zone
+
+
+def meeting_days(schedules: Iterable[Schedule]) -> list[Meeting]:
+    """One (day, start, end, zone) per distinct weekly meeting, by day then start."""
+    return sorted(
+        {(s.weekday, s.start_time, s.end_time, s.timezone) for s in schedules},
+        key=lambda m: (m[0], m[1], m[2] or dt.time.max, m[3]),
+    )
+
+
+def record_slugs(listing_slug: str, meetings: list[Meeting]) -> list[str]:
+    """Each record's slug: the listing's for a single meeting, else ``-<day>-<HHMM>`` added.
+
+    Stable (the same meetings always give the same slugs) and unique within the feed: a
+    second meeting on the same day and start (another end or zone) gets ``-2``.
+    """
+    if len(meetings) <= 1:
+        return [fit_slug(listing_slug)]
+    slugs, used = [], set()
+    for day, start, _end, _zone in meetings:
+        suffix = f"-{DAY_CODES[day]}-{start:%H%M}"
+        candidate, n = suffix, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{suffix}-{n}"
+        used.add(candidate)
+        slugs.append(fit_slug(listing_slug, candidate))
+    return slugs
 
 
 def _updated(resource: Resource) -> str:
@@ -152,10 +186,58 @@ def _updated(resource: Resource) -> str:
     return max(moments).astimezone(dt.UTC).strftime(UPDATED_FORMAT)
 
 
-def _location_fields(resource: Resource) -> dict:
+def _place_line(city: str, region: str, postal_code: str, country: str) -> str:
+    region_postal = " ".join(part for part in [region, postal_code] if part)
+    return ", ".join(part for part in [city, region_postal, country] if part)
+
+
+class ApproximatePlaces:
+    """Where to say a listing without a location is, approximately (see the module).
+
+    One query: the town each organisation's published listings are most often in.
+    """
+
+    def __init__(self):
+        counts = (
+            Resource.objects.published()
+            .filter(organization__isnull=False, location__isnull=False)
+            .exclude(location__city="")
+            .values("organization_id", "location__city", "location__region", "location__country")
+            .annotate(n=Count("pk"))
+            .order_by("organization_id", "-n", "location__city")
+        )
+        self.towns: dict[int, dict] = {}
+        for row in counts:
+            self.towns.setdefault(
+                row["organization_id"],
+                {
+                    "city": row["location__city"],
+                    "state": row["location__region"],
+                    "country": row["location__country"],
+                },
+            )
+
+    def for_listing(self, resource: Resource, zone: str) -> dict:
+        town = self.towns.get(resource.organization_id)
+        if town is not None:
+            return dict(town)
+        return {"country": zone_country(zone) or settings.DIRECTORY_DEFAULT_COUNTRY}
+
+
+def _location_fields(resource: Resource, places: ApproximatePlaces, zone: str) -> dict:
     location = resource.location
+    online_only = resource.attendance == Resource.Attendance.ONLINE
     if location is None:
-        return {"approximate": "yes", "location_notes": resource.location_notes}
+        place = places.for_listing(resource, zone)
+        fields = {
+            "location_notes": resource.location_notes,
+            **place,
+            "formatted_address": _place_line(
+                place.get("city", ""), place.get("state", ""), "", place["country"]
+            ),
+            "approximate": "yes",
+        }
+        return {key: value for key, value in fields.items() if value != ""}
     address = ", ".join(part for part in [location.address_line1, location.address_line2] if part)
     notes = [location.notes]
     if resource.location_notes and resource.location_notes != location.notes:
@@ -169,9 +251,10 @@ def _location_fields(resource: Resource) -> dict:
         "state": location.region,
         "postal_code": location.postal_code,
         "country": location.country,
-        "approximate": "yes"
-        if location.approximate or resource.attendance == Resource.Attendance.ONLINE
-        else "no",
+        # The spec's word is about the address: clients show a meeting whose address is
+        # approximate as not in person. Coordinates that are only the town's stay "no" when
+        # the street is known.
+        "approximate": "yes" if online_only or not location.address_line1 else "no",
     }
     if location.has_coordinates:
         fields["latitude"] = round(location.latitude, 5)
@@ -179,12 +262,11 @@ def _location_fields(resource: Resource) -> dict:
     return {key: value for key, value in fields.items() if value != ""}
 
 
-def _regions(resource: Resource) -> dict:
+def _regions(resource: Resource, town: str) -> dict:
     """``region`` (and ``sub_region``, ``regions`` when deeper): the source's, else the town."""
     regions = list(resource.regions or [])
-    if not regions and resource.location is not None:
-        town = resource.location.city or resource.location.region
-        regions = [town] if town else []
+    if not regions and town:
+        regions = [town]
     fields = {}
     if regions:
         fields["region"] = regions[0]
@@ -195,18 +277,26 @@ def _regions(resource: Resource) -> dict:
 
 
 def rows_for(
-    resource: Resource, schedules: list[Schedule], codes: list[str], urls: UrlBuilder
+    resource: Resource,
+    schedules: list[Schedule],
+    codes: list[str],
+    urls: UrlBuilder,
+    places: ApproximatePlaces | None = None,
 ) -> list[dict]:
-    """The feed rows of one listing, given its weekly schedules valid today (ordered by start,
-    end, zone, day) and its features' Meeting Guide codes."""
-    groups = _groups(schedules)
-    if not groups:
+    """The feed records of one listing, given its weekly schedules valid today and its
+    features' Meeting Guide codes: one per meeting day, or one without a day when it meets
+    by appointment."""
+    meetings = meeting_days(schedules)
+    if not meetings and not resource.by_appointment:
         return []
+    places = places or ApproximatePlaces()
     known = known_type_codes()
     types = {code for code in codes if code in known}
     online = resource.attendance in {Resource.Attendance.ONLINE, Resource.Attendance.HYBRID}
     if resource.attendance == Resource.Attendance.INACTIVE and TEMPORARILY_CLOSED in known:
         types.add(TEMPORARILY_CLOSED)
+    zone = meetings[0][3] if meetings else ""
+    location = _location_fields(resource, places, zone)
     shared = {
         "name": resource.name,
         "notes": resource.description,
@@ -215,7 +305,7 @@ def rows_for(
         "updated": _updated(resource),
         "url": urls.detail_url(resource.slug),
         "feedback_url": urls.report_url(resource.slug),
-        **_location_fields(resource),
+        **location,
     }
     if online:
         shared.update(
@@ -226,14 +316,11 @@ def rows_for(
                 "conference_phone_notes": resource.conference_phone_notes,
             }
         )
-    contact = {
-        "contact_1_name": first_name_only(resource.contact_name),
-        "contact_1_email": resource.contact_email,
-        "contact_1_phone": resource.contact_phone,
-    }
-    shared.update(contact)
     shared.update(
         {
+            "contact_1_name": first_name_only(resource.contact_name),
+            "contact_1_email": resource.contact_email,
+            "contact_1_phone": resource.contact_phone,
             "group": resource.group_name,
             "group_notes": resource.group_notes,
             "district": resource.district,
@@ -242,22 +329,17 @@ def rows_for(
             "phone": resource.group_phone,
         }
     )
-    shared.update(_regions(resource))
+    shared.update(_regions(resource, location.get("city", "")))
     shared = {key: value for key, value in shared.items() if value not in ("", None)}
     shared.setdefault("types", [])
 
+    if not meetings:
+        return [{"name": shared["name"], "slug": fit_slug(resource.slug), **shared}]
     rows = []
-    suffixes: set[str] = set()
-    for (start, end, tz_name), days in groups:
-        if len(groups) == 1:
-            slug = fit_slug(resource.slug)
-        else:
-            suffix = "-" + start.strftime("%H%M")
-            while suffix in suffixes:
-                suffix += "x"
-            suffixes.add(suffix)
-            slug = fit_slug(resource.slug, suffix)
-        row = {"slug": slug, "day": days[0] if len(days) == 1 else days, "time": _time(start)}
+    for slug, (day, start, end, tz_name) in zip(
+        record_slugs(resource.slug, meetings), meetings, strict=True
+    ):
+        row = {"slug": slug, "day": day, "time": _time(start)}
         if end is not None:
             row["end_time"] = _time(end)
         row["timezone"] = tz_name
@@ -268,11 +350,12 @@ def rows_for(
 def iter_rows(base_url: str = "", *, today: dt.date | None = None) -> Iterator[dict]:
     today = today or timezone.localdate()
     urls = UrlBuilder(base_url)
+    places = ApproximatePlaces()
     published = Resource.objects.published().values("pk")
     schedules = _ByListing(
         feed_schedules(today)
         .filter(resource__in=published)
-        .order_by("resource_id", "start_time", "end_time", "timezone", "weekday")
+        .order_by("resource_id", "weekday", "start_time", "end_time", "timezone")
         .iterator(chunk_size=CHUNK_SIZE),
         key=lambda schedule: schedule.resource_id,
     )
@@ -290,12 +373,19 @@ def iter_rows(base_url: str = "", *, today: dt.date | None = None) -> Iterator[d
             schedules.take(resource.pk),
             [code for _, code in codes.take(resource.pk)],
             urls,
+            places,
         )
 
 
 def build_feed(base_url: str = "", *, today: dt.date | None = None) -> list[dict]:
     """The whole feed as a list (tests, the importer's round trip); views stream instead."""
     return list(iter_rows(base_url, today=today))
+
+
+def write_feed(handle, *, base_url: str = "", today: dt.date | None = None) -> None:
+    """The feed into a binary file (the shared, compressed copy views serve)."""
+    for piece in stream_feed(base_url, today=today):
+        handle.write(piece)
 
 
 def stream_feed(

@@ -151,8 +151,8 @@ class FeedListing(ConstraintErrorsOnFields, models.Model):
     source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="listings")
     feed_slug = models.CharField(max_length=255)
     resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="feed_origin")
-    feed_url = models.URLField("meeting's page at the source", max_length=500, blank=True)
-    feedback_url = models.URLField("source's report link", max_length=500, blank=True)
+    feed_url = models.URLField("meeting's page at the source", max_length=2048, blank=True)
+    feedback_url = models.URLField("source's report link", max_length=2048, blank=True)
     missing_runs = models.PositiveSmallIntegerField(
         default=0, help_text="Successful runs in a row this meeting was missing from."
     )

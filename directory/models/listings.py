@@ -179,9 +179,13 @@ class Resource(ConstraintErrorsOnFields, models.Model):
     )
     group_email = models.EmailField(blank=True, help_text="The group's own address.")
     group_phone = models.CharField(max_length=40, blank=True)
-    website = models.URLField("website", blank=True, max_length=500)
+    # 2,048: the longest URL Django's validator accepts; feeds' links are kept whole.
+    website = models.URLField("website", blank=True, max_length=2048)
     conference_url = models.URLField(
-        "join link", blank=True, max_length=500, help_text="A link that joins the meeting directly."
+        "join link",
+        blank=True,
+        max_length=2048,
+        help_text="A link that joins the meeting directly.",
     )
     conference_url_notes = models.CharField(max_length=200, blank=True)
     conference_phone = models.CharField(
@@ -193,6 +197,12 @@ class Resource(ConstraintErrorsOnFields, models.Model):
     )
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
+    by_appointment = models.BooleanField(
+        "by appointment",
+        default=False,
+        help_text="It has no regular time: people arrange one with the group or worker "
+        "(the Meeting Guide format's meetings without a day).",
+    )
     cost = models.CharField(max_length=10, choices=Cost.choices, default=Cost.FREE)
     cost_notes = models.CharField(max_length=200, blank=True)
     features = models.ManyToManyField(Feature, blank=True, related_name="resources")

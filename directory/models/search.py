@@ -11,6 +11,8 @@ class SearchVersion(models.Model):
     """
 
     token = models.BigIntegerField(default=0)
+    # When the token last changed (set by the same triggers): the feeds' Last-Modified.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"search version {self.token}"

@@ -48,18 +48,16 @@ PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO directory_searchversion (id, token)
-    VALUES ({row}, floor(random() * 9e15)::bigint)
-    ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
+    {bump};
     RETURN NULL;
 END
 $$;
 """
 
 
-def _pg_function(row: int, function: str) -> str:
+def _pg_function(row: int, function: str, *, stamped: bool = True) -> str:
     # Names and rows from the fixed sets above, never input.
-    return PG_FUNCTION.format(function=function, row=int(row))
+    return PG_FUNCTION.format(function=function, bump=_bump_sql("postgresql", row, stamped=stamped))
 
 
 def expected_triggers(vendor: str) -> dict[str, tuple[str, int, str]]:
@@ -98,31 +96,63 @@ def ensure_search_version_triggers(connection) -> list[str]:
     missing = sorted(set(expected_triggers(connection.vendor)) - existing_triggers(connection))
     if not missing:
         return []
+    stamped = _stamped(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for row, _tables, _suffix, function in SETS:
-                cursor.execute(_pg_function(row, function))
+                cursor.execute(_pg_function(row, function, stamped=stamped))
         for name in missing:
-            cursor.execute(_create_sql(connection.vendor, name))
+            cursor.execute(_create_sql(connection.vendor, name, stamped=stamped))
         # A rebuilt table may have lost writes' versions: start from new tokens.
         for row, *_ in SETS:
-            if connection.vendor == "sqlite":
-                cursor.execute(
-                    "INSERT OR REPLACE INTO directory_searchversion (id, token) "
-                    "VALUES (%s, random())",
-                    [row],
-                )
-            else:
-                cursor.execute(
-                    "INSERT INTO directory_searchversion (id, token) "
-                    "VALUES (%s, floor(random() * 9e15)::bigint) "
-                    "ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token",
-                    [row],
-                )
+            cursor.execute(_bump_sql(connection.vendor, row, stamped=stamped))
     return missing
 
 
-def _create_sql(vendor: str, name: str) -> str:
+def refresh_search_version_triggers(connection) -> None:
+    """Drop and recreate every trigger (and PostgreSQL function): a migration that changes
+    what they write calls this."""
+    with connection.cursor() as cursor:
+        for name, (table, _row, _function) in expected_triggers(connection.vendor).items():
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            elif connection.vendor == "sqlite":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    ensure_search_version_triggers(connection)
+
+
+def _stamped(connection) -> bool:
+    """Whether the version table has ``changed_at`` yet (migration 0011): migrations before it
+    create the triggers through this module too."""
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, VERSION_TABLE)
+    return any(column.name == "changed_at" for column in columns)
+
+
+def _bump_sql(vendor: str, row: int, *, stamped: bool = True) -> str:
+    """A new token for ``row``, stamped with the time (rows from the fixed sets, never input)."""
+    row = int(row)
+    if vendor == "sqlite":
+        if not stamped:
+            return f"INSERT OR REPLACE INTO directory_searchversion (id, token) VALUES ({row}, random())"  # noqa: S608, E501
+        return (
+            "INSERT OR REPLACE INTO directory_searchversion (id, token, changed_at) "  # noqa: S608
+            f"VALUES ({row}, random(), strftime('%Y-%m-%d %H:%M:%f', 'now'))"
+        )
+    if not stamped:
+        return (
+            "INSERT INTO directory_searchversion (id, token) "  # noqa: S608
+            f"VALUES ({row}, floor(random() * 9e15)::bigint) "
+            "ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token"
+        )
+    return (
+        "INSERT INTO directory_searchversion (id, token, changed_at) "  # noqa: S608
+        f"VALUES ({row}, floor(random() * 9e15)::bigint, clock_timestamp()) "
+        "ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, changed_at = EXCLUDED.changed_at"
+    )
+
+
+def _create_sql(vendor: str, name: str, *, stamped: bool = True) -> str:
     # Names and rows from the fixed sets above, never input.
     table, row, function = expected_triggers(vendor)[name]
     if vendor == "postgresql":
@@ -132,8 +162,7 @@ def _create_sql(vendor: str, name: str) -> str:
             f"EXECUTE FUNCTION {function}()"
         )
     operation = name.rsplit("_", 1)[1].upper()
-    bump = "INSERT OR REPLACE INTO directory_searchversion (id, token) VALUES ({}, random())"
-    bump = bump.format(int(row))
+    bump = _bump_sql(vendor, row, stamped=stamped)
     return f"CREATE TRIGGER {name} AFTER {operation} ON {table} BEGIN {bump}; END"
 
 

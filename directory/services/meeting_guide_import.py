@@ -11,8 +11,11 @@ One run (:func:`run_source`):
    fewer than half the rows of the last successful run, **changes nothing**: the run is saved
    as failed, with why.
 2. Check every row (``meeting_guide_rows.parse_row``): a row that cannot be listed is skipped
-   with its reason; a bad single field is dropped with a warning. A slug that appears twice in
-   the feed skips every row with it (nothing says which is right).
+   with its reason; a bad single field is dropped with a warning. **Day records** — rows that
+   are one meeting on several days, written one record per day as clients need — become one
+   listing: rows that share their ``url`` (or their slug) and differ only in day and time.
+   A slug repeated on rows that are *not* the same meeting: the first row is imported, each
+   later one skipped with the row it clashes with (a feed's order is its author's).
 3. Compare each row with what its listing holds (everything was loaded in a few queries) and
    write only the differences, in bulk: new locations, listings, schedules, features; changed
    listings one by one. A second run of the same feed creates 0 and updates 0.
@@ -36,9 +39,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import urllib.request
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -274,6 +277,51 @@ def _save_run(source: FeedSource, result: RunResult, started, triggered_by: str)
     )
 
 
+def _meeting_key(parsed: ParsedRow) -> tuple:
+    """What makes two rows the same meeting: everything but the slug, day and time (and the
+    per-record feedback link)."""
+    resource = tuple(
+        (key, tuple(value) if isinstance(value, list) else value)
+        for key, value in sorted(parsed.resource.items())
+    )
+    location = tuple(sorted(parsed.location.items())) if parsed.location else None
+    return (parsed.name, resource, location, parsed.codes, parsed.feed_url)
+
+
+@dataclass
+class _Group:
+    first_row: int
+    key: tuple
+    rows: list[ParsedRow]
+
+    def merged(self) -> ParsedRow:
+        """The group as one listing: every record's meeting times, known by all its slugs;
+        its own slug is the lowest (stable while that record stays in the feed)."""
+        first = self.rows[0]
+        if len(self.rows) == 1:
+            return first
+        slugs = frozenset(slug for row in self.rows for slug in row.slugs)
+        return replace(
+            first,
+            feed_slug=min(slugs),
+            schedules=frozenset().union(*(row.schedules for row in self.rows)),
+            slugs=slugs,
+            warnings=[],
+        )
+
+
+def _common_slug(slugs: frozenset[str]) -> str:
+    """What a listing's record slugs share up to a separator ("split-mon-1900",
+    "split-sat-0900" -> "split"), else ""."""
+    if len(slugs) < 2:
+        return ""
+    prefix = os.path.commonprefix(sorted(slugs))
+    if any(len(slug) > len(prefix) and slug[len(prefix)] not in "-_" for slug in slugs):
+        prefix = prefix[: max(prefix.rfind("-"), prefix.rfind("_")) + 1]
+    prefix = prefix.rstrip("-_")
+    return prefix if len(prefix) >= 3 else ""
+
+
 def _location_key(values: dict) -> tuple:
     return tuple(values[key] for key in LOCATION_KEY)
 
@@ -316,20 +364,36 @@ class _Importer:
             for kind, detail in parsed.warnings:
                 self.result.warn(kind, index, parsed.name, parsed.feed_slug, detail)
             parsed_rows.append((index, parsed))
-        counts = Counter(parsed.feed_slug for _, parsed in parsed_rows)
-        usable = []
+        return self.group(parsed_rows), seen
+
+    def group(self, parsed_rows: list[tuple[int, ParsedRow]]) -> list[tuple[int, ParsedRow]]:
+        """One listing per meeting: day records merged, repeated slugs settled (module)."""
+        groups: dict[int, _Group] = {}  # by first row
+        by_slug: dict[str, _Group] = {}
+        by_url: dict[tuple, _Group] = {}
         for index, parsed in parsed_rows:
-            if counts[parsed.feed_slug] > 1:
-                self.result.skip(
-                    "slug appears more than once in the feed",
-                    index,
-                    parsed.name,
-                    parsed.feed_slug,
-                    f"{counts[parsed.feed_slug]} rows",
-                )
-            else:
-                usable.append((index, parsed))
-        return usable, seen
+            key = _meeting_key(parsed)
+            group = by_slug.get(parsed.feed_slug)
+            if group is None and parsed.feed_url:
+                group = by_url.get((parsed.feed_url, key))
+            if group is not None and group.key != key:
+                if parsed.feed_slug in by_slug:
+                    self.result.skip(
+                        "slug repeated in the feed: the first row with it is imported",
+                        index,
+                        parsed.name,
+                        parsed.feed_slug,
+                        f"the same slug as row {group.first_row}, another meeting",
+                    )
+                    continue
+                group = None
+            if group is None:
+                group = groups[index] = _Group(index, key, [])
+                if parsed.feed_url:
+                    by_url[(parsed.feed_url, key)] = group
+            group.rows.append(parsed)
+            by_slug[parsed.feed_slug] = group
+        return [(index, group.merged()) for index, group in groups.items()]
 
     # --- 2. what is there -----------------------------------------------------------------
 
@@ -392,11 +456,24 @@ class _Importer:
         feature_creates: list = []
         through = Resource.features.through
 
+        claimed: set[int] = set()
         for index, parsed in usable:
-            link = links.get(parsed.feed_slug)
+            # Known by any of its records' slugs (a listing gains and loses days).
+            link = next(
+                (
+                    links[slug]
+                    for slug in sorted(parsed.slugs or {parsed.feed_slug})
+                    if slug in links and links[slug].pk not in claimed
+                ),
+                None,
+            )
             if link is None:
                 new_rows.append((index, parsed))
                 continue
+            claimed.add(link.pk)
+            if link.feed_slug != parsed.feed_slug and parsed.feed_slug not in links:
+                link.feed_slug = parsed.feed_slug  # its record under the old slug has gone
+                links[parsed.feed_slug] = link
             resource = link.resource
             changed = False
             location = None
@@ -415,7 +492,9 @@ class _Importer:
                 values["organization"] = self.source.organization
             fields = [k for k, v in values.items() if getattr(resource, k) != v]
             restored = link.archived_by_feed and resource.status == Status.ARCHIVED
-            link_dirty = bool(link.missing_runs or link.archived_by_feed)
+            link_dirty = bool(
+                link.missing_runs or link.archived_by_feed or link.feed_slug not in seen
+            )
             if fields or restored:
                 original = {k: getattr(resource, k) for k in fields}
                 for k in fields:
@@ -479,7 +558,7 @@ class _Importer:
         if link_updates:
             FeedListing.objects.bulk_update(
                 link_updates,
-                ["missing_runs", "archived_by_feed", "feed_url", "feedback_url"],
+                ["feed_slug", "missing_runs", "archived_by_feed", "feed_url", "feedback_url"],
                 batch_size=BATCH_SIZE,
             )
         if feature_deletes:
@@ -491,7 +570,7 @@ class _Importer:
         Schedule.objects.bulk_create(schedule_creates, batch_size=BATCH_SIZE)
         through.objects.bulk_create(feature_creates, batch_size=BATCH_SIZE)
         self.result.created += len(created)
-        self.archive_missing(seen, links)
+        self.archive_missing(seen, links, claimed)
 
     def _schedule(self, resource_id: int, key: tuple) -> Schedule:
         weekday, start, end, zone = key
@@ -545,7 +624,8 @@ class _Importer:
         """A unique public slug for each new listing: the feed's slug when it is free."""
         wanted = {}
         for parsed in parsed_rows:
-            base = slugify(parsed.feed_slug)[:160].strip("-") or slugify(parsed.name)[:160]
+            feed_slug = _common_slug(parsed.slugs) or parsed.feed_slug
+            base = slugify(feed_slug)[:160].strip("-") or slugify(parsed.name)[:160]
             wanted[parsed.feed_slug] = base or "meeting"
         taken = set(
             Resource.objects.filter(slug__in=set(wanted.values())).values_list("slug", flat=True)
@@ -578,8 +658,12 @@ class _Importer:
                     del pending[feed_slug]
         return result
 
-    def archive_missing(self, seen: set[str], links: dict[str, FeedListing]) -> None:
-        missing = [link.pk for slug, link in links.items() if slug not in seen]
+    def archive_missing(
+        self, seen: set[str], links: dict[str, FeedListing], claimed: set[int]
+    ) -> None:
+        missing = list(
+            {link.pk for slug, link in links.items() if slug not in seen and link.pk not in claimed}
+        )
         if not missing:
             return
         FeedListing.objects.filter(pk__in=missing).update(missing_runs=F("missing_runs") + 1)

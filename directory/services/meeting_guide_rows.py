@@ -1,14 +1,22 @@
 """One Meeting Guide row, read the way real feeds write it.
 
 Real feeds (the 12 Step Meeting List plugin, TSML UI exports, hand-made JSON) bend the spec:
-12-hour times, day names, no ``timezone``, a whole address in ``formatted_address``, HTML in
-notes, the withdrawn ``ONL`` code. :func:`parse_row` accepts all of that and returns a
-:class:`ParsedRow`, or raises :class:`RowError` when the meeting itself cannot be listed (no
-name, slug, day or time, no zone anywhere). A single bad field (a phone, a link, half a
-coordinate pair, an e-mail) is dropped with a warning instead, and the meeting is kept.
+12-hour times, day names, no ``timezone``, a whole address in ``formatted_address`` or in
+``address`` alone, HTML in notes, the withdrawn ``ONL`` code. :func:`parse_row` accepts all of
+that and returns a :class:`ParsedRow`, or raises :class:`RowError` when the meeting itself
+cannot be listed (no name or slug, a day without a time, no zone anywhere). A single bad field
+(a phone, a link, half a coordinate pair, an e-mail, a value longer than we can store) is
+dropped with a warning instead, and the meeting is kept. **Nothing is cut**: a value is stored
+whole or dropped with a warning, never truncated (a cut link is a broken link).
+
+A row without a day is a meeting **by appointment** (the spec allows it): listed with no
+schedule.
 
 Time zones missing from a row are inferred from its coordinates (``timezonefinder``, offline),
-else from its town or ZIP code in our gazetteer, and only then from the source's fallback.
+else its town or ZIP code in our gazetteer, else its state or province, else its country when
+the country keeps one time (the gazetteer's towns, by population), and only then from the
+source's fallback. A row without coordinates gets its town's (or ZIP code's), marked
+approximate, so a search by place finds it.
 """
 
 from __future__ import annotations
@@ -19,18 +27,53 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+from django.db.models import Sum
 from django.utils.html import strip_tags
 
 from directory.feeds.meeting_guide import TEMPORARILY_CLOSED, first_name_only, known_type_codes
 from directory.models import Place, Resource
+from directory.scheduling.zones import country_zone
 from directory.search.geo import fold
 from directory.validators import known_time_zones, validate_dial_string
 
 ONLINE_CODE = "ONL"  # withdrawn from the spec in 2022, still in many feeds
 ATTENDANCE = {choice.value for choice in Resource.Attendance}
 MAX_SLUG = 255
+MAX_URL = 2048  # what Django's URL validator and our link fields take
+# A state keeps one time when this share of its towns' people live in one zone.
+ONE_ZONE_SHARE = 0.995
+# Provinces and states the gazetteer names only by number (GeoNames admin1 codes): their
+# zone, by name and postal abbreviation. Where a province spans zones, the one most of its
+# people keep; the run says a zone came from the province so staff can check.
+REGION_ZONES = {
+    "CA": {
+        ("alberta", "ab"): "America/Edmonton",
+        ("british columbia", "bc"): "America/Vancouver",
+        ("manitoba", "mb"): "America/Winnipeg",
+        ("new brunswick", "nb"): "America/Moncton",
+        ("newfoundland and labrador", "newfoundland", "nl"): "America/St_Johns",
+        ("nova scotia", "ns"): "America/Halifax",
+        ("northwest territories", "nt"): "America/Edmonton",
+        ("ontario", "on"): "America/Toronto",
+        ("prince edward island", "pe", "pei"): "America/Halifax",
+        ("quebec", "québec", "qc"): "America/Toronto",
+        ("saskatchewan", "sk"): "America/Regina",
+        ("yukon", "yt"): "America/Whitehorse",
+    },
+    "AU": {
+        ("new south wales", "nsw"): "Australia/Sydney",
+        ("australian capital territory", "act"): "Australia/Sydney",
+        ("victoria", "vic"): "Australia/Melbourne",
+        ("queensland", "qld"): "Australia/Brisbane",
+        ("south australia", "sa"): "Australia/Adelaide",
+        ("western australia", "wa"): "Australia/Perth",
+        ("tasmania", "tas"): "Australia/Hobart",
+        ("northern territory", "nt"): "Australia/Darwin",
+    },
+}
 DAY_NAMES = {
     name: index
     for index, names in enumerate(
@@ -107,6 +150,8 @@ class ParsedRow:
     codes: frozenset[str]
     feed_url: str = ""
     feedback_url: str = ""
+    # Every slug of the feed's records this listing was read from (its day records).
+    slugs: frozenset[str] = frozenset()
     # (kind of problem, detail): grouped by kind in the run's report.
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
@@ -172,6 +217,26 @@ def _timezone_finder():
     return TimezoneFinder()
 
 
+@dataclass(frozen=True)
+class Town:
+    region_code: str
+    region_name: str
+    timezone: str
+    latitude: float
+    longitude: float
+
+
+def _dominant(people_by_zone: dict[str, int]) -> str:
+    """The zone nearly everyone keeps (``ONE_ZONE_SHARE`` of the people), else ""."""
+    total = sum(people_by_zone.values())
+    if not people_by_zone:
+        return ""
+    zone, count = max(people_by_zone.items(), key=lambda item: item[1])
+    if len(people_by_zone) == 1 or (total and count / total >= ONE_ZONE_SHARE):
+        return zone if zone in known_time_zones() else ""
+    return ""
+
+
 class Context:
     """What rows are checked against, loaded once per import: the gazetteer, type codes."""
 
@@ -179,42 +244,85 @@ class Context:
         self.fallback_timezone = fallback_timezone
         self.feature_codes = feature_codes if feature_codes is not None else set()
         self.known_codes = known_type_codes()
-        self._towns: dict[str, dict[str, list[tuple[str, str]]]] = {}
-        self._zips: dict[str, str | None] = {}
+        self._towns: dict[str, dict[str, list[Town]]] = {}
+        self._zips: dict[str, Town | None] = {}
         self._addresses: dict[str, dict] = {}
+        self._region_zones: dict[str, dict[str, str]] = {}
 
-    def towns(self, country: str) -> dict[str, list[tuple[str, str]]]:
-        """Folded town name -> [(region code, time zone)] for one country (one query)."""
+    def towns(self, country: str) -> dict[str, list[Town]]:
+        """Folded town name -> its towns (most populous first) for one country (one query)."""
         if country not in self._towns:
-            towns: dict[str, list[tuple[str, str]]] = {}
+            towns: dict[str, list[Town]] = {}
             rows = Place.objects.filter(kind=Place.Kind.CITY, country=country).values_list(
-                "search_name", "region_code", "timezone"
+                "search_name", "region_code", "region_name", "timezone", "latitude", "longitude"
             )
-            for name, region, zone in rows.order_by("-population").iterator(chunk_size=5000):
-                towns.setdefault(name, []).append((region, zone))
+            for name, *town in rows.order_by("-population").iterator(chunk_size=5000):
+                towns.setdefault(name, []).append(Town(*town))
             self._towns[country] = towns
         return self._towns[country]
 
     def is_town(self, country: str, text: str) -> bool:
         return fold(text) in self.towns(country)
 
-    def town_timezone(self, country: str, town: str, region: str) -> str:
-        matches = self.towns(country).get(fold(town), [])
-        for match_region, zone in matches:
-            if region and match_region.lower() == region.lower() and zone:
-                return zone
-        zones = {zone for _, zone in matches if zone}
-        return zones.pop() if len(zones) == 1 else ""
+    def town(self, country: str, name: str, region: str) -> Town | None:
+        """The town of that name in that region, else the only (or most populous) one when
+        every town of that name keeps the same time."""
+        matches = self.towns(country).get(fold(name), [])
+        wanted = fold(region)
+        for town in matches:
+            if wanted and wanted in {fold(town.region_code), fold(town.region_name)}:
+                return town
+        zones = {town.timezone for town in matches}
+        return matches[0] if len(zones) == 1 else None
 
-    def zip_timezone(self, code: str) -> str:
+    def town_timezone(self, country: str, name: str, region: str) -> str:
+        town = self.town(country, name, region)
+        return town.timezone if town is not None else ""
+
+    def zip_town(self, code: str) -> Town | None:
         code = code[:5]
         if code not in self._zips:
-            self._zips[code] = (
+            row = (
                 Place.objects.filter(kind=Place.Kind.POSTAL_CODE, country="US", search_name=code)
-                .values_list("timezone", flat=True)
+                .values_list("region_code", "region_name", "timezone", "latitude", "longitude")
                 .first()
             )
-        return self._zips[code] or ""
+            self._zips[code] = Town(*row) if row else None
+        return self._zips[code]
+
+    def zip_timezone(self, code: str) -> str:
+        town = self.zip_town(code)
+        return town.timezone if town is not None else ""
+
+    def region_timezone(self, country: str, region: str) -> str:
+        """The zone of a state or province, by name or code: our table, else the zone that
+        (nearly) all the gazetteer's towns of that region keep."""
+        wanted = fold(region)
+        if not wanted:
+            return ""
+        for names, zone in REGION_ZONES.get(country, {}).items():
+            if wanted in names:
+                return zone
+        if country not in self._region_zones:
+            people: dict[str, dict[str, int]] = {}
+            rows = (
+                Place.objects.filter(kind=Place.Kind.CITY, country=country)
+                .exclude(timezone="")
+                .values_list("region_code", "region_name", "timezone")
+                .annotate(people=Sum("population"))
+            )
+            for code, name, zone, count in rows:
+                for key in {fold(code), fold(name)} - {""}:
+                    by_zone = people.setdefault(key, {})
+                    by_zone[zone] = by_zone.get(zone, 0) + (count or 0)
+            self._region_zones[country] = {
+                key: _dominant(by_zone) for key, by_zone in people.items()
+            }
+        return self._region_zones[country].get(wanted, "")
+
+    def country_timezone(self, country: str) -> str:
+        """The zone of a country that keeps one time all year, from the tz database."""
+        return country_zone(country)
 
     def formatted_address(self, text: str) -> dict:
         """:func:`parse_formatted_address`, once per distinct address (buildings repeat)."""
@@ -286,8 +394,9 @@ def parse_time(value) -> dt.time | None:
 
 
 def parse_days(value) -> list[int]:
+    """The days of a row, 0 = Sunday; [] for none (a meeting by appointment)."""
     if value is None or value == "" or value == []:
-        raise RowError("no day (meetings by appointment cannot be listed)")
+        return []
     values = value if isinstance(value, list) else [value]
     days: set[int] = set()
     for item in values:
@@ -409,6 +518,21 @@ def parse_formatted_address(text: str, context: Context) -> dict:
 # ----------------------------------------------------------------------------- one row
 
 
+def _whole_address(text: str, context: Context) -> dict:
+    """``address`` read as a whole address ("8318 104 St, Edmonton, Alberta, T6E 4E8,
+    Canada") when it is one: it names a country, a known town, or has three or more parts."""
+    pieces = [piece for piece in text.split(",") if piece.strip()]
+    if len(pieces) < 2:
+        return {}
+    parsed = context.formatted_address(text)
+    town_known = parsed.get("city") and context.is_town(
+        parsed.get("country") or "US", parsed["city"]
+    )
+    if parsed.get("country") or town_known or len(pieces) >= 3:
+        return parsed
+    return {}
+
+
 def parse_row(row, context: Context) -> ParsedRow:
     """Check one meeting object; raise RowError when the meeting cannot be listed."""
     if not isinstance(row, dict):
@@ -418,16 +542,19 @@ def parse_row(row, context: Context) -> ParsedRow:
     def warn(kind: str, detail: str = "") -> None:
         warnings.append((kind, detail))
 
-    def text(key: str, limit: int, *, multiline: bool = False) -> str:
+    def text(key: str, limit: int | None = None, *, multiline: bool = False) -> str:
+        """The field whole, or "" with a warning when it is longer than we can store."""
         value = clean_text(row.get(key), multiline=multiline)
-        if len(value) > limit:
-            warn(f"{key} cut to {limit} characters", f"{len(value)} characters")
-            value = value[:limit].rstrip()
+        if limit is not None and len(value) > limit:
+            warn(f"{key} dropped: longer than {limit:,} characters", f"{len(value):,} characters")
+            return ""
         return value
 
-    name = text("name", 200)
+    name = clean_text(row.get("name"))
     if not name:
         raise RowError("no name")
+    if len(name) > 200:
+        raise RowError(f"name is longer than 200 characters ({len(name):,})")
     raw_slug = row.get("slug")
     feed_slug = str(raw_slug).strip() if isinstance(raw_slug, str | int) else ""
     if isinstance(raw_slug, bool) or not feed_slug:
@@ -436,19 +563,25 @@ def parse_row(row, context: Context) -> ParsedRow:
         raise RowError(f"slug is longer than {MAX_SLUG} characters")
 
     days = parse_days(row.get("day"))
-    try:
-        start = parse_time(row.get("time"))
-    except ValueError:
-        raise RowError(f"time {row.get('time')!r} is not a time of day") from None
-    if start is None:
-        raise RowError("no time")
-    try:
-        end = parse_time(row.get("end_time"))
-    except ValueError:
-        warn("end_time dropped: not a time of day", repr(row.get("end_time")))
-        end = None
-    if end is not None and end <= start:
-        end = None  # past midnight: our schedules cannot say it; readers assume an hour
+    by_appointment = not days
+    start = end = None
+    if by_appointment:
+        if row.get("time") not in (None, ""):
+            warn("time ignored: no day, so listed by appointment", repr(row.get("time"))[:40])
+    else:
+        try:
+            start = parse_time(row.get("time"))
+        except ValueError:
+            raise RowError(f"time {row.get('time')!r} is not a time of day") from None
+        if start is None:
+            raise RowError("a day but no time")
+        try:
+            end = parse_time(row.get("end_time"))
+        except ValueError:
+            warn("end_time dropped: not a time of day", repr(row.get("end_time")))
+            end = None
+        if end is not None and end <= start:
+            end = None  # past midnight: our schedules cannot say it; readers assume an hour
 
     # Types: a list (or a comma-separated string) of codes.
     raw_types = row.get("types") or []
@@ -469,14 +602,17 @@ def parse_row(row, context: Context) -> ParsedRow:
 
     # Links and phones: a bad one is dropped, the meeting stays.
     def link(key: str) -> str:
-        value = text(key, 500)
+        value = clean_text(row.get(key))
+        if len(value) > MAX_URL:
+            warn(f"{key} dropped: longer than {MAX_URL:,} characters", f"{len(value):,}")
+            return ""
         if value and not _is_url(value):
             warn(f"{key} dropped: not an http(s) link", value[:80])
             return ""
         return value
 
     conference_url = link("conference_url")
-    conference_phone = text("conference_phone", 200)
+    conference_phone = text("conference_phone", 60)
     if conference_phone:
         try:
             validate_dial_string(conference_phone)
@@ -503,23 +639,34 @@ def parse_row(row, context: Context) -> ParsedRow:
         warn("coordinates dropped: 0, 0 is not a meeting place")
         latitude = longitude = None
 
-    # Address: the parts, else what formatted_address says.
+    # Address: the parts, else what formatted_address says, else a whole address in `address`.
     explicit = {
-        "address_line1": text("address", 200),
-        "city": text("city", 100),
-        "region": text("state", 100),
-        "postal_code": text("postal_code", 20),
+        "address_line1": clean_text(row.get("address")),
+        "city": clean_text(row.get("city")),
+        "region": clean_text(row.get("state")),
+        "postal_code": clean_text(row.get("postal_code")),
     }
-    raw_country = text("country", 60)
+    raw_country = clean_text(row.get("country"))
     country = country_code(raw_country) if raw_country else None
     if raw_country and country is None:
-        warn("country not recognised", raw_country)
-    formatted = text("formatted_address", 500)
+        warn("country not recognised", raw_country[:60])
+    formatted = clean_text(row.get("formatted_address"))
     parsed = context.formatted_address(formatted) if formatted else {}
+    if not parsed and not explicit["city"] and "," in explicit["address_line1"]:
+        parsed = _whole_address(explicit["address_line1"], context)
+        if parsed:
+            explicit["address_line1"] = ""  # its street is the parsed one
     address = {key: explicit[key] or parsed.get(key, "") for key in explicit}
     address["country"] = country or parsed.get("country") or "US"
-    for key, limit in (("address_line1", 200), ("city", 100), ("region", 100), ("postal_code", 20)):
-        address[key] = address[key][:limit]
+    for key, source, limit in (
+        ("address_line1", "address", 200),
+        ("city", "city", 100),
+        ("region", "state", 100),
+        ("postal_code", "postal_code", 20),
+    ):
+        if len(address[key]) > limit:
+            warn(f"{source} dropped: longer than {limit} characters", address[key][:80])
+            address[key] = ""
     has_street = bool(address["address_line1"])
     has_place = bool(has_street or address["city"] or latitude is not None)
     approximate = clean_text(row.get("approximate")).lower() == "yes" or not has_street
@@ -528,7 +675,7 @@ def parse_row(row, context: Context) -> ParsedRow:
     closed = TEMPORARILY_CLOSED in codes
     attendance = clean_text(row.get("attendance_option")).lower()
     if attendance and attendance not in ATTENDANCE:
-        warn("attendance_option not recognised", attendance)
+        warn("attendance_option not recognised", attendance[:40])
         attendance = ""
     if attendance in {"online", "hybrid"} and not has_link:
         if attendance == "online" or not has_street:
@@ -552,21 +699,42 @@ def parse_row(row, context: Context) -> ParsedRow:
     if attendance == "hybrid" and not has_street:
         attendance = "online"
 
-    # Time zone: the row's, else from coordinates, the town, the ZIP, the source's fallback.
+    # The town (or ZIP code) in the gazetteer: its zone, and its coordinates when none given.
+    town = None
+    if address["city"]:
+        town = context.town(address["country"], address["city"], address["region"])
+    if town is None and address["country"] == "US" and re.match(r"^\d{5}", address["postal_code"]):
+        town = context.zip_town(address["postal_code"])
+    coordinates_approximate = False
+    if latitude is None and town is not None and has_place:
+        latitude, longitude = town.latitude, town.longitude
+        coordinates_approximate = True
+
+    # Time zone: the row's, else from coordinates, the town, the region, the country, the
+    # source's fallback.
     tz_name = text("timezone", 64)
     if tz_name and tz_name not in known_time_zones():
         warn("timezone not an IANA zone: inferred instead", tz_name)
         tz_name = ""
-    if not tz_name and latitude is not None:
+    if not tz_name and latitude is not None and not coordinates_approximate:
         tz_name = context.coordinates_timezone(latitude, longitude)
-    if not tz_name and address["city"]:
-        tz_name = context.town_timezone(address["country"], address["city"], address["region"])
-    if not tz_name and address["country"] == "US" and re.match(r"^\d{5}", address["postal_code"]):
-        tz_name = context.zip_timezone(address["postal_code"])
+    if not tz_name and town is not None:
+        tz_name = town.timezone
+    if not tz_name and address["region"]:
+        tz_name = context.region_timezone(address["country"], address["region"])
+        if tz_name:
+            warn("timezone inferred from the state or province", address["region"][:60])
+    if not tz_name and (has_place or raw_country):
+        tz_name = context.country_timezone(address["country"])
     if not tz_name:
         tz_name = context.fallback_timezone
+    if not tz_name and by_appointment:
+        tz_name = settings.TIME_ZONE  # no schedule to place in time: only the location's
     if not tz_name:
-        raise RowError("no timezone, and none could be inferred (give the source a fallback)")
+        raise RowError(
+            "no timezone, and none could be inferred from its coordinates, town, state or "
+            "province, or country (give the source a fallback)"
+        )
 
     contact_email = text("contact_1_email", 254)
     group_email = text("email", 254)
@@ -590,16 +758,20 @@ def parse_row(row, context: Context) -> ParsedRow:
 
     regions_value = row.get("regions")
     if isinstance(regions_value, list):
-        regions = [clean_text(region)[:100] for region in regions_value]
+        regions = [clean_text(region) for region in regions_value]
     else:
-        regions = [text("region", 100), text("sub_region", 100)]
+        regions = [clean_text(row.get("region")), clean_text(row.get("sub_region"))]
+    if any(len(region) > 100 for region in regions):
+        warn("regions dropped: one is longer than 100 characters")
+        regions = []
     regions = [region for region in regions if region]
 
     online = attendance in {"online", "hybrid"}
     resource = {
         "name": name,
-        "description": text("notes", 10_000, multiline=True),
+        "description": text("notes", multiline=True),
         "attendance": attendance,
+        "by_appointment": by_appointment,
         "conference_url": conference_url if online else "",
         "conference_url_notes": text("conference_url_notes", 200) if online else "",
         "conference_phone": conference_phone if online else "",
@@ -609,12 +781,12 @@ def parse_row(row, context: Context) -> ParsedRow:
         "contact_phone": phone("contact_1_phone"),
         "website": link("website"),
         "group_name": text("group", 200),
-        "group_notes": text("group_notes", 10_000, multiline=True),
+        "group_notes": text("group_notes", multiline=True),
         "district": text("district", 100),
         "regions": regions,
         "group_email": group_email,
         "group_phone": phone("phone"),
-        "location_notes": text("location_notes", 2000, multiline=True),
+        "location_notes": text("location_notes", multiline=True),
     }
     location = None
     if has_place:
@@ -624,7 +796,7 @@ def parse_row(row, context: Context) -> ParsedRow:
             **address,
             "latitude": latitude,
             "longitude": longitude,
-            "approximate": approximate,
+            "approximate": approximate or coordinates_approximate,
             "timezone": tz_name,
         }
     return ParsedRow(
@@ -637,4 +809,5 @@ def parse_row(row, context: Context) -> ParsedRow:
         feed_url=link("url"),
         feedback_url=link("feedback_url"),
         warnings=warnings,
+        slugs=frozenset({feed_slug}),
     )

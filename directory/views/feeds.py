@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import copy
 import functools
-import itertools
 import json
+import re
 from pathlib import Path
 
 from django.contrib.sitemaps import views as sitemap_views
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.template.loader import render_to_string
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from directory import selectors
 from directory.edge import json_api
-from directory.feeds import hsds, ical, meeting_guide
+from directory.feeds import hsds, ical, meeting_guide, published
 from directory.sitemaps import SITEMAPS
+
+MEETINGS_FEED = published.FeedFile("meetings")
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def _site_root(request: HttpRequest) -> str:
@@ -26,23 +38,45 @@ def _site_root(request: HttpRequest) -> str:
 
 @json_api
 @require_safe
-def meetings_feed(request: HttpRequest) -> StreamingHttpResponse:
-    """``/meetings.json``: streamed in chunks so 100,000 listings never sit in memory at once.
+def meetings_feed(request: HttpRequest) -> HttpResponse:
+    """``/meetings.json``, built once per data version into a shared gzip file (see
+    directory/feeds/published.py) and answered 304 when the poller already has it.
 
-    The first chunk is read before the response starts: a database outage is then a JSON 503
-    (directory/failsafe.py), not a stream that breaks off after its status line.
+    A database outage while reading the version or building is a JSON 503
+    (directory/failsafe.py), never a stream that breaks off after its status line.
     """
-    chunks = meeting_guide.stream_feed(_site_root(request))
-    first = next(chunks)
-    response = StreamingHttpResponse(
-        itertools.chain([first], chunks), content_type="application/json"
+    version = published.data_version()
+    root = _site_root(request)
+    built = MEETINGS_FEED.current(
+        version.key(root),
+        version.last_modified,
+        functools.partial(meeting_guide.write_feed, base_url=root, today=version.today),
     )
+    etag = quote_etag(built.etag)
+    modified = int(built.last_modified.timestamp())
+    response = get_conditional_response(request, etag=etag, last_modified=modified)
+    if response is None:
+        if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+            response = FileResponse(
+                open(built.path, "rb"),  # noqa: SIM115 - FileResponse closes it
+                content_type="application/json",
+                filename="meetings.json",
+            )
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = StreamingHttpResponse(
+                published.read_unpacked(built.path), content_type="application/json"
+            )
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
+    patch_vary_headers(response, ["Accept-Encoding"])
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=300"
     return response
 
 
 @require_safe
+@published.conditional
 def resource_calendar(request: HttpRequest, slug: str) -> HttpResponse:
     resource = selectors.published_listing(slug)
     if resource is None:
@@ -96,6 +130,7 @@ def hsds_endpoint(view):
 
     @functools.wraps(view)
     @csrf_exempt
+    @published.conditional
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             response = _error(405, "Only GET is offered.")

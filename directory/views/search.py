@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from directory import selectors
 from directory.edge import ignored_parameters
+from directory.feeds import published
 from directory.filters import ListingFilterSet
 from directory.search import geo, listings
 from directory.search.facets import with_toggle_urls
@@ -50,6 +51,7 @@ def find_print(request: HttpRequest) -> HttpResponse:
     return render(request, "directory/resource_print.html", context)
 
 
+@published.conditional
 def find_calendar(request: HttpRequest) -> HttpResponse:
     from directory.feeds.ical import build_calendar
 

@@ -1,0 +1,242 @@
+"""Feeds for other software, answered cheaply when nothing changed.
+
+Every write to what the feeds read gives the database a new search version (database
+triggers, ``directory.search.triggers``), stamped with the time it changed. So:
+
+- ``ETag`` is a hash of the data versions, today's date (schedules valid "today" change at
+  midnight), and the request's host and full path; ``Last-Modified`` is when the data last
+  changed (or midnight, when later). Both come from one tiny query: a poller that already has
+  the feed gets 304 **before anything is built** (:func:`conditional`).
+- ``/meetings.json`` (hundreds of MB at national scale) is built **once per data version**
+  into a gzip file shared by the processes of one machine (:class:`FeedFile`), then served
+  from it: compressed as it is to clients that accept gzip, unpacked as it streams to the
+  others. While a newer version is being built, the last file keeps being served, with its
+  own ``ETag``, in the manner of the search index (``DIRECTORY_SEARCH_INDEX_REFRESH``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import functools
+import gzip
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.db import DatabaseError, connection, connections
+from django.http import HttpRequest
+from django.utils import timezone
+from django.views.decorators.http import condition
+
+from directory.models import SearchVersion
+
+logger = logging.getLogger(__name__)
+FORMAT_VERSION = "2"  # bump when what a feed writes changes without a data change
+STALE_FILE_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    listings: int | None
+    workers: int | None
+    changed_at: dt.datetime | None
+    today: dt.date
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        """When what the feeds show last changed: a write, or midnight (schedules that
+        start or end today)."""
+        midnight = timezone.make_aware(dt.datetime.combine(self.today, dt.time()))
+        return max(self.changed_at, midnight) if self.changed_at else midnight
+
+    def key(self, *parts: str) -> str:
+        text = "|".join(
+            [FORMAT_VERSION, str(self.listings), str(self.workers), self.today.isoformat(), *parts]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def data_version() -> DataVersion:
+    """The current data versions: one query."""
+    tokens = {pk: (token, changed) for pk, token, changed in _version_rows()}
+    listings, listings_changed = tokens.get(1, (None, None))
+    workers, workers_changed = tokens.get(2, (None, None))
+    changed = [moment for moment in (listings_changed, workers_changed) if moment]
+    return DataVersion(listings, workers, max(changed) if changed else None, timezone.localdate())
+
+
+def _version_rows():
+    return SearchVersion.objects.filter(pk__in=[1, 2]).values_list("pk", "token", "changed_at")
+
+
+def request_version(request: HttpRequest) -> DataVersion | None:
+    """The data version, read once per request (None when the database cannot say)."""
+    if not hasattr(request, "_feed_data_version"):
+        try:
+            request._feed_data_version = data_version()
+        except DatabaseError:
+            request._feed_data_version = None  # the view itself will answer the outage
+    return request._feed_data_version
+
+
+def _time_relative(request: HttpRequest) -> bool:
+    """A search for what is on "now" or "today" changes with the clock, not only the data."""
+    return "when" in request.GET
+
+
+def _etag(request: HttpRequest, *args, **kwargs) -> str | None:
+    version = request_version(request)
+    if version is None:
+        return None
+    minute = timezone.now().strftime("%Y%m%d%H%M") if _time_relative(request) else ""
+    return version.key(request.scheme, request.get_host(), request.get_full_path(), minute)
+
+
+def _last_modified(request: HttpRequest, *args, **kwargs) -> dt.datetime | None:
+    version = request_version(request)
+    if version is None or _time_relative(request):
+        return None
+    return version.last_modified
+
+
+def conditional(view: Callable) -> Callable:
+    """``ETag``/``Last-Modified`` from the data version; 304 without calling the view."""
+    decorated = condition(etag_func=_etag, last_modified_func=_last_modified)(view)
+    return functools.wraps(view)(decorated)
+
+
+# ----------------------------------------------------------------------------- built files
+
+
+def _cache_directory() -> Path:
+    """A private (0700) directory per database, shared by this machine's processes."""
+    base = (
+        settings.DIRECTORY_FEED_CACHE_DIR
+        or settings.DIRECTORY_SEARCH_INDEX_SHARE_DIR
+        or tempfile.gettempdir()
+    )
+    db = connection.settings_dict
+    key = hashlib.sha256(f"{db['HOST']}:{db['PORT']}/{db['NAME']}".encode()).hexdigest()[:16]
+    path = Path(base) / f"peersupport-feeds-{os.getuid()}-{key}"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid != os.getuid():
+        raise PermissionError(f"{path} belongs to another user")
+    return path
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    path: Path
+    etag: str
+    last_modified: dt.datetime
+
+
+class FeedFile:
+    """One feed, built into ``<name>-<key>.json.gz`` once per key (data version and host).
+
+    ``write(handle)`` writes the feed's bytes; it runs with the database, in this request's
+    thread or in a background thread (which closes its own connections).
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._building: set[str] = set()
+        self._lock = threading.Lock()
+
+    def current(
+        self, key: str, last_modified: dt.datetime, write: Callable[[IO[bytes]], None]
+    ) -> BuiltFile:
+        directory = _cache_directory()
+        target = directory / f"{self.name}-{key}.json.gz"
+        if target.exists():
+            return self._built(target)
+        if settings.DIRECTORY_SEARCH_INDEX_REFRESH == "background":
+            previous = self._newest(directory)
+            if previous is not None:
+                self._build_in_background(directory, target, last_modified, write)
+                return self._built(previous)
+        self._build(directory, target, last_modified, write)
+        return self._built(target)
+
+    def _built(self, path: Path) -> BuiltFile:
+        key = path.name.removeprefix(f"{self.name}-").removesuffix(".json.gz")
+        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+        return BuiltFile(path=path, etag=key, last_modified=modified)
+
+    def _newest(self, directory: Path) -> Path | None:
+        files = sorted(
+            directory.glob(f"{self.name}-*.json.gz"),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        return files[0] if files else None
+
+    def _build(self, directory: Path, target: Path, last_modified, write) -> None:
+        """Build under a machine-wide lock: whoever comes second finds the file done."""
+        with open(directory / f"{self.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if target.exists():
+                    return
+                started = time.monotonic()
+                temporary = directory / f".{self.name}-{os.getpid()}-{threading.get_ident()}.tmp"
+                try:
+                    with open(temporary, "wb") as raw:
+                        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
+                            write(gz)
+                    stamp = last_modified.timestamp()
+                    os.utime(temporary, (stamp, stamp))
+                    os.replace(temporary, target)
+                finally:
+                    temporary.unlink(missing_ok=True)
+                logger.info(
+                    "feed %s built: %.1f MB compressed, %.2f s",
+                    self.name,
+                    target.stat().st_size / 1_048_576,
+                    time.monotonic() - started,
+                )
+                self._remove_old(directory, keep=target)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _remove_old(self, directory: Path, keep: Path) -> None:
+        # Kept a while: another process may still be sending an older file (open files
+        # survive unlinking anyway).
+        now = time.time()
+        for old in directory.glob(f"{self.name}-*.json.gz"):
+            if old != keep and now - old.stat().st_ctime > STALE_FILE_SECONDS:
+                old.unlink(missing_ok=True)
+
+    def _build_in_background(self, directory: Path, target: Path, last_modified, write) -> None:
+        with self._lock:
+            if target.name in self._building:
+                return
+            self._building.add(target.name)
+
+        def build():
+            try:
+                self._build(directory, target, last_modified, write)
+            except Exception:
+                logger.exception("feed %s: background build failed", self.name)
+            finally:
+                with self._lock:
+                    self._building.discard(target.name)
+                connections.close_all()  # this thread's own connections
+
+        threading.Thread(target=build, name=f"feed-{self.name}", daemon=True).start()
+
+
+def read_unpacked(path: Path, chunk_size: int = 64 * 1024):
+    """A built file's bytes, unpacked as they stream (clients that do not take gzip)."""
+    with gzip.open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk

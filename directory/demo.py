@@ -788,6 +788,8 @@ class Generator:
                     i, name, type_slug, mode, location, organization, country, city, curator
                 )
                 resource.status = pick_status()
+                # A mentor or companion with no set hours is arranged with them.
+                resource.by_appointment = not listing_schedules and not meeting_based[type_slug]
                 resources.append(resource)
                 schedules.append(listing_schedules)
                 features.append(sorted({f.pk for f in chosen}))

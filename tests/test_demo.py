@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import Counter
 from io import StringIO
@@ -29,6 +30,8 @@ from directory.models import (
 )
 from directory.scheduling import sunday_based_weekday
 from tests import factories as f
+from tests.feeds_helpers import assert_meeting_guide_row
+from tests.meeting_guide_clients import tsml_plugin_import, tsml_ui_load
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +168,22 @@ def test_exact_counts_and_summary(reference):
     for model in [Resource, Schedule, Location, Organization, PeerWorker, Credential]:
         assert re.search(rf"\b{model.__name__} {model.objects.count()}\b", out), model
     assert "committed in" in out
+
+
+def test_the_demo_feed_reaches_every_client(reference, client):
+    """Issue 20: the released TSML UI showed none of the demo's meetings."""
+    generate("--listings", "120", "--seed", "3")
+    response = client.get("/meetings.json")
+    feed = json.loads(b"".join(response.streaming_content))
+
+    assert feed and len({row["slug"] for row in feed}) == len(feed)
+    for row in feed:
+        assert_meeting_guide_row(row)
+    loaded = tsml_ui_load(feed)
+    assert loaded.dropped == [] and len(loaded.meetings) == len(feed)
+    assert tsml_plugin_import(feed)[1] == []
+    assert any(meeting["when"] == "appointment" for meeting in loaded.meetings.values())
+    assert any(row["attendance_option"] == "online" for row in feed)
 
 
 def test_workers_option(reference):

@@ -746,3 +746,245 @@ def test_an_unexpected_error_changes_nothing_and_is_recorded(source, monkeypatch
     assert not result.ok and "RuntimeError: disk on fire" in result.failed
     assert Resource.objects.get().name == "Meeting m1"
     assert source.last_run.status == "failed"
+
+
+# ----------------------------------------------------------------------------- issue 20
+
+
+def address_only(slug, address, **kw) -> dict:
+    """A row the way one real intergroup writes them: the whole address in ``address``, no
+    formatted_address, city, coordinates or time zone."""
+    data = {
+        "name": f"Meeting {slug}",
+        "slug": slug,
+        "day": 3,
+        "time": "19:30",
+        "location": "Community hall",
+        "address": address,
+        "types": ["O"],
+    }
+    data.update(kw)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def gazetteer():
+    edmonton = factories.place(
+        name="Edmonton",
+        search_name="edmonton",
+        region_code="01",
+        country="CA",
+        latitude=53.55014,
+        longitude=-113.46871,
+        population=1_010_899,
+        timezone="America/Edmonton",
+    )
+    factories.place(
+        name="Edmonton",
+        search_name="edmonton",
+        region_code="ENG",
+        country="GB",
+        latitude=51.62561,
+        longitude=-0.05798,
+        population=82_000,
+        timezone="Europe/London",
+    )
+    factories.place(
+        name="Sydney",
+        search_name="sydney",
+        region_code="02",
+        country="AU",
+        latitude=-33.86785,
+        longitude=151.20732,
+        population=4_627_345,
+        timezone="Australia/Sydney",
+    )
+    factories.place(
+        name="Springfield",
+        search_name="springfield",
+        region_code="IL",
+        region_name="Illinois",
+        latitude=39.80172,
+        longitude=-89.64371,
+        timezone="America/Chicago",
+    )
+    return edmonton
+
+
+def test_an_address_only_canadian_feed_imports_every_row_with_zone_and_place(source, gazetteer):
+    """Issue 20, 4: 315 rows like these imported nothing ("no timezone")."""
+    rows = [
+        address_only(f"yeg-{i}", f"{8300 + i} 104 St, Edmonton, Alberta, T6E 4E8, Canada")
+        for i in range(20)
+    ]
+    result = sync(source, rows)
+
+    assert (result.created, result.skipped) == (20, 0), result.skips
+    for listing in Resource.objects.select_related("location").prefetch_related("schedules"):
+        location = listing.location
+        assert (location.city, location.region, location.postal_code, location.country) == (
+            "Edmonton",
+            "Alberta",
+            "T6E 4E8",
+            "CA",
+        )
+        assert location.address_line1.endswith("104 St")
+        assert (location.latitude, location.longitude) == (53.55014, -113.46871)
+        assert location.approximate  # the town's coordinates, not the building's
+        assert {s.timezone for s in listing.schedules.all()} == {"America/Edmonton"}
+        assert location.timezone == "America/Edmonton"
+    # A search by place finds them: they have coordinates now.
+    assert Location.objects.filter(latitude__isnull=True).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("address", "zone", "city", "country"),
+    [
+        # A town the gazetteer does not know: its province.
+        (
+            "12 Main St, Moose Jaw, Saskatchewan, S6H 1A1, Canada",
+            "America/Regina",
+            "Moose Jaw",
+            "CA",
+        ),
+        ("5 Rue Principale, Gatineau, QC J8X 3Y2, Canada", "America/Toronto", "Gatineau", "CA"),
+        # A country that keeps one time.
+        (
+            "10 High Street, Hornchurch, RM11 1AA, United Kingdom",
+            "Europe/London",
+            "Hornchurch",
+            "GB",
+        ),
+        ("Hauptstraße 5, 10115 Berlin, Germany", "Europe/Berlin", "Berlin", "DE"),
+        # The town in the gazetteer (not England's Edmonton: the country says Australia).
+        ("1 George St, Sydney NSW 2000, Australia", "Australia/Sydney", "Sydney", "AU"),
+        ("100 Main St, Springfield, IL 62701", "America/Chicago", "Springfield", "US"),
+    ],
+)
+def test_whole_addresses_of_many_countries_give_town_and_zone(
+    source, gazetteer, address, zone, city, country
+):
+    result = sync(source, [address_only("m", address)])
+
+    assert result.created == 1, result.skips
+    listing = Resource.objects.select_related("location").get()
+    assert (listing.location.city, listing.location.country) == (city, country)
+    assert listing.schedules.get().timezone == zone
+
+
+def test_a_feed_shape_we_cannot_read_says_so_on_every_row(source):
+    """No zone anywhere (Mexico keeps several): each row says why, none is dropped silently."""
+    rows = [
+        address_only(f"mx-{i}", "Calle 5 de Mayo 10, Centro, 06000 CDMX, Mexico") for i in range(3)
+    ]
+    result = sync(source, rows)
+    assert result.created == 0
+    ((reason, items),) = result.skips.items()
+    assert "give the source a fallback" in reason and [i["row"] for i in items] == [1, 2, 3]
+    source.fallback_timezone = "America/Mexico_City"
+    source.save()
+    assert sync(source, rows).created == 3
+
+
+def test_links_are_stored_whole_never_cut(source):
+    """Issue 20, 5: feedback links were cut to 500 characters (658 rows of one feed)."""
+    long_url = "https://intergroup.example.org/meetings/feedback?" + "q=" + "x" * 1940
+    assert len(long_url) > 1_980
+    too_long = "https://example.org/" + "y" * 2100
+    result = sync(
+        source,
+        [
+            row(
+                "long",
+                feedback_url=long_url,
+                url=long_url + "&page",
+                website=long_url + "&web",
+                conference_url=long_url + "&join",
+            ),
+            row("too-long", feedback_url=too_long, website=too_long),
+        ],
+    )
+
+    assert result.created == 2
+    origin = FeedListing.objects.get(feed_slug="long")
+    assert origin.feedback_url == long_url and origin.feed_url == long_url + "&page"
+    listing = origin.resource
+    assert listing.website == long_url + "&web"
+    assert listing.conference_url == long_url + "&join"
+    assert not any("cut" in reason for reason in result.warnings)
+    assert "feedback_url dropped: longer than 2,048 characters" in result.warnings
+    assert FeedListing.objects.get(feed_slug="too-long").feedback_url == ""
+    # Published whole in our own feed too.
+    from directory.feeds.meeting_guide import build_feed
+
+    ours = next(r for r in build_feed("https://example.org") if r["name"] == "Meeting long")
+    assert ours["website"] == long_url + "&web"
+
+
+def test_long_text_is_kept_whole_or_dropped_with_a_warning(source):
+    notes = "A long story. " * 2000
+    result = sync(
+        source,
+        [row("notes", notes=notes, location_notes="Round the back. " * 300, district="D" * 150)],
+    )
+    listing = Resource.objects.get()
+    assert listing.description == notes.strip()
+    assert len(listing.location_notes) > 4000
+    assert listing.district == ""
+    assert "district dropped: longer than 100 characters" in result.warnings
+    too_long_name = sync(source, [row("n", name="N" * 250)])
+    assert "name is longer than 200 characters (250)" in too_long_name.skips
+
+
+def test_a_meeting_without_a_day_is_listed_by_appointment(source, client):
+    """Issue 20, 6: the spec allows a meeting without a day; it was skipped."""
+    appointment = row("appointment", day=None, time=None, end_time=None, timezone=None)
+    result = sync(source, [appointment])
+
+    assert result.created == 1 and not result.skips
+    listing = Resource.objects.get()
+    assert listing.by_appointment and not listing.schedules.exists()
+    page = client.get(listing.get_absolute_url())
+    assert "By appointment." in page.content.decode()
+    # Not on any day: the day facet does not count it, a search by day does not find it.
+    assert (
+        client.get("/find/", {"day": "2", "attendance": "in_person"}).context["result"].count == 0
+    )
+    # Our feed says it the same way, and the round trip keeps it.
+    from directory.feeds.meeting_guide import build_feed
+
+    (record,) = build_feed("https://example.org")
+    assert "day" not in record and "time" not in record
+    assert sync(source, [appointment]).unchanged == 1
+
+
+def test_day_records_stay_one_listing_as_its_days_change(source):
+    """A listing written one record per day (our own feed's shape) is one listing, and stays
+    the same listing when a day is added or the record it was first known by goes."""
+    url = "https://intergroup.example.org/meetings/serenity/"
+    monday, wednesday, friday = (
+        row(f"serenity-{day}", day=n, url=url, name="Serenity")
+        for day, n in (("mon", 1), ("wed", 3), ("fri", 5))
+    )
+    first = sync(source, [monday, wednesday])
+    assert first.created == 1
+    listing = Resource.objects.get()
+    assert listing.slug == "serenity"  # what its records' slugs share
+    assert sorted(listing.schedules.values_list("weekday", flat=True)) == [1, 3]
+
+    second = sync(source, [wednesday, friday])
+    assert (second.created, second.updated, second.archived) == (0, 1, 0)
+    assert sorted(listing.schedules.values_list("weekday", flat=True)) == [3, 5]
+    third = sync(source, [wednesday, friday])
+    assert (third.created, third.unchanged, third.archived) == (0, 1, 0)
+    assert Resource.objects.get().pk == listing.pk
+
+
+def test_rows_that_share_a_url_but_are_different_meetings_stay_apart(source):
+    """A feed that gives its home page as every meeting's url: only the same meeting merges."""
+    home = "https://intergroup.example.org/"
+    result = sync(
+        source,
+        [row("a", url=home, name="Morning"), row("b", url=home, name="Evening", day=4)],
+    )
+    assert result.created == 2

@@ -495,6 +495,13 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
         contact_phone="+1 408 555 0101",
     )
     weekly_meeting(slug="same-hall", location=shared_hall, regions=["South Bay", "Campbell"])
+    factories.resource(slug="appointment", by_appointment=True, contact_name="Lee")
+    factories.resource(
+        slug="online-appointment",
+        by_appointment=True,
+        attendance=Resource.Attendance.ONLINE,
+        conference_url="https://meet.example.org/a",
+    )
     split = weekly_meeting(slug="split", days=[1])
     factories.schedule(split, weekday=6, start_time=dt.time(9), end_time=dt.time(10))
     first = meeting_guide.build_feed("https://example.org")
@@ -517,6 +524,7 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
     out, err = run_import(tmp_path, first)
     listings = len({row["url"] for row in first})
     assert listings == len(first) - 2  # tue-thu and split have two records each
+    assert sum("day" not in row for row in first) == 2
     assert out == f"{listings} created, 0 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped"
     second = meeting_guide.build_feed("https://example.org")
 

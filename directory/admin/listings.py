@@ -212,7 +212,7 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
     # templates/admin/directory/resource/change_form.html).
     fieldsets = [
         (None, {"fields": ["name", "slug", "support_type", "organization", "status"]}),
-        ("Where", {"fields": ["attendance", "location"]}),
+        ("Where", {"fields": ["attendance", "location", "by_appointment"]}),
         ("Description", {"fields": ["description", "features", "cost", "cost_notes"]}),
         (
             "Online",

@@ -457,8 +457,13 @@ class _Importer:
         through = Resource.features.through
 
         claimed: set[int] = set()
+        by_url: dict[str, list[FeedListing]] = {}
+        for link in links.values():
+            if link.feed_url:
+                by_url.setdefault(link.feed_url, []).append(link)
         for index, parsed in usable:
-            # Known by any of its records' slugs (a listing gains and loses days).
+            # Known by any of its records' slugs, else by its url (a listing written one
+            # record per day gains and loses days, and so slugs).
             link = next(
                 (
                     links[slug]
@@ -467,6 +472,13 @@ class _Importer:
                 ),
                 None,
             )
+            if link is None and parsed.feed_url:
+                same_url = [
+                    candidate
+                    for candidate in by_url.get(parsed.feed_url, [])
+                    if candidate.pk not in claimed and candidate.feed_slug not in seen
+                ]
+                link = same_url[0] if len(same_url) == 1 else None
             if link is None:
                 new_rows.append((index, parsed))
                 continue

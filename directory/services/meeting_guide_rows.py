@@ -480,6 +480,16 @@ def _generic_address(pieces: list[str], country: str | None, context: Context) -
             if context.is_town(country, pieces[index]):
                 town_index = index
                 break
+            # "Sydney NSW", "Edmonton AB": a town, then its state or province.
+            words = pieces[index].split()
+            for cut in (1, 2):
+                head, tail = " ".join(words[:-cut]), " ".join(words[-cut:])
+                if len(words) > cut and context.is_town(country, head):
+                    pieces[index : index + 1] = [head, tail]
+                    town_index = index
+                    break
+            if town_index is not None:
+                break
     if town_index is None:
         town_index = len(pieces) - 1 if len(pieces) < 3 else len(pieces) - 2
     return {

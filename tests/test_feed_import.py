@@ -946,6 +946,9 @@ def test_a_meeting_without_a_day_is_listed_by_appointment(source, client):
     assert listing.by_appointment and not listing.schedules.exists()
     page = client.get(listing.get_absolute_url())
     assert "By appointment." in page.content.decode()
+    found = client.get("/find/", {"attendance": "in_person"})
+    assert found.context["result"].count == 1
+    assert "<strong>By appointment</strong>" in found.content.decode()
     # Not on any day: the day facet does not count it, a search by day does not find it.
     assert (
         client.get("/find/", {"day": "2", "attendance": "in_person"}).context["result"].count == 0

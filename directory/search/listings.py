@@ -652,6 +652,7 @@ class Card:
     features: list[str] = field(default_factory=list)
     next_start: dt.datetime | None = None
     happening_now: bool = False
+    by_appointment: bool = False
 
     @property
     def attendance_label(self) -> str:
@@ -708,6 +709,7 @@ def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
         .values_list(
             "pk", "name", "slug", "is_demo", "attendance", "last_verified_at",
             "support_type__name", "location_id", "location__city", "location__region",
+            "by_appointment",
         )
     ):  # fmt: skip
         base[row[0]] = row
@@ -774,6 +776,7 @@ def load_result_cards(
                 features=list(features),
                 next_start=next_start,
                 happening_now=next_start is not None and next_start <= now,
+                by_appointment=row[10],
             )
         )
     return cards

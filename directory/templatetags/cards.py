@@ -79,6 +79,8 @@ def render_card(
             f"{escape(seen_text)}</time>\n"
             f"    {own_zone}</p>\n  "
         )
+    elif card.by_appointment:
+        parts.append('\n    <p class="next"><strong>By appointment</strong></p>\n  ')
     parts.append("\n  ")
     if card.features:
         items = "".join(f"<li>{escape(name)}</li>" for name in card.features)

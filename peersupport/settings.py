@@ -246,6 +246,9 @@ _SHM = "/dev/shm"  # noqa: S108 - see above
 DIRECTORY_SEARCH_INDEX_SHARE_DIR = os.environ.get(
     "DIRECTORY_SEARCH_INDEX_SHARE_DIR", _SHM if os.path.isdir(_SHM) else ""
 )
+# The most rows one imported Meeting Guide feed may have (real ones hold hundreds to a few
+# thousand; a bigger one is refused whole, changing nothing).
+DIRECTORY_FEED_MAX_ROWS = int(os.environ.get("DIRECTORY_FEED_MAX_ROWS", "50000"))
 # Where /meetings.json is built once per data version, compressed, for this machine's
 # processes (directory/feeds/published.py); empty: the index's share directory, else /tmp.
 DIRECTORY_FEED_CACHE_DIR = os.environ.get("DIRECTORY_FEED_CACHE_DIR", "")

@@ -991,3 +991,52 @@ def test_rows_that_share_a_url_but_are_different_meetings_stay_apart(source):
         [row("a", url=home, name="Morning"), row("b", url=home, name="Evening", day=4)],
     )
     assert result.created == 2
+
+
+def test_a_listing_moved_to_another_organisation_is_a_conflict_never_overwritten(source):
+    """Issue 22, 6: the feed's next run used to overwrite it and move it back."""
+    sync(source, [row("moved", name="From the feed")])
+    listing = Resource.objects.get()
+    other = factories.organization(name="Treatment centre B")
+    listing.organization = other
+    listing.name = "Curated by B"
+    listing.save()
+
+    result = sync(source, [row("moved", name="From the feed, changed")])
+    again = sync(source, [row("moved", name="From the feed, changed")])
+
+    listing.refresh_from_db()
+    assert (listing.organization, listing.name, listing.status) == (
+        other,
+        "Curated by B",
+        "published",
+    )
+    assert (result.updated, result.created, result.archived) == (0, 0, 0)
+    (item,) = result.skips["listing moved to another organisation: not updated"]
+    assert "Treatment centre B" in item["detail"]
+    assert again.archived == 0 and Resource.objects.count() == 1
+
+
+def test_a_report_counts_every_problem_and_keeps_fifty_examples(source):
+    rows = [row(f"m{i}", conference_phone="call Bob", types=["ZZ"]) for i in range(200)]
+    rows += [row(f"bad{i}", day=9) for i in range(120)]
+    result = sync(source, rows)
+
+    assert result.created == 200 and result.skipped == 120
+    assert result.count("warnings", "conference_phone dropped: not a dial string") == 200
+    assert len(result.warnings["conference_phone dropped: not a dial string"]) == 50
+    run = FeedRun.objects.get()
+    assert run.skipped == 120
+    assert len(json.dumps(run.report)) < 60_000
+    assert "Skipped: day 9 is not 0-6 (0 = Sunday) or a day name (120)" in result.lines()
+    assert "    … and 100 more" in result.lines()
+
+
+def test_a_feed_too_big_or_too_deep_changes_nothing_and_says_why(source, settings, tmp_path):
+    from directory.services.meeting_guide_import import FeedReadError, parse_feed
+
+    settings.DIRECTORY_FEED_MAX_ROWS = 10
+    with pytest.raises(FeedReadError, match="11 rows, more than the 10"):
+        parse_feed(json.dumps([row(f"m{i}") for i in range(11)]))
+    with pytest.raises(FeedReadError, match="nested too deeply"):
+        parse_feed("[" * 100_000 + "]" * 100_000)

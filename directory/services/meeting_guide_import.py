@@ -44,6 +44,7 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -67,6 +68,7 @@ MAX_BYTES = 50 * 1024 * 1024
 TIMEOUT_SECONDS = 30
 SHRINK_LIMIT = 0.5  # a feed with fewer rows than this share of the last run's changes nothing
 BATCH_SIZE = 500
+EXAMPLES = 50  # rows kept per reason in a run's report
 LOCATION_KEY = (
     "name",
     "address_line1",
@@ -90,7 +92,9 @@ class FeedReadError(Exception):
 
 @dataclass
 class RunResult:
-    """What one run did, and every row it skipped or warned about, grouped by reason."""
+    """What one run did, and the rows it skipped or warned about, grouped by reason: every
+    reason with its count, and its first ``EXAMPLES`` rows (a 100,000-row feed with one
+    problem on every row gives a report of a few KB, not of MB)."""
 
     source_name: str = ""
     rows: int = 0
@@ -101,9 +105,14 @@ class RunResult:
     restored: int = 0
     failed: str = ""  # why the source failed (nothing was changed)
     dry_run: bool = False
-    # reason -> [{"row": 3, "name": "...", "slug": "...", "detail": "..."}]
+    # reason -> the first rows [{"row": 3, "name": "...", "slug": "...", "detail": "..."}]
     skips: dict[str, list[dict]] = field(default_factory=dict)
     warnings: dict[str, list[dict]] = field(default_factory=dict)
+    # reason -> how many rows, examples or not
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {"skipped": {}, "warnings": {}}
+    )
+    skipped_rows: set[int] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -111,13 +120,24 @@ class RunResult:
 
     @property
     def skipped(self) -> int:
-        return len({item["row"] for items in self.skips.values() for item in items})
+        return len(self.skipped_rows)
 
     def skip(self, reason: str, row: int, name: str, slug: str, detail: str = "") -> None:
-        self.skips.setdefault(reason, []).append(_entry(row, name, slug, detail))
+        self.skipped_rows.add(row)
+        self._add(self.skips, "skipped", reason, _entry(row, name, slug, detail))
 
     def warn(self, reason: str, row: int, name: str, slug: str, detail: str = "") -> None:
-        self.warnings.setdefault(reason, []).append(_entry(row, name, slug, detail))
+        self._add(self.warnings, "warnings", reason, _entry(row, name, slug, detail))
+
+    def _add(self, groups: dict, kind: str, reason: str, entry: dict) -> None:
+        counts = self.counts[kind]
+        counts[reason] = counts.get(reason, 0) + 1
+        items = groups.setdefault(reason, [])
+        if len(items) < EXAMPLES:
+            items.append(entry)
+
+    def count(self, kind: str, reason: str) -> int:
+        return self.counts[kind].get(reason, 0)
 
     def summary(self) -> str:
         if self.failed:
@@ -128,20 +148,46 @@ class RunResult:
             + (" (dry run: nothing saved)" if self.dry_run else "")
         )
 
+    def groups(self) -> list[tuple[str, str, int, list[dict]]]:
+        """(title, reason, count, example rows): the commonest reasons first."""
+        found = []
+        for title, kind, groups in (
+            ("Skipped", "skipped", self.skips),
+            ("Warnings", "warnings", self.warnings),
+        ):
+            for reason, items in sorted(
+                groups.items(), key=lambda kv: (-self.count(kind, kv[0]), kv[0])
+            ):
+                found.append((title, reason, self.count(kind, reason), items))
+        return found
+
     def lines(self, *, limit: int = 20) -> list[str]:
         """The summary, then each group of skips and warnings with its rows."""
         lines = [self.summary()]
-        for title, groups in (("Skipped", self.skips), ("Warnings", self.warnings)):
-            for reason, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-                lines.append(f"{title}: {reason} ({len(items)})")
-                for item in items[:limit]:
-                    lines.append("    " + describe_entry(item))
-                if len(items) > limit:
-                    lines.append(f"    … and {len(items) - limit} more")
+        for title, reason, count, items in self.groups():
+            lines.append(f"{title}: {reason} ({count})")
+            for item in items[:limit]:
+                lines.append("    " + describe_entry(item))
+            if count > limit:
+                lines.append(f"    … and {count - limit} more")
         return lines
 
     def report(self) -> dict:
-        return {"skipped": self.skips, "warnings": self.warnings}
+        return {"skipped": self.skips, "warnings": self.warnings, "counts": self.counts}
+
+
+def report_groups(report: dict) -> list[tuple[str, str, int, list[dict]]]:
+    """A saved run's report as :meth:`RunResult.groups` (older reports kept every row)."""
+    counts = report.get("counts") or {}
+    found = []
+    for title, kind in (("Skipped", "skipped"), ("Warnings", "warnings")):
+        groups = report.get(kind) or {}
+        count = {
+            reason: counts.get(kind, {}).get(reason, len(items)) for reason, items in groups.items()
+        }
+        for reason, items in sorted(groups.items(), key=lambda kv: (-count[kv[0]], kv[0])):
+            found.append((title, reason, count[reason], items))
+    return found
 
 
 def _entry(row: int, name: str, slug: str, detail: str) -> dict:
@@ -187,8 +233,16 @@ def parse_feed(raw: bytes | str, label: str = "the feed") -> list:
         data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, ValueError) as error:
         raise FeedReadError(f"{label} is not JSON: {error}") from error
+    except RecursionError:
+        raise FeedReadError(f"{label} is nested too deeply to be a Meeting Guide feed.") from None
     if not isinstance(data, list):
         raise FeedReadError(f"{label} is not a Meeting Guide feed (expected a JSON array).")
+    limit = settings.DIRECTORY_FEED_MAX_ROWS
+    if len(data) > limit:
+        raise FeedReadError(
+            f"{label} has {len(data):,} rows, more than the {limit:,} a feed may have "
+            "(DIRECTORY_FEED_MAX_ROWS)."
+        )
     return data
 
 
@@ -487,6 +541,17 @@ class _Importer:
                 link.feed_slug = parsed.feed_slug  # its record under the old slug has gone
                 links[parsed.feed_slug] = link
             resource = link.resource
+            if resource.organization_id != self.source.organization_id:
+                # A curator moved it to another organisation: theirs now, never overwritten
+                # or moved back by this feed (and not archived as missing).
+                self.result.skip(
+                    "listing moved to another organisation: not updated",
+                    index,
+                    parsed.name,
+                    parsed.feed_slug,
+                    f"now {resource.organization or 'no organisation'}; “{resource.slug}”",
+                )
+                continue
             changed = False
             location = None
             if parsed.location is not None:
@@ -500,8 +565,6 @@ class _Importer:
                     location_updates[location.pk] = location
                     changed = True
             values = {**parsed.resource, "location": location}
-            if resource.organization_id != self.source.organization_id:
-                values["organization"] = self.source.organization
             fields = [k for k, v in values.items() if getattr(resource, k) != v]
             restored = link.archived_by_feed and resource.status == Status.ARCHIVED
             link_dirty = bool(

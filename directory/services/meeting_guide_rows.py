@@ -584,7 +584,7 @@ def parse_row(row, context: Context) -> ParsedRow:
         except ValueError:
             raise RowError(f"time {row.get('time')!r} is not a time of day") from None
         if start is None:
-            raise RowError("a day but no time")
+            raise RowError("no time")
         try:
             end = parse_time(row.get("end_time"))
         except ValueError:

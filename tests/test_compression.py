@@ -55,12 +55,15 @@ def test_a_client_without_gzip_gets_identity(client, listings):
     assert b"Hope &amp; Serenity Group" in response.content
 
 
-def test_the_streamed_meeting_feed_is_gzipped_as_it_streams(client, listings):
+def test_the_meeting_feed_is_sent_gzipped_from_its_built_file(client, listings):
+    """Built once per data version, compressed (directory/feeds/published.py): sent as it is,
+    with its length."""
     response = client.get("/meetings.json", **GZIP)
     assert response.streaming
     assert response.headers["Content-Encoding"] == "gzip"
-    assert "Content-Length" not in response.headers
-    feed = json.loads(gzip.decompress(b"".join(response.streaming_content)))
+    body = b"".join(response.streaming_content)
+    assert int(response.headers["Content-Length"]) == len(body)
+    feed = json.loads(gzip.decompress(body))
     assert len(feed) == 30
 
 

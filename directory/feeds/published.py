@@ -11,7 +11,9 @@ triggers, ``directory.search.triggers``), stamped with the time it changed. So:
   into a gzip file shared by the processes of one machine (:class:`FeedFile`), then served
   from it: compressed as it is to clients that accept gzip, unpacked as it streams to the
   others. While a newer version is being built, the last file keeps being served, with its
-  own ``ETag``, in the manner of the search index (``DIRECTORY_SEARCH_INDEX_REFRESH``).
+  own ``ETag``, in the manner of the search index (``DIRECTORY_SEARCH_INDEX_REFRESH``); before
+  the very first file exists the feed answers 503 with ``Retry-After``. Builds run in a
+  background thread, one per machine at a time (a file lock), never in a request's thread.
 """
 
 from __future__ import annotations
@@ -153,28 +155,38 @@ class FeedFile:
         self._lock = threading.Lock()
 
     def current(
-        self, key: str, last_modified: dt.datetime, write: Callable[[IO[bytes]], None]
-    ) -> BuiltFile:
+        self,
+        key: str,
+        last_modified: dt.datetime,
+        write: Callable[[IO[bytes]], None],
+        family: str = "",
+    ) -> BuiltFile | None:
+        """The file for ``key``; or, while it is being built in the background, the last one;
+        or None when there is none yet (the view answers 503 with Retry-After): a request
+        thread never waits for a build, so pollers arriving together cannot hold every worker.
+        With ``DIRECTORY_SEARCH_INDEX_REFRESH = "inline"`` (tests) it is built before returning.
+        """
         directory = _cache_directory()
-        target = directory / f"{self.name}-{key}.json.gz"
+        # A family per site root: a file for one host name is never served for another.
+        prefix = f"{self.name}-{hashlib.sha256(family.encode()).hexdigest()[:8]}-"
+        target = directory / f"{prefix}{key}.json.gz"
         if target.exists():
             return self._built(target)
         if settings.DIRECTORY_SEARCH_INDEX_REFRESH == "background":
-            previous = self._newest(directory)
-            if previous is not None:
-                self._build_in_background(directory, target, last_modified, write)
-                return self._built(previous)
+            self._build_in_background(directory, target, last_modified, write)
+            previous = self._newest(directory, prefix)
+            return self._built(previous) if previous is not None else None
         self._build(directory, target, last_modified, write)
         return self._built(target)
 
     def _built(self, path: Path) -> BuiltFile:
-        key = path.name.removeprefix(f"{self.name}-").removesuffix(".json.gz")
+        key = path.name.removesuffix(".json.gz").rsplit("-", 1)[1]
         modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
         return BuiltFile(path=path, etag=key, last_modified=modified)
 
-    def _newest(self, directory: Path) -> Path | None:
+    def _newest(self, directory: Path, prefix: str) -> Path | None:
         files = sorted(
-            directory.glob(f"{self.name}-*.json.gz"),
+            directory.glob(f"{prefix}*.json.gz"),
             key=lambda p: p.stat().st_mtime_ns,
             reverse=True,
         )
@@ -212,7 +224,8 @@ class FeedFile:
         # Kept a while: another process may still be sending an older file (open files
         # survive unlinking anyway).
         now = time.time()
-        for old in directory.glob(f"{self.name}-*.json.gz"):
+        prefix = keep.name.rsplit("-", 1)[0]  # this family's files only
+        for old in directory.glob(f"{prefix}-*.json.gz"):
             if old != keep and now - old.stat().st_ctime > STALE_FILE_SECONDS:
                 old.unlink(missing_ok=True)
 

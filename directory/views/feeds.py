@@ -29,6 +29,7 @@ from directory.feeds import hsds, ical, meeting_guide, published
 from directory.sitemaps import SITEMAPS
 
 MEETINGS_FEED = published.FeedFile("meetings")
+FEED_RETRY_AFTER = 30  # seconds: a first build at 100,000 listings takes about 17
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
@@ -51,7 +52,19 @@ def meetings_feed(request: HttpRequest) -> HttpResponse:
         version.key(root),
         version.last_modified,
         functools.partial(meeting_guide.write_feed, base_url=root, today=version.today),
+        family=root,
     )
+    if built is None:
+        response = JsonResponse(
+            {
+                "error": "The feed is being prepared: try again in a minute.",
+                "status": 503,
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(FEED_RETRY_AFTER)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
     etag = quote_etag(built.etag)
     modified = int(built.last_modified.timestamp())
     response = get_conditional_response(request, etag=etag, last_modified=modified)

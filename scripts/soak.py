@@ -1,0 +1,589 @@
+#!/usr/bin/env python3
+"""Soak drill: a long busy hour with the database restarting (``make soak``, docs/operations.md).
+
+1. A PostgreSQL cluster of the drill's own (``initdb`` in a temporary directory, on a free
+   port; as the ``postgres`` user when run as root), loaded with the 100,000-listing benchmark
+   database (``pg_dump`` of ``peersupport_bench`` on the shared server, which scripts/bench.py
+   seeds once). The shared servers are never stopped or restarted.
+2. gunicorn with the production settings on it (as scripts/bench.py starts it).
+3. ``--connections`` clients (64) for ``--seconds`` (300) of a mix of what visitors and staff
+   send (``MIX`` below: searches with places and keywords, listing pages, the feeds — most
+   polls conditional, as aggregators send them —, 1 in 50 a public suggestion, staff saves).
+4. The cache flushed once (a fifth of the way in) and the drill's PostgreSQL restarted in the
+   middle (``pg_ctl restart -m fast``).
+
+It reports requests/s, p95 and p99 per kind, answers by status, 5xx outside the restart window
+(from the restart until 5 s after the database accepts connections again), the seconds until
+every kind answers 2xx/304 again after the database is back, the workers' memory at start and
+end, and whether every suggestion answered 2xx/302 is in the database (0 lost). It exits 1 when
+one of those fails. Traffic goes to 127.0.0.1 only; everything it starts is stopped at the end.
+
+    DJANGO_DEBUG=true .venv/bin/python scripts/soak.py [--seconds 300] [--connections 64]
+"""
+
+# The drill runs our own fixed commands (PostgreSQL's tools, manage.py, gunicorn).
+# ruff: noqa: S603, S607
+
+from __future__ import annotations
+
+import argparse
+import collections
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import bench
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_URL = "postgres://postgres@127.0.0.1:5432/peersupport_bench"
+RESTART_GRACE = 5.0  # seconds after the database is back that 5xx still count as the restart's
+# (kind, weight): what one request in a hundred is, roughly.
+MIX = [
+    ("search", 34),  # /find/ with facets, places, keywords (half of them with a place)
+    ("listing", 22),
+    ("home", 8),
+    ("learn", 6),
+    ("workers", 5),
+    ("feed_poll", 10),  # /meetings.json, /hsds/services, a calendar: If-None-Match as pollers do
+    ("feed_full", 1),  # /meetings.json downloaded whole
+    ("hsds", 6),
+    ("ics", 4),
+    ("suggest", 2),  # 1 in 50: a public suggestion (GET the form, POST it)
+    ("staff_save", 2),  # a staff member marks a listing verified in admin
+]
+
+
+@dataclass
+class Sample:
+    kind: str
+    started: float
+    seconds: float
+    status: int  # 0: no answer (connection error)
+
+
+@dataclass
+class Shared:
+    samples: list[Sample] = field(default_factory=list)
+    suggested: list[tuple[str, int]] = field(default_factory=list)  # (token, status)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+# ----------------------------------------------------------------------------- the cluster
+
+
+class DrillCluster:
+    """A PostgreSQL cluster of the drill's own, removed at the end."""
+
+    def __init__(self):
+        self.bindir = Path(
+            subprocess.run(
+                ["pg_config", "--bindir"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+        if not (self.bindir / "initdb").exists():
+            self.bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+        self.directory = Path(tempfile.mkdtemp(prefix="soak-pg-"))
+        self.data = self.directory / "data"
+        self.port = bench.free_port()
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.directory, "postgres", "postgres")
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/drill"
+
+    def _run(self, *command: str, timeout: float = 300) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
+        subprocess.run([*prefix, *command], check=True, timeout=timeout, capture_output=True)
+
+    def start(self) -> None:
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  "-A", "trust", "--no-sync", "-E", "UTF8")  # fmt: skip
+        self._ctl("start")
+
+    def _ctl(self, action: str, *extra: str) -> None:
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c max_connections=200 "
+            "-c shared_buffers=256MB"
+        )
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
+                  "-l", str(self.directory / "log"), action, *extra)  # fmt: skip
+
+    def restart(self) -> None:
+        self._ctl("restart", "-m", "fast")
+
+    def accepting(self) -> bool:
+        return (
+            subprocess.run(
+                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
+                check=False,
+            ).returncode
+            == 0
+        )
+
+    def load(self, dump: Path) -> None:
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q", "-c",
+             "CREATE DATABASE drill"],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            ["pg_restore", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", "drill", "--no-owner", "-j", "2", str(dump)],
+            check=True,
+            timeout=1200,
+        )  # fmt: skip
+
+    def remove(self) -> None:
+        try:
+            self._ctl("stop", "-m", "immediate")
+        except subprocess.SubprocessError:
+            pass
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def dump_benchmark_database(path: Path) -> None:
+    """The benchmark database (seeded once by scripts/bench.py) as a custom-format dump."""
+    os.environ["DATABASE_URL"] = SHARED_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
+    bench.create_database(SHARED_URL)
+    import django
+
+    django.setup()
+    bench.seed(100_000, {"database": "peersupport_bench"})
+    from django.db import connections
+
+    connections.close_all()
+    subprocess.run(
+        ["pg_dump", "-Fc", "-Z", "1", "-h", "127.0.0.1", "-U", "postgres", "-d",
+         "peersupport_bench", "-f", str(path)],
+        check=True,
+        timeout=1200,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- the clients
+
+
+class Client:
+    """One keep-alive connection with its cookies, as one browser or poller."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict | None = None, headers=None):
+        headers = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1", **(headers or {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        data = None
+        if body is not None:
+            data = urllib.parse.urlencode(body, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = "https://127.0.0.1"
+            headers["Referer"] = f"https://127.0.0.1{path}"
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                self.connection.request(method, path, body=data, headers=headers)
+                response = self.connection.getresponse()
+                content = response.read()
+                for header in response.headers.get_all("Set-Cookie") or []:
+                    for name, morsel in SimpleCookie(header).items():
+                        self.cookies[name] = morsel.value
+                if response.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return response.status, response, content
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def one_request(kind: str, client: Client, facts: dict, shared: Shared, rng: random.Random):
+    """Send one request of ``kind``; return its status (the POST's, for forms)."""
+    if kind == "search":
+        params: list[tuple[str, str]] = []
+        roll = rng.random()
+        if roll < 0.5:
+            params.append(("near", rng.choice(facts["places"])))
+            params.append(("radius", rng.choice(["5", "10", "25", "50"])))
+        if rng.random() < 0.35:
+            params.append(("q", rng.choice(facts["words"])))
+        if rng.random() < 0.4:
+            params.append(("type", rng.choice(facts["types"])))
+        if rng.random() < 0.2:
+            params.append(("when", rng.choice(["now", "soon", "today"])))
+        if rng.random() < 0.15:
+            params.append(("page", str(rng.randint(2, 5))))
+        return client.request("GET", "/find/?" + urllib.parse.urlencode(params))[0]
+    if kind == "listing":
+        return client.request("GET", f"/resources/{rng.choice(facts['slugs'])}/")[0]
+    if kind == "home":
+        return client.request("GET", "/")[0]
+    if kind == "learn":
+        return client.request("GET", rng.choice(["/learn/", "/learn/faq/", "/support-types/"]))[0]
+    if kind == "workers":
+        return client.request("GET", "/peer-workers/")[0]
+    if kind in {"feed_poll", "feed_full"}:
+        path = "/meetings.json" if kind == "feed_full" else rng.choice(facts["feeds"])
+        headers = {"Accept-Encoding": "gzip"}
+        etag = facts["etags"].get(path)
+        if kind == "feed_poll" and etag:
+            headers["If-None-Match"] = etag
+        status, response, _ = client.request("GET", path, headers=headers)
+        if response.getheader("ETag"):
+            facts["etags"][path] = response.getheader("ETag")
+        return status
+    if kind == "hsds":
+        return client.request("GET", f"/hsds/services?page={rng.randint(1, 20)}")[0]
+    if kind == "ics":
+        return client.request("GET", f"/resources/{rng.choice(facts['slugs'])}.ics")[0]
+    if kind == "suggest":
+        status, _, page = client.request("GET", "/suggest/")
+        match = CSRF.search(page)
+        if status != 200 or not match:
+            return status
+        token = uuid.uuid4().hex[:12]
+        status = client.request(
+            "POST",
+            "/suggest/",
+            {
+                "csrfmiddlewaretoken": match.group(1).decode(),
+                "name": f"Soak drill meeting {token}",
+                "support_type": facts["types"][0],
+                "attendance": "in_person",
+                "cost": "free",
+                "address_line1": "12 Elm Street",
+                "city": "Springfield",
+                "region": "IL",
+                "country": "US",
+                "time1_days": ["2"],
+                "time1_start": "19:00",
+                "time1_end": "20:00",
+                "timezone": "America/Chicago",
+                "description": "Open discussion meeting (soak drill).",
+                "homepage": "",
+            },
+        )[0]
+        with shared.lock:
+            shared.suggested.append((token, status))
+        return status
+    if kind == "staff_save":
+        if "sessionid" not in client.cookies:
+            status, _, page = client.request("GET", "/admin/login/")
+            match = CSRF.search(page)
+            if not match:
+                return status
+            status = client.request(
+                "POST",
+                "/admin/login/?next=/admin/",
+                {
+                    "csrfmiddlewaretoken": match.group(1).decode(),
+                    "username": facts["staff"][0],
+                    "password": facts["staff"][1],
+                    "next": "/admin/",
+                },
+            )[0]
+            if "sessionid" not in client.cookies:
+                return status if status >= 400 else 401
+        changelist = "/admin/directory/resource/?status__exact=published"
+        status, _, page = client.request("GET", changelist)
+        match = CSRF.search(page)
+        if status != 200 or not match:
+            return status
+        return client.request(
+            "POST",
+            changelist,
+            {
+                "csrfmiddlewaretoken": match.group(1).decode(),
+                "action": "mark_verified_today",
+                "_selected_action": [str(rng.choice(facts["ids"]))],
+                "index": "0",
+            },
+        )[0]
+    raise ValueError(kind)
+
+
+def worker_loop(number: int, port: int, facts: dict, shared: Shared, started_at: float):
+    rng = random.Random(number)
+    kinds, weights = zip(*MIX, strict=True)
+    clients: dict[str, Client] = {}
+    while not shared.stop.is_set():
+        kind = rng.choices(kinds, weights)[0]
+        client = clients.setdefault(kind if kind in {"staff_save"} else "visitor", Client(port))
+        begun = time.monotonic()
+        try:
+            status = one_request(kind, client, facts, shared, rng)
+        except (OSError, http.client.HTTPException):
+            status = 0
+        sample = Sample(kind, begun - started_at, time.monotonic() - begun, status)
+        with shared.lock:
+            shared.samples.append(sample)
+        if status == 0 or status >= 500:
+            time.sleep(0.2)  # as a browser's user would, not a tight retry loop
+    for client in clients.values():
+        client.close()
+
+
+# ----------------------------------------------------------------------------- the drill
+
+
+def drill_facts(database_url: str, staff: tuple[str, str]) -> dict:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
+        published = "FROM directory_resource WHERE status = 'published' ORDER BY random()"
+        slugs = [r[0] for r in conn.execute(f"SELECT slug {published} LIMIT 3000")]  # noqa: S608
+        ids = [r[0] for r in conn.execute(f"SELECT id {published} LIMIT 500")]  # noqa: S608
+        types = [r[0] for r in conn.execute("SELECT slug FROM directory_supporttype ORDER BY slug")]
+        towns = [r[0] for r in conn.execute(
+            "SELECT DISTINCT city || ', ' || region FROM directory_location "
+            "WHERE country = 'US' AND city <> '' LIMIT 300"
+        )]  # fmt: skip
+        zips = [r[0] for r in conn.execute(
+            "SELECT postal_code FROM directory_location WHERE country = 'US' AND postal_code <> '' "
+            "LIMIT 100"
+        )]  # fmt: skip
+        words = collections.Counter(
+            word
+            for (name,) in conn.execute("SELECT name FROM directory_resource LIMIT 20000")
+            for word in re.findall(r"[a-z]{4,}", name.lower())
+        )
+    frequent = [word for word, _ in words.most_common(200)]
+    typos = [word[:2] + word[3:] for word in frequent[:40]]
+    return {
+        "slugs": slugs,
+        "ids": ids,
+        "types": types,
+        "places": towns + zips,
+        "words": frequent + typos + ["big book", "women step"],
+        "feeds": ["/meetings.json", "/hsds/services", f"/resources/{slugs[0]}.ics"],
+        "etags": {},
+        "staff": staff,
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--warmup", type=int, default=30, help="seconds of load before the measured ones"
+    )
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: its default)")
+    parser.add_argument(
+        "--dump", default=str(Path(tempfile.gettempdir()) / "peersupport-soak.dump"),
+        help="reuse this dump of the benchmark database when present",
+    )  # fmt: skip
+    args = parser.parse_args()
+    dump = Path(args.dump)
+    if not dump.exists():
+        print("Dumping the benchmark database (one-off)...", flush=True)
+        dump_benchmark_database(dump)
+
+    cluster = DrillCluster()
+    server = None
+    log_path = cluster.directory / "gunicorn.log"
+    shared = Shared()
+    marks: dict[str, float] = {}
+    try:
+        started = time.monotonic()
+        cluster.start()
+        cluster.load(dump)
+        print(f"Drill cluster on port {cluster.port} loaded in {time.monotonic() - started:.0f} s",
+              flush=True)  # fmt: skip
+        port = bench.free_port()
+        env = bench.production_env(
+            argparse.Namespace(database_url=cluster.url, workers=args.workers or 5), port
+        )
+        if not args.workers:
+            env.pop("GUNICORN_WORKERS", None)
+        password = uuid.uuid4().hex
+        env.update(
+            DIRECTORY_SUBMISSION_RATE="1000000/h",  # one address sends every suggestion here
+            DIRECTORY_FEED_CACHE_DIR=str(cluster.directory / "feeds"),
+            DIRECTORY_SEARCH_INDEX_SHARE_DIR=str(cluster.directory / "index"),
+            DIRECTORY_LOGIN_FAILURE_LIMIT="1000",
+        )
+        (cluster.directory / "index").mkdir()
+        manage = [sys.executable, "manage.py"]
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                       check=True)  # fmt: skip
+        subprocess.run(
+            [*manage, "shell", "-c",
+             "from django.contrib.auth import get_user_model; get_user_model().objects."
+             f"create_superuser('soak', 'soak@example.org', '{password}')"],
+            cwd=ROOT, env=env, check=True,
+        )  # fmt: skip
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "peersupport/gunicorn.conf.py",
+                 "peersupport.wsgi:application"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        bench.wait_until_ready(server, port, log_path, 1)
+        facts = drill_facts(cluster.url, ("soak", password))
+        ready = bench.worker_rss_mb(server.pid)
+        print(f"gunicorn ready on {port}: {len(ready)} workers, RSS "
+              f"{', '.join(f'{m:.0f}' for m in ready)} MB; {args.connections} clients for "
+              f"{args.warmup} s of warm-up, then {args.seconds} s", flush=True)  # fmt: skip
+
+        began = time.monotonic()
+        threads = [
+            threading.Thread(target=worker_loop, args=(n, port, facts, shared, began), daemon=True)
+            for n in range(args.connections)
+        ]
+        for thread in threads:
+            thread.start()
+        # Warm workers first (templates, caches, the feed's first build): memory and every
+        # figure below count from the end of the warm-up.
+        time.sleep(args.warmup)
+        memory_start = bench.worker_rss_mb(server.pid)
+        with shared.lock:
+            shared.samples.clear()
+        start = args.warmup
+        flush_at, restart_at = start + args.seconds * 0.2, start + args.seconds * 0.5
+        flushed = restarted = False
+        while time.monotonic() - began < start + args.seconds:
+            now = time.monotonic() - began
+            if not flushed and now >= flush_at:
+                import redis
+
+                redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+                marks["cache flushed"] = now - start
+                flushed = True
+            if not restarted and now >= restart_at:
+                marks["restart"] = time.monotonic() - began
+                cluster.restart()  # returns once it accepts again (-w)
+                while not cluster.accepting():
+                    time.sleep(0.05)
+                marks["database back"] = time.monotonic() - began
+                restarted = True
+            time.sleep(0.2)
+        shared.stop.set()
+        for thread in threads:
+            thread.join(timeout=90)
+        memory_end = bench.worker_rss_mb(server.pid)
+        lost = lost_suggestions(cluster.url, shared.suggested)
+    finally:
+        if server is not None:
+            bench.stop(server)
+        gunicorn_log = log_path.read_text(errors="replace") if log_path.exists() else ""
+        cluster.remove()
+    return report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log)
+
+
+def lost_suggestions(database_url: str, suggested: list[tuple[str, int]]) -> list[str]:
+    import psycopg
+
+    answered = [token for token, status in suggested if 200 <= status < 400]
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
+        stored = " ".join(
+            json.dumps(row[0]) for row in conn.execute("SELECT proposed FROM directory_submission")
+        )
+    return [token for token in answered if token not in stored]
+
+
+def report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log) -> int:
+    samples = [Sample(s.kind, s.started - args.warmup, s.seconds, s.status) for s in shared.samples]
+    restart = marks.get("restart", 0.0) - args.warmup
+    back = marks.get("database back", 0.0) - args.warmup
+    window = (restart, back + RESTART_GRACE)
+    failures = []
+    print(f"\nSoak: {len(samples):,} requests in {args.seconds} s "
+          f"({len(samples) / args.seconds:.1f} req/s) from {args.connections} clients")  # fmt: skip
+    print(f"  cache flushed at {marks.get('cache flushed', 0):.1f} s; database restarted at "
+          f"{restart:.1f} s, accepting again at {back:.1f} s ({back - restart:.1f} s)")  # fmt: skip
+    print(f"\n  {'kind':<12}{'req/s':>8}{'p95 ms':>9}{'p99 ms':>9}  statuses")
+    recovery = {}
+    for kind, _ in MIX:
+        mine = [s for s in samples if s.kind == kind]
+        ok = [s.seconds * 1000 for s in mine if 200 <= s.status < 400]
+        statuses = collections.Counter(s.status for s in mine)
+        print(f"  {kind:<12}{len(mine) / args.seconds:>8.1f}{percentile(ok, 0.95):>9.0f}"
+              f"{percentile(ok, 0.99):>9.0f}  "
+              + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))  # fmt: skip
+        after = [s.started for s in mine if s.started >= back and 200 <= s.status < 400]
+        recovery[kind] = (min(after) - back) if after else None
+    outside = [
+        s for s in samples
+        if (s.status >= 500 or s.status == 0) and not window[0] <= s.started <= window[1]
+    ]  # fmt: skip
+    inside = [s for s in samples if (s.status >= 500 or s.status == 0) and s not in outside]
+    print(f"\n  5xx or no answer inside the restart window: {len(inside)}; outside it: "
+          f"{len(outside)}")  # fmt: skip
+    if outside:
+        failures.append(f"{len(outside)} errors outside the restart window")
+        for sample in outside[:10]:
+            print(f"    {sample.kind} at {sample.started:.1f} s: {sample.status}")
+    slowest = max((v for v in recovery.values() if v is not None), default=None)
+    print(
+        "  back to 2xx after the database accepted again: "
+        + ", ".join(f"{k} {'never' if v is None else f'{v:.1f} s'}" for k, v in recovery.items())
+    )
+    if slowest is None or slowest > 5 or any(v is None for v in recovery.values()):
+        failures.append("some kind was not back within 5 s")
+    answered = sum(1 for _, status in shared.suggested if 200 <= status < 400)
+    print(f"  suggestions answered 2xx/3xx: {answered}; lost (answered but not stored): "
+          f"{len(lost)}")  # fmt: skip
+    if lost:
+        failures.append(f"{len(lost)} lost suggestions")
+    start, end = statistics.mean(memory_start or [0]), statistics.mean(memory_end or [0])
+    growth = (end - start) / start if start else 0.0
+    print(f"  worker RSS start {', '.join(f'{m:.0f}' for m in memory_start)} MB (mean {start:.0f}),"
+          f" end {', '.join(f'{m:.0f}' for m in memory_end)} MB (mean {end:.0f}): "
+          f"{growth:+.1%}")  # fmt: skip
+    if growth > 0.20:
+        failures.append(f"worker memory grew {growth:.0%}")
+    errors: collections.Counter = collections.Counter()
+    for line in gunicorn_log.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in {"ERROR", "CRITICAL"}:
+            errors[str(entry.get("message", ""))[:100]] += 1
+    print(f"  error lines in the application log: {sum(errors.values())}")
+    for message, count in errors.most_common(8):
+        print(f"    {count} × {message}")
+    print("\n" + ("Every check passed." if not failures else "FAILED: " + "; ".join(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -179,12 +179,17 @@ def test_what_counts_as_public(address, public):
 
 
 def test_a_public_looking_name_that_resolves_inside_is_refused(inside, monkeypatch):
-    fake_dns(
-        monkeypatch,
-        {"feeds.example.org": "127.0.0.1", "mixed.example.org": [PUBLIC_ADDRESS, "127.0.0.1"]},
-    )
+    names = {
+        "feeds.example.org": "127.0.0.1",
+        "mixed.example.org": [PUBLIC_ADDRESS, "127.0.0.1"],
+        # compose's service names, as Docker's DNS answers them
+        "db": "172.18.0.2",
+        "redis": "172.18.0.3",
+        "app": ["172.18.0.4", "fd00:dead:beef::4"],
+    }
+    fake_dns(monkeypatch, names)
     connections = record_connections(monkeypatch)
-    for name in ("feeds.example.org", "mixed.example.org"):
+    for name in names:
         with pytest.raises(FetchError, match="not on the public internet"):
             fetch(f"http://{name}:{inside.port}/meetings.json")
     inside.stop()
@@ -331,7 +336,7 @@ def test_a_feed_that_drips_ends_at_the_deadline(settings, headers_too):
             fetch(server.url)
         elapsed = time.monotonic() - started
     assert str(error.value) == "The feed did not answer within 1.5 seconds."
-    assert 1.4 < elapsed < 2.5
+    assert 1.4 < elapsed < 3.5  # the deadline, plus a loaded CI machine's slack
 
 
 def test_the_deadline_covers_the_name_lookup(settings, monkeypatch):

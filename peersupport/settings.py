@@ -4,6 +4,7 @@ Development is the default (DEBUG on, SQLite, a throwaway key). Production is an
 ``DJANGO_DEBUG`` off: it refuses to start without a real secret key and allowed hosts.
 """
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -254,6 +255,21 @@ DIRECTORY_FEED_MAX_ROWS = int(os.environ.get("DIRECTORY_FEED_MAX_ROWS", "50000")
 DIRECTORY_FEED_CACHE_DIR = os.environ.get("DIRECTORY_FEED_CACHE_DIR", "")
 if DIRECTORY_SEARCH_INDEX_REFRESH not in {"background", "inline"}:
     raise ImproperlyConfigured("DIRECTORY_SEARCH_INDEX_REFRESH must be 'background' or 'inline'.")
+
+# Fetching feed sources' URLs (directory/services/fetching.py): only public internet addresses,
+# unless an operator names a host or network here (a feed on the private network); the whole
+# fetch, redirects included, ends after the deadline and at the byte cap.
+DIRECTORY_FETCH_ALLOWED_HOSTS = [h.lower() for h in env_list("DIRECTORY_FETCH_ALLOWED_HOSTS")]
+DIRECTORY_FETCH_ALLOWED_NETWORKS = env_list("DIRECTORY_FETCH_ALLOWED_NETWORKS")
+for _network in DIRECTORY_FETCH_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DIRECTORY_FETCH_ALLOWED_NETWORKS: {_network!r} is not an address or network."
+        ) from None
+DIRECTORY_FETCH_DEADLINE_SECONDS = float(os.environ.get("DIRECTORY_FETCH_DEADLINE_SECONDS", "20"))
+DIRECTORY_FETCH_MAX_BYTES = int(float(os.environ.get("DIRECTORY_FETCH_MAX_MB", "20")) * 1024 * 1024)
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from directory.models import FeedRun, FeedSource, Membership, Resource
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories
+from tests.fetch_helpers import PUBLIC_ADDRESS, fake_dns
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,10 @@ def test_a_source_needs_a_url_or_a_file_and_the_file_must_be_a_feed(client, cura
         "/etc/passwd",
     ],
 )
-def test_an_editor_cannot_point_a_source_inside_our_network_or_at_server_files(client, url):
+def test_an_editor_cannot_point_a_source_inside_our_network_or_at_server_files(
+    client, url, monkeypatch
+):
+    fake_dns(monkeypatch, {"aa-intergroup.example.org": PUBLIC_ADDRESS})
     sync_roles()
     org = factories.organization()
     editor = factories.user(is_staff=True)

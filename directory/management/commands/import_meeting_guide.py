@@ -32,7 +32,12 @@ class Command(BaseCommand):
             help="Fallback IANA zone for rows whose zone cannot be inferred, e.g. America/Chicago.",
         )
         parser.add_argument("--name", default="", help="Name of a new source.")
-        parser.add_argument("--timeout", type=float, default=30, help="URL timeout in seconds.")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=None,
+            help="Seconds for the URL's whole fetch (default: DIRECTORY_FETCH_DEADLINE_SECONDS).",
+        )
         parser.add_argument(
             "--allow-shrink",
             action="store_true",

@@ -1,7 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+import logging
 
-from directory.models import FeedSource
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from directory.models import FeedRun, FeedSource
 from directory.services.meeting_guide_import import run_source
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -14,7 +19,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", type=int, help="Only these source ids.")
-        parser.add_argument("--timeout", type=float, default=30, help="URL timeout in seconds.")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=None,
+            help="Seconds for each URL's whole fetch (default: DIRECTORY_FETCH_DEADLINE_SECONDS).",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and count everything, save nothing."
         )
@@ -24,11 +34,39 @@ class Command(BaseCommand):
         sources = sources.filter(pk__in=ids) if ids else sources.filter(enabled=True)
         failed = []
         for source in sources.order_by("pk"):
-            result = run_source(source, dry_run=dry_run, triggered_by="sync_feeds", timeout=timeout)
             self.stdout.write(f"== {source} (id {source.pk})")
+            try:
+                result = run_source(
+                    source, dry_run=dry_run, triggered_by="sync_feeds", timeout=timeout
+                )
+            except Exception as error:
+                # run_source records its own failures; this is for a failure of that too (the
+                # database, say): the next sources still run.
+                logger.exception("sync_feeds: source %s stopped with an error", source.pk)
+                reason = f"the run stopped with an error ({type(error).__name__})."
+                self.stdout.write(f"Failed: {reason}")
+                if not dry_run:
+                    _record_failure(source, reason)
+                failed.append(str(source))
+                continue
             for line in result.lines():
                 self.stdout.write(line)
             if not result.ok:
                 failed.append(str(source))
         if failed:
             raise CommandError(f"{len(failed)} source(s) failed: {', '.join(failed)}.")
+
+
+def _record_failure(source: FeedSource, reason: str) -> None:
+    now = timezone.now()
+    try:
+        FeedRun.objects.create(
+            source=source,
+            started_at=now,
+            finished_at=now,
+            status=FeedRun.Status.FAILED,
+            error=reason,
+            triggered_by="sync_feeds",
+        )
+    except Exception:  # the database itself is the problem: the log has it
+        logger.exception("sync_feeds: could not record the failed run of source %s", source.pk)

@@ -410,11 +410,16 @@ DIRECTORY_SUBMISSION_FALLBACK_RATE = os.environ.get("DIRECTORY_SUBMISSION_FALLBA
 # Proxies in front of the site: "" (none: REMOTE_ADDR is the client), a count ("1": one load
 # balancer) or comma-separated networks ("10.0.0.0/8,192.168.0.0/16"). directory/edge.py.
 DIRECTORY_TRUSTED_PROXIES = os.environ.get("DIRECTORY_TRUSTED_PROXIES", "")
-if os.environ.get("DIRECTORY_RATELIMIT_IP_META_KEY"):
-    STARTUP_PROBLEMS.append(
-        "DIRECTORY_RATELIMIT_IP_META_KEY is no longer read: set DIRECTORY_TRUSTED_PROXIES "
-        "(the number or networks of your proxies) instead."
-    )
+# Variables the application no longer reads: a deployment still setting one refuses to start
+# rather than silently run without what the operator meant (tests/test_container.py checks
+# that compose.yaml and deploy/env.example set none of them).
+RETIRED_ENVIRONMENT = {
+    "DIRECTORY_RATELIMIT_IP_META_KEY": "set DIRECTORY_TRUSTED_PROXIES "
+    "(the number or networks of your proxies) instead.",
+}
+for _name, _instead in RETIRED_ENVIRONMENT.items():
+    if os.environ.get(_name):
+        STARTUP_PROBLEMS.append(f"{_name} is no longer read: {_instead}")
 try:
     from directory.edge import _trusted
 
@@ -451,13 +456,14 @@ SECURE_CSP = {
     "report-uri": [CSP_REPORT_URL],
     "report-to": "csp",
 }
-# Geolocation for our own pages ("Use my location"); every other powerful feature off.
+# Geolocation for our own pages ("Use my location"); every other powerful feature off. Only
+# features Chromium knows: it logs an error for any other ("bluetooth" is not a policy-
+# controlled feature there), tests/browser/test_csp.py.
 PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
     feature: []
     for feature in (
         "accelerometer",
         "autoplay",
-        "bluetooth",
         "browsing-topics",
         "camera",
         "display-capture",

@@ -217,6 +217,16 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Spreadsheet files never carry a live formula: a cell starting with = + - @ tab or CR is
+# written as text ('=...) and read back without the apostrophe (directory/spreadsheets.py,
+# which says why the library's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT stays off).
+from directory import spreadsheets  # noqa: E402
+
+IMPORT_EXPORT_FORMATS = spreadsheets.FORMATS
+
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# A control character stored in a name must not make the XLSX export fail: it becomes U+FFFD.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -21,7 +21,6 @@ from django.core import mail
 from django.urls import reverse
 
 from directory.admin.importexport import ListingResource
-from directory.forms import SuggestForm
 from directory.models import Location, Resource, Schedule, Submission
 from directory.services import submissions
 from directory.spreadsheets import escape_cell, unescape_cell
@@ -408,9 +407,14 @@ def test_the_form_says_the_cap(client, monkeypatch):
     assert not Submission.objects.exists()
 
 
-def test_every_day_three_times_fits_the_cap():
-    assert SuggestForm  # three rows of seven days: the most the form can carry
-    assert submissions.MAX_NEW_SCHEDULES == 21
+def test_every_day_three_times_fits_the_cap(client):
+    """Three rows of seven days, the most the form can carry, is within the cap."""
+    every_day = [str(day) for day in range(7)]
+    data = suggestion(f.support_type(), time1_days=every_day)
+    for row, start in ((2, "12:00"), (3, "18:00")):
+        data |= {f"time{row}_days": every_day, f"time{row}_start": start, f"time{row}_end": ""}
+    assert client.post(reverse("directory:suggest"), data).status_code == 302
+    assert len(Submission.objects.get().proposed["schedules"]) == submissions.MAX_NEW_SCHEDULES
 
 
 def test_submit_refuses_an_oversize_proposal():

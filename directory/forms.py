@@ -23,10 +23,11 @@ from directory.services.submissions import (
     FIELD_LABELS,
     LISTING_FIELDS,
     LOCATION_FIELDS,
+    MAX_NEW_SCHEDULES,
     current_values,
     schedule_words,
 )
-from directory.validators import validate_dial_string
+from directory.validators import apply_single_line, validate_dial_string
 
 HONEYPOT = "homepage"
 
@@ -172,6 +173,8 @@ class ListingFieldsForm(forms.Form):
         for name, message in REQUIRED_MESSAGES.items():
             if name in self.fields:
                 self.fields[name].error_messages["required"] = message
+        # Names, addresses, phones: no line breaks, control or text-direction characters.
+        apply_single_line(self.fields)
 
     @property
     def sections(self) -> list[Section]:
@@ -317,6 +320,15 @@ class SuggestForm(ListingFieldsForm):
                 self.add_error(f"time{row}_end", f"{which}: the end must be after the start.")
             elif days:
                 self._times.extend((day, start, end) for day in days)
+        # A day ticked twice (or posted 900 times) is one meeting time.
+        self._times = list(dict.fromkeys(self._times))
+        if len(self._times) > MAX_NEW_SCHEDULES:
+            self.add_error(
+                None,
+                f"A suggestion can list at most {MAX_NEW_SCHEDULES} meeting times; this one "
+                f"has {len(self._times)}. Give the main ones and tell us about the rest in "
+                "“Anything else the curators should know”.",
+            )
         data["timezone"] = data.get("timezone") or self.town_zone(data)
         if self._times and not data["timezone"]:
             self.add_error(

@@ -218,6 +218,16 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Spreadsheet files never carry a live formula: a cell starting with = + - @ tab or CR is
+# written as text ('=...) and read back without the apostrophe (directory/spreadsheets.py,
+# which says why the library's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT stays off).
+from directory import spreadsheets  # noqa: E402
+
+IMPORT_EXPORT_FORMATS = spreadsheets.FORMATS
+
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# A control character stored in a name must not make the XLSX export fail: it becomes U+FFFD.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -432,11 +442,16 @@ DIRECTORY_SUBMISSION_FALLBACK_RATE = os.environ.get("DIRECTORY_SUBMISSION_FALLBA
 # Proxies in front of the site: "" (none: REMOTE_ADDR is the client), a count ("1": one load
 # balancer) or comma-separated networks ("10.0.0.0/8,192.168.0.0/16"). directory/edge.py.
 DIRECTORY_TRUSTED_PROXIES = os.environ.get("DIRECTORY_TRUSTED_PROXIES", "")
-if os.environ.get("DIRECTORY_RATELIMIT_IP_META_KEY"):
-    STARTUP_PROBLEMS.append(
-        "DIRECTORY_RATELIMIT_IP_META_KEY is no longer read: set DIRECTORY_TRUSTED_PROXIES "
-        "(the number or networks of your proxies) instead."
-    )
+# Variables the application no longer reads: a deployment still setting one refuses to start
+# rather than silently run without what the operator meant (tests/test_container.py checks
+# that compose.yaml and deploy/env.example set none of them).
+RETIRED_ENVIRONMENT = {
+    "DIRECTORY_RATELIMIT_IP_META_KEY": "set DIRECTORY_TRUSTED_PROXIES "
+    "(the number or networks of your proxies) instead.",
+}
+for _name, _instead in RETIRED_ENVIRONMENT.items():
+    if os.environ.get(_name):
+        STARTUP_PROBLEMS.append(f"{_name} is no longer read: {_instead}")
 try:
     from directory.edge import _trusted
 
@@ -473,13 +488,14 @@ SECURE_CSP = {
     "report-uri": [CSP_REPORT_URL],
     "report-to": "csp",
 }
-# Geolocation for our own pages ("Use my location"); every other powerful feature off.
+# Geolocation for our own pages ("Use my location"); every other powerful feature off. Only
+# features Chromium knows: it logs an error for any other ("bluetooth" is not a policy-
+# controlled feature there), tests/browser/test_csp.py.
 PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
     feature: []
     for feature in (
         "accelerometer",
         "autoplay",
-        "bluetooth",
         "browsing-topics",
         "camera",
         "display-capture",

@@ -126,6 +126,67 @@ def test_compose_runs_two_apps_behind_the_proxy_with_postgres_redis_and_a_worker
     assert "dynamic a app 8000" in caddyfile, "every app replica behind the proxy"
 
 
+# How the settings (and gunicorn's configuration) read a variable: os.environ.get("X"),
+# os.environ["X"], env_bool("X", ...), env_list("X").
+ENV_READ = re.compile(r'(?:environ(?:\.get)?[(\[]|env_bool\(|env_list\()\s*"([A-Z][A-Z0-9_]*)"')
+
+
+def variables_read() -> set[str]:
+    sources = [ROOT / "peersupport/settings.py", ROOT / "peersupport/gunicorn.conf.py"]
+    return {name for path in sources for name in ENV_READ.findall(path.read_text())}
+
+
+def compose_variables(service: dict) -> dict[str, str]:
+    environment = service.get("environment", {})
+    if isinstance(environment, list):  # the "NAME=value" form
+        environment = dict(item.split("=", 1) for item in environment)
+    return {str(name): str(value) for name, value in environment.items()}
+
+
+def env_example_variables() -> dict[str, str]:
+    found = {}
+    for line in (ROOT / "deploy/env.example").read_text().splitlines():
+        line = line.strip().lstrip("#").strip()
+        if re.match(r"[A-Z][A-Z0-9_]*=", line):
+            name, _, value = line.partition("=")
+            found[name] = value
+    return found
+
+
+def test_compose_sets_only_variables_the_settings_read_and_none_retired():
+    from peersupport.settings import RETIRED_ENVIRONMENT
+
+    read = variables_read()
+    assert {"DJANGO_SECRET_KEY", "DIRECTORY_TRUSTED_PROXIES", "GUNICORN_BIND"} <= read
+    assert not set(RETIRED_ENVIRONMENT) & read, "a retired variable is still read"
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    sets = {
+        f"{name} ({where})": name
+        for where, service in compose["services"].items()
+        if "image" in service and service.get("image", "").startswith("peersupport")
+        for name in compose_variables(service)
+    } | {f"{name} (deploy/env.example)": name for name in env_example_variables()}
+    ours = {
+        label: name for label, name in sets.items() if name.startswith(("DJANGO_", "DIRECTORY_"))
+    }
+    assert ours, "compose sets the application's variables"
+    retired = sorted(label for label, name in ours.items() if name in RETIRED_ENVIRONMENT)
+    assert not retired, f"retired (the app refuses to start): {retired}"
+    unknown = sorted(label for label, name in ours.items() if name not in read)
+    assert not unknown, f"set but never read by peersupport/settings.py: {unknown}"
+
+
+def test_compose_trusts_its_own_proxy_for_the_client_address():
+    from directory.edge import _trusted
+
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert "proxy" in services
+    for name in ("app", "worker", "release"):
+        trusted = compose_variables(services[name]).get("DIRECTORY_TRUSTED_PROXIES", "")
+        # Caddy is the one hop in front (it writes X-Forwarded-For itself): a count of 1.
+        assert _trusted(trusted) == (1, ()), f"{name}: DIRECTORY_TRUSTED_PROXIES={trusted!r}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -16,13 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from import_export import fields, resources, widgets
 
 from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
 from directory.services.roles import is_curator, organization_ids
+from directory.validators import SingleLineValidator
 
 SCHEDULE_FIELDS = [
     "kind",
@@ -112,6 +114,25 @@ def _check_schedule_constraints(schedule: Schedule) -> None:
         raise ValidationError("the anchor date must fall on the schedule's weekday")
     if schedule.valid_from and schedule.valid_to and schedule.valid_to < schedule.valid_from:
         raise ValidationError("valid_to must not be before valid_from")
+
+
+def single_line_errors(instance: Resource, import_fields) -> dict[str, list[str]]:
+    """The admin form's one-line rule for the imported cells (names, phones, notes): model
+    validation (``full_clean``) knows nothing of it, the forms add it (directory/validators.py).
+    """
+    errors = {}
+    for name in {field.attribute for field in import_fields if field.attribute}:
+        try:
+            model_field = Resource._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if type(model_field) is not models.CharField or model_field.choices:
+            continue
+        try:
+            SingleLineValidator(model_field.verbose_name)(getattr(instance, name) or "")
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    return errors
 
 
 class KnownForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -262,6 +283,8 @@ class ListingResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
+        for name, messages in single_line_errors(instance, self.get_import_fields()).items():
+            errors.setdefault(name, []).extend(messages)
         if row.get("schedules") not in (None, ""):  # no column or an empty cell: unchanged
             try:
                 instance._imported_schedules = parse_schedules(row["schedules"])

@@ -18,8 +18,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import Http404
 
+from directory.admin.widgets import ChoicesAutocompleteSelectMultiple
 from directory.models import Organization
 from directory.services.roles import is_curator, organization_ids
+from directory.validators import apply_single_line
 
 
 class ScopingMixin:
@@ -85,6 +87,21 @@ class ScopingMixin:
                     queryset = db_field.remote_field.model._default_manager.using(db)
                 return related_admin.scope_queryset(request, queryset)
         return queryset
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Every one-line text field (names, addresses, phones) refuses line breaks, control
+        and text-direction characters (directory/validators.py)."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            apply_single_line({db_field.name: field})
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ChoicesAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)

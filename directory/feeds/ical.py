@@ -10,6 +10,12 @@ Times carry the schedule's TZID and the calendar includes a VTIMEZONE for each z
 (in UTC, as RFC 5545 requires with a zoned DTSTART). DTSTART is the first meeting on or after
 ``valid_from`` (else the listing's creation date), so a calendar file is the same every time it
 is downloaded and subscribers do not see events move.
+
+Text comes from people (names, addresses, notes) and may hold what a calendar line cannot: a
+stored name with a line break made icalendar refuse the whole file (the NAME and X-WR-CALNAME
+properties are not escaped). One-line properties get ``one_line`` and the description
+``plain_text`` (directory/validators.py): no control or text-direction characters reach a
+calendar, and no stored value can make it fail.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import icalendar
 from directory.feeds.meeting_guide import UrlBuilder
 from directory.models import Resource, Schedule
 from directory.scheduling import describe, duration, first_meeting_day
+from directory.validators import one_line, plain_text
 
 PRODID = "-//Peer Support Directory//Meetings//EN"
 BYDAY = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]
@@ -62,15 +69,16 @@ def _description(resource: Resource, schedule: Schedule, page_url: str) -> str:
     if page_url:
         lines.append("")
         lines.append(f"Details: {page_url}")
-    return "\n".join(lines)
+    return plain_text("\n".join(lines))
 
 
 def _location_text(resource: Resource) -> str:
     location = resource.location
     if location is not None and resource.attendance != Resource.Attendance.ONLINE:
-        return ", ".join(part for part in [location.name, location.formatted_address] if part)
+        parts = [location.name, location.formatted_address]
+        return one_line(", ".join(part for part in parts if part))
     if resource.is_online:
-        return resource.conference_url or resource.conference_phone
+        return one_line(resource.conference_url or resource.conference_phone)
     return ""
 
 
@@ -93,7 +101,7 @@ def event_for(
     event = icalendar.Event()
     event.add("uid", schedule_uid(schedule))
     event.add("dtstamp", (resource.updated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
-    event.add("summary", resource.name)
+    event.add("summary", one_line(resource.name))
     event.add("dtstart", start)
     event.add("dtend", start + duration(schedule))
     event.add("rrule", rule)
@@ -102,7 +110,7 @@ def event_for(
     if location:
         event.add("location", location)
     if resource.is_online and resource.conference_url:
-        event.add("url", resource.conference_url)
+        event.add("url", one_line(resource.conference_url))
     elif page_url:
         event.add("url", page_url)
     if (
@@ -127,6 +135,7 @@ def build_calendar(resources: Iterable[Resource], *, name: str, base_url: str = 
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
+    name = one_line(name)
     calendar.add("name", name)
     calendar.add("x-wr-calname", name)
     urls = UrlBuilder(base_url) if base_url else None

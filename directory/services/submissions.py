@@ -17,6 +17,7 @@ were named carry flat ``weekday``/``start_time``/``end_time``/``timezone`` keys
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from directory.models import Feature, Location, Resource, Schedule, Submission, 
 from directory.models.listings import Status
 from directory.services.audit import log_addition, log_change
 from directory.services.roles import CURATOR
+from directory.validators import SingleLineValidator, one_line, plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +108,15 @@ SCHEDULE_OP_FIELDS = [
 ]
 PROPOSAL_FIELDS = [*LISTING_FIELDS, *LOCATION_FIELDS, "features", "schedules"]
 SCHEDULE_OPS = {"change", "add", "remove"}
+# Proposal keys written on one line (names, addresses, phones): the forms' one-line rule,
+# checked again on approval for proposals stored before it (directory/validators.py).
+SINGLE_LINE_KEYS = [
+    key for key in [*LISTING_FIELDS, *LOCATION_FIELDS] if key not in {"description", "cost"}
+]
+# The most meeting times one submission may add (the suggestion form's three rows of up to
+# seven days each). A proposal over it is refused when sent and when approved. Changes and
+# removals are bounded by the listing's own times.
+MAX_NEW_SCHEDULES = 21
 
 
 # --- reading a listing in the proposal's shape ---------------------------------------------
@@ -153,6 +164,9 @@ def check_schedule_ops(ops) -> None:
     """The shape of ``proposed["schedules"]``; ValueError names the problem."""
     if not isinstance(ops, list):
         raise ValueError("schedules must be a list of operations")
+    adds = sum(1 for op in ops if isinstance(op, dict) and op.get("op") == "add")
+    if adds > MAX_NEW_SCHEDULES:
+        raise ValueError(f"at most {MAX_NEW_SCHEDULES} new meeting times, not {adds}")
     for op in ops:
         if not isinstance(op, dict) or op.get("op") not in SCHEDULE_OPS:
             raise ValueError(f"unknown schedule operation {op!r}")
@@ -171,7 +185,7 @@ def schedule_ops(resource: Resource | None, proposed: dict) -> list[dict]:
     An old proposal named no schedule: with one meeting time it changes that one; with several
     it changes the only one on the proposed day, or else adds a time. It never deletes.
     """
-    ops = [dict(op) for op in proposed.get("schedules", [])]
+    ops = unique_ops(proposed.get("schedules", []))
     legacy = {k: proposed[k] for k in LEGACY_SCHEDULE_KEYS if k in proposed}
     if not legacy:
         return ops
@@ -193,6 +207,18 @@ def schedule_ops(resource: Resource | None, proposed: dict) -> list[dict]:
     else:
         ops.append({"op": "add", "fields": {"kind": "weekly", **legacy}})
     return ops
+
+
+def unique_ops(ops) -> list[dict]:
+    """The operations once each, in order: a proposal stored with the same day posted 900
+    times (before the form removed repeats) adds that meeting time once."""
+    seen, unique = set(), []
+    for op in ops:
+        key = json.dumps(op, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            unique.append(dict(op))
+    return unique
 
 
 def _parse_schedule_fields(fields: dict) -> dict:
@@ -463,16 +489,19 @@ def notify_curators(submission: Submission, *, admin_url_builder=None) -> bool:
         target = (
             submission.resource.name
             if submission.resource_id
-            else submission.proposed.get("name", "")
+            else str(submission.proposed.get("name", ""))
         )
+        # A stored name may hold a line break (a header injection: Django refuses to send),
+        # control or text-direction characters: the subject gets one clean line.
+        target = one_line(target)
         body = (
             f"A member of the public sent a {submission.get_kind_display().lower()}"
             f" for “{target}”.\n\nReview it here: {link}\n\n"
             "Nothing is published until a curator approves it.\n"
         )
         send_mail(
-            f"[Peer Support Directory] {submission.get_kind_display()}: {target}"[:200],
-            body,
+            one_line(f"[Peer Support Directory] {submission.get_kind_display()}: {target}")[:200],
+            plain_text(body),
             None,
             recipients,
         )
@@ -653,7 +682,14 @@ def apply_proposal(resource: Resource, proposed: dict) -> list[str]:
     current = current_values(None if new else resource)
     keys = [*LISTING_FIELDS, *LOCATION_FIELDS, "features"]
     changed_keys = [k for k in keys if k in proposed and (new or proposed[k] != current[k])]
+    _check_single_line({k: proposed[k] for k in changed_keys if k in SINGLE_LINE_KEYS})
     ops = schedule_ops(None if new else resource, proposed)
+    adds = sum(1 for op in ops if op["op"] == "add")
+    if adds > MAX_NEW_SCHEDULES:
+        raise ValidationError(
+            f"This proposal adds {adds} different meeting times; a submission can add at "
+            f"most {MAX_NEW_SCHEDULES}. Reject it and enter the times in the listing itself."
+        )
 
     for key in LISTING_FIELDS:
         if key in changed_keys:
@@ -678,6 +714,18 @@ def apply_proposal(resource: Resource, proposed: dict) -> list[str]:
     if ops and _apply_schedule_ops(resource, ops):
         labels.append("Meeting times")
     return labels
+
+
+def _check_single_line(values: dict) -> None:
+    """ValidationError naming each value with a line break, control or direction character."""
+    errors = {}
+    for key, value in values.items():
+        try:
+            SingleLineValidator(FIELD_LABELS.get(key, key))(value or "")
+        except ValidationError as exc:
+            errors[key] = exc.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 def _apply_schedule_ops(resource: Resource, ops: list[dict]) -> bool:

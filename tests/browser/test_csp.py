@@ -136,3 +136,14 @@ def test_a_blocked_inline_style_is_recorded(listings, watched):
     )
     settle(page)
     assert any("style-src" in violation for violation in page.csp_violations)
+
+
+def test_chromium_knows_every_permissions_policy_feature(loaded_site, page):
+    """Chromium reports each feature it does not know ("Unrecognized feature: 'bluetooth'")
+    on the console: the header lists only features the browser enforces."""
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    response = page.goto(loaded_site("/"))
+    settle(page)
+    assert "geolocation=(self)" in response.headers["permissions-policy"]
+    assert not [text for text in messages if "Permissions-Policy" in text], messages

@@ -64,6 +64,8 @@ def test_axe_finds_nothing_on_the_staff_pages(site, page):
     listing, times = four_schedule_listing()
     listing.organization = centre
     listing.save()
+    # Chosen features: select2's list of them once held a "remove all" <span> (axe: list).
+    listing.features.set([f.feature(slug="women"), f.feature(slug="wheelchair")])
     correction = Submission.objects.create(
         kind="correction",
         resource=listing,

@@ -1041,3 +1041,20 @@ def test_a_feed_too_big_or_too_deep_changes_nothing_and_says_why(source, setting
         parse_feed(json.dumps([row(f"m{i}") for i in range(11)]))
     with pytest.raises(FeedReadError, match="nested too deeply"):
         parse_feed("[" * 100_000 + "]" * 100_000)
+
+
+def test_control_and_text_direction_characters_never_reach_a_listing(source):
+    """Issue 22, 7: feeds' names carried them into the curator e-mail and calendars."""
+    sync(
+        source,
+        [
+            row(
+                "odd",
+                name="Hope\u202e group\x07\r\nTuesday",
+                notes="Line one\x00\r\nLine\u2066 two",
+            )
+        ],
+    )
+    listing = Resource.objects.get()
+    assert listing.name == "Hope group Tuesday"
+    assert listing.description == "Line one\nLine two"

@@ -37,7 +37,7 @@ from directory.feeds.meeting_guide import TEMPORARILY_CLOSED, first_name_only, k
 from directory.models import Place, Resource
 from directory.scheduling.zones import country_zone
 from directory.search.geo import fold
-from directory.validators import known_time_zones, validate_dial_string
+from directory.validators import known_time_zones, one_line, plain_text, validate_dial_string
 
 ONLINE_CODE = "ONL"  # withdrawn from the spec in 2022, still in many feeds
 ATTENDANCE = {choice.value for choice in Resource.Attendance}
@@ -349,7 +349,8 @@ def clean_text(value, *, multiline: bool = False) -> str:
         value = ", ".join(str(item) for item in value if item not in (None, ""))
     if not isinstance(value, str | int | float):
         return ""
-    text = str(value)
+    # Control and text-direction characters never reach a name, a header or a calendar.
+    text = plain_text(str(value)) if multiline else one_line(str(value))
     if "&" not in text and "<" not in text and "\r" not in text and "\xa0" not in text:
         if not multiline:
             return " ".join(text.split())
@@ -362,6 +363,7 @@ def clean_text(value, *, multiline: bool = False) -> str:
         text = re.sub(r"(?i)<br\s*/?>|</p\s*>|</li\s*>|</div\s*>", "\n", text)
         text = html.unescape(strip_tags(text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    text = plain_text(text) if multiline else one_line(text)
     if multiline:
         lines = [" ".join(line.split()) for line in text.split("\n")]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

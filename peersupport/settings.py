@@ -520,7 +520,10 @@ PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
 # --- Stateless web processes (docs/deploy.md): any replica may serve any request -----------
 # Sessions live in the database (Django's default engine); the CSV import's uploaded file
 # waits for its confirmation in the shared cache, not on one container's disk.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# Kept an hour, and at most DIRECTORY_IMPORT_MAX_MB per file (the cache is shared with the
+# rate-limit counters).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "directory.admin.importexport.ImportFileStorage"
+DIRECTORY_IMPORT_MAX_MB = int(os.environ.get("DIRECTORY_IMPORT_MAX_MB", "5"))
 
 # --- Background tasks (directory/tasks.py, docs/deploy.md) ----------------------------------
 # Production queues them in the database and `manage.py db_worker` runs them (compose's

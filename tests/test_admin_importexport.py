@@ -219,3 +219,42 @@ def test_the_preview_shows_only_the_fields_that_change(admin_client, listings):
     assert "<dt>name</dt>" not in changes["monthly"]
     assert "No changes" in changes["fortnightly"]
     assert Resource.objects.get(slug="weekly").name != "Weekly, renamed"  # a preview only
+
+
+def test_an_import_file_over_the_limit_is_refused_and_nothing_is_cached(
+    admin_client, listings, settings
+):
+    """Issue 22, 7: the CSV import had no size limit and kept the whole file a day in Redis."""
+    from django.core.cache import cache
+
+    from directory.admin.importexport import ImportFileStorage
+
+    settings.DIRECTORY_IMPORT_MAX_MB = 1
+    csv = ListingResource().export().csv
+    big = csv + ("x" * 1000 + "\n") * 1100
+    response = admin_client.post(
+        reverse("admin:directory_resource_import"),
+        {
+            "format": 0,
+            "resource": 0,
+            "import_file": SimpleUploadedFile("listings.csv", big.encode(), "text/csv"),
+        },
+    )
+    assert response.status_code == 200
+    assert "The file is larger than 1 MB" in response.content.decode()
+    assert not Resource.objects.filter(slug="weekly-copy").exists()
+    assert ImportFileStorage.CACHE_LIFETIME == 3600
+    assert not any(
+        key.startswith(ImportFileStorage.CACHE_PREFIX) for key in getattr(cache, "_cache", {})
+    )
+
+
+def test_the_feed_sources_list_never_loads_the_uploaded_feeds(admin_client):
+    source = f.feed_source(uploaded_feed="[" + "0," * 200_000 + "0]")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(reverse("admin:directory_feedsource_changelist"))
+    assert response.status_code == 200 and source.name in response.content.decode()
+    assert not any("uploaded_feed" in q["sql"] for q in queries.captured_queries)

@@ -156,6 +156,8 @@ class FeedSourceAdmin(ScopedModelAdmin):
         return (
             super()
             .get_queryset(request)
+            # An upload can be tens of MB: loaded only where it is used, never for a list.
+            .defer("uploaded_feed")
             .with_last_status()
             .annotate(
                 last_started_at=Subquery(latest.values("started_at")[:1]),

@@ -16,11 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django import forms
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from import_export import fields, resources, widgets
+from import_export.forms import ImportForm
+from import_export.tmp_storages import CacheStorage
 
 from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
 from directory.services.roles import is_curator, organization_ids
@@ -336,3 +340,25 @@ class ListingResource(resources.ModelResource):
             for schedule in imported:
                 schedule.resource = instance
             Schedule.objects.bulk_create(imported)
+
+
+class SizedImportForm(ImportForm):
+    """The import form with a size limit: the file waits in the shared cache (Redis, shared
+    with the rate-limit counters) between the preview and its confirmation."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.DIRECTORY_IMPORT_MAX_MB * 1024 * 1024
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is larger than {settings.DIRECTORY_IMPORT_MAX_MB} MB: import it in "
+                "parts (a few thousand rows each)."
+            )
+        return upload
+
+
+class ImportFileStorage(CacheStorage):
+    """Where an uploaded file waits for its confirmation: the shared cache, for an hour (the
+    library's default keeps it a day)."""
+
+    CACHE_LIFETIME = 3600

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from import_export.admin import ImportExportMixin
 
-from directory.admin.importexport import ListingResource
+from directory.admin.importexport import ListingResource, SizedImportForm
 from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
 from directory.models import Location, Resource, Schedule
 from directory.models.listings import Status
@@ -180,6 +180,7 @@ class VerificationAgeFilter(admin.SimpleListFilter):
 class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
     organization_path = "organization"
     resource_classes = [ListingResource]
+    import_form_class = SizedImportForm
     list_display = [
         "name",
         "support_type",

@@ -21,3 +21,12 @@ def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
         return False
     builder = (lambda path: site_root + path) if site_root else None
     return notify_curators(submission, admin_url_builder=builder)
+
+
+@task
+def run_feed_job(job_id: int) -> str:
+    """Do a preview or run a staff member asked for (``FeedJob``): fetch and read the feed in
+    the worker, never in a web request. Whatever happens, the job ends done or failed."""
+    from directory.services.meeting_guide_import import run_feed_job as run
+
+    return run(job_id)

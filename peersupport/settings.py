@@ -260,6 +260,9 @@ DIRECTORY_SEARCH_INDEX_SHARE_DIR = os.environ.get(
 # The most rows one imported Meeting Guide feed may have (real ones hold hundreds to a few
 # thousand; a bigger one is refused whole, changing nothing).
 DIRECTORY_FEED_MAX_ROWS = int(os.environ.get("DIRECTORY_FEED_MAX_ROWS", "50000"))
+# Feed previews and runs asked for in admin at once (they run in the task worker); more are
+# refused with "try again in a minute".
+DIRECTORY_FEED_JOBS_AT_ONCE = int(os.environ.get("DIRECTORY_FEED_JOBS_AT_ONCE", "2"))
 # Where /meetings.json is built once per data version, compressed, for this machine's
 # processes (directory/feeds/published.py); empty: the index's share directory, else /tmp.
 DIRECTORY_FEED_CACHE_DIR = os.environ.get("DIRECTORY_FEED_CACHE_DIR", "")

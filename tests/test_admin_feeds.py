@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from directory.models import FeedRun, FeedSource, Membership, Resource
 from directory.services.roles import CURATOR, EDITOR, sync_roles
@@ -67,14 +68,17 @@ def test_a_curator_uploads_a_feed_previews_it_and_runs_it(client, curator):
     html = client.get(change).content.decode()
     assert "Preview a run (dry run)" in html and "Run now" in html and "No runs yet." in html
 
-    preview = client.post(reverse("admin:directory_feedsource_preview", args=[source.pk]))
+    preview = client.post(
+        reverse("admin:directory_feedsource_preview", args=[source.pk]), follow=True
+    )
+    assert preview.redirect_chain[0][0].endswith("/jobs/1/")  # the job's page
     text = preview.content.decode()
     assert "1 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 1 skipped" in text
     assert "Skipped: no time (1)" in text and "row 2 “No time” (no-time)" in text
     assert not Resource.objects.exists() and not FeedRun.objects.exists()
 
     response = client.post(reverse("admin:directory_feedsource_run", args=[source.pk]))
-    assert response.status_code == 302
+    assert response.status_code == 302 and "/jobs/" in response["Location"]
     assert Resource.objects.get().name == "Came to Believe"
     run = FeedRun.objects.get()
     assert run.status == "ok" and run.triggered_by.startswith("admin: ")
@@ -155,3 +159,45 @@ def test_an_editor_cannot_point_a_source_inside_our_network_or_at_server_files(
     assert not FeedSource.objects.exists()
     data["url"] = "https://aa-intergroup.example.org/wp-admin/admin-ajax.php?action=meetings"
     assert client.post(reverse("admin:directory_feedsource_add"), data).status_code == 302
+
+
+def test_fetches_leave_the_request_and_at_most_two_run_at_once(client, curator, settings):
+    """Issue 22, 2: a preview or run is a job for the task worker; its page looks again until
+    it is done; a third while two are under way is refused (staff cannot take the site)."""
+    from directory.models import FeedJob
+
+    settings.DIRECTORY_FEED_JOBS_AT_ONCE = 2
+    source = factories.feed_source(uploaded_feed=json.dumps(ROWS), url="")
+    for _ in range(2):  # two fetches under way (queued for the worker)
+        FeedJob.objects.create(source=source, kind="run", state="running")
+    refused = client.post(
+        reverse("admin:directory_feedsource_preview", args=[source.pk]), follow=True
+    )
+    assert "2 feeds are being fetched already: try again in a minute." in refused.content.decode()
+    assert FeedJob.objects.count() == 2
+
+    waiting = FeedJob.objects.first()
+    page = client.get(reverse("admin:directory_feedsource_job", args=[source.pk, waiting.pk]))
+    html = page.content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in html and "Fetching and reading…" in html
+
+    FeedJob.objects.update(created_at=timezone.now() - FeedJob.STALE_AFTER * 2)  # workers died
+    done = client.post(reverse("admin:directory_feedsource_preview", args=[source.pk]), follow=True)
+    html = done.content.decode()
+    assert "1 created" in html and "http-equiv" not in html
+    assert FeedJob.objects.filter(state="done", kind="preview").count() == 1
+
+
+def test_a_job_is_seen_only_by_staff_of_its_organisation(client):
+    from directory.models import FeedJob
+
+    sync_roles()
+    mine, theirs = factories.organization(), factories.organization()
+    editor = factories.user(is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITOR))
+    Membership.objects.create(user=editor, organization=mine)
+    client.force_login(editor)
+    other = factories.feed_source(organization=theirs, uploaded_feed=json.dumps(ROWS), url="")
+    job = FeedJob.objects.create(source=other, kind="preview", state="done", summary="secret")
+    page = client.get(reverse("admin:directory_feedsource_job", args=[other.pk, job.pk]))
+    assert page.status_code == 404

@@ -4,25 +4,28 @@ and read each run's counts, warnings and skips."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from directory.admin.dashboard import DashboardItem, register
 from directory.admin.scoping import ScopedModelAdmin
-from directory.models import FeedRun, FeedSource
+from directory.models import FeedJob, FeedRun, FeedSource
 from directory.services.fetching import FetchError, check_url
 from directory.services.meeting_guide_import import (
     MAX_BYTES,
     FeedReadError,
+    TooManyJobs,
     describe_entry,
     parse_feed,
     report_groups,
-    run_source,
+    request_job,
 )
 
 RECENT_RUNS = 10
@@ -223,6 +226,11 @@ class FeedSourceAdmin(ScopedModelAdmin):
                 self.admin_site.admin_view(self.preview_view),
                 name=f"{name}_preview",
             ),
+            path(
+                "<path:object_id>/jobs/<int:job_id>/",
+                self.admin_site.admin_view(self.job_view),
+                name=f"{name}_job",
+            ),
             *super().get_urls(),
         ]
 
@@ -235,36 +243,53 @@ class FeedSourceAdmin(ScopedModelAdmin):
         return source
 
     def run_view(self, request, object_id):
-        try:
-            source = self._source_for_action(request, object_id)
-        except _NotPost:
-            return HttpResponseNotAllowed(["POST"])
-        result = run_source(source, triggered_by=f"admin: {request.user.get_username()}")
-        level = messages.SUCCESS if result.ok else messages.ERROR
-        self.message_user(request, result.summary(), level)
-        opts = self.model._meta
-        return HttpResponseRedirect(
-            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[source.pk])
-        )
+        return self._request_job(request, object_id, FeedJob.Kind.RUN)
 
     def preview_view(self, request, object_id):
+        return self._request_job(request, object_id, FeedJob.Kind.PREVIEW)
+
+    def _request_job(self, request, object_id, kind: str):
+        """Queue the fetch for the task worker and show its page (issue 22: never in the
+        request, at most DIRECTORY_FEED_JOBS_AT_ONCE at a time)."""
         try:
             source = self._source_for_action(request, object_id)
         except _NotPost:
             return HttpResponseNotAllowed(["POST"])
-        result = run_source(source, dry_run=True)
+        opts = self.model._meta
+        try:
+            job = request_job(source, kind, f"admin: {request.user.get_username()}")
+        except TooManyJobs:
+            self.message_user(
+                request,
+                f"{settings.DIRECTORY_FEED_JOBS_AT_ONCE} feeds are being fetched already: "
+                "try again in a minute.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[source.pk])
+            )
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_job", args=[source.pk, job.pk])
+        )
+
+    def job_view(self, request, object_id, job_id):
+        source = self.get_object(request, object_id)  # None outside the user's organisations
+        if source is None or not self.has_view_permission(request, source):
+            raise Http404("No such feed source.")
+        job = get_object_or_404(FeedJob, pk=job_id, source=source)
+        groups = [
+            (title, reason, count, items, _more(count, items))
+            for title, reason, count, items in (job.result or {}).get("groups", [])
+        ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": source,
-            "title": f"Dry run of {source}",
-            "result": result,
-            "groups": [
-                (title, reason, count, items, _more(count, items))
-                for title, reason, count, items in result.groups()
-            ],
+            "title": f"{job.get_kind_display()} of {source}",
+            "job": job,
+            "groups": groups,
         }
-        return TemplateResponse(request, "admin/directory/feedsource/preview.html", context)
+        return TemplateResponse(request, "admin/directory/feedsource/job.html", context)
 
 
 class _NotPost(Exception):

@@ -1,5 +1,5 @@
 from directory.models.content import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
-from directory.models.feeds import FeedListing, FeedRun, FeedSource
+from directory.models.feeds import FeedJob, FeedListing, FeedRun, FeedSource
 from directory.models.listings import Location, Resource, Schedule
 from directory.models.moderation import Submission
 from directory.models.organizations import Membership, Organization
@@ -15,6 +15,7 @@ __all__ = [
     "CredentialType",
     "CrisisLine",
     "Feature",
+    "FeedJob",
     "FeedListing",
     "FeedRun",
     "FeedSource",

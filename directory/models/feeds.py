@@ -3,8 +3,11 @@ from. The import itself is ``directory.services.meeting_guide_import``."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Resource
@@ -139,6 +142,57 @@ class FeedRun(ConstraintErrorsOnFields, models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} at {self.started_at:%Y-%m-%d %H:%M}: {self.get_status_display()}"
+
+
+class FeedJobQuerySet(models.QuerySet):
+    def active(self):
+        """Queued or running, and recent enough to be alive (a worker that died leaves its
+        job running for ever: after STALE_AFTER it no longer counts)."""
+        since = timezone.now() - FeedJob.STALE_AFTER
+        return self.filter(
+            state__in=[FeedJob.State.QUEUED, FeedJob.State.RUNNING], created_at__gte=since
+        )
+
+
+class FeedJob(models.Model):
+    """A preview or a run a staff member asked for in admin, done by the task worker, off the
+    request path (directory/tasks.py): the page polls it until it is done."""
+
+    STALE_AFTER = dt.timedelta(minutes=10)
+
+    class Kind(models.TextChoices):
+        PREVIEW = "preview", "Preview (dry run)"
+        RUN = "run", "Run"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        RUNNING = "running", "Fetching and reading"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    requested_by = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    # RunResult.report() with its "groups" as the page shows them.
+    result = models.JSONField(default=dict, blank=True)
+
+    objects = FeedJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "created_at"], name="feedjob_state_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.source}: {self.get_state_display()}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in {self.State.DONE, self.State.FAILED}
 
 
 class FeedListing(ConstraintErrorsOnFields, models.Model):

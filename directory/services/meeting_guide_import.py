@@ -45,13 +45,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from directory.models import (
     Feature,
+    FeedJob,
     FeedListing,
     FeedRun,
     FeedSource,
@@ -68,6 +69,7 @@ MAX_BYTES = 50 * 1024 * 1024
 SHRINK_LIMIT = 0.5  # a feed with fewer rows than this share of the last run's changes nothing
 BATCH_SIZE = 500
 EXAMPLES = 50  # rows kept per reason in a run's report
+FEED_JOBS_LOCK = 7_402_011  # PostgreSQL advisory lock: counting the admin's feed jobs
 LOCATION_KEY = (
     "name",
     "address_line1",
@@ -758,6 +760,56 @@ class _Importer:
             )
             FeedListing.objects.filter(resource_id__in=resource_ids).update(archived_by_feed=True)
         self.result.archived += len(resource_ids)
+
+
+# ----------------------------------------------------------------------------- admin jobs
+
+
+class TooManyJobs(Exception):
+    """As many fetches as ``DIRECTORY_FEED_JOBS_AT_ONCE`` are under way already."""
+
+
+def request_job(source: FeedSource, kind: str, requested_by: str) -> FeedJob:
+    """Queue a preview or run of ``source`` for the task worker; TooManyJobs when as many as
+    ``DIRECTORY_FEED_JOBS_AT_ONCE`` are queued or running (so staff can never fill the worker,
+    or — where tasks run in process — the site's own workers)."""
+    from directory.tasks import run_feed_job
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # one request at a time counts (SQLite: always)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_JOBS_LOCK])
+        if FeedJob.objects.active().count() >= settings.DIRECTORY_FEED_JOBS_AT_ONCE:
+            raise TooManyJobs
+        job = FeedJob.objects.create(source=source, kind=kind, requested_by=requested_by[:100])
+    run_feed_job.enqueue(job.pk)
+    return job
+
+
+def run_feed_job(job_id: int) -> str:
+    """The task's work: see directory.tasks.run_feed_job."""
+    claimed = FeedJob.objects.filter(pk=job_id, state=FeedJob.State.QUEUED).update(
+        state=FeedJob.State.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return "not queued"
+    job = FeedJob.objects.select_related("source").get(pk=job_id)
+    try:
+        result = run_source(
+            job.source,
+            dry_run=job.kind == FeedJob.Kind.PREVIEW,
+            triggered_by=job.requested_by,
+        )
+    except Exception as error:  # run_source records its own failures; this is the last net
+        logger.exception("feed job %s stopped with an error", job_id)
+        result = RunResult(source_name=job.source.name, dry_run=job.kind == FeedJob.Kind.PREVIEW)
+        result.failed = f"the job stopped with an error ({type(error).__name__})."
+    job.state = FeedJob.State.DONE if result.ok else FeedJob.State.FAILED
+    job.finished_at = timezone.now()
+    job.summary = result.summary()
+    job.result = {"failed": result.failed, "groups": result.groups()}
+    job.save(update_fields=["state", "finished_at", "summary", "result"])
+    return job.state
 
 
 # ----------------------------------------------------------------------------- sources

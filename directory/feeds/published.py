@@ -11,9 +11,9 @@ triggers, ``directory.search.triggers``), stamped with the time it changed. So:
   into a gzip file shared by the processes of one machine (:class:`FeedFile`), then served
   from it: compressed as it is to clients that accept gzip, unpacked as it streams to the
   others. While a newer version is being built, the last file keeps being served, with its
-  own ``ETag``, in the manner of the search index (``DIRECTORY_SEARCH_INDEX_REFRESH``); before
-  the very first file exists the feed answers 503 with ``Retry-After``. Builds run in a
-  background thread, one per machine at a time (a file lock), never in a request's thread.
+  own ``ETag``, in the manner of the search index (``DIRECTORY_SEARCH_INDEX_REFRESH``). Only the
+  very first file is built in a request (the first poller's); pollers arriving during that
+  build get 503 with ``Retry-After``. One build per machine at a time (a file lock).
 """
 
 from __future__ import annotations
@@ -161,10 +161,13 @@ class FeedFile:
         write: Callable[[IO[bytes]], None],
         family: str = "",
     ) -> BuiltFile | None:
-        """The file for ``key``; or, while it is being built in the background, the last one;
-        or None when there is none yet (the view answers 503 with Retry-After): a request
-        thread never waits for a build, so pollers arriving together cannot hold every worker.
-        With ``DIRECTORY_SEARCH_INDEX_REFRESH = "inline"`` (tests) it is built before returning.
+        """The file for ``key``; or, while it is being built in the background, the last one.
+
+        Before any file exists, the first request builds it (a lone poller gets its feed) and
+        any other arriving meanwhile gets None (the view answers 503 with Retry-After): no
+        request waits on another's build, so pollers arriving together cannot hold every
+        worker. With ``DIRECTORY_SEARCH_INDEX_REFRESH = "inline"`` (tests) every build happens
+        before returning.
         """
         directory = _cache_directory()
         # A family per site root: a file for one host name is never served for another.
@@ -173,9 +176,13 @@ class FeedFile:
         if target.exists():
             return self._built(target)
         if settings.DIRECTORY_SEARCH_INDEX_REFRESH == "background":
-            self._build_in_background(directory, target, last_modified, write)
             previous = self._newest(directory, prefix)
-            return self._built(previous) if previous is not None else None
+            if previous is not None:
+                self._build_in_background(directory, target, last_modified, write)
+                return self._built(previous)
+            if not self._build(directory, target, last_modified, write, wait=False):
+                return None
+            return self._built(target)
         self._build(directory, target, last_modified, write)
         return self._built(target)
 
@@ -192,13 +199,17 @@ class FeedFile:
         )
         return files[0] if files else None
 
-    def _build(self, directory: Path, target: Path, last_modified, write) -> None:
-        """Build under a machine-wide lock: whoever comes second finds the file done."""
+    def _build(self, directory: Path, target: Path, last_modified, write, wait=True) -> bool:
+        """Build under a machine-wide lock: whoever comes second finds the file done (or,
+        with ``wait=False``, gives up at once: False)."""
         with open(directory / f"{self.name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                return False
             try:
                 if target.exists():
-                    return
+                    return True
                 started = time.monotonic()
                 temporary = directory / f".{self.name}-{os.getpid()}-{threading.get_ident()}.tmp"
                 try:
@@ -217,6 +228,7 @@ class FeedFile:
                     time.monotonic() - started,
                 )
                 self._remove_old(directory, keep=target)
+                return True
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 

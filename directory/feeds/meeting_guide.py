@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -383,9 +384,20 @@ def build_feed(base_url: str = "", *, today: dt.date | None = None) -> list[dict
 
 
 def write_feed(handle, *, base_url: str = "", today: dt.date | None = None) -> None:
-    """The feed into a binary file (the shared, compressed copy views serve)."""
-    for piece in stream_feed(base_url, today=today):
-        handle.write(piece)
+    """The feed into a binary file (the shared, compressed copy views serve).
+
+    One read-only transaction without the web's statement timeout: at national scale the
+    build takes tens of seconds, and it runs once per data version, not per request.
+    """
+    if connection.vendor != "postgresql":
+        for piece in stream_feed(base_url, today=today):
+            handle.write(piece)
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 0")
+        for piece in stream_feed(base_url, today=today):
+            handle.write(piece)
 
 
 def stream_feed(

@@ -44,6 +44,7 @@ from directory.models import SearchVersion
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = "2"  # bump when what a feed writes changes without a data change
 STALE_FILE_SECONDS = 120
+RETRY_FAILED_SECONDS = 30  # a first build that failed is not tried again sooner
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class FeedFile:
         self.name = name
         self._building: set[str] = set()
         self._lock = threading.Lock()
+        self._failed_at: dict[str, float] = {}  # target name -> when its last build failed
 
     def current(
         self,
@@ -180,8 +182,14 @@ class FeedFile:
             if previous is not None:
                 self._build_in_background(directory, target, last_modified, write)
                 return self._built(previous)
-            if not self._build(directory, target, last_modified, write, wait=False):
-                return None
+            if time.monotonic() - self._failed_at.get(target.name, -1e9) < RETRY_FAILED_SECONDS:
+                return None  # it failed a moment ago: not again in every request
+            try:
+                if not self._build(directory, target, last_modified, write, wait=False):
+                    return None
+            except Exception:
+                self._failed_at[target.name] = time.monotonic()
+                raise
             return self._built(target)
         self._build(directory, target, last_modified, write)
         return self._built(target)

@@ -460,6 +460,13 @@ def main() -> int:
             )  # fmt: skip
         bench.wait_until_ready(server, port, log_path, 1)
         facts = drill_facts(cluster.url, ("soak", password))
+        # A site that has been up has its feed: the first build (a lone poller's), unloaded.
+        built_in = time.monotonic()
+        status, _, _ = Client(port).request(
+            "GET", "/meetings.json", headers={"Accept-Encoding": "gzip"}
+        )
+        print(f"/meetings.json first built in {time.monotonic() - built_in:.1f} s ({status})",
+              flush=True)  # fmt: skip
         ready = bench.worker_rss_mb(server.pid)
         print(f"gunicorn ready on {port}: {len(ready)} workers, RSS "
               f"{', '.join(f'{m:.0f}' for m in ready)} MB; {args.connections} clients for "
@@ -506,6 +513,9 @@ def main() -> int:
         if server is not None:
             bench.stop(server)
         gunicorn_log = log_path.read_text(errors="replace") if log_path.exists() else ""
+        kept = Path(tempfile.gettempdir()) / "peersupport-soak-gunicorn.log"
+        kept.write_text(gunicorn_log)
+        print(f"gunicorn log kept in {kept}")
         cluster.remove()
     return report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log)
 

@@ -552,9 +552,12 @@ def report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log) ->
               + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))  # fmt: skip
         after = [s.started for s in mine if s.started >= back and 200 <= s.status < 400]
         recovery[kind] = (min(after) - back) if after else None
+    # The restart's: requests still in flight when it began (they end after it) and those
+    # sent until RESTART_GRACE after the database is back.
     outside = [
         s for s in samples
-        if (s.status >= 500 or s.status == 0) and not window[0] <= s.started <= window[1]
+        if (s.status >= 500 or s.status == 0)
+        and not (s.started + s.seconds >= window[0] and s.started <= window[1])
     ]  # fmt: skip
     inside = [s for s in samples if (s.status >= 500 or s.status == 0) and s not in outside]
     print(f"\n  5xx or no answer inside the restart window: {len(inside)}; outside it: "

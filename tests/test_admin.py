@@ -17,8 +17,9 @@ def directory_admins():
 
 
 # Internal bookkeeping that staff never edit (the search index's version, set by triggers).
-# Feed runs and listing origins are shown on their feed source's admin page.
-NOT_IN_ADMIN = {"SearchVersion", "FeedRun", "FeedListing"}
+# Feed runs and listing origins are shown on their feed source's admin page, feed jobs on
+# their own page under it.
+NOT_IN_ADMIN = {"SearchVersion", "FeedRun", "FeedListing", "FeedJob"}
 
 
 def test_every_directory_model_is_registered():

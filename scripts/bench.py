@@ -459,22 +459,7 @@ def load_test(args, facts: dict) -> dict:
     results: dict = {"workers": args.workers, "threads_per_worker": int(threads)}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         log_path = Path(tmp) / "gunicorn.log"
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "peersupport/gunicorn.conf.py",
-                    "peersupport.wsgi:application",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, stopped as a whole
-            )
+        server = start_gunicorn(env, log_path)
         try:
             started = time.perf_counter()
             wait_until_ready(server, port, log_path, args.workers)
@@ -579,6 +564,21 @@ def load_misses(load: dict) -> list[str]:
                 f"/{label}/ under load: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors"
             )
     return missed
+
+
+def start_gunicorn(env: dict, log_path: Path) -> subprocess.Popen:
+    """gunicorn as production runs it, logging to ``log_path``, in its own process group (so
+    ``stop`` ends it and its workers as a whole). Also used by bench_feeds.py and soak.py."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(  # noqa: S603 - our own command line, no shell
+            [sys.executable, "-m", "gunicorn", "-c", "peersupport/gunicorn.conf.py",
+             "peersupport.wsgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
 
 
 def wait_until_ready(server, port: int, log_path: Path, workers: int, limit: float = 600):

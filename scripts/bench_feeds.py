@@ -107,22 +107,7 @@ def main() -> int:
         timeout=300,
     )
     log_path = cache_dir.parent / f"{cache_dir.name}.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "peersupport/gunicorn.conf.py",
-                "peersupport.wsgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = bench.start_gunicorn(env, log_path)
     results: dict[str, list[float]] = {}
 
     def note(label: str, value: float) -> None:

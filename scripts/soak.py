@@ -452,12 +452,7 @@ def main() -> int:
              f"create_superuser('soak', 'soak@example.org', '{password}')"],
             cwd=ROOT, env=env, check=True,
         )  # fmt: skip
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "peersupport/gunicorn.conf.py",
-                 "peersupport.wsgi:application"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+        server = bench.start_gunicorn(env, log_path)
         bench.wait_until_ready(server, port, log_path, 1)
         facts = drill_facts(cluster.url, ("soak", password))
         # A site that has been up has its feed: the first build (a lone poller's), unloaded.

@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.http import condition
 
 from directory.models import SearchVersion
+from directory.search.freshness import machine_directory
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = "2"  # bump when what a feed writes changes without a data change
@@ -121,18 +122,15 @@ def conditional(view: Callable) -> Callable:
 
 
 def _cache_directory() -> Path:
-    """A private (0700) directory per database, shared by this machine's processes."""
+    """A private directory per database, shared by this machine's processes."""
     base = (
         settings.DIRECTORY_FEED_CACHE_DIR
         or settings.DIRECTORY_SEARCH_INDEX_SHARE_DIR
         or tempfile.gettempdir()
     )
-    db = connection.settings_dict
-    key = hashlib.sha256(f"{db['HOST']}:{db['PORT']}/{db['NAME']}".encode()).hexdigest()[:16]
-    path = Path(base) / f"peersupport-feeds-{os.getuid()}-{key}"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_uid != os.getuid():
-        raise PermissionError(f"{path} belongs to another user")
+    path = machine_directory(base, "peersupport-feeds")
+    if path is None:
+        raise PermissionError(f"the feed directory under {base} belongs to another user")
     return path
 
 

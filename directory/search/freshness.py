@@ -100,19 +100,21 @@ def _logged_build(version) -> ListingIndex:
 
 
 def _shared_directory() -> Path | None:
-    """Where processes of this site share built indexes (None: each builds its own).
-
-    A private directory per database, so two sites or test databases never mix.
-    """
+    """Where processes of this site share built indexes (None: each builds its own)."""
     base = settings.DIRECTORY_SEARCH_INDEX_SHARE_DIR
-    if not base:
-        return None
+    return machine_directory(base, "peersupport-search") if base else None
+
+
+def machine_directory(base: str, prefix: str) -> Path | None:
+    """A private (0700) directory of this user under ``base`` for one database, shared by the
+    processes of this machine (search indexes, built feeds), so two sites or test databases
+    never mix; None when it belongs to someone else."""
     db = connection.settings_dict
     key = hashlib.sha256(f"{db['HOST']}:{db['PORT']}/{db['NAME']}".encode()).hexdigest()[:16]
-    path = Path(base) / f"peersupport-search-{os.getuid()}-{key}"
+    path = Path(base) / f"{prefix}-{os.getuid()}-{key}"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if path.stat().st_uid != os.getuid():
-        logger.warning("search index: %s belongs to another user; not sharing", path)
+        logger.warning("%s belongs to another user; not sharing", path)
         return None
     return path
 

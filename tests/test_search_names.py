@@ -3,7 +3,7 @@
 The index only chooses candidate names; PostgreSQL decides with its own operators. These
 tests check the two things that must hold for the result to be PostgreSQL's: the trigrams
 are pg_trgm's, and no name that matches is ever left out of the candidates (the result and
-its rank equal the three tests run on the whole table).
+its rank equal the oracle's SQL run on the whole table, ``tests.oracle.keyword_sql``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from directory.search import text
+from directory.models import Resource
 from directory.search.freshness import search_index
 from directory.search.listings import keyword_mask
 from directory.search.names import trigrams
 from tests import factories as f
+from tests.oracle import keyword_sql
 
 pytestmark = [
     pytest.mark.django_db,
@@ -81,8 +82,8 @@ def test_name_candidates_never_lose_a_match(with_rank):
     assert index.names is not None
     for keyword in KEYWORDS:
         mask, ranks = keyword_mask(index, keyword, with_rank=with_rank)
-        terms = text.clean_terms(keyword)
-        expected = dict(text._union_of_index_scans(terms, terms.lower(), with_rank=with_rank))
+        matches, rank = keyword_sql.keyword_filter_and_rank(keyword)
+        expected = dict(Resource.objects.filter(matches).annotate(r=rank).values_list("pk", "r"))
         found = set(index.ids[mask].tolist())
         assert found == set(expected), keyword
         if with_rank:

@@ -7,8 +7,10 @@ schedules are arrays, so a whole results page with its counts is a few dozen vec
 operations (numpy) over about 100,000 + 300,000 numbers.
 
 PostgreSQL stays the system of record: the index is rebuilt from it whenever the database's
-search version changes (``directory.search.freshness``). Keyword matching stays in the
-database (full text and trigrams) and reaches the index as a set of listing ids.
+search version changes (``directory.search.freshness``). On PostgreSQL the index also holds
+each listing's full-text lexemes as an inverted index (``directory.search.keywords``) and its
+lowered name's trigrams (``directory.search.names``): the database parses a keyword and tests
+names by similarity; matching and ranking happen here.
 
 Listings are stored in the database's own ``ORDER BY name, id`` order, so position is the
 name order (with the database's collation) and every sort is a stable sort on positions.
@@ -25,8 +27,9 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import F, Value
+from django.db.models import F, Func, TextField, Value
 from django.db.models.functions import Lower
 
 from directory.models import Feature, Organization, Resource, Schedule, SupportType
@@ -40,6 +43,7 @@ from directory.scheduling import (
     sunday_based_weekday,
     week_positions,
 )
+from directory.search.keywords import KeywordIndex
 from directory.search.names import NameTrigrams
 
 KIND_CODES = {"weekly": 0, "monthly": 1, "interval": 2}
@@ -128,6 +132,8 @@ class ListingIndex:
     schedule_valid_to: np.ndarray
     # Lowered names as trigrams, for keyword search on PostgreSQL (None on SQLite).
     names: NameTrigrams | None = None
+    # Lexemes of the full-text document and of the name, for keyword search (PostgreSQL).
+    keywords: KeywordIndex | None = None
     _sorted_ids: np.ndarray = field(repr=False, default=None)
     _sorted_positions: np.ndarray = field(repr=False, default=None)
     _segment_starts: np.ndarray = field(repr=False, default=None)
@@ -154,7 +160,8 @@ class ListingIndex:
     @property
     def nbytes(self) -> int:
         arrays = sum(value.nbytes for value in vars(self).values() if isinstance(value, np.ndarray))
-        return arrays + (self.names.nbytes if self.names is not None else 0)
+        arrays += self.names.nbytes if self.names is not None else 0
+        return arrays + (self.keywords.nbytes if self.keywords is not None else 0)
 
     def positions_of(self, ids) -> np.ndarray:
         """Positions of the listings with these ids (ids not in the index are left out)."""
@@ -219,6 +226,9 @@ def save_index(index: ListingIndex, path) -> None:
         meta["names"] = index.names.names
         meta["trigrams"] = list(index.names.vocabulary)  # in row order
         arrays.update({f"names_{name}": getattr(index.names, name) for name in _NAME_ARRAYS})
+    if index.keywords is not None:
+        meta["lexemes"] = list(index.keywords.vocabulary)  # in row order
+        arrays.update({f"keywords_{n}": getattr(index.keywords, n) for n in KeywordIndex.ARRAYS})
     with open(path, "wb") as out:
         np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
 
@@ -233,6 +243,12 @@ def load_index(path) -> ListingIndex:
                 names=meta["names"],
                 vocabulary={trigram: i for i, trigram in enumerate(meta["trigrams"])},
                 **{name: data[f"names_{name}"] for name in _NAME_ARRAYS},
+            )
+        keywords = None
+        if "lexemes" in meta:
+            keywords = KeywordIndex(
+                vocabulary={lexeme: i for i, lexeme in enumerate(meta["lexemes"])},
+                **{name: data[f"keywords_{name}"] for name in KeywordIndex.ARRAYS},
             )
 
     def codes(pair) -> Codes:
@@ -249,6 +265,7 @@ def load_index(path) -> ListingIndex:
         feature_category=meta["feature_category"],
         zones=meta["zones"],
         names=names,
+        keywords=keywords,
         **arrays,
     )
 
@@ -288,6 +305,20 @@ def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
+class _Lexemes(Func):
+    """The distinct lexemes of a tsvector (PostgreSQL)."""
+
+    function = "tsvector_to_array"
+    output_field = ArrayField(TextField())
+
+
+class _NameLexemes(Func):
+    """The distinct lexemes of the name alone, as the full-text document makes them."""
+
+    template = "tsvector_to_array(to_tsvector('english'::regconfig, coalesce(%(expressions)s, '')))"
+    output_field = ArrayField(TextField())
+
+
 def build_index(version=None) -> ListingIndex:
     """Read the searchable listings (published, not inactive) and their schedules.
 
@@ -311,12 +342,16 @@ def build_index(version=None) -> ListingIndex:
 
     attendance_codes = {value: i for i, value in enumerate(ATTENDANCE_VALUES)}
     cost_codes = {value: i for i, value in enumerate(COST_VALUES)}
-    # On PostgreSQL the lowered names too (as the database lowers them), for keyword search.
+    # On PostgreSQL the lowered names and the lexemes too (as the database makes them), for
+    # keyword search.
     with_names = connection.vendor == "postgresql"
+    nothing = Value(None, output_field=TextField())
     listing_rows = (
         Resource.objects.published()
         .exclude(attendance=Resource.Attendance.INACTIVE)
         .annotate(lowered_name=Lower("name") if with_names else Value(""))
+        .annotate(document_lexemes=_Lexemes(F("search_document")) if with_names else nothing)
+        .annotate(name_lexemes=_NameLexemes(F("name")) if with_names else nothing)
         .order_by("name", "pk")
         .values_list(
             "pk",
@@ -330,15 +365,21 @@ def build_index(version=None) -> ListingIndex:
             "location__latitude",
             "location__longitude",
             "lowered_name",
+            "document_lexemes",
+            "name_lexemes",
         )
     )
+    keywords = KeywordIndex.builder()
     listing_parts: list[list[np.ndarray]] = [[] for _ in range(8)]
     lowered_names: list[str] = []
     for chunk in _chunks(listing_rows):
         (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,
-         latitudes, longitudes, lowered) = zip(*chunk, strict=True)  # fmt: skip
+         latitudes, longitudes, lowered, document_lexemes,
+         name_lexemes) = zip(*chunk, strict=True)  # fmt: skip
         if with_names:
             lowered_names.extend(lowered)
+            for document, name in zip(document_lexemes, name_lexemes, strict=True):
+                keywords.add(document, name)
         for i, array in enumerate(
             [
                 np.array(pks, dtype=np.int64),
@@ -454,6 +495,7 @@ def build_index(version=None) -> ListingIndex:
         schedule_valid_to=column(11),
         zones=list(zone_codes),
         names=NameTrigrams.build(lowered_names) if with_names else None,
+        keywords=keywords.build() if with_names else None,
     )
     index.built_in = time.perf_counter() - started
     return index

@@ -28,7 +28,7 @@ from directory.scheduling import (
     next_start_after,
     next_start_for_resource,
 )
-from directory.search import geo, text
+from directory.search import geo, keywords, text
 from directory.search.facets import Facet, FacetValue, paginate
 from directory.search.freshness import search_index
 from directory.search.index import (
@@ -326,31 +326,60 @@ class CompiledSearch:
 
 
 def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """The listings matching keyword ``q`` as a mask over the index, and their ranks."""
-    matches = text.keyword_matches(q, with_rank=with_rank, names=ix.names)
-    mask = np.zeros(ix.size, dtype=bool)
-    ranks = np.zeros(ix.size, dtype=np.float64) if with_rank else None
-    if matches.names:
-        codes = [code for code, _ in matches.names]
-        mask |= ix.names.listings_named(codes)
+    """The listings matching keyword ``q`` as a mask over the index, and their ranks.
+
+    On PostgreSQL: the full text through the index's lexemes (``keywords``), the names by
+    similarity as the database says (``text.parse_keyword``); ranked by ``keywords.rank``.
+    On SQLite: the database's LIKE search, by id.
+    """
+    if ix.keywords is None:
+        matches = text.keyword_matches(q, with_rank=with_rank)
+        mask = np.zeros(ix.size, dtype=bool)
+        ranks = np.zeros(ix.size, dtype=np.float64) if with_rank else None
+        positions = ix.positions_of([pk for pk, _ in matches.ids])
+        mask[positions] = True
         if with_rank:
-            name_rank = np.zeros(len(ix.names.names), dtype=np.float64)
-            name_rank[codes] = [rank for _, rank in matches.names]
-            ranks = np.where(mask, name_rank[ix.names.listing_name], 0.0)
-    ids = np.fromiter((row[0] for row in matches.ids), dtype=np.int64, count=len(matches.ids))
-    positions = ix.positions_of(ids)
-    if with_rank and matches.names_need_rank:
-        # Listings matched by name only, ranked by the database (their full text rank).
-        by_name_only = mask.copy()
-        by_name_only[positions] = False
-        matches.ids += text.ranks_of(ix.ids[by_name_only].tolist(), q)
-        positions = np.concatenate((positions, np.flatnonzero(by_name_only)))
-    mask[positions] = True
-    if with_rank:
-        # A listing that matches by full text has its whole rank from the database.
-        found = dict(matches.ids)
-        ranks[positions] = [found.get(pk, 0.0) for pk in ix.ids[positions].tolist()]
-    return mask, ranks
+            found = dict(matches.ids)
+            ranks[positions] = [found[pk] for pk in ix.ids[positions].tolist()]
+        return mask, ranks
+    parsed = text.parse_keyword(q, with_rank=with_rank, names=ix.names)
+    tree = keywords.parse_tsquery(parsed.tsquery)
+    mask, exact = ix.keywords.matches(tree, ix.size)
+    if not exact:  # a phrase: the database checks the candidates' word positions
+        candidates = ix.ids[mask].tolist()
+        mask = np.zeros(ix.size, dtype=bool)
+        mask[ix.positions_of(text.full_text_matches(candidates, q))] = True
+    name_similarity = np.zeros(ix.size, dtype=np.float64) if with_rank else None
+    if parsed.names:
+        codes = [code for code, _ in parsed.names]
+        by_name = ix.names.listings_named(codes)
+        mask |= by_name
+        if with_rank:
+            per_name = np.zeros(len(ix.names.names), dtype=np.float64)
+            per_name[codes] = [rank for _, rank in parsed.names]
+            name_similarity = np.where(by_name, per_name[ix.names.listing_name], 0.0)
+    if parsed.ids:  # a keyword with other characters than ASCII: names matched by id
+        positions = ix.positions_of([pk for pk, _ in parsed.ids])
+        mask[positions] = True
+        if with_rank:
+            found = dict(parsed.ids)
+            name_similarity[positions] = [found[pk] for pk in ix.ids[positions].tolist()]
+    if not with_rank:
+        return mask, None
+    lexemes = keywords.positive_lexemes(tree)
+    lowered = text.clean_terms(q).lower()
+    exact_name = np.zeros(ix.size, dtype=bool)
+    code = ix.names.code_of(lowered)
+    if code is not None:
+        exact_name = ix.names.listing_name == code
+    ranks = keywords.rank(
+        document_hits=ix.keywords.coverage(lexemes, ix.size, in_name=False),
+        name_hits=ix.keywords.coverage(lexemes, ix.size, in_name=True),
+        lexeme_count=len(lexemes),
+        exact_name=exact_name,
+        name_similarity=name_similarity,
+    )
+    return mask, np.where(mask, ranks, 0.0)
 
 
 # --- facets --------------------------------------------------------------------------------

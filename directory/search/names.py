@@ -109,6 +109,13 @@ class NameTrigrams:
             chosen = ((similar | word_similar) & (shared > 0)) | chosen
         return {self.names[i]: i for i in np.flatnonzero(chosen).tolist()}
 
+    def code_of(self, lowered: str) -> int | None:
+        """The index of this lowered name, if a listing has it."""
+        codes = self.__dict__.get("_codes")
+        if codes is None:
+            codes = self.__dict__["_codes"] = {name: i for i, name in enumerate(self.names)}
+        return codes.get(lowered)
+
     def listings_named(self, codes: list[int]) -> np.ndarray:
         """Mask of the listings whose lowered name is one of ``codes``."""
         table = np.zeros(len(self.names), dtype=bool)

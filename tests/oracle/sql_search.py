@@ -33,8 +33,8 @@ from django.db.models import (
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Feature, Organization, Resource, Schedule, SupportType
 from directory.scheduling import next_start_for_resource
-from directory.search import geo, text
-from tests.oracle import timeq
+from directory.search import geo
+from tests.oracle import keyword_sql, timeq
 
 PER_PAGE = 20
 MAX_VALUES_PER_FACET = 12
@@ -328,7 +328,7 @@ def base_queryset(query: ListingQuery, origin: geo.Origin | None) -> tuple[Query
     qs = Resource.objects.published().exclude(attendance=Resource.Attendance.INACTIVE)
     rank = None
     if query.q:
-        keyword_q, rank = text.keyword_filter_and_rank(query.q)
+        keyword_q, rank = keyword_sql.keyword_filter_and_rank(query.q)
         qs = qs.filter(keyword_q)
     if origin is not None:
         qs = qs.annotate(

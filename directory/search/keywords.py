@@ -1,0 +1,318 @@
+"""Full-text keyword matching in memory: PostgreSQL's own words, matched without a table scan.
+
+A keyword search has two halves (``directory.search.text``): the full text (the stored
+``search_document``, ``to_tsvector('english', name || ' ' || description)``, matched against
+``websearch_to_tsquery('english', q)``) and two trigram similarities on the name. Through the
+GIN index the full-text half costs as much as the number of listings a word matches, and
+ranking every match with ``ts_rank`` costs more: a common word ("group", "meeting") took a
+second at 100,000 listings where a rare one took 10 ms.
+
+So the search index keeps the full text as an inverted index, built with the rest of the index
+(one version, one freshness): each listing's lexemes exactly as PostgreSQL made them
+(``tsvector_to_array`` of the stored document, and of the name alone), coded into a vocabulary
+with, per lexeme, the sorted positions (in the index) of the listings that have it. A query is
+parsed by PostgreSQL (``websearch_to_tsquery(...)::text``, so stemming, stop words and the
+websearch syntax are the database's own) and evaluated here as boolean masks: the same
+listings match as ``document @@ query``, whatever the word, at the cost of the postings of the
+query's few lexemes. A phrase (``<->``, from quotes or hyphenated words) needs word positions,
+which the index does not keep: the phrase is relaxed to "both words" to find candidates and
+the database checks just those (``id = ANY(...) AND document @@ query``).
+
+The rank (``rank``) is computed here for every match, with numpy, and only the page shown is
+sorted (``listings.OrderedPositions``). It deliberately differs from ``ts_rank``: see
+``rank``'s docstring.
+
+SQLite has no ``search_document``: this module is only used on PostgreSQL; SQLite keeps its
+plain LIKE search (``text.keyword_filter_and_rank``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+# --- PostgreSQL's tsquery text, parsed -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lexeme:
+    word: str
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: object
+
+
+@dataclass(frozen=True)
+class And:
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class Or:
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class Phrase:  # left <distance> right
+    left: object
+    right: object
+    distance: int
+
+
+_TOKEN = re.compile(r"\s*(?:'((?:[^'\\]|''|\\.)*)'(?::[*A-D]+)?|(<->|<\d+>)|([&|!()]))")
+
+
+class TsQuerySyntaxError(ValueError):
+    pass
+
+
+def parse_tsquery(text: str):
+    """The tree of a tsquery as PostgreSQL writes it (``'a' & ( 'b' | !'c' ) <-> 'd'``), or
+    None for an empty query (only stop words). Precedence as PostgreSQL's: ``!`` binds
+    tightest, then ``<->``, then ``&``, then ``|``."""
+    tokens = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        found = _TOKEN.match(text, position)
+        if found is None:
+            raise TsQuerySyntaxError(f"unexpected text in tsquery at {position}: {text!r}")
+        word, phrase, operator = found.groups()
+        if word is not None:
+            tokens.append(("lexeme", re.sub(r"''|\\(.)", lambda m: m.group(1) or "'", word)))
+        elif phrase is not None:
+            tokens.append(("phrase", 1 if phrase == "<->" else int(phrase[1:-1])))
+        else:
+            tokens.append((operator, None))
+        position = found.end()
+        while position < len(text) and text[position].isspace():
+            position += 1
+    if not tokens:
+        return None
+    parser = _Parser(tokens)
+    tree = parser.expression(0)
+    if parser.position != len(tokens):
+        raise TsQuerySyntaxError(f"unexpected operator in tsquery: {text!r}")
+    return tree
+
+
+_BINDING = {"|": 1, "&": 2, "phrase": 3}
+
+
+class _Parser:
+    def __init__(self, tokens):
+        self.tokens, self.position = tokens, 0
+
+    def _next(self):
+        if self.position >= len(self.tokens):
+            raise TsQuerySyntaxError("tsquery ends early")
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def operand(self):
+        kind, value = self._next()
+        if kind == "lexeme":
+            return Lexeme(value)
+        if kind == "!":
+            return Not(self.operand())
+        if kind == "(":
+            inner = self.expression(0)
+            if self._next()[0] != ")":
+                raise TsQuerySyntaxError("unbalanced parenthesis in tsquery")
+            return inner
+        raise TsQuerySyntaxError(f"unexpected {kind!r} in tsquery")
+
+    def expression(self, minimum: int):
+        left = self.operand()
+        while self.position < len(self.tokens):
+            kind, value = self.tokens[self.position]
+            binding = _BINDING.get(kind)
+            if binding is None or binding < minimum:
+                break
+            self.position += 1
+            right = self.expression(binding + 1)
+            if kind == "|":
+                left = Or(left, right)
+            elif kind == "&":
+                left = And(left, right)
+            else:
+                left = Phrase(left, right, value)
+        return left
+
+
+def positive_lexemes(tree) -> list[str]:
+    """The distinct lexemes a listing can be found by (not those under ``!``), in order."""
+    found: dict[str, None] = {}
+
+    def walk(node, negated: bool) -> None:
+        if isinstance(node, Lexeme):
+            if not negated:
+                found.setdefault(node.word)
+        elif isinstance(node, Not):
+            walk(node.operand, not negated)
+        elif node is not None:
+            walk(node.left, negated)
+            walk(node.right, negated)
+
+    walk(tree, False)
+    return list(found)
+
+
+def has_phrase(tree) -> bool:
+    if isinstance(tree, Phrase):
+        return True
+    if isinstance(tree, Not):
+        return has_phrase(tree.operand)
+    if isinstance(tree, And | Or):
+        return has_phrase(tree.left) or has_phrase(tree.right)
+    return False
+
+
+# --- the inverted index --------------------------------------------------------------------
+
+
+@dataclass
+class KeywordIndex:
+    """Lexeme -> listing positions, for the whole document and for the name alone."""
+
+    vocabulary: dict[str, int]  # lexeme -> row of the offsets
+    offsets: np.ndarray  # postings of lexeme r: ``postings[offsets[r]:offsets[r + 1]]``
+    postings: np.ndarray  # listing positions, ascending within a lexeme
+    name_offsets: np.ndarray
+    name_postings: np.ndarray
+
+    ARRAYS = ("offsets", "postings", "name_offsets", "name_postings")
+
+    @classmethod
+    def builder(cls) -> _Builder:
+        return _Builder()
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, name).nbytes for name in self.ARRAYS)
+
+    def _listings(self, lexeme: str, offsets, postings) -> np.ndarray:
+        row = self.vocabulary.get(lexeme)
+        if row is None:
+            return postings[:0]
+        return postings[offsets[row] : offsets[row + 1]]
+
+    def listings_with(self, lexeme: str) -> np.ndarray:
+        return self._listings(lexeme, self.offsets, self.postings)
+
+    def listings_named_with(self, lexeme: str) -> np.ndarray:
+        return self._listings(lexeme, self.name_offsets, self.name_postings)
+
+    def matches(self, tree, size: int) -> tuple[np.ndarray, bool]:
+        """(mask, exact) of the listings whose document matches the tsquery ``tree``.
+
+        Exact unless the query has a phrase: then the mask is a superset (each phrase as both
+        its sides; a negated phrase as "no listing has it") for the database to check.
+        """
+
+        def mask_of(node, negated: bool) -> np.ndarray:
+            if isinstance(node, Lexeme):
+                mask = np.zeros(size, dtype=bool)
+                mask[self.listings_with(node.word)] = True
+                return mask
+            if isinstance(node, Not):
+                return ~mask_of(node.operand, not negated)
+            if isinstance(node, Phrase):
+                if negated:  # relaxed to "never": its negation then keeps every listing
+                    return np.zeros(size, dtype=bool)
+                return mask_of(node.left, negated) & mask_of(node.right, negated)
+            if isinstance(node, And):
+                return mask_of(node.left, negated) & mask_of(node.right, negated)
+            return mask_of(node.left, negated) | mask_of(node.right, negated)
+
+        if tree is None:  # only stop words: PostgreSQL matches nothing
+            return np.zeros(size, dtype=bool), True
+        return mask_of(tree, False), not has_phrase(tree)
+
+    def coverage(self, lexemes: list[str], size: int, *, in_name: bool) -> np.ndarray:
+        """Per listing, how many of ``lexemes`` its document (or name) has."""
+        counts = np.zeros(size, dtype=np.int32)
+        for lexeme in lexemes:
+            found = self.listings_named_with(lexeme) if in_name else self.listings_with(lexeme)
+            counts[found] += 1  # a listing appears once per lexeme's postings
+        return counts
+
+
+class _Builder:
+    """Collects each listing's lexemes in index order, then sorts them into postings."""
+
+    def __init__(self):
+        self.vocabulary: dict[str, int] = {}
+        self._rows: list[int] = []
+        self._counts: list[int] = []
+        self._name_rows: list[int] = []
+        self._name_counts: list[int] = []
+
+    def add(self, document_lexemes: list[str] | None, name_lexemes: list[str] | None) -> None:
+        """The next listing's distinct lexemes (a tsvector's are distinct already)."""
+        setdefault = self.vocabulary.setdefault
+        document_lexemes = document_lexemes or ()
+        name_lexemes = name_lexemes or ()
+        self._rows.extend([setdefault(word, len(self.vocabulary)) for word in document_lexemes])
+        self._counts.append(len(document_lexemes))
+        self._name_rows.extend([setdefault(word, len(self.vocabulary)) for word in name_lexemes])
+        self._name_counts.append(len(name_lexemes))
+
+    def _postings(self, rows: list[int], counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        rows_array = np.array(rows, dtype=np.int32)
+        listing = np.repeat(
+            np.arange(len(counts), dtype=np.int32), np.array(counts, dtype=np.int64)
+        )
+        order = np.argsort(rows_array, kind="stable")  # stable: listings stay ascending
+        offsets = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows_array, minlength=len(self.vocabulary)), out=offsets[1:])
+        return offsets, listing[order]
+
+    def build(self) -> KeywordIndex:
+        offsets, postings = self._postings(self._rows, self._counts)
+        name_offsets, name_postings = self._postings(self._name_rows, self._name_counts)
+        return KeywordIndex(self.vocabulary, offsets, postings, name_offsets, name_postings)
+
+
+# --- the rank ------------------------------------------------------------------------------
+
+ALL_WORDS_WEIGHT = 100.0
+EXACT_NAME_WEIGHT = 10.0
+
+
+def rank(
+    *,
+    document_hits: np.ndarray,
+    name_hits: np.ndarray,
+    lexeme_count: int,
+    exact_name: np.ndarray,
+    name_similarity: np.ndarray,
+) -> np.ndarray:
+    """A keyword's rank per listing (higher first; ties keep name order).
+
+    ``100 x (share of the query's words in the listing) + 10 x (the name is the query) +
+    (share of the query's words in the name) + (the name's trigram similarity and word
+    similarity to the query, where the name matches by similarity)``.
+
+    Where it differs from the ``ts_rank`` it replaces, and why: listings with every word of
+    the query come first (``ts_rank`` could put a listing repeating one of two words above one
+    with both), a word in the name counts more than one in the description (``ts_rank``
+    weighed them alike), and how often a word is repeated does not count (a description
+    repeating "meeting" is not a better meeting). It needs only which listings have which
+    lexemes, so it costs the postings of the query's words, not a read of every match.
+    Computed in float64 in this order, as the SQL oracle does.
+    """
+    share = np.float64(max(lexeme_count, 1))
+    return (
+        ALL_WORDS_WEIGHT * (document_hits / share)
+        + EXACT_NAME_WEIGHT * exact_name
+        + name_hits / share
+        + name_similarity
+    )

@@ -1,0 +1,78 @@
+"""The oracle's keyword search: the whole match and rank in SQL, every listing read.
+
+On PostgreSQL: ``document @@ websearch_to_tsquery('english', q) OR lower(name) % q OR
+q <% lower(name)``, ranked as ``directory.search.keywords.rank`` documents (share of the
+query's words in the document x 100, exact name x 10, share of the words in the name, the
+name's similarity and word similarity where it matches by them), with PostgreSQL's own
+operators on every row. The query's words are the positive lexemes of PostgreSQL's parse.
+On SQLite: the product's LIKE search (``text.keyword_filter_and_rank``).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import BooleanField, F, FloatField, Func, Q
+
+from directory.search import keywords, text
+
+
+class _KeywordSQL(Func):
+    """SQL over the listing's name and search_document columns, with user text as parameters
+    (columns compiled by Django, so it works under any alias)."""
+
+    def __init__(self, template: str, params: list, output_field):
+        super().__init__(F("name"), F("search_document"), output_field=output_field)
+        self.sql_template, self.sql_params = template, params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (name, name_params), (document, document_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        sql = self.sql_template.format(name=name, document=document)
+        return sql, [*name_params, *document_params, *self.sql_params]
+
+
+def query_lexemes(terms: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT websearch_to_tsquery('english'::regconfig, %s)::text", [terms])
+        (tsquery,) = cursor.fetchone()
+    return keywords.positive_lexemes(keywords.parse_tsquery(tsquery))
+
+
+def keyword_filter_and_rank(q: str):
+    if connection.vendor != "postgresql":
+        return text.keyword_filter_and_rank(q)
+    terms = text.clean_terms(q)
+    lowered = terms.lower()
+    similar = "(lower({name}) %% %s OR %s <%% lower({name}))"
+    matches = _KeywordSQL(
+        f"({{document}} @@ websearch_to_tsquery('english'::regconfig, %s) OR {similar})",
+        [terms, lowered, lowered],
+        BooleanField(),
+    )
+    lexemes = query_lexemes(terms)
+    share = float(max(len(lexemes), 1))
+    document_hits = (
+        " + ".join(["({document} @@ quote_literal(%s)::tsquery)::int"] * len(lexemes)) or "0"
+    )
+    name_hits = (
+        " + ".join(
+            [
+                "(to_tsvector('english'::regconfig, coalesce({name}, ''))"
+                " @@ quote_literal(%s)::tsquery)::int"
+            ]
+            * len(lexemes)
+        )
+        or "0"
+    )
+    rank = _KeywordSQL(
+        f"({keywords.ALL_WORDS_WEIGHT}::float8 * (({document_hits})::float8 / %s::float8)"
+        f" + {keywords.EXACT_NAME_WEIGHT}::float8 * (lower({{name}}) = %s)::int::float8"
+        f" + ({name_hits})::float8 / %s::float8"
+        f" + CASE WHEN {similar}"
+        "  THEN (similarity(lower({name}), %s) + word_similarity(%s, lower({name})))::float8"
+        "  ELSE 0::float8 END)",
+        [*lexemes, share, lowered, *lexemes, share, lowered, lowered, lowered, lowered],
+        FloatField(),
+    )
+    return Q(matches), rank

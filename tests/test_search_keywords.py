@@ -1,0 +1,193 @@
+"""The keyword arm of the differential test: the index's keyword search against the oracle's SQL.
+
+For the demo data plus listings with the messy text real feeds carry (hyphens, apostrophes,
+accents, other scripts, numbers, web addresses, repeated words, stop words), and for keywords
+people type (the data's most frequent words, two of them, typos, quotes, "or", "-", accents,
+other scripts), the listings matched and each one's rank equal the oracle's
+(``tests.oracle.keyword_sql``: PostgreSQL's full text and trigram operators on every row).
+On SQLite both sides are the LIKE search. The order on the page is the rank, then name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from directory.models import Resource
+from directory.search import keywords
+from directory.search.freshness import search_index
+from directory.search.listings import keyword_mask
+from tests import factories as f
+from tests.oracle import keyword_sql
+from tests.test_demo import reference  # noqa: F401 - the fixture is used by name
+
+pytestmark = pytest.mark.django_db
+
+MESSY = [
+    ("12-Step Study Group", "A 12-step meeting; we read the Big Book at 7pm."),
+    ("Well-being Women's Circle", "Women's well-being, self-care & recovery."),
+    ("Café Serenidad", "Grupo de recuperación en español. Reunión los martes."),
+    ("Группа Надежда", "Встреча анонимных алкоголиков по-русски."),
+    ("日本語のミーティング", "オンラインで毎週。"),
+    ("O'Brien's Big Book", "Big book study: chapters 1-5, 'How It Works'."),
+    ("AA.org online", "See https://aa.org/meetings or write to info@aa.example.org."),
+    ("Meeting meeting MEETING", "meeting " * 40),
+    ("The", "It is what it is."),
+    ("Recovery Dharma", "Buddhist-inspired recovery; meditation and inquiry."),
+    ("SMART Recovery", "Self-Management And Recovery Training. Tools for recovery."),
+    ("Naïve Hope Group", "A newcomer-friendly group of hope."),
+]
+TYPED = [
+    "group",
+    "meeting",
+    "recovery",
+    "group meeting",
+    "big book",
+    '"big book"',
+    "12-step",
+    "12 step",
+    "recovry",
+    "meetng",
+    "grop",
+    "women's",
+    "well-being",
+    "café",
+    "cafe",
+    "надежда",
+    "日本語",
+    "-group",
+    "hope or serenity",
+    "hope -group",
+    "the",
+    "a",
+    "aa.org",
+    "Meeting meeting MEETING",
+    "SMART",
+    "smart recovery",
+    "'",
+    "serenity prayer",
+]
+
+
+@pytest.fixture
+def data(reference):  # noqa: F811 - the imported fixture
+    call_command("generate_demo", listings=120, seed=5, verbosity=0)
+    for name, description in MESSY:
+        f.resource(name=name, description=description)
+    return Resource.objects.count()
+
+
+def frequent_words(limit: int = 20) -> list[str]:
+    """The words that occur in the most listings' names and descriptions."""
+    counts: dict[str, int] = {}
+    for name, description in Resource.objects.values_list("name", "description"):
+        for word in {w.strip(".,;:!?()'\"").lower() for w in f"{name} {description}".split()}:
+            if word.isalpha():
+                counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=lambda w: (-counts[w], w))[:limit]
+
+
+def typo(word: str, seed: int) -> str:
+    if len(word) < 4:
+        return word
+    i = 1 + seed % (len(word) - 2)
+    return (
+        word[:i] + word[i + 1 :] if seed % 2 else word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    )
+
+
+def assert_agrees(keyword: str) -> None:
+    index = search_index()
+    mask, ranks = keyword_mask(index, keyword, with_rank=True)
+    matches, rank = keyword_sql.keyword_filter_and_rank(keyword)
+    expected = dict(
+        Resource.objects.published()
+        .exclude(attendance=Resource.Attendance.INACTIVE)
+        .filter(matches)
+        .annotate(r=rank)
+        .values_list("pk", "r")
+    )
+    got = dict(zip(index.ids[mask].tolist(), ranks[mask].tolist(), strict=True))
+    assert set(got) == set(expected), keyword
+    assert got == expected, keyword
+    unranked, none = keyword_mask(index, keyword, with_rank=False)
+    assert none is None and (unranked == mask).all(), keyword
+
+
+def test_typed_keywords_agree_with_the_oracle(data):
+    words = frequent_words()
+    assert len(words) == 20
+    for keyword in [*TYPED, *words, *(typo(w, i) for i, w in enumerate(words))]:
+        assert_agrees(keyword)
+    for first, second in zip(words, words[1:], strict=False):
+        assert_agrees(f"{first} {second}")
+
+
+VOCABULARY = ["group", "meeting", "recovery", "hope", "women", "big", "book", "step", "12"]
+VOCABULARY += ["café", "Надежда", "日本語", "serenity", "the", "and", "newcomer", "smart"]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    words=st.lists(
+        st.one_of(
+            st.sampled_from(VOCABULARY),
+            st.builds(typo, st.sampled_from(VOCABULARY), st.integers(0, 20)),
+            st.text(alphabet=st.sampled_from(list("aeioubgmrst -'\"éñ")), max_size=8),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    joiner=st.sampled_from([" ", " or ", " -", "-", ' "']),
+)
+def test_generated_keywords_agree_with_the_oracle(data, words, joiner):
+    assert_agrees(joiner.join(words))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the ranked full text")
+def test_listings_with_every_word_come_first(data):
+    """Relevance: a listing with both words, in its name, is first; every listing with both
+    words ranks above every listing with one (a name similar to the keyword)."""
+    index = search_index()
+    mask, ranks = keyword_mask(index, "smart recovery", with_rank=True)
+    order = np.flatnonzero(mask)[np.argsort(-ranks[mask], kind="stable")]
+    names = [Resource.objects.get(pk=pk).name for pk in index.ids[order].tolist()]
+    assert names[0] == "SMART Recovery"
+    both = ranks[order] >= keywords.ALL_WORDS_WEIGHT
+    assert both.any() and not both.all()
+    assert (np.diff(both.astype(int)) <= 0).all()  # every "both" before every "one"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's tsquery")
+@pytest.mark.parametrize(
+    ("typed", "lexemes", "phrase"),
+    [
+        ("big book", ["big", "book"], False),
+        ('"big book" or women\'s -smoking', ["big", "book", "women"], True),
+        ("12-step well-being", ["12", "step", "well-b", "well"], True),
+        ("the", [], False),
+        ("it's o'clock", ["o", "clock"], True),
+    ],
+)
+def test_postgresql_s_parse_is_read_back(typed, lexemes, phrase):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT websearch_to_tsquery('english'::regconfig, %s)::text", [typed])
+        tree = keywords.parse_tsquery(cursor.fetchone()[0])
+    assert keywords.positive_lexemes(tree) == lexemes
+    assert keywords.has_phrase(tree) is phrase
+
+
+def test_a_tsquery_with_quotes_and_backslashes_parses():
+    tree = keywords.parse_tsquery("'o''brien' & !'a\\\\b' | 'c' <2> 'd'")
+    assert tree == keywords.Or(
+        keywords.And(keywords.Lexeme("o'brien"), keywords.Not(keywords.Lexeme("a\\b"))),
+        keywords.Phrase(keywords.Lexeme("c"), keywords.Lexeme("d"), 2),
+    )

@@ -8,6 +8,7 @@ its rank equal the oracle's SQL run on the whole table, ``tests.oracle.keyword_s
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.db import connection
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from directory.models import Resource
 from directory.search.freshness import search_index
 from directory.search.listings import keyword_mask
-from directory.search.names import trigrams
+from directory.search.names import trigrams, word_similarity
 from tests import factories as f
 from tests.oracle import keyword_sql
 
@@ -89,3 +90,19 @@ def test_name_candidates_never_lose_a_match(with_rank):
         if with_rank:
             got = dict(zip(index.ids[mask].tolist(), ranks[mask].tolist(), strict=True))
             assert got == expected, keyword
+
+
+WORDS = st.sampled_from(["recovery", "recovry", "group", "grop", "meeting", "step", "b", "ab"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    keyword=st.one_of(WORDS, ASCII_NAMES.filter(lambda s: trigrams(s))),
+    name=st.lists(st.one_of(WORDS, ASCII_NAMES), min_size=1, max_size=4).map(" ".join),
+)
+def test_word_similarity_is_pg_trgm_s(keyword, name):
+    """The exact word similarity the index computes equals pg_trgm's, to the last bit."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word_similarity(%s, %s)", [keyword, name])
+        expected = cursor.fetchone()[0]
+    assert word_similarity(trigrams(keyword.lower()), name.lower()) == np.float32(expected)

@@ -298,8 +298,8 @@ def rank(
     """A keyword's rank per listing (higher first; ties keep name order).
 
     ``100 x (share of the query's words in the listing) + 10 x (the name is the query) +
-    (share of the query's words in the name) + (the name's trigram similarity and word
-    similarity to the query, where the name matches by similarity)``.
+    (share of the query's words in the name) + (the name's trigram similarity to the query,
+    where the name matches by either similarity)``.
 
     Where it differs from the ``ts_rank`` it replaces, and why: listings with every word of
     the query come first (``ts_rank`` could put a listing repeating one of two words above one

@@ -29,6 +29,29 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits (underscore is not a word c
 _SLACK = 1e-6  # the bounds below are compared with a little room, never less inclusive
 
 
+def word_similarity(wanted: set[str], text: str) -> np.float32:
+    """pg_trgm's ``word_similarity(q, text)`` for ASCII text, where ``wanted`` is q's trigram
+    set: the greatest similarity between ``wanted`` and any stretch of ``text``'s trigrams in
+    order (its words' trigrams one word after another), as a float4."""
+    sequence = []
+    for word in _WORD.findall(text.lower()):
+        padded = f"  {word} "
+        sequence.extend(padded[i : i + 3] for i in range(len(padded) - 2))
+    a = len(wanted)
+    best = (0, 1)
+    for start in range(len(sequence)):
+        seen: set[str] = set()
+        count = 0
+        for trigram in sequence[start:]:
+            if trigram not in seen:
+                seen.add(trigram)
+                count += trigram in wanted
+            union = a + len(seen) - count
+            if count * best[1] > best[0] * union:
+                best = (count, union)
+    return np.float32(best[0]) / np.float32(best[1])
+
+
 def trigrams(text: str) -> set[str]:
     """pg_trgm's trigram set of ``text`` (``show_trgm``), for ASCII text."""
     found = set()
@@ -87,6 +110,33 @@ class NameTrigrams:
         arrays = (self.listing_name, self.name_trigram_count, self.name_always)
         return sum(a.nbytes for a in (*arrays, self.offsets, self.postings))
 
+    def __post_init__(self):
+        # The names' distinct words, for a lower bound of word similarity (``similar``).
+        words: dict[str, int] = {}
+        name_words, starts = [], []
+        for name in self.names:
+            starts.append(len(name_words))
+            found = {words.setdefault(w, len(words)) for w in _WORD.findall(name)} or {-1}
+            name_words.extend(sorted(found))  # -1: a name without words
+        self._words = list(words)
+        self._name_word_starts = np.array(starts, dtype=np.int64)
+        self._name_words = np.array(name_words, dtype=np.int32)
+        word_of_trigram: dict[str, list[int]] = {}
+        for code, word in enumerate(self._words):
+            for trigram in trigrams(word):
+                word_of_trigram.setdefault(trigram, []).append(code)
+        self._word_postings = {t: np.array(c, dtype=np.int32) for t, c in word_of_trigram.items()}
+
+    def _shared(self, wanted: set[str]) -> np.ndarray:
+        """Per name, how many of ``wanted`` trigrams it has."""
+        rows = [self.vocabulary[t] for t in wanted if t in self.vocabulary]
+        if not rows:
+            return np.zeros(len(self.names), dtype=np.int64)
+        postings = np.concatenate(
+            [self.postings[self.offsets[r] : self.offsets[r + 1]] for r in rows]
+        )
+        return np.bincount(postings, minlength=len(self.names))
+
     def candidates(self, lowered: str) -> dict[str, int]:
         """The names (name -> index) that may match ``lowered`` by either similarity.
 
@@ -96,18 +146,52 @@ class NameTrigrams:
         s >= 0.6 a. Every name that passes either bound is a candidate.
         """
         wanted = trigrams(lowered)
-        rows = [self.vocabulary[t] for t in wanted if t in self.vocabulary]
         chosen = self.name_always
-        if rows:
-            postings = np.concatenate(
-                [self.postings[self.offsets[r] : self.offsets[r + 1]] for r in rows]
-            )
-            shared = np.bincount(postings, minlength=len(self.names))
+        if wanted:
+            shared = self._shared(wanted)
             a = len(wanted)
             similar = 1.3 * shared >= SIMILARITY_THRESHOLD * (a + self.name_trigram_count) - _SLACK
             word_similar = shared >= WORD_SIMILARITY_THRESHOLD * a - _SLACK
             chosen = ((similar | word_similar) & (shared > 0)) | chosen
         return {self.names[i]: i for i in np.flatnonzero(chosen).tolist()}
+
+    def similar(self, lowered: str) -> tuple[dict[int, float], dict[str, int]]:
+        """({name index: similarity} of the ASCII names that surely match ``lowered``, the
+        names (name -> index) PostgreSQL must decide).
+
+        Similarity is computed exactly from the shared trigram count, as pg_trgm does (float4
+        division). Word similarity is bounded below by its value on each single word of the
+        name (a word's trigrams are a stretch of the name's), computed exactly here for the
+        few words that can reach the threshold, and above by s / a: a name above the threshold
+        by the lower bound matches, one below it by the upper bound does not, and the few in
+        between, like every name with other characters than ASCII, go to the database.
+        """
+        wanted = trigrams(lowered)
+        ask = self.name_always.copy()
+        if not wanted:
+            return {}, {self.names[i]: i for i in np.flatnonzero(ask).tolist()}
+        a = len(wanted)
+        shared = self._shared(wanted)
+        union = (a + self.name_trigram_count - shared).astype(np.float32)
+        similarity = np.divide(
+            shared.astype(np.float32), union, out=np.zeros(len(shared), np.float32), where=union > 0
+        )
+        by_similarity = (similarity >= SIMILARITY_THRESHOLD) & (shared > 0)
+        possible = shared >= WORD_SIMILARITY_THRESHOLD * a - _SLACK
+        word_bound = np.zeros(len(self._words) + 1, dtype=np.float32)  # last: no word (-1)
+        word_shared: dict[int, int] = {}
+        for trigram in wanted:
+            for code in self._word_postings.get(trigram, ()):
+                word_shared[code] = word_shared.get(code, 0) + 1
+        for code, count in word_shared.items():
+            if count >= WORD_SIMILARITY_THRESHOLD * a - _SLACK:
+                word_bound[code] = word_similarity(wanted, self._words[code])
+        lower_bound = np.maximum.reduceat(word_bound[self._name_words], self._name_word_starts)
+        by_word = (lower_bound >= WORD_SIMILARITY_THRESHOLD) & possible
+        sure = (by_similarity | by_word) & ~self.name_always
+        ask |= possible & ~sure & ~by_similarity
+        found = {int(i): float(similarity[i]) for i in np.flatnonzero(sure)}
+        return found, {self.names[i]: i for i in np.flatnonzero(ask).tolist()}
 
     def code_of(self, lowered: str) -> int | None:
         """The index of this lowered name, if a listing has it."""

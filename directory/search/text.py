@@ -62,8 +62,8 @@ def keyword_matches(text: str, *, with_rank: bool) -> KeywordMatches:
     return KeywordMatches([(pk, None) for pk in listings.values_list("pk", flat=True)])
 
 
-# The name's part of the rank where it matches by similarity (float4 + float4, as the oracle).
-NAME_SIMILARITY_SQL = "(similarity({name}, %s) + word_similarity(%s, {name}))::float8"
+# The name's part of the rank where it matches by either similarity (float4, as the oracle).
+NAME_SIMILARITY_SQL = "similarity({name}, %s)::float8"
 
 
 @dataclass
@@ -80,10 +80,10 @@ def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedK
     """One statement: ``websearch_to_tsquery('english', q)`` as text, and the names that
     match ``lower(name) % q OR q <% lower(name)``.
 
-    For an ASCII keyword the names are the candidates the search index's trigrams allow
-    (``directory.search.names``), tested by PostgreSQL's own operators on just those strings;
-    for any other keyword (PostgreSQL's letters and lower case may differ from Python's) the
-    trigram index on the table finds the listings by id.
+    For an ASCII keyword the search index's trigrams decide most names exactly
+    (``NameTrigrams.similar``) and PostgreSQL's own operators test the few left, on just
+    those strings; for any other keyword (PostgreSQL's letters and lower case may differ from
+    Python's) the trigram index on the table finds the listings by id.
     """
     terms = clean_terms(text)
     lowered = terms.lower()
@@ -95,13 +95,13 @@ def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedK
     )
     ascii_keyword = lowered.isascii()
     if ascii_keyword:
-        candidates = names.candidates(lowered)
+        sure, candidates = names.similar(lowered)
         rank_sql = NAME_SIMILARITY_SQL.format(name="n") if with_rank else "NULL::float8"
         sql += (
             f" UNION ALL SELECT NULL, NULL, n, {rank_sql} FROM unnest(%s::text[]) AS n"  # noqa: S608 - no user text in it
             " WHERE n %% %s OR %s <%% n"
         )
-        params += [*([lowered, lowered] if with_rank else []), list(candidates), lowered, lowered]
+        params += [*([lowered] if with_rank else []), list(candidates), lowered, lowered]
     else:
         rank_sql = NAME_SIMILARITY_SQL.format(name="lower(name)") if with_rank else "NULL::float8"
         # A UNION of two index scans: written as one OR, the planner reads every listing.
@@ -110,8 +110,10 @@ def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedK
             f"SELECT id FROM {table} WHERE lower(name) %% %s"
             f" UNION SELECT id FROM {table} WHERE %s <%% lower(name)))"
         )
-        params += [*([lowered, lowered] if with_rank else []), lowered, lowered]
+        params += [*([lowered] if with_rank else []), lowered, lowered]
     parsed = ParsedKeyword("")
+    if ascii_keyword:
+        parsed.names = [(code, value if with_rank else None) for code, value in sure.items()]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for tsquery, pk, name, rank in cursor.fetchall():

@@ -3,7 +3,7 @@
 On PostgreSQL: ``document @@ websearch_to_tsquery('english', q) OR lower(name) % q OR
 q <% lower(name)``, ranked as ``directory.search.keywords.rank`` documents (share of the
 query's words in the document x 100, exact name x 10, share of the words in the name, the
-name's similarity and word similarity where it matches by them), with PostgreSQL's own
+name's trigram similarity where it matches by either similarity), with PostgreSQL's own
 operators on every row. The query's words are the positive lexemes of PostgreSQL's parse.
 On SQLite: the product's LIKE search (``text.keyword_filter_and_rank``).
 """
@@ -70,9 +70,9 @@ def keyword_filter_and_rank(q: str):
         f" + {keywords.EXACT_NAME_WEIGHT}::float8 * (lower({{name}}) = %s)::int::float8"
         f" + ({name_hits})::float8 / %s::float8"
         f" + CASE WHEN {similar}"
-        "  THEN (similarity(lower({name}), %s) + word_similarity(%s, lower({name})))::float8"
+        "  THEN similarity(lower({name}), %s)::float8"
         "  ELSE 0::float8 END)",
-        [*lexemes, share, lowered, *lexemes, share, lowered, lowered, lowered, lowered],
+        [*lexemes, share, lowered, *lexemes, share, lowered, lowered, lowered],
         FloatField(),
     )
     return Q(matches), rank

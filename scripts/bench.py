@@ -32,6 +32,7 @@ first /hsds/services page (--no-feeds to skip). Results: docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import collections
 import gc
 import gzip
 import http.client
@@ -56,7 +57,9 @@ LUA_SCRIPT = ROOT / "scripts" / "bench_find.lua"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/peersupport_bench"
 TARGET_P95_MS = 100
 TARGET_PAGE_KB = 60
-TARGET_RATIO = 0.25
+TARGET_RATIO = 0.40  # issue 21: with keywords and places in the mix
+TARGET_KEYWORD_P95_MS = 50
+KEYWORD_VARIANTS = ("common keyword", "two common words", "common word, typo")
 WARMUP = 2  # untimed requests per variant (template loading, the first index build)
 WARMUP_SECONDS = 3  # of untimed load before each timed wrk run
 INDEX_BUILT = "search index built"
@@ -273,6 +276,8 @@ def in_process(args, report: dict) -> None:
     )
     near = f"{busiest['location__city']}, {busiest['location__region']}" if busiest else "Boston"
     report["near"] = near
+    words = visitor_words(Resource.objects.published().values_list("name", "description"))
+    report["common_words"] = words[:2]
     variants = {
         "no filter": "/find/",  # no place given: online listings (the place-first rule)
         "every kind, no place": (
@@ -282,6 +287,11 @@ def in_process(args, report: dict) -> None:
             "/find/?type=12-step-programs&attendance=in_person&attendance=hybrid&audience=women"
         ),
         "keyword": "/find/?q=serenity",
+        # What visitors type most: the commonest word, two common words, a typo of the first.
+        "common keyword": "/find/?" + urlencode({"q": words[0]}),
+        "two common words": "/find/?" + urlencode({"q": f"{words[0]} {words[1]}"}),
+        "common word, typo": "/find/?" + urlencode({"q": typo(words[0], 1)}),
+        "keyword and place": "/find/?" + urlencode({"q": words[1], "near": near, "radius": 25}),
         "distance": "/find/?" + urlencode({"near": near, "radius": 25}),
         "happening now": "/find/?when=now",
         "page 5, sorted by name": "/find/?sort=name&page=5",
@@ -347,8 +357,9 @@ def in_process(args, report: dict) -> None:
             f"{spread:>9}{size_kb:>7.1f}",
             flush=True,
         )
-        if result["p95"] > TARGET_P95_MS:
-            report["missed"].append(f"{label}: p95 {result['p95']:.0f} ms > {TARGET_P95_MS} ms")
+        target = TARGET_KEYWORD_P95_MS if label in KEYWORD_VARIANTS else TARGET_P95_MS
+        if result["p95"] > target:
+            report["missed"].append(f"{label}: p95 {result['p95']:.0f} ms > {target} ms")
             if args.profile:
                 profile(client, urls[-5:], label)
         if label != "/peer-workers/" and size_kb > TARGET_PAGE_KB:
@@ -402,11 +413,56 @@ def time_feeds() -> None:
 # --- under load ----------------------------------------------------------------------------
 
 
-def load_test_facts() -> dict:
-    """Slugs the wrk script draws its searches from."""
-    from directory.models import Feature, SupportType
+def visitor_words(rows, limit: int = 200) -> list[str]:
+    """The ``limit`` words (3+ letters) in most listings' names and descriptions, commonest
+    first: what visitors type into "What" is mostly these (and typos of them)."""
+    counts: collections.Counter = collections.Counter()
+    for name, description in rows:
+        counts.update(set(re.findall(r"[a-z]{3,}", f"{name} {description}".lower())))
+    return [word for word, _ in counts.most_common(limit)]
 
+
+def typo(word: str, seed: int) -> str:
+    """A typing slip: a letter dropped or two swapped (never the first)."""
+    if len(word) < 4:
+        return word
+    i = 1 + seed % (len(word) - 2)
+    if seed % 2:
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def visitor_queries(rows, places) -> dict:
+    """Keywords (frequent words, typos of them, two frequent words) and places (towns, ZIP
+    codes) for the load test and the soak drill."""
+    words = visitor_words(rows)
+    typos = [typo(word, i) for i, word in enumerate(words[:60])]
+    pairs = [f"{a} {b}" for a, b in zip(words[:40], words[1:41], strict=True)]
+    return {"words": words, "typos": typos, "pairs": pairs, "places": places}
+
+
+def load_test_facts() -> dict:
+    """Slugs, keywords and places the wrk script draws its searches from."""
+    from directory.models import Feature, Location, Resource, SupportType
+
+    rows = Resource.objects.published().values_list("name", "description").iterator(5000)
+    towns = (
+        Location.objects.filter(country="US")
+        .exclude(city="")
+        .values_list("city", "region")
+        .distinct()
+        .order_by("city", "region")
+    )
+    places = [f"{city}, {region}" for city, region in towns[:300]]
+    places += list(
+        Location.objects.filter(country="US")
+        .exclude(postal_code="")
+        .order_by("postal_code")
+        .values_list("postal_code", flat=True)
+        .distinct()[:100]
+    )
     return {
+        **visitor_queries(rows, places),
         "types": list(SupportType.objects.order_by("slug").values_list("slug", flat=True)),
         "audiences": list(
             Feature.objects.filter(category__slug="audience")
@@ -491,6 +547,10 @@ def load_test(args, facts: dict) -> dict:
                         str(args.threads),
                         ",".join(facts["types"]),
                         ",".join(facts["audiences"]),
+                        "|".join(facts["words"]),
+                        "|".join(facts["typos"]),
+                        "|".join(facts["pairs"]),
+                        "|".join(facts["places"]),
                     ],
                 ),
                 ("learn", ["path", "/learn/"]),

@@ -1,10 +1,15 @@
 -- wrk script for scripts/bench.py: a load of /find/ searches, each one new, or a fixed path.
 --
---   wrk -t2 -c16 -d30s -s scripts/bench_find.lua URL -- find THREADS TYPES AUDIENCES
+--   wrk -t2 -c16 -d30s -s scripts/bench_find.lua URL -- find THREADS TYPES AUDIENCES \
+--       WORDS TYPOS PAIRS PLACES
 --   wrk -t2 -c16 -d30s -s scripts/bench_find.lua URL -- path /learn/
 --
 -- THREADS is wrk's -t; TYPES and AUDIENCES are comma-separated slugs (support types; features
--- of the audience category). In "find" mode every request is a search this run has not made before: type,
+-- of the audience category); WORDS, TYPOS, PAIRS and PLACES are "|"-separated: the listings'
+-- 200 most frequent words, typos of them, two frequent words, towns ("Denver, CO") and ZIP
+-- codes (scripts/bench.py visitor_queries). What visitors send, in these proportions: a third
+-- of searches have a keyword (of those, 6 in 10 a frequent word, 2 in 10 a typo of one, 2 in
+-- 10 two words), half a place with a radius of 5, 10, 25 or 50 miles. In "find" mode every request is a search this run has not made before: type,
 -- attendance, audience, when, day, time of day, sort and page are drawn at random (most
 -- visitors tick one or two filters, so each facet is often left out), and the visitor's time
 -- zone comes from a list split between the threads, so two threads never send the same search
@@ -21,6 +26,20 @@ function setup(thread)
    thread:set("thread_id", counter)
    counter = counter + 1
    table.insert(threads, thread)
+end
+
+local function split_on(text, separator)
+   local items = {}
+   for item in string.gmatch(text or "", "[^" .. separator .. "]+") do
+      table.insert(items, item)
+   end
+   return items
+end
+
+local function escape(text)
+   return (string.gsub(text, "[^%w%-%._~]", function(c)
+      return string.format("%%%02X", string.byte(c))
+   end))
 end
 
 local function split(text)
@@ -45,7 +64,7 @@ local WHEN = {"now", "soon", "today"}
 local TIMES = {"morning", "afternoon", "evening", "night"}
 local SORTS = {"soonest", "name"}
 
-local mode, fixed_path, types, audiences, zones
+local mode, fixed_path, types, audiences, zones, words, typos, pairs, places
 local seen = {}
 responses, non2xx, distinct, redrawn = 0, 0, 0, 0
 
@@ -57,6 +76,10 @@ function init(args)
       local nthreads = tonumber(args[2]) or 1
       types = split(args[3])
       audiences = split(args[4])
+      words = split_on(args[5], "|")
+      typos = split_on(args[6], "|")
+      pairs = split_on(args[7], "|")
+      places = split_on(args[8], "|")
       zones = {}
       for i, zone in ipairs(ZONES) do
          -- Thread k (thread_id, set by setup()) gets zones k+1, k+1+n, k+1+2n...
@@ -83,6 +106,18 @@ local function search()
    local params = {}
    local function add(name, value)
       table.insert(params, name .. "=" .. value)
+   end
+   if #words > 0 and maybe(1 / 3) then
+      local roll = math.random()
+      local list = roll < 0.6 and words or (roll < 0.8 and typos or pairs)
+      if #list == 0 then
+         list = words
+      end
+      add("q", escape(pick(list)))
+   end
+   if #places > 0 and maybe(0.5) then
+      add("near", escape(pick(places)))
+      add("radius", pick({"5", "10", "25", "50"}))
    end
    if #types > 0 and maybe(0.5) then
       add("type", pick(types))

@@ -373,19 +373,16 @@ def drill_facts(database_url: str, staff: tuple[str, str]) -> dict:
             "SELECT postal_code FROM directory_location WHERE country = 'US' AND postal_code <> '' "
             "LIMIT 100"
         )]  # fmt: skip
-        words = collections.Counter(
-            word
-            for (name,) in conn.execute("SELECT name FROM directory_resource LIMIT 20000")
-            for word in re.findall(r"[a-z]{4,}", name.lower())
+        rows = conn.execute(
+            "SELECT name, description FROM directory_resource WHERE status = 'published'"
         )
-    frequent = [word for word, _ in words.most_common(200)]
-    typos = [word[:2] + word[3:] for word in frequent[:40]]
+        queries = bench.visitor_queries(rows, towns + zips)
     return {
         "slugs": slugs,
         "ids": ids,
         "types": types,
-        "places": towns + zips,
-        "words": frequent + typos + ["big book", "women step"],
+        "places": queries["places"],
+        "words": queries["words"] + queries["typos"] + queries["pairs"],
         "feeds": ["/meetings.json", "/hsds/services", f"/resources/{slugs[0]}.ics"],
         "etags": {},
         "staff": staff,

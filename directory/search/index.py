@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import F, Func, TextField, Value
+from django.db.models import F, Func, TextField
 from django.db.models.functions import Lower
 
 from directory.models import Feature, Organization, Resource, Schedule, SupportType
@@ -44,6 +44,7 @@ from directory.scheduling import (
     week_positions,
 )
 from directory.search.keywords import KeywordIndex
+from directory.search.keywords import lexemes as analysed_lexemes
 from directory.search.names import NameTrigrams
 
 KIND_CODES = {"weekly": 0, "monthly": 1, "interval": 2}
@@ -130,9 +131,9 @@ class ListingIndex:
     schedule_anchor_day: np.ndarray
     schedule_valid_from: np.ndarray  # day numbers since EPOCH_SUNDAY
     schedule_valid_to: np.ndarray
-    # Lowered names as trigrams, for keyword search on PostgreSQL (None on SQLite).
+    # Lowered names as trigrams and the lexemes of each listing's full text and name, for
+    # keyword search.
     names: NameTrigrams | None = None
-    # Lexemes of the full-text document and of the name, for keyword search (PostgreSQL).
     keywords: KeywordIndex | None = None
     _sorted_ids: np.ndarray = field(repr=False, default=None)
     _sorted_positions: np.ndarray = field(repr=False, default=None)
@@ -342,16 +343,17 @@ def build_index(version=None) -> ListingIndex:
 
     attendance_codes = {value: i for i, value in enumerate(ATTENDANCE_VALUES)}
     cost_codes = {value: i for i, value in enumerate(COST_VALUES)}
-    # On PostgreSQL the lowered names and the lexemes too (as the database makes them), for
-    # keyword search.
-    with_names = connection.vendor == "postgresql"
-    nothing = Value(None, output_field=TextField())
+    # For keyword search, the lowered names and the lexemes: on PostgreSQL as the database
+    # makes them, on SQLite from the name and description (``keywords.analyse``).
+    postgresql = connection.vendor == "postgresql"
     listing_rows = (
         Resource.objects.published()
         .exclude(attendance=Resource.Attendance.INACTIVE)
-        .annotate(lowered_name=Lower("name") if with_names else Value(""))
-        .annotate(document_lexemes=_Lexemes(F("search_document")) if with_names else nothing)
-        .annotate(name_lexemes=_NameLexemes(F("name")) if with_names else nothing)
+        .annotate(lowered_name=Lower("name") if postgresql else F("name"))
+        .annotate(
+            document_lexemes=_Lexemes(F("search_document")) if postgresql else F("description"),
+            name_lexemes=_NameLexemes(F("name")) if postgresql else F("name"),
+        )
         .order_by("name", "pk")
         .values_list(
             "pk",
@@ -376,10 +378,16 @@ def build_index(version=None) -> ListingIndex:
         (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,
          latitudes, longitudes, lowered, document_lexemes,
          name_lexemes) = zip(*chunk, strict=True)  # fmt: skip
-        if with_names:
+        if postgresql:
             lowered_names.extend(lowered)
             for document, name in zip(document_lexemes, name_lexemes, strict=True):
                 keywords.add(document, name)
+        else:
+            for description, name in zip(document_lexemes, name_lexemes, strict=True):
+                name = name or ""
+                lowered_names.append(name.lower())
+                document = analysed_lexemes(f"{name} {description or ''}")
+                keywords.add(document, analysed_lexemes(name))
         for i, array in enumerate(
             [
                 np.array(pks, dtype=np.int64),
@@ -494,8 +502,8 @@ def build_index(version=None) -> ListingIndex:
         schedule_valid_from=column(10),
         schedule_valid_to=column(11),
         zones=list(zone_codes),
-        names=NameTrigrams.build(lowered_names) if with_names else None,
-        keywords=keywords.build() if with_names else None,
+        names=NameTrigrams.build(lowered_names),
+        keywords=keywords.build(),
     )
     index.built_in = time.perf_counter() - started
     return index

@@ -328,27 +328,17 @@ class CompiledSearch:
 def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """The listings matching keyword ``q`` as a mask over the index, and their ranks.
 
-    On PostgreSQL: the full text through the index's lexemes (``keywords``), the names by
-    similarity as the database says (``text.parse_keyword``); ranked by ``keywords.rank``.
-    On SQLite: the database's LIKE search, by id.
+    The full text through the index's lexemes (``keywords``), the names by similarity as
+    the database (or on SQLite, Python) says (``text.parse_keyword``); ranked by
+    ``keywords.rank``.
     """
-    if ix.keywords is None:
-        matches = text.keyword_matches(q, with_rank=with_rank)
-        mask = np.zeros(ix.size, dtype=bool)
-        ranks = np.zeros(ix.size, dtype=np.float64) if with_rank else None
-        positions = ix.positions_of([pk for pk, _ in matches.ids])
-        mask[positions] = True
-        if with_rank:
-            found = dict(matches.ids)
-            ranks[positions] = [found[pk] for pk in ix.ids[positions].tolist()]
-        return mask, ranks
     parsed = text.parse_keyword(q, with_rank=with_rank, names=ix.names)
-    tree = keywords.parse_tsquery(parsed.tsquery)
+    tree = parsed.tree
     mask, exact = ix.keywords.matches(tree, ix.size)
     if not exact:  # a phrase: the database checks the candidates' word positions
         candidates = ix.ids[mask].tolist()
         mask = np.zeros(ix.size, dtype=bool)
-        mask[ix.positions_of(text.full_text_matches(candidates, q))] = True
+        mask[ix.positions_of(text.full_text_matches(candidates, q, tree))] = True
     name_similarity = np.zeros(ix.size, dtype=np.float64) if with_rank else None
     if parsed.names:
         codes = [code for code, _ in parsed.names]

@@ -193,6 +193,22 @@ class NameTrigrams:
         found = {int(i): float(similarity[i]) for i in np.flatnonzero(sure)}
         return found, {self.names[i]: i for i in np.flatnonzero(ask).tolist()}
 
+    def decide(self, lowered: str, names: dict[str, int]) -> dict[int, float]:
+        """{name index: similarity} of those ``names`` that match ``lowered`` by either
+        similarity, computed here (SQLite, which has no pg_trgm)."""
+        wanted = trigrams(lowered)
+        found = {}
+        for name, code in names.items():
+            have = trigrams(name)
+            shared = len(wanted & have)
+            union = len(wanted) + len(have) - shared
+            similarity = np.float32(shared) / np.float32(union) if shared else np.float32(0)
+            if similarity >= SIMILARITY_THRESHOLD or (
+                wanted and word_similarity(wanted, name) >= WORD_SIMILARITY_THRESHOLD
+            ):
+                found[code] = float(similarity)
+        return found
+
     def code_of(self, lowered: str) -> int | None:
         """The index of this lowered name, if a listing has it."""
         codes = self.__dict__.get("_codes")

@@ -1,10 +1,11 @@
-"""Keyword search's database half.
+"""Reading a keyword: what it means as full text, and which names it matches by similarity.
 
-On PostgreSQL a keyword is read by the database (``parse_keyword``: its ``websearch_to_tsquery``
-and the names it matches by trigram similarity, in one statement) and matched in memory
-against the search index's lexemes (``directory.search.keywords``); the database checks only
-phrases (``full_text_matches``). On SQLite, which has neither full text nor trigrams, a keyword
-is each of its words in the name or description (``keyword_filter_and_rank``, LIKE).
+On PostgreSQL the database reads it (``parse_keyword``: its ``websearch_to_tsquery`` and the
+names it matches by trigram similarity, in one statement) and checks phrases
+(``full_text_matches``); on SQLite, which has neither full text nor trigrams, Python does the
+same (``directory.search.keywords.websearch``, ``NameTrigrams.decide``), checked against
+PostgreSQL in the tests. Matching and ranking then happen on the search index
+(``directory.search.listings.keyword_mask``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, FloatField, Q, Value, When
 
 from directory.models import Resource
+from directory.search import keywords
 from directory.search.names import NameTrigrams
 
 MAX_TERMS = 8
@@ -24,59 +25,32 @@ def clean_terms(text: str) -> str:
     return " ".join(text.split()[:MAX_TERMS])[:200].replace("\x00", "")
 
 
-def keyword_filter_and_rank(text: str):
-    """(filter Q, rank expression) for a keyword search on SQLite: every word in the name or
-    the description, ranked exact name, then name containing the keyword, then the rest."""
-    terms = clean_terms(text)
-    q = Q()
-    for word in terms.split():
-        q &= Q(name__icontains=word) | Q(description__icontains=word)
-    rank = Case(
-        When(Q(name__iexact=terms), then=Value(10.0)),
-        When(Q(name__icontains=terms), then=Value(5.0)),
-        default=Value(1.0),
-        output_field=FloatField(),
-    )
-    return q, rank
-
-
-@dataclass
-class KeywordMatches:
-    """What a keyword matches on SQLite: listings by id, each with its rank (None without
-    ranking)."""
-
-    ids: list[tuple[int, float | None]]
-
-
-def keyword_matches(text: str, *, with_rank: bool) -> KeywordMatches:
-    """The searchable listings that match ``text`` on SQLite (LIKE on name and description)."""
-    matches_q, rank = keyword_filter_and_rank(text)
-    listings = (
-        Resource.objects.published()
-        .exclude(attendance=Resource.Attendance.INACTIVE)
-        .filter(matches_q)
-        .order_by()
-    )
-    if with_rank:
-        return KeywordMatches(list(listings.annotate(rank=rank).values_list("pk", "rank")))
-    return KeywordMatches([(pk, None) for pk in listings.values_list("pk", flat=True)])
-
-
 # The name's part of the rank where it matches by either similarity (float4, as the oracle).
 NAME_SIMILARITY_SQL = "similarity({name}, %s)::float8"
 
 
 @dataclass
 class ParsedKeyword:
-    """A keyword as PostgreSQL reads it: its tsquery (as text) and the names it matches by
-    similarity, each with its similarity rank (None without ranking)."""
+    """A keyword read: its tsquery (a tree of ``directory.search.keywords``), and the names it
+    matches by similarity, each with its similarity rank (None without ranking)."""
 
-    tsquery: str
+    tree: object
     names: list[tuple[int, float | None]] = field(default_factory=list)  # (name code, rank)
     ids: list[tuple[int, float | None]] = field(default_factory=list)  # non-ASCII: by id
 
 
 def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedKeyword:
+    """The keyword read by the database, or on SQLite by Python."""
+    if connection.vendor != "postgresql":
+        lowered = clean_terms(text).lower()
+        sure, ask = names.similar(lowered)
+        sure.update(names.decide(lowered, ask))
+        found = [(code, value if with_rank else None) for code, value in sure.items()]
+        return ParsedKeyword(keywords.websearch(clean_terms(text)), found)
+    return _parse_keyword_postgresql(text, with_rank=with_rank, names=names)
+
+
+def _parse_keyword_postgresql(text: str, *, with_rank: bool, names: NameTrigrams):
     """One statement: ``websearch_to_tsquery('english', q)`` as text, and the names that
     match ``lower(name) % q OR q <% lower(name)``.
 
@@ -111,14 +85,14 @@ def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedK
             f" UNION SELECT id FROM {table} WHERE %s <%% lower(name)))"
         )
         params += [*([lowered] if with_rank else []), lowered, lowered]
-    parsed = ParsedKeyword("")
+    parsed = ParsedKeyword(None)
     if ascii_keyword:
         parsed.names = [(code, value if with_rank else None) for code, value in sure.items()]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for tsquery, pk, name, rank in cursor.fetchall():
             if tsquery is not None:
-                parsed.tsquery = tsquery
+                parsed.tree = keywords.parse_tsquery(tsquery)
             elif pk is not None:
                 parsed.ids.append((pk, rank))
             elif name is not None:
@@ -126,9 +100,16 @@ def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedK
     return parsed
 
 
-def full_text_matches(ids: list[int], text: str) -> list[int]:
-    """Which of these listings' documents match ``text`` (``document @@ query``): the check
-    of a phrase, whose word positions the search index does not keep."""
+def full_text_matches(ids: list[int], text: str, tree) -> list[int]:
+    """Which of these listings' documents match the keyword (``document @@ query``): the
+    check of a phrase, whose word positions the search index does not keep."""
+    if connection.vendor != "postgresql":
+        rows = Resource.objects.filter(pk__in=ids).values_list("pk", "name", "description")
+        return [
+            pk
+            for pk, name, description in rows.iterator(2000)
+            if keywords.tree_matches(tree, keywords.analyse(f"{name} {description}"))
+        ]
     table = Resource._meta.db_table
     sql = (
         f"SELECT id FROM {table} WHERE id = ANY(%s)"  # noqa: S608 - our table

@@ -5,15 +5,27 @@ q <% lower(name)``, ranked as ``directory.search.keywords.rank`` documents (shar
 query's words in the document x 100, exact name x 10, share of the words in the name, the
 name's trigram similarity where it matches by either similarity), with PostgreSQL's own
 operators on every row. The query's words are the positive lexemes of PostgreSQL's parse.
-On SQLite: the product's LIKE search (``text.keyword_filter_and_rank``).
+On SQLite, which has neither: every listing read and tested in Python with the same
+definitions (``keywords.analyse`` and ``websearch`` for the full text, pg_trgm's similarity
+and word similarity for names), so the index's postings, bounds and masks are what is checked
+there; the Python analysis itself is checked against PostgreSQL's in
+tests/test_search_keywords.py.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Func, Q
+from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
 
+from directory.models import Resource
 from directory.search import keywords, text
+from directory.search.names import (
+    SIMILARITY_THRESHOLD,
+    WORD_SIMILARITY_THRESHOLD,
+    trigrams,
+    word_similarity,
+)
 
 
 class _KeywordSQL(Func):
@@ -41,7 +53,7 @@ def query_lexemes(terms: str) -> list[str]:
 
 def keyword_filter_and_rank(q: str):
     if connection.vendor != "postgresql":
-        return text.keyword_filter_and_rank(q)
+        return _keyword_in_python(q)
     terms = text.clean_terms(q)
     lowered = terms.lower()
     similar = "(lower({name}) %% %s OR %s <%% lower({name}))"
@@ -76,3 +88,40 @@ def keyword_filter_and_rank(q: str):
         FloatField(),
     )
     return Q(matches), rank
+
+
+def _keyword_in_python(q: str):
+    terms = text.clean_terms(q)
+    lowered = terms.lower()
+    tree = keywords.websearch(terms)
+    lexemes = keywords.positive_lexemes(tree)
+    share = float(max(len(lexemes), 1))
+    wanted = trigrams(lowered)
+    ranks = {}
+    for pk, name, description in Resource.objects.values_list("pk", "name", "description"):
+        analysed = keywords.analyse(f"{name} {description}")
+        lowered_name = name.lower()
+        have = trigrams(lowered_name)
+        shared = len(wanted & have)
+        similarity = (
+            np.float32(shared) / np.float32(len(wanted) + len(have) - shared) if shared else 0.0
+        )
+        similar = similarity >= SIMILARITY_THRESHOLD or bool(
+            wanted and word_similarity(wanted, lowered_name) >= WORD_SIMILARITY_THRESHOLD
+        )
+        if not (keywords.tree_matches(tree, analysed) or similar):
+            continue
+        in_document = {lexeme for lexeme, _ in analysed}
+        in_name = set(keywords.lexemes(name))
+        ranks[pk] = (
+            keywords.ALL_WORDS_WEIGHT * (sum(x in in_document for x in lexemes) / share)
+            + keywords.EXACT_NAME_WEIGHT * (lowered_name == lowered)
+            + sum(x in in_name for x in lexemes) / share
+            + (float(similarity) if similar else 0.0)
+        )
+    rank = Case(
+        *(When(pk=pk, then=Value(value)) for pk, value in ranks.items()),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return Q(pk__in=list(ranks)), rank

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import F, Func, TextField
 from django.db.models.functions import Lower
@@ -307,17 +306,22 @@ def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
 
 
 class _Lexemes(Func):
-    """The distinct lexemes of a tsvector (PostgreSQL)."""
+    """The distinct lexemes of a tsvector as one space-separated string (PostgreSQL's parser
+    makes no token with a space in it; one string per listing keeps the build from holding a
+    Python string per lexeme per listing)."""
 
-    function = "tsvector_to_array"
-    output_field = ArrayField(TextField())
+    template = "array_to_string(tsvector_to_array(%(expressions)s), ' ')"
+    output_field = TextField()
 
 
 class _NameLexemes(Func):
     """The distinct lexemes of the name alone, as the full-text document makes them."""
 
-    template = "tsvector_to_array(to_tsvector('english'::regconfig, coalesce(%(expressions)s, '')))"
-    output_field = ArrayField(TextField())
+    template = (
+        "array_to_string(tsvector_to_array("
+        "to_tsvector('english'::regconfig, coalesce(%(expressions)s, ''))), ' ')"
+    )
+    output_field = TextField()
 
 
 def build_index(version=None) -> ListingIndex:
@@ -380,14 +384,20 @@ def build_index(version=None) -> ListingIndex:
          name_lexemes) = zip(*chunk, strict=True)  # fmt: skip
         if postgresql:
             lowered_names.extend(lowered)
-            for document, name in zip(document_lexemes, name_lexemes, strict=True):
-                keywords.add(document, name)
+            keywords.add_chunk(
+                ((found or "").split() for found in document_lexemes),
+                ((found or "").split() for found in name_lexemes),
+            )
         else:
-            for description, name in zip(document_lexemes, name_lexemes, strict=True):
-                name = name or ""
-                lowered_names.append(name.lower())
-                document = analysed_lexemes(f"{name} {description or ''}")
-                keywords.add(document, analysed_lexemes(name))
+            names = [name or "" for name in name_lexemes]
+            lowered_names.extend(name.lower() for name in names)
+            keywords.add_chunk(
+                [
+                    analysed_lexemes(f"{name} {description or ''}")
+                    for name, description in zip(names, document_lexemes, strict=True)
+                ],
+                [analysed_lexemes(name) for name in names],
+            )
         for i, array in enumerate(
             [
                 np.array(pks, dtype=np.int64),

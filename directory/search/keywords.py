@@ -247,38 +247,42 @@ class KeywordIndex:
 
 
 class _Builder:
-    """Collects each listing's lexemes in index order, then sorts them into postings."""
+    """Collects each listing's lexemes in index order, then sorts them into postings.
+
+    A chunk of listings at a time becomes arrays at once (``add_chunk``): a whole table's
+    lexemes as Python integers would cost a process ~70 MB it keeps at 100,000 listings.
+    """
 
     def __init__(self):
         self.vocabulary: dict[str, int] = {}
-        self._rows: list[int] = []
-        self._counts: list[int] = []
-        self._name_rows: list[int] = []
-        self._name_counts: list[int] = []
+        self._parts: tuple[list[np.ndarray], ...] = ([], [], [], [])
 
-    def add(self, document_lexemes: list[str] | None, name_lexemes: list[str] | None) -> None:
-        """The next listing's distinct lexemes (a tsvector's are distinct already)."""
+    def add_chunk(self, documents, names) -> None:
+        """The next listings' distinct lexemes (a tsvector's are distinct already), of their
+        documents and of their names."""
         setdefault = self.vocabulary.setdefault
-        document_lexemes = document_lexemes or ()
-        name_lexemes = name_lexemes or ()
-        self._rows.extend([setdefault(word, len(self.vocabulary)) for word in document_lexemes])
-        self._counts.append(len(document_lexemes))
-        self._name_rows.extend([setdefault(word, len(self.vocabulary)) for word in name_lexemes])
-        self._name_counts.append(len(name_lexemes))
+        for i, per_listing in enumerate((documents, names)):
+            rows: list[int] = []
+            counts: list[int] = []
+            for found in per_listing:
+                found = found or ()
+                rows.extend([setdefault(word, len(self.vocabulary)) for word in found])
+                counts.append(len(found))
+            self._parts[2 * i].append(np.array(rows, dtype=np.int32))
+            self._parts[2 * i + 1].append(np.array(counts, dtype=np.int32))
 
-    def _postings(self, rows: list[int], counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        rows_array = np.array(rows, dtype=np.int32)
-        listing = np.repeat(
-            np.arange(len(counts), dtype=np.int32), np.array(counts, dtype=np.int64)
-        )
+    def _postings(self, rows: list[np.ndarray], counts: list[np.ndarray]):
+        rows_array = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
+        count_array = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int32)
+        listing = np.repeat(np.arange(len(count_array), dtype=np.int32), count_array)
         order = np.argsort(rows_array, kind="stable")  # stable: listings stay ascending
         offsets = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows_array, minlength=len(self.vocabulary)), out=offsets[1:])
         return offsets, listing[order]
 
     def build(self) -> KeywordIndex:
-        offsets, postings = self._postings(self._rows, self._counts)
-        name_offsets, name_postings = self._postings(self._name_rows, self._name_counts)
+        offsets, postings = self._postings(self._parts[0], self._parts[1])
+        name_offsets, name_postings = self._postings(self._parts[2], self._parts[3])
         return KeywordIndex(self.vocabulary, offsets, postings, name_offsets, name_postings)
 
 

@@ -25,14 +25,21 @@ RUN pip wheel --wheel-dir /wheels . \
 # --- runtime: no compilers, no build tools, a non-root user -------------------------------
 FROM python:3.13-slim-bookworm AS runtime
 
+# MALLOC_ARENA_MAX=2: glibc adds a malloc arena whenever threads contend (up to 8 per core)
+# and rarely gives their freed memory back; two bound what gunicorn's threaded workers keep
+# (the soak drill's worker growth, docs/operations.md; its effect is not measured yet).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=peersupport.settings \
-    GUNICORN_BIND=0.0.0.0:8000
+    GUNICORN_BIND=0.0.0.0:8000 \
+    MALLOC_ARENA_MAX=2
 
+# /var/cache/peersupport: the built feeds, compose's shared "feeds" volume (a new volume takes
+# this directory's owner).
 RUN groupadd --gid 10001 app \
-    && useradd --no-log-init --create-home --uid 10001 --gid 10001 app
+    && useradd --no-log-init --create-home --uid 10001 --gid 10001 app \
+    && install -d -o app -g app -m 0700 /var/cache/peersupport
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY manage.py pyproject.toml ./

@@ -1,7 +1,8 @@
 """Work that leaves the request: Django's tasks framework (settings.TASKS, docs/deploy.md).
 
 Production queues tasks in the database (django-tasks-db) and ``manage.py db_worker`` runs
-them (the compose ``worker`` service); development and tests run them at once, in process.
+them (the compose ``worker`` service, which shares the built feeds' directory with the app);
+development and tests run them at once, in process.
 Arguments are plain ids and strings: a task may run in another process, later.
 """
 
@@ -30,3 +31,12 @@ def run_feed_job(job_id: int) -> str:
     from directory.services.meeting_guide_import import run_feed_job as run
 
     return run(job_id)
+
+
+@task
+def build_feed(name: str, family: str) -> str:
+    """Build the current file of a published feed (``/meetings.json``) for one site root, in
+    the worker: web requests serve the last file meanwhile (directory/feeds/published.py)."""
+    from directory.feeds import meeting_guide, published  # noqa: F401 - registers "meetings"
+
+    return published.build_queued(name, family)

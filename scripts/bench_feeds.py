@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Time /meetings.json as pollers get it, under production gunicorn (docs/performance.md).
 
-Starts gunicorn with the production settings (as scripts/bench.py does) on the benchmark
-database, then measures, each ``--runs`` times:
+Starts gunicorn with the production settings (as scripts/bench.py does) and the task worker
+(``manage.py db_worker``, as scripts/soak.py does) on the benchmark database, then measures,
+each ``--runs`` times:
 
 1. a **cold build**: the shared feed file removed, one request (gzip) that builds it;
 2. a **repeat download** of the built file (gzip, and unpacked for a client without gzip);
 3. a **304**: the same request with the ``ETag`` it was given;
-4. after a listing changes: the first request (the last file, served while the new one
-   builds in the background) and how long until the new ``ETag`` is served.
+4. after a listing changes: the first request (the last file, served while the task worker
+   builds the new one) and how long until the new ``ETag`` is served.
 
-It reports each worker's memory before and its peak (``VmHWM``) after the builds. Traffic
-goes to 127.0.0.1 only; gunicorn is always stopped at the end.
+It reports each gunicorn worker's memory before and its peak (``VmHWM``) after the builds, and
+the task worker's peak. Traffic goes to 127.0.0.1 only; everything it starts is stopped at the
+end.
 
     DJANGO_DEBUG=true .venv/bin/python scripts/bench_feeds.py [--listings 100000] [--runs 3]
 """
@@ -30,6 +32,7 @@ import time
 from pathlib import Path
 
 import bench
+from soak import TaskWorker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,6 +111,8 @@ def main() -> int:
     )
     log_path = cache_dir.parent / f"{cache_dir.name}.log"
     server = bench.start_gunicorn(env, log_path)
+    task_worker = TaskWorker(env, cache_dir.parent / f"{cache_dir.name}-worker.log")
+    task_worker.start()
     results: dict[str, list[float]] = {}
 
     def note(label: str, value: float) -> None:
@@ -132,7 +137,7 @@ def main() -> int:
             status, _, _, seconds = get(port, {**gz, "If-None-Match": headers["ETag"]})
             assert status == 304, status
             note("304, ms", seconds * 1000)
-            # A change: the last file at once, the new one when built in the background.
+            # A change: the last file at once, the new one when the task worker has built it.
             Resource.objects.filter(pk=Resource.objects.order_by("pk").values("pk")[:1]).update(
                 updated_at=timezone.now()
             )
@@ -141,18 +146,20 @@ def main() -> int:
             note("first poll after a change (last file), s", seconds)
             started = time.perf_counter()
             while get(port, {**gz, "If-None-Match": headers["ETag"]})[0] == 304:
+                task_worker.keep_alive()
                 time.sleep(0.25)
-            note("background rebuild until the new ETag, s", time.perf_counter() - started)
+            note("rebuild in the task worker until the new ETag, s", time.perf_counter() - started)
         peak = worker_memory(server.pid, "VmHWM")
     finally:
         bench.stop(server)
+        task_worker.stop()
         shutil.rmtree(cache_dir, ignore_errors=True)
         connection.close()
 
     print(
         f"\n/meetings.json under production gunicorn ({args.workers} workers), "
         f"{report.get('listings', 0):,} listings, {args.runs} runs; "
-        f"refresh {settings.DIRECTORY_SEARCH_INDEX_REFRESH!r} in the workers"
+        f"refresh {settings.DIRECTORY_SEARCH_INDEX_REFRESH!r}"
     )
     for label, values in results.items():
         shown = ", ".join(f"{v:.2f}" for v in values)
@@ -162,6 +169,7 @@ def main() -> int:
         + ", ".join(f"{m:.0f}" for m in rss_before)
         + "; peak VmHWM after the builds (MB): "
         + ", ".join(f"{m:.0f}" for m in peak)
+        + f"; task worker peak {task_worker.peak_mb:.0f} MB ({task_worker.restarts} restarts)"
     )
     print(f"  gunicorn log: {log_path}")
     return 0

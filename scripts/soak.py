@@ -5,7 +5,10 @@
    port; as the ``postgres`` user when run as root), loaded with the 100,000-listing benchmark
    database (``pg_dump`` of ``peersupport_bench`` on the shared server, which scripts/bench.py
    seeds once). The shared servers are never stopped or restarted.
-2. gunicorn with the production settings on it (as scripts/bench.py starts it).
+2. gunicorn with the production settings on it (as scripts/bench.py starts it), and the task
+   worker (``manage.py db_worker``, as compose's ``worker`` service: it rebuilds the feed after
+   staff saves), started again whenever it exits (it does on a database error, as compose's
+   restart policy would).
 3. ``--connections`` clients (64) for ``--seconds`` (300) of a mix of what visitors and staff
    send (``MIX`` below: searches with places and keywords, listing pages, the feeds — most
    polls conditional, as aggregators send them —, 1 in 50 a public suggestion, staff saves).
@@ -177,6 +180,46 @@ def dump_benchmark_database(path: Path) -> None:
         check=True,
         timeout=1200,
     )  # fmt: skip
+
+
+class TaskWorker:
+    """``manage.py db_worker`` with gunicorn's environment, kept running: the worker exits on
+    a database error (the drill's restart) and compose's restart policy starts it again."""
+
+    def __init__(self, env: dict, log_path: Path):
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+        self.peak_mb = 0.0  # the highest VmHWM of its processes
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--interval", "0.5"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def keep_alive(self) -> None:
+        if self.process is None:
+            return
+        try:
+            peak = bench.proc_status_kb("VmHWM", f"/proc/{self.process.pid}/status") / 1024
+            self.peak_mb = max(self.peak_mb, peak)
+        except OSError:
+            pass
+        if self.process.poll() is not None:
+            self.restarts += 1
+            self.start()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.keep_alive()
+            bench.stop(self.process)
 
 
 # ----------------------------------------------------------------------------- the clients
@@ -417,6 +460,7 @@ def main() -> int:
     cluster = DrillCluster()
     server = None
     log_path = cluster.directory / "gunicorn.log"
+    task_worker = None
     shared = Shared()
     marks: dict[str, float] = {}
     try:
@@ -438,6 +482,9 @@ def main() -> int:
             DIRECTORY_SEARCH_INDEX_SHARE_DIR=str(cluster.directory / "index"),
             DIRECTORY_LOGIN_FAILURE_LIMIT="1000",
         )
+        # As the image sets it (Dockerfile); set MALLOC_ARENA_MAX in the environment to try
+        # another value (glibc's default is 8 arenas per core).
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         (cluster.directory / "index").mkdir()
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -450,6 +497,8 @@ def main() -> int:
             cwd=ROOT, env=env, check=True,
         )  # fmt: skip
         server = bench.start_gunicorn(env, log_path)
+        task_worker = TaskWorker(env, cluster.directory / "worker.log")
+        task_worker.start()
         bench.wait_until_ready(server, port, log_path, 1)
         facts = drill_facts(cluster.url, ("soak", password))
         # A site that has been up has its feed: the first build (a lone poller's), unloaded.
@@ -495,6 +544,7 @@ def main() -> int:
                     time.sleep(0.05)
                 marks["database back"] = time.monotonic() - began
                 restarted = True
+            task_worker.keep_alive()
             time.sleep(0.2)
         shared.stop.set()
         for thread in threads:
@@ -504,12 +554,24 @@ def main() -> int:
     finally:
         if server is not None:
             bench.stop(server)
+        if task_worker is not None:
+            task_worker.stop()
         gunicorn_log = log_path.read_text(errors="replace") if log_path.exists() else ""
         kept = Path(tempfile.gettempdir()) / "peersupport-soak-gunicorn.log"
         kept.write_text(gunicorn_log)
-        print(f"gunicorn log kept in {kept}")
+        worker_log_path = cluster.directory / "worker.log"
+        worker_log = worker_log_path.read_text(errors="replace") if worker_log_path.exists() else ""
+        kept_worker = Path(tempfile.gettempdir()) / "peersupport-soak-worker.log"
+        kept_worker.write_text(worker_log)
+        print(f"gunicorn log kept in {kept}, the task worker's in {kept_worker}")
         cluster.remove()
-    return report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log)
+    # For information (not a check): the task worker's own figures.
+    worker_summary = (
+        f"{worker_log.count('feed meetings built')} feed rebuilds, {task_worker.restarts} "
+        f"restarts, peak RSS {task_worker.peak_mb:.0f} MB, "
+        f"{sum(error_lines(worker_log).values())} error lines"
+    )
+    return report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log, worker_summary)
 
 
 def lost_suggestions(database_url: str, suggested: list[tuple[str, int]]) -> list[str]:
@@ -523,7 +585,22 @@ def lost_suggestions(database_url: str, suggested: list[tuple[str, int]]) -> lis
     return [token for token in answered if token not in stored]
 
 
-def report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log) -> int:
+def error_lines(log: str) -> collections.Counter:
+    """The JSON log's ERROR and CRITICAL lines, by message."""
+    errors: collections.Counter = collections.Counter()
+    for line in log.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in {"ERROR", "CRITICAL"}:
+            errors[str(entry.get("message", ""))[:100]] += 1
+    return errors
+
+
+def report(
+    args, shared, marks, memory_start, memory_end, lost, gunicorn_log, worker_summary
+) -> int:
     samples = [Sample(s.kind, s.started - args.warmup, s.seconds, s.status) for s in shared.samples]
     restart = marks.get("restart", 0.0) - args.warmup
     back = marks.get("database back", 0.0) - args.warmup
@@ -577,17 +654,11 @@ def report(args, shared, marks, memory_start, memory_end, lost, gunicorn_log) ->
           f"{growth:+.1%}")  # fmt: skip
     if growth > 0.20:
         failures.append(f"worker memory grew {growth:.0%}")
-    errors: collections.Counter = collections.Counter()
-    for line in gunicorn_log.splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("level") in {"ERROR", "CRITICAL"}:
-            errors[str(entry.get("message", ""))[:100]] += 1
+    errors = error_lines(gunicorn_log)
     print(f"  error lines in the application log: {sum(errors.values())}")
     for message, count in errors.most_common(8):
         print(f"    {count} × {message}")
+    print(f"  task worker: {worker_summary}")
     print("\n" + ("Every check passed." if not failures else "FAILED: " + "; ".join(failures)))
     return 1 if failures else 0
 

@@ -176,6 +176,21 @@ def test_compose_sets_only_variables_the_settings_read_and_none_retired():
     assert not unknown, f"set but never read by peersupport/settings.py: {unknown}"
 
 
+def test_the_apps_and_the_worker_share_the_built_feeds():
+    """The worker rebuilds /meetings.json after a change and the app replicas serve the file:
+    one directory for all of them (each container's /tmp and /dev/shm are its own)."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    directories = set()
+    for name in ("app", "worker"):
+        service = compose["services"][name]
+        directory = compose_variables(service)["DIRECTORY_FEED_CACHE_DIR"]
+        assert f"feeds:{directory}" in service["volumes"], name
+        directories.add(directory)
+    assert len(directories) == 1 and "feeds" in compose["volumes"]
+    # A new named volume takes the image directory's owner: the app's user, not root.
+    assert f"install -d -o app -g app -m 0700 {directories.pop()}" in DOCKERFILE
+
+
 def test_compose_trusts_its_own_proxy_for_the_client_address():
     from directory.edge import _trusted
 

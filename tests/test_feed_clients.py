@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import threading
-import time
 
 import pytest
 from django.urls import reverse
@@ -217,34 +215,6 @@ def test_a_search_for_now_is_not_cached_past_its_minute(client):
     weekly_meeting(slug="weekly")
     response = client.get("/find/calendar.ics", {"when": "now"})
     assert response["ETag"] and "Last-Modified" not in response
-
-
-def test_a_stale_feed_keeps_being_served_while_the_new_one_builds(settings):
-    """Production builds a changed feed in the background, serving the last one meanwhile."""
-    settings.DIRECTORY_SEARCH_INDEX_REFRESH = "background"
-    feed = published.FeedFile("test")
-    release = threading.Event()
-    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-    def first(handle):
-        handle.write(b"[1]")
-
-    def slow(handle):
-        release.wait(10)
-        handle.write(b"[2]")
-
-    old = feed.current("one", moment, first)  # nothing to serve yet: built by this request
-    assert gzip.decompress(old.path.read_bytes()) == b"[1]"
-    assert old.last_modified == moment
-
-    stale = feed.current("two", moment, slow)
-    assert stale.etag == "one"  # at once, while "two" builds
-    release.set()
-    deadline = time.monotonic() + 10
-    while feed.current("two", moment, slow).etag != "two":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert gzip.decompress(feed.current("two", moment, slow).path.read_bytes()) == b"[2]"
 
 
 def test_the_data_version_records_when_it_changed():

@@ -1,13 +1,16 @@
-"""Curator e-mail leaves the request path: the request queues a task, the worker sends it.
+"""Work that leaves the request path: the request queues a task, the worker does it.
 
 The production arrangement runs here in separate processes on a throwaway SQLite database:
-one serves a suggestion (with the database task backend), another is ``manage.py db_worker``.
-Development's mailer prints e-mails, so each process's output shows whether it sent one.
+one serves a request (with the database task backend), another is ``manage.py db_worker``.
+Curator e-mail: development's mailer prints e-mails, so each process's output shows whether
+it sent one. A changed /meetings.json: the web process serves the last file and queues the
+rebuild, which the worker does (issue 22: builds kept memory in the web workers).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -44,9 +47,37 @@ SUGGEST = textwrap.dedent(
     """
 )
 
+# Argument: "first" (a listing, then the first poll), "change" (rename it, then poll) or "poll".
+POLL_FEED = textwrap.dedent(
+    """
+    import json, sys
+    import django
+    django.setup()
+    from django.test import Client
+    from django_tasks_db.models import DBTaskResult
+    from directory.models import Resource
+    from tests.feeds_helpers import weekly_meeting
 
-def test_the_request_queues_the_e_mail_and_the_worker_sends_it(tmp_path):
-    env = {
+    step = sys.argv[1]
+    if step == "first":
+        weekly_meeting(slug="weekly", name="Before")
+    elif step == "change":
+        listing = Resource.objects.get(slug="weekly")
+        listing.name = "After"
+        listing.save()
+    response = Client(HTTP_HOST="localhost").get("/meetings.json")
+    rows = json.loads(b"".join(response.streaming_content))
+    print("status:", response.status_code, "etag:", response["ETag"])
+    print("names:", [row["name"] for row in rows])
+    print("queued:", [(t.task_path, t.status, t.args_kwargs) for t in DBTaskResult.objects.all()])
+    """
+)
+
+
+def production_like_env(tmp_path) -> dict[str, str]:
+    """Development settings, but tasks queued in the database for ``manage.py db_worker``
+    and search indexes and feeds rebuilt in the background, as in production."""
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST", "DATABASE_"))
@@ -57,9 +88,12 @@ def test_the_request_queues_the_e_mail_and_the_worker_sends_it(tmp_path):
         "DIRECTORY_TASKS_BACKEND": "database",
         "DIRECTORY_CURATOR_EMAILS": "curators@directory.example",
         "DIRECTORY_SEARCH_INDEX_SHARE_DIR": "",
+        "DIRECTORY_FEED_CACHE_DIR": str(tmp_path / "feeds"),
         "PYTHONPATH": str(ROOT),
     }
 
+
+def runner(env: dict[str, str]):
     def run(*args):
         result = subprocess.run(  # noqa: S603 - our own interpreter and code
             [sys.executable, *args],
@@ -73,6 +107,11 @@ def test_the_request_queues_the_e_mail_and_the_worker_sends_it(tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout + result.stderr
 
+    return run
+
+
+def test_the_request_queues_the_e_mail_and_the_worker_sends_it(tmp_path):
+    run = runner(production_like_env(tmp_path))
     run("manage.py", "migrate", "--noinput")
     served = run("-c", SUGGEST)
     assert "backend: DatabaseBackend" in served
@@ -86,6 +125,31 @@ def test_the_request_queues_the_e_mail_and_the_worker_sends_it(tmp_path):
     assert "http://localhost/admin/directory/submission/1/change/" in worked
     again = run("manage.py", "db_worker", "--batch", "--no-startup-delay")
     assert "Subject:" not in again, "sent once"
+
+
+def test_a_changed_feed_is_served_from_the_last_file_and_rebuilt_by_the_worker(tmp_path):
+    env = production_like_env(tmp_path)
+    run = runner(env)
+    run("manage.py", "migrate", "--noinput")
+
+    first = run("-c", POLL_FEED, "first")  # no file yet: built for this first poller
+    assert "status: 200" in first and "names: ['Before']" in first and "queued: []" in first
+    etag = re.search(r"etag: (\S+)", first).group(1)
+
+    changed = run("-c", POLL_FEED, "change")
+    assert f"etag: {etag}" in changed and "names: ['Before']" in changed  # the last file
+    assert changed.count("directory.tasks.build_feed") == 1
+    assert "'READY'" in changed and "['meetings', 'http://localhost']" in changed
+    assert "feed meetings built" not in changed, "no build in the web process"
+    again = run("-c", POLL_FEED, "poll")
+    assert f"etag: {etag}" in again
+    assert again.count("directory.tasks.build_feed") == 1, "queued once"
+
+    worked = run("manage.py", "db_worker", "--batch", "--no-startup-delay")
+    assert "feed meetings built" in worked
+    rebuilt = run("-c", POLL_FEED, "poll")
+    assert f"etag: {etag}" not in rebuilt and "names: ['After']" in rebuilt
+    assert "'SUCCESSFUL'" in rebuilt and "'READY'" not in rebuilt
 
 
 @pytest.mark.django_db

@@ -30,6 +30,7 @@ it"), and tests/meeting_guide_clients.py reproduces it; so:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -42,6 +43,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from directory.feeds import published
 from directory.models import Resource, Schedule
 from directory.scheduling.zones import zone_country
 
@@ -398,6 +400,17 @@ def write_feed(handle, *, base_url: str = "", today: dt.date | None = None) -> N
             cursor.execute("SET LOCAL statement_timeout = 0")
         for piece in stream_feed(base_url, today=today):
             handle.write(piece)
+
+
+def _published_plan(version: published.DataVersion, base_url: str):
+    """``/meetings.json`` for a data version and site root: what the view serves and the task
+    worker builds (directory/feeds/published.py)."""
+    return version.key(base_url), functools.partial(
+        write_feed, base_url=base_url, today=version.today
+    )
+
+
+MEETINGS_FEED = published.FeedFile("meetings", _published_plan)
 
 
 def stream_feed(

@@ -10,14 +10,17 @@ triggers, ``directory.search.triggers``), stamped with the time it changed. So:
 - ``/meetings.json`` (hundreds of MB at national scale) is built **once per data version**
   into a gzip file shared by the processes of one machine (:class:`FeedFile`), then served
   from it: compressed as it is to clients that accept gzip, unpacked as it streams to the
-  others. While a newer version is being built, the last file keeps being served, with its
-  own ``ETag``, in the manner of the search index (``DIRECTORY_SEARCH_INDEX_REFRESH``). Only the
-  very first file is built in a request (the first poller's); pollers arriving during that
-  build get 503 with ``Retry-After``. One build per machine at a time (a file lock).
+  others. Only the very first file is built in a request (the first poller's); pollers
+  arriving during that build get 503 with ``Retry-After``. After a change the last file keeps
+  being served, with its own ``ETag``, while the task worker builds the new one
+  (``directory.tasks.build_feed``, queued once per site root at a time), in the manner of the
+  search index (``DIRECTORY_SEARCH_INDEX_REFRESH``). One build per machine at a time (a file
+  lock).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import functools
@@ -45,7 +48,10 @@ from directory.search.freshness import machine_directory
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = "2"  # bump when what a feed writes changes without a data change
 STALE_FILE_SECONDS = 120
-RETRY_FAILED_SECONDS = 30  # a first build that failed is not tried again sooner
+RETRY_FAILED_SECONDS = 30  # a build that failed is not tried again sooner
+# A queued rebuild not ended after this long is given up (its worker died, its task was
+# lost) and queued again. A build at 100,000 listings takes 15-18 s, longer under load.
+QUEUED_STALE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -141,56 +147,117 @@ class BuiltFile:
     last_modified: dt.datetime
 
 
-class FeedFile:
-    """One feed, built into ``<name>-<key>.json.gz`` once per key (data version and host).
+# What a feed is for a data version and a family (site root): its key (the file's ETag) and
+# ``write(handle)``, which writes its bytes with the database.
+Plan = Callable[[DataVersion, str], tuple[str, Callable[[IO[bytes]], None]]]
+_FEEDS: dict[str, FeedFile] = {}
 
-    ``write(handle)`` writes the feed's bytes; it runs with the database, in this request's
-    thread or in a background thread (which closes its own connections).
+
+class FeedFile:
+    """One feed, built into ``<name>-<family>-<key>.json.gz`` once per key (data version and
+    site root).
+
+    ``plan`` says what to build (see :data:`Plan`). The first file is built in a request;
+    every later one in the task worker (``directory.tasks.build_feed``), which finds the feed
+    by its name: a FeedFile registers itself, and the task imports the module that makes it.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, plan: Plan):
         self.name = name
-        self._building: set[str] = set()
-        self._lock = threading.Lock()
+        self.plan = plan
         self._failed_at: dict[str, float] = {}  # target name -> when its last build failed
+        _FEEDS[name] = self
 
-    def current(
-        self,
-        key: str,
-        last_modified: dt.datetime,
-        write: Callable[[IO[bytes]], None],
-        family: str = "",
-    ) -> BuiltFile | None:
-        """The file for ``key``; or, while it is being built in the background, the last one.
+    def current(self, version: DataVersion, family: str = "") -> BuiltFile | None:
+        """The file for ``version``; or, while its rebuild is queued or under way, the last one.
 
         Before any file exists, the first request builds it (a lone poller gets its feed) and
         any other arriving meanwhile gets None (the view answers 503 with Retry-After): no
         request waits on another's build, so pollers arriving together cannot hold every
-        worker. With ``DIRECTORY_SEARCH_INDEX_REFRESH = "inline"`` (tests) every build happens
-        before returning.
+        worker. After that, a new file is built by the task worker, never by a web worker
+        (:meth:`_queue_rebuild`). With ``DIRECTORY_SEARCH_INDEX_REFRESH = "inline"`` (tests)
+        every build happens before returning.
         """
         directory = _cache_directory()
-        # A family per site root: a file for one host name is never served for another.
-        prefix = f"{self.name}-{hashlib.sha256(family.encode()).hexdigest()[:8]}-"
+        key, write = self.plan(version, family)
+        prefix = self._prefix(family)
         target = directory / f"{prefix}{key}.json.gz"
         if target.exists():
             return self._built(target)
         if settings.DIRECTORY_SEARCH_INDEX_REFRESH == "background":
             previous = self._newest(directory, prefix)
             if previous is not None:
-                self._build_in_background(directory, target, last_modified, write)
+                self._queue_rebuild(directory, family, target, version.last_modified, write)
                 return self._built(previous)
             if time.monotonic() - self._failed_at.get(target.name, -1e9) < RETRY_FAILED_SECONDS:
                 return None  # it failed a moment ago: not again in every request
             try:
-                if not self._build(directory, target, last_modified, write, wait=False):
+                if not self._build(directory, target, version.last_modified, write, wait=False):
                     return None
             except Exception:
                 self._failed_at[target.name] = time.monotonic()
                 raise
             return self._built(target)
-        self._build(directory, target, last_modified, write)
+        self._build(directory, target, version.last_modified, write)
         return self._built(target)
+
+    def build_queued(self, family: str) -> str:
+        """The task's work: build the file of the data as it is now (saves made while the task
+        waited included), then let the next rebuild be queued."""
+        directory = _cache_directory()
+        with _releasing(self._queued_marker(directory, family)):
+            version = data_version()
+            key, write = self.plan(version, family)
+            target = directory / f"{self._prefix(family)}{key}.json.gz"
+            if target.exists():
+                return "already built"
+            self._build(directory, target, version.last_modified, write)
+        return "built"
+
+    def _prefix(self, family: str) -> str:
+        # A family per site root: a file for one host name is never served for another.
+        return f"{self.name}-{hashlib.sha256(family.encode()).hexdigest()[:8]}-"
+
+    def _queued_marker(self, directory: Path, family: str) -> Path:
+        """Present while a rebuild of this family is queued or under way (any process)."""
+        return directory / f".{self._prefix(family)}queued"
+
+    def _queue_rebuild(self, directory: Path, family: str, target, last_modified, write) -> None:
+        """Have the task worker build the new file: a build at 100,000 listings takes 15-18 s
+        and enough Python memory that a web worker kept hundreds of MB afterwards (the soak
+        drill, docs/operations.md). One rebuild per family is queued at a time: the marker
+        file says one is, until the task ends or the marker is QUEUED_STALE_SECONDS old (its
+        worker died, its task was lost)."""
+        from directory.tasks import build_feed
+
+        marker = self._queued_marker(directory, family)
+        if not _claim(marker):
+            return
+        try:
+            build_feed.enqueue(self.name, family)
+        except Exception:
+            # Failure is a feature: when the task cannot be queued (no task table yet, the
+            # database refusing the write), the feed is still rebuilt, in a thread of this
+            # web process as before there was a worker for it, rather than served stale
+            # until somebody notices. Only this process builds: it holds the marker.
+            logger.exception(
+                "feed %s: could not queue its rebuild; building it in this process", self.name
+            )
+            threading.Thread(
+                target=self._build_in_thread,
+                args=(directory, family, target, last_modified, write),
+                name=f"feed-{self.name}",
+                daemon=True,
+            ).start()
+
+    def _build_in_thread(self, directory: Path, family: str, target, last_modified, write):
+        try:
+            with _releasing(self._queued_marker(directory, family)):
+                self._build(directory, target, last_modified, write)
+        except Exception:
+            logger.exception("feed %s: background build failed", self.name)
+        finally:
+            connections.close_all()  # this thread's own connections
 
     def _built(self, path: Path) -> BuiltFile:
         key = path.name.removesuffix(".json.gz").rsplit("-", 1)[1]
@@ -247,23 +314,53 @@ class FeedFile:
             if old != keep and now - old.stat().st_ctime > STALE_FILE_SECONDS:
                 old.unlink(missing_ok=True)
 
-    def _build_in_background(self, directory: Path, target: Path, last_modified, write) -> None:
-        with self._lock:
-            if target.name in self._building:
-                return
-            self._building.add(target.name)
 
-        def build():
+def _claim(marker: Path) -> bool:
+    """Create ``marker`` (True), unless a fresh one exists (False). A stale one is replaced.
+
+    Two processes replacing the same stale marker at once may both queue a rebuild: the
+    second task finds the file built and returns.
+    """
+    for _ in range(2):
+        try:
+            handle = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
             try:
-                self._build(directory, target, last_modified, write)
-            except Exception:
-                logger.exception("feed %s: background build failed", self.name)
-            finally:
-                with self._lock:
-                    self._building.discard(target.name)
-                connections.close_all()  # this thread's own connections
+                age = time.time() - marker.stat().st_mtime
+            except FileNotFoundError:
+                continue  # its task just ended: try again
+            if age < QUEUED_STALE_SECONDS:
+                return False
+            logger.warning("feed rebuild marker %s is %.0f s old: queued again", marker, age)
+            marker.unlink(missing_ok=True)
+            continue
+        with os.fdopen(handle, "w") as file:
+            file.write(f"{timezone.now().isoformat()} pid {os.getpid()}\n")
+        return True
+    return False
 
-        threading.Thread(target=build, name=f"feed-{self.name}", daemon=True).start()
+
+@contextlib.contextmanager
+def _releasing(marker: Path):
+    """Remove ``marker`` when the build in the block ends, so the next change queues the next
+    rebuild; after a failure, leave it to go stale RETRY_FAILED_SECONDS from now instead (not
+    tried again by the very next poll)."""
+    try:
+        yield
+    except Exception:
+        stale_soon = time.time() - QUEUED_STALE_SECONDS + RETRY_FAILED_SECONDS
+        with contextlib.suppress(OSError):
+            os.utime(marker, (stale_soon, stale_soon))
+        raise
+    marker.unlink(missing_ok=True)
+
+
+def build_queued(name: str, family: str) -> str:
+    """What ``directory.tasks.build_feed`` does: build feed ``name``'s file for ``family``."""
+    feed = _FEEDS.get(name)
+    if feed is None:
+        raise ValueError(f"no published feed named {name!r}")
+    return feed.build_queued(family)
 
 
 def read_unpacked(path: Path, chunk_size: int = 64 * 1024):

@@ -28,7 +28,6 @@ from directory.edge import json_api
 from directory.feeds import hsds, ical, meeting_guide, published
 from directory.sitemaps import SITEMAPS
 
-MEETINGS_FEED = published.FeedFile("meetings")
 FEED_RETRY_AFTER = 30  # seconds: a first build at 100,000 listings takes about 17
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
@@ -46,14 +45,7 @@ def meetings_feed(request: HttpRequest) -> HttpResponse:
     A database outage while reading the version or building is a JSON 503
     (directory/failsafe.py), never a stream that breaks off after its status line.
     """
-    version = published.data_version()
-    root = _site_root(request)
-    built = MEETINGS_FEED.current(
-        version.key(root),
-        version.last_modified,
-        functools.partial(meeting_guide.write_feed, base_url=root, today=version.today),
-        family=root,
-    )
+    built = meeting_guide.MEETINGS_FEED.current(published.data_version(), _site_root(request))
     if built is None:
         response = JsonResponse(
             {

@@ -9,7 +9,8 @@
 -- 200 most frequent words, typos of them, two frequent words, towns ("Denver, CO") and ZIP
 -- codes (scripts/bench.py visitor_queries). What visitors send, in these proportions: a third
 -- of searches have a keyword (of those, 6 in 10 a frequent word, 2 in 10 a typo of one, 2 in
--- 10 two words), half a place with a radius of 5, 10, 25 or 50 miles. In "find" mode every request is a search this run has not made before: type,
+-- 10 two words), half a place with a radius of 5, 10, 25 or 50 miles. In "find" mode every
+-- request is a search this run has not made before: type,
 -- attendance, audience, when, day, time of day, sort and page are drawn at random (most
 -- visitors tick one or two filters, so each facet is often left out), and the visitor's time
 -- zone comes from a list split between the threads, so two threads never send the same search
@@ -64,7 +65,7 @@ local WHEN = {"now", "soon", "today"}
 local TIMES = {"morning", "afternoon", "evening", "night"}
 local SORTS = {"soonest", "name"}
 
-local mode, fixed_path, types, audiences, zones, words, typos, pairs, places
+local mode, fixed_path, types, audiences, zones, words, typos, word_pairs, places
 local seen = {}
 responses, non2xx, distinct, redrawn = 0, 0, 0, 0
 
@@ -78,7 +79,7 @@ function init(args)
       audiences = split(args[4])
       words = split_on(args[5], "|")
       typos = split_on(args[6], "|")
-      pairs = split_on(args[7], "|")
+      word_pairs = split_on(args[7], "|")
       places = split_on(args[8], "|")
       zones = {}
       for i, zone in ipairs(ZONES) do
@@ -109,7 +110,7 @@ local function search()
    end
    if #words > 0 and maybe(1 / 3) then
       local roll = math.random()
-      local list = roll < 0.6 and words or (roll < 0.8 and typos or pairs)
+      local list = roll < 0.6 and words or (roll < 0.8 and typos or word_pairs)
       if #list == 0 then
          list = words
       end

@@ -276,3 +276,27 @@ def test_stop_words_are_postgresql_s():
         for word in keywords.STOP_WORDS:
             cursor.execute("SELECT to_tsvector('english'::regconfig, %s)::text", [word])
             assert cursor.fetchone()[0] == "", word
+
+
+def test_a_typing_slip_finds_the_word_listings_have(data):
+    """ "grup", "meetng", "recovry", "naive" (for naïve): one slip from a word listings have,
+    so the listings with that word; a word listings have is never replaced."""
+    index = search_index()
+    for typed, meant in [("grup", "group"), ("meetng", "meeting"), ("recovry", "recovery")]:
+        mask, _ = keyword_mask(index, typed, with_rank=False)
+        wanted, _ = keyword_mask(index, meant, with_rank=False)
+        assert (mask | ~wanted).all() and mask.any(), typed  # every listing with the word
+    assert keywords.typo_alternatives("group", index.keywords) == []  # listings have it
+    assert keywords.typo_alternatives("grp", index.keywords) == []  # too short to guess
+
+
+def test_typo_alternatives_are_one_slip_away():
+    known = {"group", "meet", "recoveri", "hope", "grip"}
+    assert keywords.typo_alternatives("grup", known) == ["grip", "group"]
+    assert keywords.typo_alternatives("meetng", known) == ["meet"]  # meeting, stemmed
+    assert keywords.typo_alternatives("recovri", known) == ["recoveri"]
+    assert keywords.typo_alternatives("hpoe", known) == ["hope"]  # two letters swapped
+    assert keywords.typo_alternatives("zzzzzz", known) == []
+    tree, words = keywords.expand_typos(keywords.websearch("grup -hpoe"), known)
+    assert words == [["grip", "group"]]  # a negated word is left as typed
+    assert keywords.tsquery_text(tree) == "( ( 'grip' | 'group' ) & !( 'hpoe' ) )"

@@ -166,6 +166,79 @@ def positive_lexemes(tree) -> list[str]:
     return list(found)
 
 
+# --- typing slips --------------------------------------------------------------------------
+
+TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one slip away
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def typo_alternatives(lexeme: str, known) -> list[str]:
+    """The lexemes listings have (``known``: a container) one typing slip from ``lexeme``.
+
+    A slip is one letter dropped, added, changed, or two neighbours swapped; each variant is
+    stemmed as its word would be ("grup" -> group, "meetng" -> meeting -> meet, "recovri" ->
+    recoveri). Only for plain lowercase words of 4 letters or more.
+    """
+    if len(lexeme) < TYPO_MIN_LENGTH or not (lexeme.isascii() and lexeme.isalpha()):
+        return []
+    variants = set()
+    for i in range(len(lexeme) + 1):
+        head, tail = lexeme[:i], lexeme[i:]
+        if tail:
+            variants.add(head + tail[1:])
+        if len(tail) > 1:
+            variants.add(head + tail[1] + tail[0] + tail[2:])
+        for letter in _ASCII_LETTERS:
+            variants.add(head + letter + tail)
+            if tail:
+                variants.add(head + letter + tail[1:])
+    variants.discard(lexeme)
+    found = {_stem(variant) for variant in variants} | variants
+    return sorted(word for word in found if word != lexeme and word in known)
+
+
+def expand_typos(tree, known) -> tuple[object, list[list[str]]]:
+    """``tree`` with each positive lexeme no listing has replaced by the lexemes one typing
+    slip away that listings do have (an OR of them), and the query's words for the rank: per
+    positive lexeme, the lexemes that count as it."""
+    groups: list[list[str]] = []
+    seen: set[str] = set()
+
+    def walk(node, negated: bool):
+        if isinstance(node, Lexeme):
+            if negated:
+                return node
+            alternatives = [node.word]
+            if node.word not in known:
+                alternatives = typo_alternatives(node.word, known) or alternatives
+            if node.word not in seen:
+                seen.add(node.word)
+                groups.append(alternatives)
+            return functools.reduce(Or, map(Lexeme, alternatives))
+        if isinstance(node, Not):
+            return Not(walk(node.operand, not negated))
+        if isinstance(node, Phrase):
+            return Phrase(walk(node.left, negated), walk(node.right, negated), node.distance)
+        if isinstance(node, And | Or):
+            return type(node)(walk(node.left, negated), walk(node.right, negated))
+        return node
+
+    return walk(tree, False), groups
+
+
+def tsquery_text(tree) -> str:
+    """``tree`` written as a tsquery PostgreSQL reads back (``'a' & ( 'b' | 'c' )``)."""
+    if isinstance(tree, Lexeme):
+        return "'" + tree.word.replace("\\", "\\\\").replace("'", "''") + "'"
+    if isinstance(tree, Not):
+        return f"!( {tsquery_text(tree.operand)} )"
+    if isinstance(tree, Phrase):
+        operator = "<->" if tree.distance == 1 else f"<{tree.distance}>"
+        return f"( {tsquery_text(tree.left)} {operator} {tsquery_text(tree.right)} )"
+    operator = "&" if isinstance(tree, And) else "|"
+    return f"( {tsquery_text(tree.left)} {operator} {tsquery_text(tree.right)} )"
+
+
 def has_phrase(tree) -> bool:
     if isinstance(tree, Phrase):
         return True
@@ -237,12 +310,22 @@ class KeywordIndex:
             return np.zeros(size, dtype=bool), True
         return mask_of(tree, False), not has_phrase(tree)
 
-    def coverage(self, lexemes: list[str], size: int, *, in_name: bool) -> np.ndarray:
-        """Per listing, how many of ``lexemes`` its document (or name) has."""
+    def __contains__(self, lexeme: str) -> bool:
+        return lexeme in self.vocabulary
+
+    def coverage(self, groups: list[list[str]], size: int, *, in_name: bool) -> np.ndarray:
+        """Per listing, how many of the query's words (each a group of lexemes that count as
+        it) its document (or name) has."""
         counts = np.zeros(size, dtype=np.int32)
-        for lexeme in lexemes:
-            found = self.listings_named_with(lexeme) if in_name else self.listings_with(lexeme)
-            counts[found] += 1  # a listing appears once per lexeme's postings
+        listings = self.listings_named_with if in_name else self.listings_with
+        for group in groups:
+            if len(group) == 1:
+                counts[listings(group[0])] += 1  # a listing is once in a lexeme's postings
+            else:
+                has = np.zeros(size, dtype=bool)
+                for lexeme in group:
+                    has[listings(lexeme)] = True
+                counts += has
         return counts
 
 
@@ -296,7 +379,7 @@ def rank(
     *,
     document_hits: np.ndarray,
     name_hits: np.ndarray,
-    lexeme_count: int,
+    word_count: int,
     exact_name: np.ndarray,
     name_similarity: np.ndarray,
 ) -> np.ndarray:
@@ -314,7 +397,7 @@ def rank(
     lexemes, so it costs the postings of the query's words, not a read of every match.
     Computed in float64 in this order, as the SQL oracle does.
     """
-    share = np.float64(max(lexeme_count, 1))
+    share = np.float64(max(word_count, 1))
     return (
         ALL_WORDS_WEIGHT * (document_hits / share)
         + EXACT_NAME_WEIGHT * exact_name
@@ -492,6 +575,8 @@ def tree_matches(tree, analysed: list[tuple[str, int]]) -> bool:
         if isinstance(node, Phrase):
             left = ends(node.left)
             return {p for p in ends(node.right) if p - node.distance in left}
+        if isinstance(node, Or):  # the typing slips of a word in a phrase
+            return ends(node.left) | ends(node.right)
         return {0} if truth(node) else set()  # not made by websearch: a plain condition
 
     def truth(node) -> bool:

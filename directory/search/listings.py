@@ -328,17 +328,19 @@ class CompiledSearch:
 def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """The listings matching keyword ``q`` as a mask over the index, and their ranks.
 
-    The full text through the index's lexemes (``keywords``), the names by similarity as
-    the database (or on SQLite, Python) says (``text.parse_keyword``); ranked by
+    The full text through the index's lexemes (``keywords``; a word no listing has stands
+    for the words one typing slip away, ``keywords.expand_typos``), the names by similarity
+    as the database (or on SQLite, Python) says (``text.parse_keyword``); ranked by
     ``keywords.rank``.
     """
     parsed = text.parse_keyword(q, with_rank=with_rank, names=ix.names)
-    tree = parsed.tree
+    # A word no listing has is read as the words one typing slip away that listings have.
+    tree, words = keywords.expand_typos(parsed.tree, ix.keywords)
     mask, exact = ix.keywords.matches(tree, ix.size)
     if not exact:  # a phrase: the database checks the candidates' word positions
         candidates = ix.ids[mask].tolist()
         mask = np.zeros(ix.size, dtype=bool)
-        mask[ix.positions_of(text.full_text_matches(candidates, q, tree))] = True
+        mask[ix.positions_of(text.full_text_matches(candidates, tree))] = True
     name_similarity = np.zeros(ix.size, dtype=np.float64) if with_rank else None
     if parsed.names:
         codes = [code for code, _ in parsed.names]
@@ -356,16 +358,15 @@ def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray
             name_similarity[positions] = [found[pk] for pk in ix.ids[positions].tolist()]
     if not with_rank:
         return mask, None
-    lexemes = keywords.positive_lexemes(tree)
     lowered = text.clean_terms(q).lower()
     exact_name = np.zeros(ix.size, dtype=bool)
     code = ix.names.code_of(lowered)
     if code is not None:
         exact_name = ix.names.listing_name == code
     ranks = keywords.rank(
-        document_hits=ix.keywords.coverage(lexemes, ix.size, in_name=False),
-        name_hits=ix.keywords.coverage(lexemes, ix.size, in_name=True),
-        lexeme_count=len(lexemes),
+        document_hits=ix.keywords.coverage(words, ix.size, in_name=False),
+        name_hits=ix.keywords.coverage(words, ix.size, in_name=True),
+        word_count=len(words),
         exact_name=exact_name,
         name_similarity=name_similarity,
     )

@@ -100,9 +100,9 @@ def _parse_keyword_postgresql(text: str, *, with_rank: bool, names: NameTrigrams
     return parsed
 
 
-def full_text_matches(ids: list[int], text: str, tree) -> list[int]:
-    """Which of these listings' documents match the keyword (``document @@ query``): the
-    check of a phrase, whose word positions the search index does not keep."""
+def full_text_matches(ids: list[int], tree) -> list[int]:
+    """Which of these listings' documents match the query ``tree`` (``document @@ query``):
+    the check of a phrase, whose word positions the search index does not keep."""
     if connection.vendor != "postgresql":
         rows = Resource.objects.filter(pk__in=ids).values_list("pk", "name", "description")
         return [
@@ -113,8 +113,8 @@ def full_text_matches(ids: list[int], text: str, tree) -> list[int]:
     table = Resource._meta.db_table
     sql = (
         f"SELECT id FROM {table} WHERE id = ANY(%s)"  # noqa: S608 - our table
-        " AND search_document @@ websearch_to_tsquery('english'::regconfig, %s)"
+        " AND search_document @@ %s::tsquery"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ids, clean_terms(text)])
+        cursor.execute(sql, [ids, keywords.tsquery_text(tree)])
         return [pk for (pk,) in cursor.fetchall()]

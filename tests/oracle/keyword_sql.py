@@ -14,6 +14,8 @@ tests/test_search_keywords.py.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from django.db import connection
 from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
@@ -44,11 +46,24 @@ class _KeywordSQL(Func):
         return sql, [*name_params, *document_params, *self.sql_params]
 
 
-def query_lexemes(terms: str) -> list[str]:
+def searchable():
+    return Resource.objects.published().exclude(attendance=Resource.Attendance.INACTIVE)
+
+
+def known_lexemes() -> set[str]:
+    """Every lexeme a searchable listing has (PostgreSQL's ``ts_stat``)."""
+    sql, params = searchable().values("search_document").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word FROM ts_stat(%s)", [connection.ops.compose_sql(sql, params)])
+        return {word for (word,) in cursor.fetchall()}
+
+
+def query_tree(terms: str):
+    """PostgreSQL's reading of the keyword, typing slips expanded, and the query's words."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT websearch_to_tsquery('english'::regconfig, %s)::text", [terms])
         (tsquery,) = cursor.fetchone()
-    return keywords.positive_lexemes(keywords.parse_tsquery(tsquery))
+    return keywords.expand_typos(keywords.parse_tsquery(tsquery), known_lexemes())
 
 
 def keyword_filter_and_rank(q: str):
@@ -57,22 +72,22 @@ def keyword_filter_and_rank(q: str):
     terms = text.clean_terms(q)
     lowered = terms.lower()
     similar = "(lower({name}) %% %s OR %s <%% lower({name}))"
+    tree, words = query_tree(terms)
+    full_text = "FALSE" if tree is None else "{document} @@ %s::tsquery"
     matches = _KeywordSQL(
-        f"({{document}} @@ websearch_to_tsquery('english'::regconfig, %s) OR {similar})",
-        [terms, lowered, lowered],
+        f"({full_text} OR {similar})",
+        [*([keywords.tsquery_text(tree)] if tree is not None else []), lowered, lowered],
         BooleanField(),
     )
-    lexemes = query_lexemes(terms)
+    lexemes = [
+        keywords.tsquery_text(functools.reduce(keywords.Or, map(keywords.Lexeme, group)))
+        for group in words
+    ]
     share = float(max(len(lexemes), 1))
-    document_hits = (
-        " + ".join(["({document} @@ quote_literal(%s)::tsquery)::int"] * len(lexemes)) or "0"
-    )
+    document_hits = " + ".join(["({document} @@ %s::tsquery)::int"] * len(lexemes)) or "0"
     name_hits = (
         " + ".join(
-            [
-                "(to_tsvector('english'::regconfig, coalesce({name}, ''))"
-                " @@ quote_literal(%s)::tsquery)::int"
-            ]
+            ["(to_tsvector('english'::regconfig, coalesce({name}, '')) @@ %s::tsquery)::int"]
             * len(lexemes)
         )
         or "0"
@@ -93,13 +108,16 @@ def keyword_filter_and_rank(q: str):
 def _keyword_in_python(q: str):
     terms = text.clean_terms(q)
     lowered = terms.lower()
-    tree = keywords.websearch(terms)
-    lexemes = keywords.positive_lexemes(tree)
-    share = float(max(len(lexemes), 1))
+    rows = list(searchable().values_list("pk", "name", "description"))
+    analysed_rows = [
+        (pk, name, keywords.analyse(f"{name} {description}")) for pk, name, description in rows
+    ]
+    known = {lexeme for _, _, analysed in analysed_rows for lexeme, _ in analysed}
+    tree, words = keywords.expand_typos(keywords.websearch(terms), known)
+    share = float(max(len(words), 1))
     wanted = trigrams(lowered)
     ranks = {}
-    for pk, name, description in Resource.objects.values_list("pk", "name", "description"):
-        analysed = keywords.analyse(f"{name} {description}")
+    for pk, name, analysed in analysed_rows:
         lowered_name = name.lower()
         have = trigrams(lowered_name)
         shared = len(wanted & have)
@@ -114,9 +132,9 @@ def _keyword_in_python(q: str):
         in_document = {lexeme for lexeme, _ in analysed}
         in_name = set(keywords.lexemes(name))
         ranks[pk] = (
-            keywords.ALL_WORDS_WEIGHT * (sum(x in in_document for x in lexemes) / share)
+            keywords.ALL_WORDS_WEIGHT * (sum(bool(in_document & set(g)) for g in words) / share)
             + keywords.EXACT_NAME_WEIGHT * (lowered_name == lowered)
-            + sum(x in in_name for x in lexemes) / share
+            + sum(bool(in_name & set(g)) for g in words) / share
             + (float(similarity) if similar else 0.0)
         )
     rank = Case(

@@ -485,6 +485,9 @@ def production_env(args, port: int) -> dict:
         DATABASE_URL=args.database_url,
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS=str(args.workers),
+        # As the image sets it (Dockerfile); MALLOC_ARENA_MAX in the environment tries another
+        # value (glibc's default is 8 arenas per core).
+        MALLOC_ARENA_MAX=os.environ.get("MALLOC_ARENA_MAX", "2"),
         # HTTPS stays on (SECURE_SSL_REDIRECT, HSTS, secure cookies): wrk says the request came
         # through a TLS proxy with X-Forwarded-Proto, which the settings and gunicorn trust
         # from 127.0.0.1, exactly as behind the production load balancer.

@@ -482,9 +482,6 @@ def main() -> int:
             DIRECTORY_SEARCH_INDEX_SHARE_DIR=str(cluster.directory / "index"),
             DIRECTORY_LOGIN_FAILURE_LIMIT="1000",
         )
-        # As the image sets it (Dockerfile); set MALLOC_ARENA_MAX in the environment to try
-        # another value (glibc's default is 8 arenas per core).
-        env.setdefault("MALLOC_ARENA_MAX", "2")
         (cluster.directory / "index").mkdir()
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)

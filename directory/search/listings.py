@@ -342,13 +342,13 @@ def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray
         mask = np.zeros(ix.size, dtype=bool)
         mask[ix.positions_of(text.full_text_matches(candidates, tree))] = True
     name_similarity = np.zeros(ix.size, dtype=np.float64) if with_rank else None
-    if parsed.names:
-        codes = [code for code, _ in parsed.names]
+    if len(parsed.name_codes):
+        codes = parsed.name_codes
         by_name = ix.names.listings_named(codes)
         mask |= by_name
         if with_rank:
             per_name = np.zeros(len(ix.names.names), dtype=np.float64)
-            per_name[codes] = [rank for _, rank in parsed.names]
+            per_name[codes] = parsed.name_ranks
             name_similarity = np.where(by_name, per_name[ix.names.listing_name], 0.0)
     if parsed.ids:  # a keyword with other characters than ASCII: names matched by id
         positions = ix.positions_of([pk for pk, _ in parsed.ids])

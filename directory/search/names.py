@@ -155,8 +155,8 @@ class NameTrigrams:
             chosen = ((similar | word_similar) & (shared > 0)) | chosen
         return {self.names[i]: i for i in np.flatnonzero(chosen).tolist()}
 
-    def similar(self, lowered: str) -> tuple[dict[int, float], dict[str, int]]:
-        """({name index: similarity} of the ASCII names that surely match ``lowered``, the
+    def similar(self, lowered: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """(indexes and similarities of the ASCII names that surely match ``lowered``, the
         names (name -> index) PostgreSQL must decide).
 
         Similarity is computed exactly from the shared trigram count, as pg_trgm does (float4
@@ -169,7 +169,8 @@ class NameTrigrams:
         wanted = trigrams(lowered)
         ask = self.name_always.copy()
         if not wanted:
-            return {}, {self.names[i]: i for i in np.flatnonzero(ask).tolist()}
+            nothing = np.zeros(0, dtype=np.intp)
+            return nothing, nothing.astype(np.float64), self._named(ask)
         a = len(wanted)
         shared = self._shared(wanted)
         union = (a + self.name_trigram_count - shared).astype(np.float32)
@@ -190,8 +191,11 @@ class NameTrigrams:
         by_word = (lower_bound >= WORD_SIMILARITY_THRESHOLD) & possible
         sure = (by_similarity | by_word) & ~self.name_always
         ask |= possible & ~sure & ~by_similarity
-        found = {int(i): float(similarity[i]) for i in np.flatnonzero(sure)}
-        return found, {self.names[i]: i for i in np.flatnonzero(ask).tolist()}
+        codes = np.flatnonzero(sure)
+        return codes, similarity[codes].astype(np.float64), self._named(ask)
+
+    def _named(self, mask: np.ndarray) -> dict[str, int]:
+        return {self.names[i]: i for i in np.flatnonzero(mask).tolist()}
 
     def decide(self, lowered: str, names: dict[str, int]) -> dict[int, float]:
         """{name index: similarity} of those ``names`` that match ``lowered`` by either

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db import connection
 
 from directory.models import Resource
@@ -35,7 +36,8 @@ class ParsedKeyword:
     matches by similarity, each with its similarity rank (None without ranking)."""
 
     tree: object
-    names: list[tuple[int, float | None]] = field(default_factory=list)  # (name code, rank)
+    name_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    name_ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     ids: list[tuple[int, float | None]] = field(default_factory=list)  # non-ASCII: by id
 
 
@@ -43,10 +45,13 @@ def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedK
     """The keyword read by the database, or on SQLite by Python."""
     if connection.vendor != "postgresql":
         lowered = clean_terms(text).lower()
-        sure, ask = names.similar(lowered)
-        sure.update(names.decide(lowered, ask))
-        found = [(code, value if with_rank else None) for code, value in sure.items()]
-        return ParsedKeyword(keywords.websearch(clean_terms(text)), found)
+        codes, ranks, ask = names.similar(lowered)
+        decided = names.decide(lowered, ask)
+        return ParsedKeyword(
+            keywords.websearch(clean_terms(text)),
+            np.concatenate((codes, np.array(list(decided), dtype=np.intp))),
+            np.concatenate((ranks, np.array(list(decided.values()), dtype=np.float64))),
+        )
     return _parse_keyword_postgresql(text, with_rank=with_rank, names=names)
 
 
@@ -69,7 +74,7 @@ def _parse_keyword_postgresql(text: str, *, with_rank: bool, names: NameTrigrams
     )
     ascii_keyword = lowered.isascii()
     if ascii_keyword:
-        sure, candidates = names.similar(lowered)
+        sure_codes, sure_ranks, candidates = names.similar(lowered)
         rank_sql = NAME_SIMILARITY_SQL.format(name="n") if with_rank else "NULL::float8"
         sql += (
             f" UNION ALL SELECT NULL, NULL, n, {rank_sql} FROM unnest(%s::text[]) AS n"  # noqa: S608 - no user text in it
@@ -86,8 +91,7 @@ def _parse_keyword_postgresql(text: str, *, with_rank: bool, names: NameTrigrams
         )
         params += [*([lowered] if with_rank else []), lowered, lowered]
     parsed = ParsedKeyword(None)
-    if ascii_keyword:
-        parsed.names = [(code, value if with_rank else None) for code, value in sure.items()]
+    asked: list[tuple[int, float]] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for tsquery, pk, name, rank in cursor.fetchall():
@@ -96,7 +100,12 @@ def _parse_keyword_postgresql(text: str, *, with_rank: bool, names: NameTrigrams
             elif pk is not None:
                 parsed.ids.append((pk, rank))
             elif name is not None:
-                parsed.names.append((candidates[name], rank))
+                asked.append((candidates[name], rank if with_rank else 0.0))
+    if ascii_keyword:
+        asked_codes = np.array([code for code, _ in asked], dtype=np.intp)
+        asked_ranks = np.array([rank for _, rank in asked], dtype=np.float64)
+        parsed.name_codes = np.concatenate((asked_codes, sure_codes))
+        parsed.name_ranks = np.concatenate((asked_ranks, sure_ranks))
     return parsed
 
 

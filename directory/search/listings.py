@@ -203,7 +203,7 @@ class CompiledSearch:
         self.distance = None
         self.base = self.keyword
         if origin is not None:
-            self.distance = geo.distances_miles(index.latitude, index.longitude, origin)
+            self.distance = _distances(index, origin, query.radius)
             self.base = self.keyword & geo.within(
                 index.latitude, index.longitude, self.distance, origin, query.radius
             )
@@ -323,6 +323,20 @@ class CompiledSearch:
         if times is not None:
             mask &= times
         return mask
+
+
+def _distances(ix, origin: geo.Origin, radius: int | None) -> np.ndarray:
+    """Miles from ``origin`` to each listing; with a radius, only for the listings inside the
+    widest radius's bounding box (the rest: NaN, never within any radius searched here)."""
+    if not radius:
+        return geo.distances_miles(ix.latitude, ix.longitude, origin)
+    widest = max(max(geo.RADIUS_CHOICES), radius)
+    inside = np.flatnonzero(
+        geo.within(ix.latitude, ix.longitude, np.zeros(ix.size), origin, widest)
+    )
+    distances = np.full(ix.size, np.nan)
+    distances[inside] = geo.distances_miles(ix.latitude[inside], ix.longitude[inside], origin)
+    return distances
 
 
 def keyword_mask(ix, q: str, *, with_rank: bool) -> tuple[np.ndarray, np.ndarray | None]:

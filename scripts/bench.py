@@ -277,7 +277,8 @@ def in_process(args, report: dict) -> None:
     near = f"{busiest['location__city']}, {busiest['location__region']}" if busiest else "Boston"
     report["near"] = near
     words = visitor_words(Resource.objects.published().values_list("name", "description"))
-    report["common_words"] = words[:2]
+    slip_of = next(word for word in words if len(word) >= 5)  # shorter: no typo to guess
+    report["common_words"] = [*words[:2], typo(slip_of, 1)]
     variants = {
         "no filter": "/find/",  # no place given: online listings (the place-first rule)
         "every kind, no place": (
@@ -290,7 +291,7 @@ def in_process(args, report: dict) -> None:
         # What visitors type most: the commonest word, two common words, a typo of the first.
         "common keyword": "/find/?" + urlencode({"q": words[0]}),
         "two common words": "/find/?" + urlencode({"q": f"{words[0]} {words[1]}"}),
-        "common word, typo": "/find/?" + urlencode({"q": typo(words[0], 1)}),
+        "common word, typo": "/find/?" + urlencode({"q": typo(slip_of, 1)}),
         "keyword and place": "/find/?" + urlencode({"q": words[1], "near": near, "radius": 25}),
         "distance": "/find/?" + urlencode({"near": near, "radius": 25}),
         "happening now": "/find/?when=now",
@@ -420,12 +421,19 @@ def time_feeds() -> None:
 
 
 def visitor_words(rows, limit: int = 200) -> list[str]:
-    """The ``limit`` words (3+ letters) in most listings' names and descriptions, commonest
-    first: what visitors type into "What" is mostly these (and typos of them)."""
+    """The ``limit`` words (3+ letters, not stop words) in most listings' names and
+    descriptions, commonest first, ties alphabetically: what visitors type into "What" is
+    mostly these (and typos of them). On the demo data the first are the words of the demo
+    notice every listing carries (in every listing: the worst case)."""
+    from directory.search.keywords import STOP_WORDS
+
     counts: collections.Counter = collections.Counter()
     for name, description in rows:
         counts.update(set(re.findall(r"[a-z]{3,}", f"{name} {description}".lower())))
-    return [word for word, _ in counts.most_common(limit)]
+    ranked = sorted(
+        (word for word in counts if word not in STOP_WORDS), key=lambda w: (-counts[w], w)
+    )
+    return ranked[:limit]
 
 
 def typo(word: str, seed: int) -> str:

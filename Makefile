@@ -7,13 +7,13 @@ PORT ?= 8000
 DEMO_LISTINGS ?= 300
 export DJANGO_DEBUG ?= true
 
-.PHONY: help install run data test test-postgres lint format check bench fuzz backup restore clean
+.PHONY: help install run data test test-postgres lint format check bench soak fuzz backup restore clean
 
 help:
 	@echo "make run            set everything up (SQLite, content loaded) and serve http://$(HOST):$(PORT)"
 	@echo "make test           run the whole test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make test-postgres  the same suite against PostgreSQL on 127.0.0.1:5432"
-	@echo "make lint | format | check | bench"
+	@echo "make lint | format | check | bench | soak | fuzz"
 	@echo "make backup [BACKUP=file] | make restore BACKUP=file   (PostgreSQL at DATABASE_URL)"
 
 $(BIN)/.installed: pyproject.toml
@@ -65,6 +65,13 @@ bench: install
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
 	  echo "wrk is missing (sudo apt-get install wrk): the load test will fail" >&2
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# The soak drill (docs/operations.md): production gunicorn and the task worker on a PostgreSQL
+# cluster of its own, loaded from the 100,000-listing benchmark database (make bench seeds it),
+# 64 clients for 5 minutes, the cache flushed once and the database restarted half-way.
+# SOAK_ARGS="--seconds 60 --connections 16" for a short one. Needs initdb/pg_ctl and root.
+soak: install
+	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
 
 # 10,000 hostile query strings over every public endpoint (scripts/fuzz.py). Against a running
 # server: FUZZ_URL=http://127.0.0.1:8000 FUZZ_HOST=directory.example make fuzz; without

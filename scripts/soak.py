@@ -616,8 +616,15 @@ def report(
         print(f"  {kind:<12}{len(mine) / args.seconds:>8.1f}{percentile(ok, 0.95):>9.0f}"
               f"{percentile(ok, 0.99):>9.0f}  "
               + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))  # fmt: skip
-        after = [s.started for s in mine if s.started >= back and 200 <= s.status < 400]
-        recovery[kind] = (min(after) - back) if after else None
+        # How long after the database accepted again this kind still failed: the end of its
+        # last failed request sent after that (0 when none failed); never, if no request of
+        # it succeeded after its last failure. (Not "the first success after": a kind sent
+        # once a minute would count the wait for its next request.)
+        sent_after = [s for s in mine if s.started >= back]
+        failed = [s.started + s.seconds for s in sent_after if not 200 <= s.status < 400]
+        last_failure = max(failed, default=back)
+        succeeded = any(s.started >= last_failure and 200 <= s.status < 400 for s in sent_after)
+        recovery[kind] = (last_failure - back) if succeeded or not failed else None
     # The restart's: requests still in flight when it began (they end after it) and those
     # sent until RESTART_GRACE after the database is back.
     outside = [

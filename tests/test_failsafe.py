@@ -311,3 +311,34 @@ def test_the_connect_breaker_fails_fast_after_a_failure_and_recovers():
     breaker.leave(ok=True)
     thread.join(timeout=2)
     assert done.is_set()
+
+
+def test_the_connect_breaker_lets_threads_connect_side_by_side_while_the_database_is_up():
+    """Every thread of a busy worker reconnecting at once (their connections reached
+    CONN_MAX_AGE together) is slow, not down: none is failed as "hanging" until an attempt
+    has actually failed."""
+    import threading
+    import time
+
+    from peersupport.postgresql import base
+
+    breaker = base.Breaker()
+    assert breaker.enter() is False  # healthy: no attempt to wait for
+    started = time.monotonic()
+    assert breaker.enter() is False  # a second thread at the same moment is not held up
+    assert time.monotonic() - started < 0.1
+    breaker.leave(ok=True, attempt=False)
+    breaker.leave(ok=False, attempt=False)  # one attempt fails: in doubt
+    breaker.open_until = time.monotonic()
+    assert breaker.enter() is True  # in doubt: one attempt at a time
+    waited = []
+
+    def second():
+        waited.append(breaker.enter())
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.1)
+    breaker.leave(ok=True, attempt=True)  # it succeeded: the waiting thread goes on its own
+    thread.join(timeout=2)
+    assert waited == [False]

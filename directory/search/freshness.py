@@ -13,6 +13,7 @@ Worst-case staleness after a commit: the check interval plus one build (docs/sea
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import logging
@@ -162,6 +163,9 @@ def _rebuild_in_background(version) -> None:
             fresh = _logged_build(version)
             with _holder.lock:
                 _holder.index = fresh
+            del fresh
+            time.sleep(TRIM_DELAY_SECONDS)  # requests still reading the old index end first
+            release_free_memory()
         except Exception:
             logger.exception("search index: rebuild failed; serving the last index")
             _holder.checked_at = float("-inf")  # try again on the next request
@@ -170,6 +174,21 @@ def _rebuild_in_background(version) -> None:
             connections.close_all()  # this thread's own connections
 
     threading.Thread(target=rebuild, name="search-index-rebuild", daemon=True).start()
+
+
+TRIM_DELAY_SECONDS = 0.5
+
+
+def release_free_memory() -> None:
+    """Give free heap pages back to the system (glibc's ``malloc_trim``). An index replaced
+    by a newer one leaves tens of MB free inside the process, and glibc keeps most of it (its
+    threshold for mapping big blocks separately rises with every big block freed): without
+    this, the soak drill's workers grew by 40 % in five minutes of staff saves."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to do
+        return
+    libc.malloc_trim(0)
 
 
 def warm() -> None:

@@ -707,7 +707,7 @@ class _CardRows:
     exactly as fresh as the counts next to them. Bounded: emptied when it holds too many.
     """
 
-    LIMIT = 20_000  # listings, ~1-2 KB each
+    LIMIT = 5_000  # listings, ~1-2 KB each (a page shows 20; 20,000 held 20-40 MB a worker)
 
     def __init__(self):
         self.index = None

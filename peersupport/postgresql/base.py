@@ -14,6 +14,7 @@ the database is back.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -27,35 +28,23 @@ SLOW_CONNECT_SECONDS = 0.5
 class Breaker:
     """Opening connections one at a time while in doubt, and not at all for a moment after one
     failed. A thread that finds another attempt under way waits for its outcome, at most
-    ``SLOW_CONNECT_SECONDS``, instead of starting its own wait for the connect timeout.
-
-    In doubt means: since an attempt failed, until one succeeds. While the last attempt
-    succeeded, threads connect side by side: a busy machine reconnecting every thread at once
-    (connections opened together reach ``CONN_MAX_AGE`` together) is slow, not down, and the
-    soak drill saw those threads fail as "hanging" a minute after a database restart.
-    """
+    ``SLOW_CONNECT_SECONDS``, instead of starting its own wait for the connect timeout."""
 
     def __init__(self):
         self.changed = threading.Condition()
         self.open_until = 0.0
         self.attempting = False
         self.attempt_started = 0.0
-        self.in_doubt = False
 
-    def enter(self) -> bool:
-        """Whether this attempt is the one under way while in doubt (pass it to ``leave``)."""
+    def enter(self) -> None:
         with self.changed:
-            if not self.in_doubt:
-                return False
             while True:
                 now = time.monotonic()
                 if now < self.open_until:
                     raise OperationalError("database unavailable: not retrying yet (fail fast)")
-                if not self.in_doubt:  # the attempt waited for succeeded
-                    return False
                 if not self.attempting:
                     self.attempting, self.attempt_started = True, now
-                    return True
+                    return
                 # Wait for the attempt under way, until it is SLOW_CONNECT_SECONDS old: a thread
                 # arriving later than that fails at once.
                 remaining = self.attempt_started + SLOW_CONNECT_SECONDS - now
@@ -63,11 +52,9 @@ class Breaker:
                     raise OperationalError("database unavailable: a connection attempt hangs")
                 self.changed.wait(timeout=remaining)
 
-    def leave(self, *, ok: bool, attempt: bool = True) -> None:
+    def leave(self, *, ok: bool) -> None:
         with self.changed:
-            if attempt:
-                self.attempting = False
-            self.in_doubt = not ok
+            self.attempting = False
             self.open_until = 0.0 if ok else time.monotonic() + COOLDOWN_SECONDS
             self.changed.notify_all()
 
@@ -82,13 +69,23 @@ def breaker_for(alias: str) -> Breaker:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def connect(self):
+        super().connect()
+        # Spread reconnections: connections opened together (every thread after a database
+        # restart) would all reach CONN_MAX_AGE together, and a busy worker reconnecting every
+        # thread at once is slow enough for the breaker to fail the waiting ones as "hanging"
+        # (the soak drill's three 503s a minute after its restart). Up to half as long again.
+        if self.close_at is not None:
+            max_age = self.settings_dict["CONN_MAX_AGE"]
+            self.close_at += random.uniform(0, max_age / 2)  # noqa: S311 - not security
+
     def get_new_connection(self, conn_params):
         breaker = breaker_for(self.alias)
-        attempt = breaker.enter()
+        breaker.enter()
         try:
             connection = super().get_new_connection(conn_params)
         except BaseException:
-            breaker.leave(ok=False, attempt=attempt)
+            breaker.leave(ok=False)
             raise
-        breaker.leave(ok=True, attempt=attempt)
+        breaker.leave(ok=True)
         return connection

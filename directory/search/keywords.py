@@ -148,24 +148,6 @@ class _Parser:
         return left
 
 
-def positive_lexemes(tree) -> list[str]:
-    """The distinct lexemes a listing can be found by (not those under ``!``), in order."""
-    found: dict[str, None] = {}
-
-    def walk(node, negated: bool) -> None:
-        if isinstance(node, Lexeme):
-            if not negated:
-                found.setdefault(node.word)
-        elif isinstance(node, Not):
-            walk(node.operand, not negated)
-        elif node is not None:
-            walk(node.left, negated)
-            walk(node.right, negated)
-
-    walk(tree, False)
-    return list(found)
-
-
 # --- typing slips --------------------------------------------------------------------------
 
 TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours one slip away

@@ -1,19 +1,20 @@
-"""Listing names as trigrams in memory, to find which names a keyword can match by similarity.
+"""Listing names as trigrams in memory: which names a keyword matches by similarity.
 
-PostgreSQL's keyword match includes two pg_trgm tests on the lowered name (``name % q`` and
-``q <% name``). Evaluated through the trigram index, both re-read every listing row that
-shares enough trigrams with the keyword: at 100,000 listings about 7,000 rows for a common
-word, most of the time of a keyword search. The names are few (many listings share one), so
-the search index keeps each distinct lowered name's trigrams as an inverted index (trigram ->
-names); a keyword's trigrams then give, per name, how many it shares. That count bounds both
-similarities from above, so it selects the few names that *can* match, and PostgreSQL
-decides which do by running the same two operators on just those strings (``unnest``, no
-table read): the result is PostgreSQL's own, only the candidates come from here.
+A keyword matches a listing whose lowered name is similar to it (pg_trgm: ``name % q``,
+similarity at least 0.3, or ``q <% name``, word similarity at least 0.6). Through the trigram
+index both re-read every listing row that shares enough trigrams with the keyword (at 100,000
+listings thousands of rows for a common word). The names are few (many listings share one),
+so the search index keeps each distinct lowered name's trigrams as an inverted index (trigram
+-> names); a keyword's trigrams then give, per name, how many it shares (``similar``).
+Similarity follows exactly from that count; word similarity is bounded below by its exact
+value on each single word of the name and above by the count, so only the few names in
+between are left for PostgreSQL's own operators (on just those strings, no table read), or on
+SQLite for the same formulas in Python (``decide``, ``word_similarity``).
 
 Trigrams are made as pg_trgm makes them: each word (a run of letters and digits) lowered,
 padded with two spaces in front and one behind, every three consecutive characters; a
-string's trigrams are a set. Names with other characters than ASCII are always candidates
-(PostgreSQL's idea of a letter and of lower case may differ from Python's for them).
+string's trigrams are a set. Names with other characters than ASCII are always left for
+PostgreSQL (its idea of a letter and of lower case may differ from Python's for them).
 """
 
 from __future__ import annotations
@@ -136,24 +137,6 @@ class NameTrigrams:
             [self.postings[self.offsets[r] : self.offsets[r + 1]] for r in rows]
         )
         return np.bincount(postings, minlength=len(self.names))
-
-    def candidates(self, lowered: str) -> dict[str, int]:
-        """The names (name -> index) that may match ``lowered`` by either similarity.
-
-        With ``s`` trigrams shared, ``a`` in the keyword and ``b`` in the name: similarity is
-        s / (a + b - s), so it reaches 0.3 only if 1.3 s >= 0.3 (a + b); word similarity is at
-        most s / a (the best stretch of the name shares at most s), so it reaches 0.6 only if
-        s >= 0.6 a. Every name that passes either bound is a candidate.
-        """
-        wanted = trigrams(lowered)
-        chosen = self.name_always
-        if wanted:
-            shared = self._shared(wanted)
-            a = len(wanted)
-            similar = 1.3 * shared >= SIMILARITY_THRESHOLD * (a + self.name_trigram_count) - _SLACK
-            word_similar = shared >= WORD_SIMILARITY_THRESHOLD * a - _SLACK
-            chosen = ((similar | word_similar) & (shared > 0)) | chosen
-        return {self.names[i]: i for i in np.flatnonzero(chosen).tolist()}
 
     def similar(self, lowered: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
         """(indexes and similarities of the ASCII names that surely match ``lowered``, the

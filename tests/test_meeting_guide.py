@@ -601,3 +601,34 @@ def test_import_from_an_http_url_then_again_changes_nothing(tmp_path, twelve_ste
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_reimporting_our_feed_settles_when_placeless_listings_share_a_town_not_a_zone(
+    tmp_path, twelve_step
+):
+    """Online listings without a place are published at their organisation's town: two of
+    them in different time zones share that approximate address. Imported, they must not
+    share one location whose zone each run sets to the other's (the second run and every one
+    after it reported listings "updated" with nothing changed)."""
+    organization = factories.organization(slug="placeless")
+    weekly_meeting(slug="hall", organization=organization)  # the organisation's town
+    for slug, tz in [("chicago", "America/Chicago"), ("new-york", "America/New_York")]:
+        online_meeting(slug=slug, organization=organization, location=None, tz=tz)
+    rows = meeting_guide.build_feed("https://example.org")
+    addresses = {row["slug"]: row["formatted_address"] for row in rows}
+    assert addresses["chicago"] == addresses["new-york"]  # the shape that made runs flip
+    Resource.objects.all().delete()
+
+    first, _ = run_import(tmp_path, rows)
+    assert first.startswith("3 created, 0 updated, 0 unchanged,"), first
+    for _ in range(2):
+        again, _ = run_import(tmp_path, rows)
+        assert again.startswith("0 created, 0 updated, 3 unchanged,"), again
+    zones = {
+        row["slug"]: row["timezone"] for row in meeting_guide.build_feed("https://example.org")
+    }
+    assert zones == {
+        "hall": "America/Chicago",
+        "chicago": "America/Chicago",
+        "new-york": "America/New_York",
+    }

@@ -80,8 +80,12 @@ LOCATION_KEY = (
     "country",
     "latitude",
     "longitude",
+    # Part of the key, not a detail: our own feed (and others) publish listings without a
+    # place at their organisation's town, so two rows share an address but not a zone; one
+    # shared location would take each row's zone in turn, and every run would "update" it.
+    "timezone",
 )
-LOCATION_DETAILS = ("approximate", "timezone")
+LOCATION_DETAILS = ("approximate",)
 
 
 class FeedReadError(Exception):

@@ -704,7 +704,8 @@ def stop(server) -> None:
 
 
 def worker_rss_mb(parent: int, field: str = "VmRSS") -> list[float]:
-    """Memory of the parent's child processes: VmRSS, or Pss from smaps_rollup."""
+    """Memory of the parent's child processes: VmRSS or RssAnon (status), or Pss from
+    smaps_rollup."""
     sizes = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -713,7 +714,7 @@ def worker_rss_mb(parent: int, field: str = "VmRSS") -> list[float]:
             stat = (entry / "stat").read_text()
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             if ppid == parent:
-                source = entry / ("status" if field == "VmRSS" else "smaps_rollup")
+                source = entry / ("status" if field in {"VmRSS", "RssAnon"} else "smaps_rollup")
                 sizes.append(proc_status_kb(field, source) / 1024)
         except (OSError, ValueError, IndexError):
             continue

@@ -214,3 +214,30 @@ def test_an_edit_shows_in_search_on_every_gunicorn_worker_within_five_seconds(sh
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_gunicorn_workers_give_free_memory_back_at_most_every_few_seconds(monkeypatch):
+    """The post_request hook trims the heap once, then not again until trim_seconds pass."""
+    import importlib.util
+
+    from directory.search import freshness
+
+    spec = importlib.util.spec_from_file_location(
+        "gunicorn_conf", ROOT / "peersupport/gunicorn.conf.py"
+    )
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    trims = []
+    monkeypatch.setattr(freshness, "release_free_memory", lambda: trims.append(1))
+    clock = [1000.0]
+    monkeypatch.setattr(conf.time, "monotonic", lambda: clock[0])
+    for _ in range(3):
+        conf.post_request(None, None, {}, None)
+    assert len(trims) == 1
+    clock[0] += conf.trim_seconds
+    conf.post_request(None, None, {}, None)
+    assert len(trims) == 2
+    conf.trim_seconds = 0  # GUNICORN_TRIM_SECONDS=0: off
+    clock[0] += 100
+    conf.post_request(None, None, {}, None)
+    assert len(trims) == 2

@@ -18,8 +18,9 @@
 It reports requests/s, p95 and p99 per kind, answers by status, 5xx outside the restart window
 (from the restart until 5 s after the database accepts connections again), the seconds until
 every kind answers 2xx/304 again after the database is back, the workers' memory every 30 s
-and its growth from the first minute to the last, and whether every suggestion answered 2xx/302 is in the database (0 lost). It exits 1 when
-one of those fails. Traffic goes to 127.0.0.1 only; everything it starts is stopped at the end.
+and its growth from the first minute to the last, and whether every suggestion answered
+2xx/302 is in the database (0 lost). It exits 1 when one of those fails. Traffic goes to
+127.0.0.1 only; everything it starts is stopped at the end.
 
     DJANGO_DEBUG=true .venv/bin/python scripts/soak.py [--seconds 300] [--connections 64]
 """

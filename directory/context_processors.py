@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.urls import translate_url
+from django.utils import translation
 
 from directory import selectors
 
@@ -14,4 +16,26 @@ def site(request) -> dict:
         "demo_data_loaded": selectors.demo_data_loaded(),
         "site_name": "Peer Support Directory",
         "default_country": settings.DIRECTORY_DEFAULT_COUNTRY,
+        "language_alternates": language_alternates(request),
     }
+
+
+def language_alternates(request) -> list[dict]:
+    """This page in each language (the switcher's links and the head's hreflang links), with
+    its query string, so switching keeps the search; a page that is the same in every
+    language (an error page) links to itself."""
+    current = translation.get_language()
+    path = request.get_full_path()
+    alternates = []
+    for code, name in settings.LANGUAGES:
+        translated = translate_url(path, code)
+        alternates.append(
+            {
+                "code": code,
+                "name": name,
+                "path": translated,
+                "url": request.build_absolute_uri(translated),
+                "current": code == current,
+            }
+        )
+    return alternates

@@ -3,6 +3,9 @@
 ``django.contrib.sitemaps`` does not need to be an installed app: its views work with any
 template, and ours live in ``templates/feeds/``. Without ``django.contrib.sites`` the views
 build absolute URLs from the request's host.
+
+Every page is listed once per language, each entry with ``hreflang`` links to the others and
+an ``x-default`` (the English URL, where the bare root picks by the browser's language).
 """
 
 from __future__ import annotations
@@ -13,18 +16,32 @@ from django.urls import NoReverseMatch, reverse
 from directory.models import GuideSection, PeerWorker, Resource, SupportType
 
 
-class ResourceSitemap(Sitemap):
+class LocalisedSitemap(Sitemap):
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class ResourceSitemap(LocalisedSitemap):
+    """(slug, updated) pairs rather than model instances: with a language per entry, Django
+    lists every item before paginating, and 100,000 instances would cost a worker ~100 MB."""
+
     changefreq = "weekly"
     priority = 0.8
 
     def items(self):
-        return Resource.objects.published().only("slug", "updated_at").order_by("pk")
+        return list(
+            Resource.objects.published().order_by("pk").values_list("slug", "updated_at")
+        )
 
-    def lastmod(self, resource: Resource):
-        return resource.updated_at
+    def location(self, item) -> str:
+        return reverse("directory:resource-detail", args=[item[0]])
+
+    def lastmod(self, item):
+        return item[1]
 
 
-class SupportTypeSitemap(Sitemap):
+class SupportTypeSitemap(LocalisedSitemap):
     changefreq = "weekly"
     priority = 0.7
 
@@ -32,7 +49,7 @@ class SupportTypeSitemap(Sitemap):
         return SupportType.objects.order_by("position", "pk")
 
 
-class GuideSectionSitemap(Sitemap):
+class GuideSectionSitemap(LocalisedSitemap):
     changefreq = "monthly"
     priority = 0.6
 
@@ -40,18 +57,23 @@ class GuideSectionSitemap(Sitemap):
         return GuideSection.objects.order_by("position", "pk")
 
 
-class PeerWorkerSitemap(Sitemap):
+class PeerWorkerSitemap(LocalisedSitemap):
     changefreq = "weekly"
     priority = 0.6
 
     def items(self):
-        return PeerWorker.objects.published().only("slug", "updated_at").order_by("pk")
+        return list(
+            PeerWorker.objects.published().order_by("pk").values_list("slug", "updated_at")
+        )
 
-    def lastmod(self, worker: PeerWorker):
-        return worker.updated_at
+    def location(self, item) -> str:
+        return reverse("directory:worker-detail", args=[item[0]])
+
+    def lastmod(self, item):
+        return item[1]
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(LocalisedSitemap):
     """Fixed pages; a page whose route is not there (yet) is left out rather than failing."""
 
     changefreq = "daily"

@@ -1,17 +1,16 @@
+"""The public pages (``directory:`` names), served in each language of ``settings.LANGUAGES``
+under ``i18n_patterns`` (peersupport/urls.py); the machine-read URLs are ``feeds:`` names."""
+
 from django.urls import path
 
-from directory.routes import curation, feeds, guide, search
-from directory.views import health, pages
+from directory.routes import curation, guide, search
+from directory.views import pages
 
 app_name = "directory"
 
 urlpatterns = [
     path("", pages.home, name="home"),
-    path("favicon.ico", pages.favicon, name="favicon"),
-    path("healthz", health.liveness, name="healthz"),
-    path("readyz", health.readiness, name="readyz"),
     *search.urlpatterns,
     *curation.urlpatterns,
-    *feeds.urlpatterns,
     *guide.urlpatterns,
 ]

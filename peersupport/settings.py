@@ -101,6 +101,8 @@ MIDDLEWARE = [
     # above exempts them (SECURE_REDIRECT_EXEMPT), and they still get the security headers.
     "directory.views.health.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the URL's prefix (English without one); it never sets a cookie.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Fail-safe (issue 12): query strings checked before any view reads them.
     "directory.edge.QueryStringGuard",
@@ -236,7 +238,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"  # the site is written in US English
+# The public pages in English (unprefixed URLs) and Spanish (/es/...): the language is in the
+# URL, never in a cookie or a session (docs/i18n.md). US English is the source language.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

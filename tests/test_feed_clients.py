@@ -227,5 +227,5 @@ def test_the_data_version_records_when_it_changed():
 
 
 def test_feed_of_a_directory_without_listings_is_an_empty_array_with_an_etag(client):
-    response = client.get(reverse("directory:meetings-feed"))
+    response = client.get(reverse("feeds:meetings-feed"))
     assert response["ETag"] and json.loads(b"".join(response.streaming_content)) == []

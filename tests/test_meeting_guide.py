@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def get_feed(client) -> list[dict]:
-    response = client.get(reverse("directory:meetings-feed"))
+    response = client.get(reverse("feeds:meetings-feed"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.streaming

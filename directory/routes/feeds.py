@@ -1,8 +1,12 @@
-"""URL routes for the feeds area; included by directory/urls.py."""
+"""The URLs machines read: the Meeting Guide feed, the HSDS API, robots.txt and the sitemaps
+(``feeds:`` names). One URL each, whatever the language: included by peersupport/urls.py
+outside ``i18n_patterns``."""
 
 from django.urls import path, re_path
 
 from directory.views import feeds
+
+app_name = "feeds"
 
 hsds_urlpatterns = [
     path("hsds/", feeds.hsds_root, name="hsds-root"),
@@ -32,7 +36,6 @@ hsds_urlpatterns = [
 
 urlpatterns = [
     path("meetings.json", feeds.meetings_feed, name="meetings-feed"),
-    path("resources/<slug:slug>.ics", feeds.resource_calendar, name="resource-ics"),
     path("robots.txt", feeds.robots_txt, name="robots-txt"),
     path("sitemap.xml", feeds.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", feeds.sitemap_section, name="sitemap-section"),

@@ -98,7 +98,7 @@ def sitemap_index(request: HttpRequest) -> HttpResponse:
         request,
         SITEMAPS,
         template_name="feeds/sitemap_index.xml",
-        sitemap_url_name="directory:sitemap-section",
+        sitemap_url_name="feeds:sitemap-section",
     )
 
 

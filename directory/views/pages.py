@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control
 
 from directory import selectors
@@ -9,6 +12,18 @@ from directory.search import listings
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    if translation.get_language_from_path(request.path_info) is None:
+        # The bare root is the one URL whose language the browser picks (Accept-Language):
+        # a Spanish browser is sent to /es/, with its query string. Every other URL answers
+        # in its own language, whatever the browser says.
+        preferred = translation.get_language_from_request(request)
+        if preferred != settings.LANGUAGE_CODE:
+            with translation.override(preferred):
+                url = reverse("directory:home")
+            query = request.META.get("QUERY_STRING", "")
+            response = HttpResponseRedirect(f"{url}?{query}" if query else url)
+            patch_vary_headers(response, ["Accept-Language"])
+            return response
     context = {
         "support_types": selectors.support_types(),
         "starting_soon": listings.online_starting_soon(timezone.now()),

@@ -1,0 +1,90 @@
+"""Languages: the language is in the URL (English unprefixed, Spanish under /es/), the bare
+root alone follows the browser, no cookie is ever set for it, and machines' URLs have one
+address whatever the language."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests import factories
+from tests.feeds_helpers import weekly_meeting
+
+pytestmark = pytest.mark.django_db
+SPANISH_BROWSER = "es-MX,es;q=0.9,en;q=0.5"
+
+
+def vary(response) -> set[str]:
+    return {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
+
+
+@pytest.mark.parametrize("query", ["", "?q=grupo&near=Denver%2C+CO"])
+def test_the_bare_root_sends_a_spanish_browser_to_the_spanish_home_with_its_query(client, query):
+    response = client.get("/" + query, HTTP_ACCEPT_LANGUAGE=SPANISH_BROWSER)
+    assert response.status_code == 302
+    assert response["Location"] == "/es/" + query
+    assert "accept-language" in vary(response)
+    assert not response.cookies
+
+
+@pytest.mark.parametrize("browser", ["", "en-US,en;q=0.9", "de-DE,de;q=0.9", "*", "xx;q=oops"])
+def test_the_bare_root_answers_in_english_for_every_other_browser_and_says_it_varies(
+    client, browser
+):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE=browser)
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
+    assert "accept-language" in vary(response)
+    assert not response.cookies
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [("/find/", "en"), ("/es/find/", "es"), ("/es/", "es"), ("/learn/", "en"), ("/es/learn/", "es")],
+)
+@pytest.mark.parametrize("browser", ["en-US", SPANISH_BROWSER, "fr"])
+def test_every_other_url_answers_in_its_own_language_whatever_the_browser_says(
+    client, path, language, browser
+):
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE=browser)
+    assert response.status_code == 200
+    assert response["Content-Language"] == language
+    assert not response.cookies
+    assert "sessionid" not in client.cookies and "django_language" not in client.cookies
+
+
+def test_a_listing_and_its_calendar_have_a_spanish_address(client):
+    listing = weekly_meeting(slug="tuesday-group")
+    assert client.get(f"/es/resources/{listing.slug}/").status_code == 200
+    assert client.get(f"/es/resources/{listing.slug}.ics").status_code == 200
+    assert client.get(f"/es/resources/{listing.slug}/report/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/meetings.json", "/hsds/services", "/sitemap.xml", "/robots.txt", "/healthz"]
+)
+def test_what_machines_read_has_one_address(client, path):
+    assert client.get(path).status_code == 200
+    assert client.get("/es" + path).status_code == 404
+
+
+def test_the_sitemap_lists_each_page_in_both_languages_with_hreflang_alternates(client):
+    listing = weekly_meeting(slug="tuesday-group")
+    factories.support_type(slug="recovery-groups", name="Recovery Groups")
+    sitemap = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    xhtml = "{http://www.w3.org/1999/xhtml}link"
+    entries = {}
+    for section in ["pages", "resources", "support-types"]:
+        response = client.get(f"/sitemap-{section}.xml")
+        assert response.status_code == 200
+        root = ET.fromstring(response.content)  # noqa: S314 - our own response
+        for url in root.iterfind("s:url", sitemap):
+            alternates = {link.get("hreflang"): link.get("href") for link in url.iter(xhtml)}
+            entries[url.find("s:loc", sitemap).text] = alternates
+    english = f"http://testserver/resources/{listing.slug}/"
+    spanish = f"http://testserver/es/resources/{listing.slug}/"
+    expected = {"en": english, "es": spanish, "x-default": english}
+    assert entries[english] == expected
+    assert entries[spanish] == expected
+    assert entries["http://testserver/es/find/"]["en"] == "http://testserver/find/"

@@ -9,16 +9,30 @@ from directory.models import CrisisLine, PeerWorker, Resource, SupportType
 
 
 def visitor_country(request: HttpRequest) -> str:
-    """The visitor's country for crisis lines: ?country=, else the browser's language region."""
+    """The visitor's country for crisis lines: ?country=, else the region of the most preferred
+    language in the browser's Accept-Language header that names one ("en-GB" → GB), else the
+    site's default country.
+
+    The header is read as LocaleMiddleware reads it (preferences in order of their q values)
+    and each tag is parsed by Babel. A page's crisis lines therefore vary with that header: its
+    response must carry ``Vary: Accept-Language`` (the page's language comes from its URL, not
+    from this header; only the crisis lines do).
+    """
+    from babel.core import parse_locale
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
     chosen = request.GET.get("country", "")
     if len(chosen) == 2 and chosen.isalpha():
         return chosen.upper()
-    for part in request.headers.get("Accept-Language", "").split(","):
-        tag = part.split(";")[0].strip()
-        if "-" in tag:
-            region = tag.split("-")[-1]
-            if len(region) == 2 and region.isalpha():
-                return region.upper()
+    # Django bounds the header's length; "en_GB" (seen in the wild) is read as "en-GB".
+    header = request.headers.get("Accept-Language", "").replace("_", "-")
+    for tag, _quality in parse_accept_lang_header(header):
+        try:
+            region = parse_locale(tag.replace("-", "_"))[1]
+        except ValueError:  # "*" or not a language tag
+            continue
+        if region and len(region) == 2 and region.isalpha():
+            return region.upper()
     return settings.DIRECTORY_DEFAULT_COUNTRY
 
 
@@ -65,12 +79,12 @@ def visitor_time_zone(request: HttpRequest) -> str:
 
 
 def visitor_clock(request: HttpRequest):
-    """How the visitor reads times: from the first language their browser prefers."""
-    from directory.scheduling.wording import clock_for
+    """How the page writes times: its language (from the URL, through LocaleMiddleware: the
+    active language) on this site's country, never the Accept-Language header, so that one
+    URL shows one text. ``request`` is kept for the callers (and a future per-visitor choice)."""
+    from directory.scheduling.wording import active_clock
 
-    return clock_for(
-        request.META.get("HTTP_ACCEPT_LANGUAGE", "")[:200], settings.DIRECTORY_DEFAULT_COUNTRY
-    )
+    return active_clock()
 
 
 def schedule_lines(resource: Resource, now, visitor_zone: str, clock) -> list:

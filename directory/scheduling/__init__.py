@@ -30,6 +30,11 @@ class Schedule(Protocol):
     valid_to: dt.date | None
 
 
+# Plain English strings, not translated: ``describe`` writes them into the calendar feed and
+# HSDS descriptions and the curators' review, which stay English whatever the page's language
+# (a lazy translation here would turn feeds Spanish under /es/). Schedule lines visitors read
+# are written in the page's language by ``directory.scheduling.wording`` (CLDR day names, and
+# gettext messages per weekday); a visible menu of weekdays needs translated labels of its own.
 WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -42,6 +47,8 @@ TIMES_OF_DAY = {
     "evening": ("Evening (5pm–9pm)", [(1020, 1260)]),
     "night": ("Night (9pm–5am)", [(1260, 1440), (0, 300)]),
 }
+# English, for ``describe`` (see WEEKDAY_NAMES); ``wording.MONTHLY_POSITION`` has the
+# translatable "First Saturday of the month" sentences.
 POSITION_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 DEFAULT_DURATION = dt.timedelta(hours=1)  # Meeting Guide consumers assume an hour.
 SEARCH_DAYS = 7 * 60  # far enough to find the first "every 8 weeks" or "fifth" meeting

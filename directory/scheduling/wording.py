@@ -1,20 +1,58 @@
-"""Times in the words people read at a glance.
+"""Times in words people read at a glance, in the page's language.
 
 "Every day, 9–10 pm", "Mon–Fri, 7 am", "First Saturday of the month, 10 am"; zones by the names
-people know ("Central time", "UK time") instead of IANA ids; the 12-hour clock for visitors who
-read English (as the US and UK style guides write times: "7:30 pm", "noon"), 24-hour for the
-languages whose readers expect "19:30". Nothing here reads the database.
+people know ("Central time", "UK time") instead of IANA ids. Nothing here reads the database.
+
+Who reads is a ``Clock``: the page's language (a Django language code, "en" or "es") and how
+that reader writes times, from the language and the site's country
+(``settings.DIRECTORY_DEFAULT_COUNTRY``), never from request headers, so a page's words
+depend on its URL only.
+
+- English is written in the house style of US and UK style guides ("7:30 pm", "noon", "Dec 8"),
+  by hand, exactly as before; the 12-hour clock, month first in the US.
+- Every other language is written from Unicode CLDR data through Babel: day and month names,
+  times, dates, time ranges and zone names come from the locale made of the page's language and
+  the site's country (``es_US`` for Spanish on a US site). CLDR is the authority on the clock:
+  for ``es_US`` its time format is ``h:mm a`` with the day periods "a.m."/"p.m.", so Spanish
+  readers of a US site get the 12-hour clock, "7:30 p.m.", "7–8 p.m." (the issue expected
+  "de 19:00 a 20:00": the 24-hour clock is CLDR's for Spanish in Spain, ``es_ES``, not in the
+  US, and CLDR writes ranges with a dash, not "de … a …"). A site
+  whose country's CLDR locale uses the 24-hour clock gets it without a change here. Times on
+  the hour drop ":00" as the English does ("7 p.m.": CLDR's ``h`` skeleton, else ``hm``).
+- The words around those data ("Every day", "of the month", "Every 2 weeks on …") are
+  gettext messages, translated in the project's catalog; each line is one whole message with
+  named placeholders. Spanish weekdays need the plural ("Todos los sábados"), so "Every
+  Tuesday" and "First Saturday of the month" are whole messages per weekday and position.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
+from babel.core import parse_locale
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_skeleton,
+    get_day_names,
+    get_timezone,
+    get_timezone_location,
+    get_timezone_name,
+    match_skeleton,
+)
+from babel.lists import format_list
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop, ngettext
+
 from directory.scheduling import (
-    POSITION_NAMES,
     WEEKDAY_NAMES,
     Schedule,
     duration,
@@ -28,36 +66,177 @@ MONTH_ABBREVIATIONS = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ]  # fmt: skip
 
+# Whole messages per weekday (0 = Sunday) and per monthly position: the words around a day
+# name change with it in other languages ("Todos los sábados", "Primer sábado del mes").
+EVERY_WEEKDAY = [
+    gettext_noop("Every Sunday"),
+    gettext_noop("Every Monday"),
+    gettext_noop("Every Tuesday"),
+    gettext_noop("Every Wednesday"),
+    gettext_noop("Every Thursday"),
+    gettext_noop("Every Friday"),
+    gettext_noop("Every Saturday"),
+]
+MONTHLY_POSITION = {
+    1: gettext_noop("First %(day)s of the month"),
+    2: gettext_noop("Second %(day)s of the month"),
+    3: gettext_noop("Third %(day)s of the month"),
+    4: gettext_noop("Fourth %(day)s of the month"),
+    -1: gettext_noop("Last %(day)s of the month"),
+}
+EVERY_DAY = gettext_noop("Every day")
+# Translators: a schedule line: its days ("Every day", "Mon–Fri"), then its hours ("9–10 pm").
+DAYS_HOURS = gettext_noop("%(days)s, %(hours)s")
+# Translators: a time (or a schedule line), then the name of its time zone: "7:30 pm Central
+# time".
+ZONE_TIME = gettext_noop("%(time)s %(zone)s")
+# Translators: a meeting's time in its own zone, which falls on the day before the day shown
+# to the reader ("Every Tuesday, 2 am" in New York is "11 pm Pacific time, the day before").
+ZONE_TIME_DAY_BEFORE = gettext_noop("%(time)s %(zone)s, the day before")
+# Translators: a meeting's time in its own zone, which falls on the day after the day shown to
+# the reader ("Every Monday, 11 pm" in Los Angeles is "2 am Eastern time, the day after").
+ZONE_TIME_DAY_AFTER = gettext_noop("%(time)s %(zone)s, the day after")
+# Translators: the name of a time zone without a common name, after its main city: "Mexico City
+# time".
+CITY_TIME = gettext_noop("%(city)s time")
+LOCAL_TIME = gettext_noop("local time")
+
 
 @dataclass(frozen=True)
 class Clock:
-    """How one visitor reads times and dates."""
+    """Who reads: the page's language and how that reader writes times and dates.
+
+    ``language`` is the Django language code of the page ("en", "es"); ``locale`` the CLDR
+    locale Babel writes other languages with ("es_US"); English ignores it and keeps the house
+    style. Build one with ``page_clock`` (or ``active_clock`` during a request).
+    """
 
     twelve_hour: bool = True
     month_first: bool = True  # "Tue, Dec 8" (US) rather than "Tue 8 Dec"
+    language: str = "en"
+    locale: str = "en_US"
+
+    @property
+    def english(self) -> bool:
+        return self.language.split("-", 1)[0] == "en"
 
 
 US_CLOCK = Clock(twelve_hour=True, month_first=True)
-UK_CLOCK = Clock(twelve_hour=True, month_first=False)
-DAY_FIRST_24H = Clock(twelve_hour=False, month_first=False)
+UK_CLOCK = Clock(twelve_hour=True, month_first=False, locale="en_GB")
+DAY_FIRST_24H = Clock(twelve_hour=False, month_first=False, locale="en_001")
 # English outside North America and the Philippines writes the day first ("8 Dec").
 MONTH_FIRST_REGIONS = {"us", "ca", "ph", "fm", "mh", "pw", "as", "gu", "mp", "pr", "um", "vi"}
 
 
-def clock_for(accept_language: str, default_region: str = "us") -> Clock:
-    """The clock of the visitor's first preferred language (the Accept-Language header).
+def _english_clock(region: str) -> Clock:
+    return US_CLOCK if region.lower() in MONTH_FIRST_REGIONS else UK_CLOCK
 
-    English readers get the 12-hour clock, month first in the US (and without a region, on a
-    site whose default country is the US); other languages the 24-hour clock, day first.
+
+def _unquoted(pattern: str) -> str:
+    """A CLDR pattern without its quoted literals ("h:mm a", not "'de'")."""
+    return "".join(pattern.split("'")[::2])
+
+
+@functools.lru_cache(maxsize=64)
+def page_clock(language: str, country: str = "US") -> Clock:
+    """The clock of a page in ``language`` (a Django language code) on a site in ``country``.
+
+    English: the 12-hour clock, month first in the US (and the other month-first regions),
+    day first elsewhere. Other languages: CLDR's conventions for the language in that country
+    (``es`` + ``US`` → ``es_US``: 12-hour, "7:30 p.m.", day first), or for the language alone
+    when CLDR has no such locale. A region in the language code ("es-mx") wins over the
+    country. An unknown language falls back to US English.
     """
-    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip().lower().replace("_", "-")
-    language, _, region = first.partition("-")
-    if language in {"", "*"}:
-        language, region = "en", ""
-    if language != "en":
+    code = (language or "en").strip().lower()
+    try:
+        base, region, _script, _variant = parse_locale(code.replace("-", "_"))
+    except ValueError:
+        return US_CLOCK
+    region = region or (country or "US").upper()
+    if base == "en":
+        return _english_clock(region)
+    try:
+        locale = Locale.parse(f"{base}_{region}")
+    except (UnknownLocaleError, ValueError):
+        try:
+            locale = Locale.parse(base)
+        except (UnknownLocaleError, ValueError):
+            return US_CLOCK
+    time_pattern = _unquoted(locale.time_formats["short"].pattern)
+    date_pattern = _unquoted(locale.date_formats["short"].pattern)
+    return Clock(
+        twelve_hour="h" in time_pattern or "K" in time_pattern,
+        month_first=date_pattern.find("M") < date_pattern.find("d"),
+        language=code,
+        locale=str(locale),
+    )
+
+
+def active_clock() -> Clock:
+    """The clock of the language active now (the page's, during a request) on this site."""
+    return page_clock(
+        translation.get_language() or settings.LANGUAGE_CODE, settings.DIRECTORY_DEFAULT_COUNTRY
+    )
+
+
+def clock_for(accept_language: str, default_region: str = "us") -> Clock:
+    """The clock an English page used for an Accept-Language header (its first preference).
+
+    Kept for callers outside pages: pages no longer choose their clock from this header (see
+    ``page_clock``; ``directory.selectors.visitor_clock``). English readers get the 12-hour
+    clock, month first in the US (and without a region, on a site whose default country is the
+    US); readers of other languages the 24-hour clock, day first.
+    """
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    preferred = parse_accept_lang_header(accept_language.replace("_", "-"))
+    try:
+        language, region, _script, _variant = parse_locale(preferred[0][0].replace("-", "_"))
+    except (IndexError, ValueError):  # "", "*" or not a language tag
+        language, region = "en", None
+    if language.lower() != "en":
         return DAY_FIRST_24H
-    region = region or default_region.lower()
-    return US_CLOCK if region in MONTH_FIRST_REGIONS else UK_CLOCK
+    return _english_clock(region or default_region)
+
+
+def _translated(clock: Clock, message: str) -> str:
+    """One of the messages above in the clock's language. They are written in English, so an
+    English clock takes them as they are (byte for byte, without a catalog look-up)."""
+    if clock.english:
+        return message
+    with _language(clock):
+        return gettext(message)
+
+
+def _language(clock: Clock):
+    """Translate in the clock's language (a no-op when it is already the active one)."""
+    active = translation.get_language() or settings.LANGUAGE_CODE
+    if active.split("-", 1)[0] == clock.language.split("-", 1)[0]:
+        return contextlib.nullcontext()
+    return translation.override(clock.language)
+
+
+def _time_skeleton(value: dt.time, clock: Clock) -> str:
+    # The hour alone when it is on the hour ("7 p.m."), as the English does ("7 pm").
+    if not clock.twelve_hour:
+        return "Hm"
+    return "h" if value.minute == 0 else "hm"
+
+
+# Babel parses CLDR patterns on every call (some 50 µs a date): the few distinct times and
+# dates a page shows are written once per process.
+@functools.lru_cache(maxsize=4096)
+def _cldr_time(value: dt.time, clock: Clock) -> str:
+    moment = dt.datetime.combine(dt.date(2000, 1, 1), value)
+    return format_skeleton(_time_skeleton(value, clock), moment, locale=clock.locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cldr_time_range(start: dt.time, end: dt.time, clock: Clock) -> str:
+    skeleton = "hm" if clock.twelve_hour and (start.minute or end.minute) else None
+    return format_interval(
+        start, end, skeleton or _time_skeleton(start, clock), locale=clock.locale
+    )
 
 
 def _hour_12(value: dt.time) -> tuple[str, str]:
@@ -69,18 +248,25 @@ def _hour_12(value: dt.time) -> tuple[str, str]:
     return digits, "am" if value.hour < 12 else "pm"
 
 
-def time_of_day(value: dt.time, clock: Clock = US_CLOCK) -> str:
-    """ "7 pm", "7:30 am", "noon" — or "19:00" on a 24-hour clock."""
+def time_of_day(value: dt.time, clock: Clock | None = None) -> str:
+    """ "7 pm", "7:30 am", "noon" — or "19:00" on a 24-hour clock; "7:30 p.m." in Spanish."""
+    clock = clock or active_clock()
+    if not clock.english:
+        return _cldr_time(value.replace(tzinfo=None), clock)
     if not clock.twelve_hour:
         return f"{value.hour:02d}:{value.minute:02d}"
     digits, meridiem = _hour_12(value)
     return f"{digits} {meridiem}".strip()
 
 
-def time_range(start: dt.time, end: dt.time | None, clock: Clock = US_CLOCK) -> str:
-    """ "9–10 pm", "11 am–noon", "7:30–8:30 am"; "19:00–20:00" on a 24-hour clock."""
+def time_range(start: dt.time, end: dt.time | None, clock: Clock | None = None) -> str:
+    """ "9–10 pm", "11 am–noon", "7:30–8:30 am"; "19:00–20:00" on a 24-hour clock; in other
+    languages CLDR's interval format ("7–8 p.m.", "11 a.m. – 1 p.m.")."""
+    clock = clock or active_clock()
     if end is None or end == start:
         return time_of_day(start, clock)
+    if not clock.english:
+        return _cldr_time_range(start.replace(tzinfo=None), end.replace(tzinfo=None), clock)
     if not clock.twelve_hour:
         return f"{time_of_day(start, clock)}–{time_of_day(end, clock)}"
     first, first_meridiem = _hour_12(start)
@@ -142,22 +328,88 @@ ZONE_NAMES = {
 _ZONE_NAME_OF = {zone: name for name, zones in ZONE_NAMES.items() for zone in zones}
 
 
-def zone_name(zone: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def _cldr_zone_name(zone: str, locale: str, year: int) -> str:
+    """CLDR's long name of the zone's metazone ("hora central"), or "" when CLDR has none.
+
+    The generic name ("hora central") for a zone that changes its clocks; the standard one
+    for a zone that does not, since the generic name would claim the summer change its
+    neighbours make ("hora estándar de las Montañas Rocosas" for Arizona, "hora de Hawái").
+    """
+    try:
+        tz = get_timezone(zone)
+    except LookupError:
+        return ""
+    winter = dt.datetime(year, 1, 1, tzinfo=tz).utcoffset()
+    summer = dt.datetime(year, 7, 1, tzinfo=tz).utcoffset()
+    variant = "generic" if winter != summer else "standard"
+    name = get_timezone_name(tz, "long", zone_variant=variant, locale=locale)
+    # Babel falls back to the zone's location when CLDR has no name for it.
+    return "" if name == get_timezone_location(tz, locale=locale) else name
+
+
+@functools.lru_cache(maxsize=1024)
+def _city(zone: str, clock: Clock) -> str:
+    if not clock.english:
+        with contextlib.suppress(LookupError):
+            return get_timezone_location(get_timezone(zone), locale=clock.locale, return_city=True)
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def zone_name(zone: str, clock: Clock | None = None) -> str:
     """ "Central time" for America/Chicago; "Mexico City time" for a zone without a common
-    name (its city, as the IANA id names it)."""
-    if zone in _ZONE_NAME_OF:
-        return _ZONE_NAME_OF[zone]
-    city = zone.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{city} time" if city else "local time"
+    name (its city, as the IANA id names it).
+
+    Other languages name the zones English names from CLDR's metazone names ("hora central",
+    "hora del Pacífico", "hora británica"), and the others by CLDR's name of their city
+    ("hora de Ciudad de México"), as the English does.
+    """
+    clock = clock or active_clock()
+    common = _ZONE_NAME_OF.get(zone)
+    if clock.english and common:
+        return common
+    if common == "UTC":
+        return "UTC"
+    if common:
+        name = _cldr_zone_name(zone, clock.locale, dt.date.today().year)
+        if name:
+            return name
+    city = _city(zone, clock)
+    return (
+        _translated(clock, CITY_TIME) % {"city": city} if city else _translated(clock, LOCAL_TIME)
+    )
 
 
-def days_phrase(days: Iterable[int]) -> str:
-    """ "Every day", "Every Tuesday", "Mon–Fri", "Tue, Thu", "Sat, Sun" (0 = Sunday)."""
+def in_zone(text: str, zone: str, clock: Clock | None = None) -> str:
+    """ "7:30 pm Central time": a time (or a schedule line) followed by the zone's name."""
+    clock = clock or active_clock()
+    return _translated(clock, ZONE_TIME) % {"time": text, "zone": zone_name(zone, clock)}
+
+
+def _day_name(weekday: int, clock: Clock, width: str = "wide") -> str:
+    """The weekday (0 = Sunday) in the clock's language: "Tuesday", "martes"; "Tue", "mar"."""
+    if clock.english:
+        return WEEKDAY_NAMES[weekday] if width == "wide" else DAY_ABBREVIATIONS[weekday]
+    context = "format" if width == "wide" else "stand-alone"
+    return get_day_names(width, context, locale=clock.locale)[(weekday + 6) % 7]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def days_phrase(days: Iterable[int], clock: Clock | None = None) -> str:
+    """ "Every day", "Every Tuesday", "Mon–Fri", "Tue, Thu", "Sat, Sun" (0 = Sunday).
+
+    Other languages: CLDR's abbreviations, joined as CLDR lists words ("Lun–vie",
+    "Mar y jue"), the first letter capitalised since the phrase begins a line.
+    """
+    clock = clock or active_clock()
     chosen = set(days)
     if len(chosen) == 7:
-        return "Every day"
+        return _translated(clock, EVERY_DAY)
     if len(chosen) == 1:
-        return f"Every {WEEKDAY_NAMES[next(iter(chosen))]}"
+        return _translated(clock, EVERY_WEEKDAY[next(iter(chosen))])
     runs: list[list[int]] = []
     for position, day in enumerate(MONDAY_FIRST):
         if day not in chosen:
@@ -168,11 +420,14 @@ def days_phrase(days: Iterable[int]) -> str:
             runs.append([day])
     parts = []
     for run in runs:
+        names = [_day_name(day, clock, "abbreviated") for day in run]
         if len(run) >= 3:
-            parts.append(f"{DAY_ABBREVIATIONS[run[0]]}–{DAY_ABBREVIATIONS[run[-1]]}")
+            parts.append(f"{names[0]}–{names[-1]}")
         else:
-            parts.extend(DAY_ABBREVIATIONS[day] for day in run)
-    return ", ".join(parts)
+            parts.extend(names)
+    if clock.english:
+        return ", ".join(parts)
+    return _capitalised(format_list(parts, "standard", locale=clock.locale))
 
 
 def _notes(schedule: Schedule) -> str:
@@ -180,19 +435,35 @@ def _notes(schedule: Schedule) -> str:
     return f" – {notes}" if notes else ""
 
 
-def _pattern(schedule: Schedule) -> str:
-    day = WEEKDAY_NAMES[schedule.weekday]
+def _pattern(schedule: Schedule, clock: Clock) -> str:
+    """ "Every Tuesday", "First Saturday of the month", "Every 2 weeks on Tuesday"."""
+    day = _day_name(schedule.weekday, clock)
     if schedule.kind == "monthly":
-        return f"{POSITION_NAMES[schedule.week_of_month].capitalize()} {day} of the month"
+        return _translated(clock, MONTHLY_POSITION[schedule.week_of_month]) % {"day": day}
     weeks = schedule.interval_weeks
-    return f"Every {weeks} weeks on {day}" if weeks and weeks > 1 else f"Every {day}"
+    if weeks and weeks > 1:
+        with _language(clock):
+            # Translators: a meeting every 2 (or more) weeks; %(day)s is a weekday ("Tuesday").
+            return ngettext(
+                "Every %(weeks)s week on %(day)s", "Every %(weeks)s weeks on %(day)s", weeks
+            ) % {"weeks": weeks, "day": day}
+    return _translated(clock, EVERY_WEEKDAY[schedule.weekday])
 
 
-def summarise(schedules: Iterable[Schedule], clock: Clock = US_CLOCK) -> list[str]:
+def _line(clock: Clock, days: str, hours: str) -> str:
+    """ "Every day, 9–10 pm": the days, then the hours."""
+    return _translated(clock, DAYS_HOURS) % {
+        "days": days,
+        "hours": hours,
+    }
+
+
+def summarise(schedules: Iterable[Schedule], clock: Clock | None = None) -> list[str]:
     """One line per distinct time: weekly meetings at the same hours, zone and dates join up.
 
     Lines keep the order of each group's first weekday, Monday first.
     """
+    clock = clock or active_clock()
     groups: dict[tuple, set[int]] = {}
     others: list[tuple[tuple, str]] = []
     for schedule in schedules:
@@ -208,31 +479,67 @@ def summarise(schedules: Iterable[Schedule], clock: Clock = US_CLOCK) -> list[st
             groups.setdefault(key, set()).add(schedule.weekday)
         else:
             sort_key = (MONDAY_FIRST.index(schedule.weekday), schedule.start_time)
-            others.append((sort_key, f"{_pattern(schedule)}, {hours}{_notes(schedule)}"))
+            text = _line(clock, _pattern(schedule, clock), hours) + _notes(schedule)
+            others.append((sort_key, text))
     lines = []
     for (hours, _zone, _from, _to, notes), days in groups.items():
         first = min(MONDAY_FIRST.index(day) for day in days)
-        lines.append(((first, dt.time.min), f"{days_phrase(days)}, {hours}{notes}"))
+        lines.append(((first, dt.time.min), _line(clock, days_phrase(days, clock), hours) + notes))
     return [text for _key, text in sorted(lines + others, key=lambda pair: pair[0])]
 
 
-def moment(value: dt.datetime, zone: str, clock: Clock = US_CLOCK) -> str:
-    """ "Tuesday, Dec 8, 7:30 pm" (US) / "Tuesday 8 Dec, 7:30 pm" / "Tuesday 8 Dec, 19:30"."""
+@functools.lru_cache(maxsize=1024)
+def _cldr_weekday_month_day(date: dt.date, locale: str) -> tuple[str, str]:
+    """("martes, 8 de dic", "{1}, {0}"): the date in words, and how CLDR joins a date and a
+    time."""
+    words = format_date(date, _weekday_month_day(locale), locale=locale)
+    return words, str(Locale.parse(locale).datetime_formats["medium"])
+
+
+@functools.lru_cache(maxsize=16)
+def _weekday_month_day(locale: str) -> str:
+    """CLDR's pattern for "weekday, day month" with the weekday in full ("EEEE, d 'de' MMM").
+
+    CLDR lists the skeleton with the short weekday (MMMEd); as UTS #35 says of matching a
+    skeleton, the matched pattern's fields take the requested widths (EEEE).
+    """
+    skeletons = Locale.parse(locale).datetime_skeletons
+    pattern = skeletons[match_skeleton("MMMEEEEd", skeletons)].pattern
+    parts = pattern.split("'")
+    parts[::2] = [re.sub("E+", "EEEE", part) for part in parts[::2]]
+    return "'".join(parts)
+
+
+def moment(value: dt.datetime, zone: str, clock: Clock | None = None) -> str:
+    """ "Tuesday, Dec 8, 7:30 pm" (US) / "Tuesday 8 Dec, 7:30 pm" / "Tuesday 8 Dec, 19:30";
+    in other languages as CLDR writes them ("martes, 8 de dic, 7:30 p.m." for es_US)."""
+    clock = clock or active_clock()
     local = value.astimezone(ZoneInfo(zone))
+    if not clock.english:
+        date, glue = _cldr_weekday_month_day(local.date(), clock.locale)
+        return glue.replace("{1}", date).replace("{0}", time_of_day(local.time(), clock))
     day = WEEKDAY_NAMES[(local.weekday() + 1) % 7]
     month = MONTH_ABBREVIATIONS[local.month - 1]
     date = f"{day}, {month} {local.day}" if clock.month_first else f"{day} {local.day} {month}"
     return f"{date}, {time_of_day(local.time(), clock)}"
 
 
-def day(value: dt.date | dt.datetime, clock: Clock = US_CLOCK) -> str:
-    """ "Feb 10, 2026" (US) or "10 Feb 2026"."""
+def day(value: dt.date | dt.datetime, clock: Clock | None = None) -> str:
+    """ "Feb 10, 2026" (US) or "10 Feb 2026"; "10 feb 2026" in Spanish (CLDR's yMMMd)."""
+    clock = clock or active_clock()
+    if not clock.english:
+        return _cldr_day(dt.date(value.year, value.month, value.day), clock.locale)
     month = MONTH_ABBREVIATIONS[value.month - 1]
     return (
         f"{month} {value.day}, {value.year}"
         if clock.month_first
         else f"{value.day} {month} {value.year}"
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _cldr_day(date: dt.date, locale: str) -> str:
+    return format_skeleton("yMMMd", date, locale=locale)
 
 
 def same_clock(value: dt.datetime, zone_a: str, zone_b: str) -> bool:
@@ -243,12 +550,15 @@ def same_clock(value: dt.datetime, zone_a: str, zone_b: str) -> bool:
     )
 
 
-def local_time_note(value: dt.datetime, listing_zone: str, visitor_zone: str, clock: Clock) -> str:
+def local_time_note(
+    value: dt.datetime, listing_zone: str, visitor_zone: str, clock: Clock | None = None
+) -> str:
     """ "7:30 pm Central time" when the listing's clock differs from the visitor's, else ""."""
     if same_clock(value, listing_zone, visitor_zone):
         return ""
+    clock = clock or active_clock()
     local = value.astimezone(ZoneInfo(listing_zone))
-    return f"{time_of_day(local.time(), clock)} {zone_name(listing_zone)}"
+    return in_zone(time_of_day(local.time(), clock), listing_zone, clock)
 
 
 def upcoming_in_zone(schedule: Schedule, now: dt.datetime, zone: str):
@@ -270,7 +580,10 @@ class Line:
 
 
 def summarise_for_visitor(
-    schedules: Iterable[Schedule], now: dt.datetime, visitor_zone: str, clock: Clock = US_CLOCK
+    schedules: Iterable[Schedule],
+    now: dt.datetime,
+    visitor_zone: str,
+    clock: Clock | None = None,
 ) -> list[Line]:
     """The listing's schedules in one zone, the visitor's.
 
@@ -280,45 +593,57 @@ def summarise_for_visitor(
     listing's own words and time ("First Saturday of the month, 10 am Central time") when the
     clocks differ: converted, "the first Saturday" could fall on another day's position.
     """
+    clock = clock or active_clock()
     schedules = list(schedules)
-    if all(same_clock(now, s.timezone, visitor_zone) for s in schedules):
+    upcoming = [next_occurrence(schedule, now) for schedule in schedules]
+    # Whether two clocks agree is judged when the meeting starts: in the hour between two
+    # zones' daylight-saving changes (New York's at 6:00 UTC on 1 November, Chicago's at
+    # 7:00) they agree now but not at tonight's meeting.
+    agree = [
+        same_clock(found[0] if found else now, schedule.timezone, visitor_zone)
+        for schedule, found in zip(schedules, upcoming, strict=True)
+    ]
+    if all(agree):
         return [Line(text) for text in summarise(schedules, clock)]
     visitor_tz = ZoneInfo(visitor_zone)
     groups: dict[tuple, set[int]] = {}
     others: list[tuple[tuple, Line]] = []
-    for schedule in schedules:
+    for schedule, found, same in zip(schedules, upcoming, agree, strict=True):
         hours_local = time_range(schedule.start_time, schedule.end_time, clock)
-        if same_clock(now, schedule.timezone, visitor_zone):
+        if same:
             if schedule.kind == "weekly":
                 key = (hours_local, "", _notes(schedule))
                 groups.setdefault(key, set()).add(schedule.weekday)
             else:
                 key = (MONDAY_FIRST.index(schedule.weekday), schedule.start_time)
-                text = f"{_pattern(schedule)}, {hours_local}{_notes(schedule)}"
+                text = _line(clock, _pattern(schedule, clock), hours_local) + _notes(schedule)
                 others.append((key, Line(text)))
             continue
         if schedule.kind != "weekly":
             key = (MONDAY_FIRST.index(schedule.weekday), schedule.start_time)
-            text = f"{_pattern(schedule)}, {hours_local} {zone_name(schedule.timezone)}"
-            text += _notes(schedule)
+            hours = in_zone(hours_local, schedule.timezone, clock)
+            text = _line(clock, _pattern(schedule, clock), hours) + _notes(schedule)
             others.append((key, Line(text)))
             continue
-        found = next_occurrence(schedule, now)
         if found is None:  # past its last date: convert at today's date
             begin = local_start(schedule, now.astimezone(ZoneInfo(schedule.timezone)).date())
             found = (begin, begin + duration(schedule))
         start, end = (moment.astimezone(visitor_tz) for moment in found)
         shift = ((start.weekday() + 1) % 7 - schedule.weekday) % 7
         hours = time_range(start.time(), end.time() if schedule.end_time else None, clock)
-        local = f"{hours_local} {zone_name(schedule.timezone)}"
-        if shift == 1:
-            local += ", the day before"
-        elif shift == 6:
-            local += ", the day after"
+        if shift not in {1, 6}:
+            local = in_zone(hours_local, schedule.timezone, clock)
+        else:
+            message = ZONE_TIME_DAY_BEFORE if shift == 1 else ZONE_TIME_DAY_AFTER
+            local = _translated(clock, message) % {
+                "time": hours_local,
+                "zone": zone_name(schedule.timezone, clock),
+            }
         key = (hours, local, _notes(schedule))
         groups.setdefault(key, set()).add((start.weekday() + 1) % 7)
     lines = []
     for (hours, local, notes), days in groups.items():
         first = min(MONDAY_FIRST.index(day) for day in days)
-        lines.append(((first, dt.time.min), Line(f"{days_phrase(days)}, {hours}{notes}", local)))
+        text = _line(clock, days_phrase(days, clock), hours) + notes
+        lines.append(((first, dt.time.min), Line(text, local)))
     return [line for _key, line in sorted(lines + others, key=lambda pair: pair[0])]

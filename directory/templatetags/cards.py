@@ -98,7 +98,7 @@ def render_card(
 def result_cards(context, cards, visitor_tz):
     """The ``<li>`` of every card, in order, on the visitor's clock."""
     pattern = _listing_url_pattern()
-    clock = context.get("visitor_clock") or wording.US_CLOCK
+    clock = context.get("visitor_clock") or wording.active_clock()
     html = "".join(f"<li>{render_card(card, visitor_tz, pattern, clock)}</li>" for card in cards)
     # Every interpolated value above is escaped (html.escape, quotes included) or an int.
     return mark_safe(html)  # noqa: S308

@@ -1,7 +1,8 @@
 """Times in words on every page: ``{% load wording %}``.
 
 The visitor's zone (``visitor_tz``) and clock (``visitor_clock``, from the context processor)
-come from the template context, so one page shows one zone.
+come from the template context, so one page shows one zone; without a clock in the context,
+the active language's (the page's, during a request).
 """
 
 from django import template
@@ -12,7 +13,7 @@ register = template.Library()
 
 
 def _clock(context) -> wording.Clock:
-    return context.get("visitor_clock") or wording.US_CLOCK
+    return context.get("visitor_clock") or wording.active_clock()
 
 
 @register.simple_tag(takes_context=True)
@@ -45,7 +46,8 @@ def local_note(context, value, listing_zone: str) -> str:
 
 @register.filter
 def zone_name(zone: str) -> str:
-    return wording.zone_name(zone or "UTC")
+    """ "Central time" ("hora central" on a Spanish page: the active language's clock)."""
+    return wording.zone_name(zone or "UTC", wording.active_clock())
 
 
 @register.simple_tag(takes_context=True)
@@ -53,11 +55,12 @@ def own_times(context, schedules) -> list[str]:
     """A listing's meeting times on its own clock, summarised, each with its zone's common
     name ("Every day, 9–10 pm Central time"): for a handout, where times are local to each
     meeting."""
+    clock = _clock(context)
     by_zone: dict[str, list] = {}
     for schedule in schedules:
         by_zone.setdefault(schedule.timezone, []).append(schedule)
     return [
-        f"{line} {wording.zone_name(zone or 'UTC')}"
+        wording.in_zone(line, zone or "UTC", clock)
         for zone, group in by_zone.items()
-        for line in wording.summarise(group, _clock(context))
+        for line in wording.summarise(group, clock)
     ]

@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_LISTINGS ?= 300
 export DJANGO_DEBUG ?= true
 
-.PHONY: help install run data test test-postgres lint format check bench soak fuzz backup restore clean
+.PHONY: help install messages run data test test-postgres lint format check bench soak fuzz backup restore clean
 
 help:
 	@echo "make run            set everything up (SQLite, content loaded) and serve http://$(HOST):$(PORT)"
@@ -25,7 +25,12 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-data: install
+# The translations (locale/<language>/LC_MESSAGES/django.po, committed) compiled to the .mo
+# files Django reads; with Babel, so no GNU gettext is needed here or in the image.
+messages: install
+	$(BIN)/pybabel compile --domain django --directory locale --statistics
+
+data: messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles
 	$(BIN)/python manage.py load_reference
@@ -36,11 +41,11 @@ data: install
 run: data
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: messages
 	@scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: messages
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/peersupport} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

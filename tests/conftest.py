@@ -1,6 +1,22 @@
 import uuid
+from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config):
+    """Compiled translations for a bare ``pytest`` too (``make test`` compiles them first):
+    each committed .po whose .mo is missing or older."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parent.parent.glob("locale/*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
 
 
 @pytest.fixture(autouse=True)
@@ -11,6 +27,18 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _source_language():
+    """Each test starts in English: a request to a Spanish page leaves Spanish active in the
+    thread (LocaleMiddleware activates a request's language and nothing deactivates it), and
+    code a test calls directly afterwards would otherwise speak Spanish."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

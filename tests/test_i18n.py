@@ -88,3 +88,24 @@ def test_the_sitemap_lists_each_page_in_both_languages_with_hreflang_alternates(
     assert entries[english] == expected
     assert entries[spanish] == expected
     assert entries["http://testserver/es/find/"]["en"] == "http://testserver/find/"
+
+
+@pytest.mark.parametrize(
+    ("path", "other", "other_path", "lang"),
+    [
+        ("/find/?q=grupo&near=Denver%2C+CO", "es", "/es/find/?q=grupo&amp;near=Denver%2C+CO", "en-US"),
+        ("/es/find/?q=grupo&type=twelve-step", "en", "/find/?q=grupo&amp;type=twelve-step", "es-US"),
+        ("/learn/", "es", "/es/learn/", "en-US"),
+    ],
+)
+def test_every_page_links_to_itself_in_the_other_language_keeping_the_search(
+    client, path, other, other_path, lang
+):
+    html = client.get(path).content.decode()
+    assert f'<html lang="{lang}">' in html
+    # The switcher: a plain link, in its own language.
+    assert f'href="{other_path}" hreflang="{other}" lang="{other}"' in html
+    # hreflang alternates for both languages and x-default, absolute.
+    head = html.split("</head>", 1)[0]
+    for code in ("en", "es", "x-default"):
+        assert f'<link rel="alternate" hreflang="{code}" href="http://testserver/' in head

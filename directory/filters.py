@@ -13,8 +13,9 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from directory.constants import FEATURE_CATEGORIES
 from directory.models import PeerWorker, Resource
 from directory.search import geo, listings, workers
 from directory.search.freshness import held_index, search_index
@@ -82,7 +83,7 @@ class PlaceField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
         if value and not any(ch.isalnum() for ch in value):
-            raise forms.ValidationError("Type a town, city or ZIP code.")
+            raise forms.ValidationError(_("Type a town, city or ZIP code."))
         return value
 
 
@@ -95,7 +96,7 @@ class CoordinateField(forms.DecimalField):
 
     def to_python(self, value):
         if value not in self.empty_values and not str(value).isascii():
-            raise forms.ValidationError("Coordinates are written with the digits 0-9.")
+            raise forms.ValidationError(_("Coordinates are written with the digits 0-9."))
         return super().to_python(value)
 
 
@@ -107,7 +108,7 @@ class TimeZoneField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
         if value and value not in known_time_zones():
-            raise forms.ValidationError("Unknown time zone; showing times in the site's zone.")
+            raise forms.ValidationError(_("Unknown time zone; showing times in the site's zone."))
         return value
 
 
@@ -132,23 +133,25 @@ def _feature_choices(category: str) -> list[tuple[str, str]]:
 
 
 class ListingFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="What are you looking for?", max_length=200)
-    near = PlaceFilter(label="Town, city or ZIP code", max_length=120)
+    q = django_filters.CharFilter(label=gettext_lazy("What are you looking for?"), max_length=200)
+    near = PlaceFilter(label=gettext_lazy("Town, city or ZIP code"), max_length=120)
     lat = CoordinateFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
     lon = CoordinateFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius = django_filters.TypedChoiceFilter(
-        label="Within",
+        label=gettext_lazy("Within"),
         choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
         coerce=int,
         empty_value=None,
     )
     sort = django_filters.ChoiceFilter(
-        label="Sort by", choices=list(listings.SORT_CHOICES.items()), empty_label=None
+        label=gettext_lazy("Sort by"),
+        choices=list(listings.SORT_CHOICES.items()),
+        empty_label=None,
     )
-    tz = TimeZoneFilter(label="Time zone", max_length=64)
+    tz = TimeZoneFilter(label=gettext_lazy("Time zone"), max_length=64)
     # The values on offer come from the search index (every support type and feature), read
     # when a form is validated, so validating a search costs no query.
-    type = LenientMultipleChoiceFilter(label="Type of support", choices=_type_choices)
+    type = LenientMultipleChoiceFilter(label=gettext_lazy("Type of support"), choices=_type_choices)
     attendance = LenientMultipleChoiceFilter(choices=list(listings.ATTENDANCE_CHOICES.items()))
     when = LenientMultipleChoiceFilter(choices=list(listings.WHEN_CHOICES.items()))
     day = LenientMultipleChoiceFilter(choices=list(listings.DAY_CHOICES.items()))
@@ -163,7 +166,7 @@ class ListingFilterSet(django_filters.FilterSet):
                 label=label,
                 choices=functools.partial(_feature_choices, category),
             )
-            for category, label in FEATURE_CATEGORIES
+            for category, label in listings.FEATURE_FACETS.items()
         }
     )
 
@@ -223,10 +226,10 @@ class ListingFilterSet(django_filters.FilterSet):
 class WorkerFilterSet(django_filters.FilterSet):
     """Parameters of /peer-workers/."""
 
-    q = django_filters.CharFilter(label="Name or keyword", max_length=200)
-    near = PlaceFilter(label="Town, city or ZIP code", max_length=120)
+    q = django_filters.CharFilter(label=gettext_lazy("Name or keyword"), max_length=200)
+    near = PlaceFilter(label=gettext_lazy("Town, city or ZIP code"), max_length=120)
     radius = django_filters.TypedChoiceFilter(
-        label="Within",
+        label=gettext_lazy("Within"),
         choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
         coerce=int,
         empty_value=None,

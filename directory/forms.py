@@ -14,6 +14,8 @@ from dataclasses import field as dataclass_field
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from directory.models import Feature, Location, Resource, Schedule, Submission, SupportType
 from directory.scheduling import wording
@@ -37,27 +39,60 @@ WHEN = "when"  # the meeting times' place among the fieldsets (each form draws i
 # Groups of fields, shown as fieldsets with a legend. The features ("features") are drawn
 # as one fieldset per category, languages apart (``ListingFieldsForm.feature_groups``).
 FIELDSETS = [
-    ("The meeting or group", ["name", "support_type", "description", "cost"]),
+    (gettext_lazy("The meeting or group"), ["name", "support_type", "description", "cost"]),
     ("features", ["features"]),
-    ("How to attend", ["attendance", "conference_url", "conference_phone", "website"]),
-    ("Where", [*LOCATION_FIELDS]),
+    (
+        gettext_lazy("How to attend"),
+        ["attendance", "conference_url", "conference_phone", "website"],
+    ),
+    (gettext_lazy("Where"), [*LOCATION_FIELDS]),
     ("When it meets", WHEN),
-    ("Public contact", ["contact_name", "contact_email", "contact_phone"]),
+    (gettext_lazy("Public contact"), ["contact_name", "contact_email", "contact_phone"]),
 ]
 FEATURE_LEGENDS = {
-    "format": "Meeting format",
-    "audience": "Who it is for",
-    "accessibility": "Accessibility",
-    "focus": "Focus",
-    "language": "Languages spoken",
+    "format": gettext_lazy("Meeting format"),
+    "audience": gettext_lazy("Who it is for"),
+    "accessibility": gettext_lazy("Accessibility"),
+    "focus": gettext_lazy("Focus"),
+    "language": gettext_lazy("Languages spoken"),
 }
+# The public forms' field labels: the same words as the review screen's
+# ``directory.services.submissions.FIELD_LABELS``, marked for translation here for visitors
+# (tests/test_i18n_python.py checks that the English stays the same).
+FIELD_LABELS_SHOWN = {
+    "name": gettext_lazy("Name of the meeting or group"),
+    "support_type": gettext_lazy("Type of support"),
+    "attendance": gettext_lazy("How people attend"),
+    "description": gettext_lazy("Description"),
+    "website": gettext_lazy("Website"),
+    "conference_url": gettext_lazy("Online meeting link"),
+    "conference_phone": gettext_lazy("Dial-in phone number"),
+    "contact_name": gettext_lazy("Contact first name or initial"),
+    "contact_email": gettext_lazy("Contact e-mail"),
+    "contact_phone": gettext_lazy("Contact phone"),
+    "cost": gettext_lazy("Cost"),
+    "location_name": gettext_lazy("Venue name"),
+    "address_line1": gettext_lazy("Street address"),
+    "address_line2": gettext_lazy("Address line 2"),
+    "city": gettext_lazy("Town or city"),
+    "region": gettext_lazy("State, province or county"),
+    "postal_code": gettext_lazy("ZIP or postal code"),
+    "country": gettext_lazy("Country code"),
+    "weekday": gettext_lazy("Day"),
+    "start_time": gettext_lazy("Start time"),
+    "end_time": gettext_lazy("End time"),
+    "timezone": gettext_lazy("Time zone"),
+    "features": gettext_lazy("Details"),
+}
+MESSAGE_LABEL = gettext_lazy("Anything else the curators should know")
+CLOSURE_CHOICE = gettext_lazy("This meeting no longer meets")
 # What a missing required field says, on the field and in the error summary (alone there).
 REQUIRED_MESSAGES = {
-    "name": "Enter the name of the meeting or group.",
-    "support_type": "Choose the type of support.",
-    "attendance": "Choose how people attend.",
-    "cost": "Choose the cost.",
-    "country": "Enter the country as two letters, e.g. US.",
+    "name": gettext_lazy("Enter the name of the meeting or group."),
+    "support_type": gettext_lazy("Choose the type of support."),
+    "attendance": gettext_lazy("Choose how people attend."),
+    "cost": gettext_lazy("Choose the cost."),
+    "country": gettext_lazy("Enter the country as two letters, e.g. US."),
 }
 MEETING_TIME_ROWS = 3  # a suggestion gives up to three (each on one or several days)
 DAY_CHOICES = [(day, Schedule.Weekday(day).label) for day in MONDAY_FIRST]
@@ -82,21 +117,29 @@ class Section:
     inline: bool = False  # fields side by side where there is room (a meeting time row)
 
 
-@functools.cache
 def zone_choices() -> list:
     """The time zone menu: "from the town" first, the zones people name (Eastern time...),
-    then every other zone by its region and city."""
-    common = [(zones[0], name) for name, zones in ZONE_NAMES.items() if name != "UTC"]
-    named = {zone for _, zones in ZONE_NAMES.items() for zone in zones}
+    then every other zone by its region and city (in the visitor's language)."""
+    return _zone_choices(get_language())
+
+
+@functools.cache
+def _zone_choices(language: str | None) -> list:
+    common = [
+        (zones[0], wording.zone_name(zones[0]))
+        for name, zones in ZONE_NAMES.items()
+        if name != "UTC"
+    ]
+    named = {zone for zones in ZONE_NAMES.values() for zone in zones}
     others = sorted(
         (zone, zone.replace("_", " ").replace("/", " – "))
         for zone in zoneinfo.available_timezones()
         if "/" in zone and zone not in named and not zone.startswith(("Etc/", "SystemV/", "US/"))
     )
     return [
-        ("", "The town's time zone (we work it out)"),
-        ("Time zones people name", common),
-        ("Other places", others),
+        ("", _("The town's time zone (we work it out)")),
+        (_("Time zones people name"), common),
+        (_("Other places"), others),
         ("UTC", [("UTC", "UTC")]),
     ]
 
@@ -104,7 +147,7 @@ def zone_choices() -> list:
 class ListingFieldsForm(forms.Form):
     name = forms.CharField(max_length=200)
     support_type = forms.ModelChoiceField(
-        SupportType.objects.all(), to_field_name="slug", empty_label="Choose a type"
+        SupportType.objects.all(), to_field_name="slug", empty_label=gettext_lazy("Choose a type")
     )
     description = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -122,40 +165,52 @@ class ListingFieldsForm(forms.Form):
         initial=Resource.Attendance.IN_PERSON,
     )
     conference_url = forms.URLField(
-        max_length=500, required=False, assume_scheme="https", help_text="For online meetings."
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=gettext_lazy("For online meetings."),
     )
     conference_phone = forms.CharField(
         max_length=60, required=False, validators=[validate_dial_string]
     )
     website = forms.URLField(max_length=500, required=False, assume_scheme="https")
-    location_name = forms.CharField(max_length=200, required=False, help_text="e.g. St Mark's hall")
+    location_name = forms.CharField(
+        max_length=200, required=False, help_text=gettext_lazy("e.g. St Mark's hall")
+    )
     address_line1 = forms.CharField(max_length=200, required=False)
     address_line2 = forms.CharField(max_length=200, required=False)
     city = forms.CharField(max_length=100, required=False)
     region = forms.CharField(max_length=100, required=False)
     postal_code = forms.CharField(max_length=20, required=False)
     country = forms.CharField(
-        max_length=2, min_length=2, initial="US", help_text="Two letters, e.g. US, CA, GB."
+        max_length=2,
+        min_length=2,
+        initial="US",
+        help_text=gettext_lazy("Two letters, e.g. US, CA, GB."),
     )
     contact_name = forms.CharField(
-        max_length=100, required=False, help_text="First name or initial only: no last names."
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("First name or initial only: no last names."),
     )
     contact_email = forms.EmailField(max_length=254, required=False)
     contact_phone = forms.CharField(max_length=40, required=False)
 
     # About the person writing to us (never published).
     message = forms.CharField(
-        label="Anything else the curators should know",
+        label=MESSAGE_LABEL,
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    reporter_name = forms.CharField(label="Your name", max_length=100, required=False)
+    reporter_name = forms.CharField(label=gettext_lazy("Your name"), max_length=100, required=False)
     reporter_email = forms.EmailField(
-        label="Your e-mail",
+        label=gettext_lazy("Your e-mail"),
         max_length=254,
         required=False,
-        help_text="Only if you want us to be able to ask you a question. Never published.",
+        help_text=gettext_lazy(
+            "Only if you want us to be able to ask you a question. Never published."
+        ),
     )
     homepage = forms.CharField(
         label="Leave this field empty", max_length=200, required=False
@@ -166,7 +221,7 @@ class ListingFieldsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, label in FIELD_LABELS.items():
             if name in self.fields:
-                self.fields[name].label = label
+                self.fields[name].label = FIELD_LABELS_SHOWN.get(name, label)
         self.fields["country"].widget.attrs["autocomplete"] = "country"
         self.fields["postal_code"].widget.attrs["autocomplete"] = "postal-code"
         self.fields["homepage"].widget.attrs.update(tabindex="-1", autocomplete="off")
@@ -211,9 +266,13 @@ class ListingFieldsForm(forms.Form):
         ]
         languages = [box for c in ordered if c.slug == "language" for box in by_category[c]]
         errors = self["features"].errors
-        sections = [Section("Details", hint="Tick what applies.", groups=groups, errors=errors)]
+        sections = [
+            Section(_("Details"), hint=_("Tick what applies."), groups=groups, errors=errors)
+        ]
         if languages:
-            sections.append(Section("Languages spoken", checkboxes=languages, columns=True))
+            sections.append(
+                Section(FEATURE_LEGENDS["language"], checkboxes=languages, columns=True)
+            )
         return sections
 
     @property
@@ -229,11 +288,13 @@ class ListingFieldsForm(forms.Form):
         if attendance in {"online", "hybrid"} and not (
             values.get("conference_url") or values.get("conference_phone")
         ):
-            self.add_error("conference_url", "An online meeting needs a link or a dial-in number.")
+            self.add_error(
+                "conference_url", _("An online meeting needs a link or a dial-in number.")
+            )
         if attendance in {"in_person", "hybrid"} and not (
             values.get("city") or values.get("postal_code")
         ):
-            self.add_error("city", "Give the town or the ZIP code of an in-person meeting.")
+            self.add_error("city", _("Give the town or the ZIP code of an in-person meeting."))
 
     def proposal_values(self) -> dict:
         """Cleaned listing, location and feature values in the proposal's JSON shape."""
@@ -263,31 +324,33 @@ class SuggestForm(ListingFieldsForm):
     timezone = forms.ChoiceField(
         choices=zone_choices,
         required=False,
-        help_text="Leave it to us for a meeting in a town we know; choose for an online one.",
+        help_text=gettext_lazy(
+            "Leave it to us for a meeting in a town we know; choose for an online one."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].label = "Time zone of these times"
+        self.fields["timezone"].label = _("Time zone of these times")
         for row in range(1, MEETING_TIME_ROWS + 1):
             self.fields[f"time{row}_days"] = forms.TypedMultipleChoiceField(
-                label="Days",
+                label=_("Days"),
                 choices=DAY_CHOICES,
                 coerce=int,
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
             )
             self.fields[f"time{row}_start"] = forms.TimeField(
-                label="Starts at", required=False, widget=TIME_INPUT
+                label=_("Starts at"), required=False, widget=TIME_INPUT
             )
             self.fields[f"time{row}_end"] = forms.TimeField(
-                label="Ends at (if known)", required=False, widget=TIME_INPUT
+                label=_("Ends at (if known)"), required=False, widget=TIME_INPUT
             )
 
     def when_sections(self) -> list[Section]:
         rows = [
             Section(
-                "First meeting time" if row == 1 else "Another meeting time (optional)",
+                _("First meeting time") if row == 1 else _("Another meeting time (optional)"),
                 fields=[self[f"time{row}_{n}"] for n in ("days", "start", "end")],
                 inline=True,
             )
@@ -295,8 +358,8 @@ class SuggestForm(ListingFieldsForm):
         ]
         return [
             Section(
-                "When it meets",
-                hint="Several days at the same time? Tick them all in one row.",
+                _("When it meets"),
+                hint=_("Several days at the same time? Tick them all in one row."),
                 groups=rows,
                 fields_after=[self["timezone"]],
             )
@@ -311,13 +374,13 @@ class SuggestForm(ListingFieldsForm):
             start, end = data.get(f"time{row}_start"), data.get(f"time{row}_end")
             if not (days or start or end):
                 continue
-            which = "The first meeting time" if row == 1 else f"Meeting time {row}"
+            messages = _row_messages(row)
             if not days:
-                self.add_error(f"time{row}_days", f"{which}: tick the day or days it meets.")
+                self.add_error(f"time{row}_days", messages["days"])
             if not start:
-                self.add_error(f"time{row}_start", f"{which}: enter the time it starts.")
+                self.add_error(f"time{row}_start", messages["start"])
             elif end and end <= start:
-                self.add_error(f"time{row}_end", f"{which}: the end must be after the start.")
+                self.add_error(f"time{row}_end", messages["end"])
             elif days:
                 self._times.extend((day, start, end) for day in days)
         # A day ticked twice (or posted 900 times) is one meeting time.
@@ -325,16 +388,25 @@ class SuggestForm(ListingFieldsForm):
         if len(self._times) > MAX_NEW_SCHEDULES:
             self.add_error(
                 None,
-                f"A suggestion can list at most {MAX_NEW_SCHEDULES} meeting times; this one "
-                f"has {len(self._times)}. Give the main ones and tell us about the rest in "
-                "“Anything else the curators should know”.",
+                _(
+                    "A suggestion can list at most %(most)s meeting times; this one has "
+                    "%(count)s. Give the main ones and tell us about the rest in "
+                    "“%(message_field)s”."
+                )
+                % {
+                    "most": MAX_NEW_SCHEDULES,
+                    "count": len(self._times),
+                    "message_field": MESSAGE_LABEL,
+                },
             )
         data["timezone"] = data.get("timezone") or self.town_zone(data)
         if self._times and not data["timezone"]:
             self.add_error(
                 "timezone",
-                "We couldn't work out the time zone from the town: choose the one these "
-                "times are in.",
+                _(
+                    "We couldn't work out the time zone from the town: choose the one these "
+                    "times are in."
+                ),
             )
         return data
 
@@ -372,6 +444,22 @@ class SuggestForm(ListingFieldsForm):
         return proposal
 
 
+def _row_messages(row: int) -> dict[str, str]:
+    """What is missing or wrong in a suggestion's meeting time row, as whole sentences."""
+    if row == 1:
+        return {
+            "days": _("The first meeting time: tick the day or days it meets."),
+            "start": _("The first meeting time: enter the time it starts."),
+            "end": _("The first meeting time: the end must be after the start."),
+        }
+    number = {"number": row}
+    return {
+        "days": _("Meeting time %(number)s: tick the day or days it meets.") % number,
+        "start": _("Meeting time %(number)s: enter the time it starts.") % number,
+        "end": _("Meeting time %(number)s: the end must be after the start.") % number,
+    }
+
+
 def _hhmm(value: dt.time | None) -> str | None:
     return value.strftime("%H:%M") if value else None
 
@@ -385,10 +473,13 @@ class ReportForm(ListingFieldsForm):
     """
 
     kind = forms.ChoiceField(
-        label="What is wrong?",
+        label=gettext_lazy("What is wrong?"),
         choices=[
-            (Submission.Kind.CORRECTION, "Some details are wrong: I have corrected them below"),
-            (Submission.Kind.CLOSURE, "This meeting no longer meets"),
+            (
+                Submission.Kind.CORRECTION,
+                gettext_lazy("Some details are wrong: I have corrected them below"),
+            ),
+            (Submission.Kind.CLOSURE, CLOSURE_CHOICE),
         ],
         widget=forms.RadioSelect,
         initial=Submission.Kind.CORRECTION,
@@ -411,14 +502,16 @@ class ReportForm(ListingFieldsForm):
         for schedule in self.schedules:
             prefix = f"time_{schedule.pk}_"
             self.fields[prefix + "weekday"] = self._day_field(initial=schedule.weekday)
-            self.fields[prefix + "start_time"] = self._time_field("Start time", schedule.start_time)
-            self.fields[prefix + "end_time"] = self._time_field("End time", schedule.end_time)
-            self.fields[prefix + "remove"] = forms.BooleanField(
-                label="This time no longer happens", required=False
+            self.fields[prefix + "start_time"] = self._time_field(
+                _("Start time"), schedule.start_time
             )
-        self.fields["add_weekday"] = self._day_field(empty_label="Choose a day")
-        self.fields["add_start_time"] = self._time_field("Start time")
-        self.fields["add_end_time"] = self._time_field("End time")
+            self.fields[prefix + "end_time"] = self._time_field(_("End time"), schedule.end_time)
+            self.fields[prefix + "remove"] = forms.BooleanField(
+                label=_("This time no longer happens"), required=False
+            )
+        self.fields["add_weekday"] = self._day_field(empty_label=_("Choose a day"))
+        self.fields["add_start_time"] = self._time_field(_("Start time"))
+        self.fields["add_end_time"] = self._time_field(_("End time"))
 
     @staticmethod
     def _day_field(*, initial=None, empty_label=None) -> forms.TypedChoiceField:
@@ -426,7 +519,7 @@ class ReportForm(ListingFieldsForm):
         if empty_label:
             choices.insert(0, ("", empty_label))
         return forms.TypedChoiceField(
-            label="Day",
+            label=_("Day"),
             choices=choices,
             coerce=int,
             empty_value=None,
@@ -456,7 +549,8 @@ class ReportForm(ListingFieldsForm):
             prefix = f"time_{schedule.pk}_"
             sections.append(
                 Section(
-                    f"Meeting time {number}: {self.schedule_legend(schedule)}",
+                    _("Meeting time %(number)s: %(schedule)s")
+                    % {"number": number, "schedule": self.schedule_legend(schedule)},
                     fields=[
                         self[prefix + n] for n in ("weekday", "start_time", "end_time", "remove")
                     ],
@@ -465,7 +559,7 @@ class ReportForm(ListingFieldsForm):
             )
         sections.append(
             Section(
-                "Add a meeting time that is missing",
+                _("Add a meeting time that is missing"),
                 fields=[self["add_weekday"], self["add_start_time"], self["add_end_time"]],
                 inline=True,
             )
@@ -481,8 +575,11 @@ class ReportForm(ListingFieldsForm):
             return data
         if not self.changes():
             raise forms.ValidationError(
-                "Nothing was changed. Correct the details that are wrong, or choose "
-                "“This meeting no longer meets”."
+                _(
+                    "Nothing was changed. Correct the details that are wrong, or choose "
+                    "“%(closure)s”."
+                )
+                % {"closure": CLOSURE_CHOICE}
             )
         merged = {**self.current, **{k: data.get(k) for k in self.changes() if k != "schedules"}}
         self.check_listing(merged)
@@ -509,7 +606,9 @@ class ReportForm(ListingFieldsForm):
             end = data.get(prefix + "end_time")
             if end and end <= start:
                 self.add_error(
-                    prefix + "end_time", f"Meeting time {number}: the end must be after the start."
+                    prefix + "end_time",
+                    _("Meeting time %(number)s: the end must be after the start.")
+                    % {"number": number},
                 )
                 continue
             fields = {}
@@ -524,11 +623,11 @@ class ReportForm(ListingFieldsForm):
         day, start, end = (data.get("add_" + n) for n in ("weekday", "start_time", "end_time"))
         if day is not None or start or end:
             if day is None:
-                self.add_error("add_weekday", "Choose the day of the new meeting time.")
+                self.add_error("add_weekday", _("Choose the day of the new meeting time."))
             if not start:
-                self.add_error("add_start_time", "Give the start time of the new meeting time.")
+                self.add_error("add_start_time", _("Give the start time of the new meeting time."))
             elif end and end <= start:
-                self.add_error("add_end_time", "The new meeting time must end after it starts.")
+                self.add_error("add_end_time", _("The new meeting time must end after it starts."))
             if day is not None and start and not (end and end <= start):
                 fields = {
                     "kind": Schedule.Kind.WEEKLY,

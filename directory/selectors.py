@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from directory.models import CrisisLine, PeerWorker, Resource, SupportType
 
@@ -118,7 +119,8 @@ def directions_url(location) -> str:
 
 
 def active_filters(result) -> list[dict]:
-    """The filters in force, each with the parameters that remove it."""
+    """The filters in force, each with the parameters that remove it (labels as visitors read
+    them, in their language)."""
     query = result.query
     labels = {}
     for facet in result.facets:
@@ -130,17 +132,26 @@ def active_filters(result) -> list[dict]:
             legend, label = labels.get((name, value), (name, value))
             active.append(
                 {
-                    "label": f"{legend}: {label}",
+                    "label": _("%(filter)s: %(value)s") % {"filter": legend, "value": label},
                     "params": {name: [v for v in values if v != value], "page": None},
                 }
             )
     if query.q:
-        active.append({"label": f"Keyword: {query.q}", "params": {"q": None, "page": None}})
-    if result.origin is not None:
         active.append(
             {
-                "label": f"Near {result.origin.label}"
-                + (f" (within {query.radius} miles)" if query.radius else ""),
+                "label": _("Keyword: %(keyword)s") % {"keyword": query.q},
+                "params": {"q": None, "page": None},
+            }
+        )
+    if result.origin is not None:
+        place = {"place": result.origin.label, "radius": query.radius}
+        active.append(
+            {
+                "label": (
+                    _("Near %(place)s (within %(radius)s miles)") % place
+                    if query.radius
+                    else _("Near %(place)s") % place
+                ),
                 "params": {"near": None, "lat": None, "lon": None, "radius": None, "page": None},
             }
         )

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import icalendar
+from django.utils.translation import gettext as _
 
 from directory.feeds.meeting_guide import UrlBuilder
 from directory.models import Resource, Schedule
@@ -56,11 +57,11 @@ def _description(resource: Resource, schedule: Schedule, page_url: str) -> str:
     if schedule.notes:
         lines.append(schedule.notes)
     if resource.is_online and resource.conference_url:
-        lines.append(f"Join online: {resource.conference_url}")
+        lines.append(_("Join online: %(link)s") % {"link": resource.conference_url})
         if resource.conference_url_notes:
             lines.append(resource.conference_url_notes)
     if resource.is_online and resource.conference_phone:
-        lines.append(f"Join by phone: {resource.conference_phone}")
+        lines.append(_("Join by phone: %(phone)s") % {"phone": resource.conference_phone})
         if resource.conference_phone_notes:
             lines.append(resource.conference_phone_notes)
     if resource.description:
@@ -68,7 +69,7 @@ def _description(resource: Resource, schedule: Schedule, page_url: str) -> str:
         lines.append(resource.description)
     if page_url:
         lines.append("")
-        lines.append(f"Details: {page_url}")
+        lines.append(_("Details: %(link)s") % {"link": page_url})
     return plain_text("\n".join(lines))
 
 

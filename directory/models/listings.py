@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Mod
 from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.organizations import Organization
@@ -138,16 +140,17 @@ class ResourceManager(models.Manager.from_queryset(ResourceQuerySet)):
 class Resource(ConstraintErrorsOnFields, models.Model):
     """A listing: a meeting, group, programme or service people can join."""
 
+    # The labels are what visitors read (cards, listing pages, the forms): translated.
     class Attendance(models.TextChoices):
-        IN_PERSON = "in_person", "In person"
-        ONLINE = "online", "Online"
-        HYBRID = "hybrid", "Hybrid"
-        INACTIVE = "inactive", "Temporarily inactive"
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+        HYBRID = "hybrid", _("Hybrid")
+        INACTIVE = "inactive", _("Temporarily inactive")
 
     class Cost(models.TextChoices):
-        FREE = "free", "Free"
-        DONATION = "donation", "Voluntary donation"
-        FEE = "fee", "Fee"
+        FREE = "free", pgettext_lazy("cost", "Free")
+        DONATION = "donation", _("Voluntary donation")
+        FEE = "fee", _("Fee")
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
@@ -375,13 +378,14 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
         INTERVAL = "interval", "Every N weeks from an anchor date"
 
     class Weekday(models.IntegerChoices):
-        SUNDAY = 0, "Sunday"
-        MONDAY = 1, "Monday"
-        TUESDAY = 2, "Tuesday"
-        WEDNESDAY = 3, "Wednesday"
-        THURSDAY = 4, "Thursday"
-        FRIDAY = 5, "Friday"
-        SATURDAY = 6, "Saturday"
+        # A day on its own (the forms' day menus and checkboxes), translated.
+        SUNDAY = 0, pgettext_lazy("weekday", "Sunday")
+        MONDAY = 1, pgettext_lazy("weekday", "Monday")
+        TUESDAY = 2, pgettext_lazy("weekday", "Tuesday")
+        WEDNESDAY = 3, pgettext_lazy("weekday", "Wednesday")
+        THURSDAY = 4, pgettext_lazy("weekday", "Thursday")
+        FRIDAY = 5, pgettext_lazy("weekday", "Friday")
+        SATURDAY = 6, pgettext_lazy("weekday", "Saturday")
 
     class WeekOfMonth(models.IntegerChoices):
         FIRST = 1, "First"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
+from django.utils.translation import gettext as _
 
 from directory.models import Place
 
@@ -68,12 +69,17 @@ def resolve_place(text: str) -> PlaceLookup:
             kind=Place.Kind.POSTAL_CODE, country="US", search_name=zip_match.group(1)
         ).first()
         if place is None:
-            return PlaceLookup(error=f"We don't know the ZIP code {zip_match.group(1)}.")
+            return PlaceLookup(
+                error=_("We don't know the ZIP code %(zip_code)s.")
+                % {"zip_code": zip_match.group(1)}
+            )
         return PlaceLookup(origin=Origin(place.latitude, place.longitude, place.label, place))
 
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not parts:
-        return PlaceLookup(error=f"We couldn't find a place called “{text}”.")
+        return PlaceLookup(
+            error=_("We couldn't find a place called “%(place)s”.") % {"place": text}
+        )
     name, *qualifiers = parts
     candidates = Place.objects.filter(kind=Place.Kind.CITY, search_name=fold(name))
     for qualifier in qualifiers:
@@ -87,7 +93,8 @@ def resolve_place(text: str) -> PlaceLookup:
     suggestions = nearest_spellings(fold(name))
     return PlaceLookup(
         suggestions=suggestions,
-        error=f"We couldn't find a place called “{text}”. Try a nearby town or a ZIP code.",
+        error=_("We couldn't find a place called “%(place)s”. Try a nearby town or a ZIP code.")
+        % {"place": text},
     )
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.core.paginator import Page
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Resource, Schedule
@@ -44,32 +46,42 @@ EXPORT_LIMIT = 100  # print handouts and calendar subscriptions
 MAX_VALUES_PER_FACET = 12
 SCHEDULE_FACETS = ("when", "day", "time")
 WHEN_CHOICES = {
-    "now": "Happening now",
-    "soon": "Starting within the hour",
-    "today": "Today",
+    "now": gettext_lazy("Happening now"),
+    "soon": gettext_lazy("Starting within the hour"),
+    "today": gettext_lazy("Today"),
 }
 DAY_CHOICES = {str(i): name for i, name in enumerate(WEEKDAY_NAMES)}
 TIME_CHOICES = {key: label for key, (label, _) in TIMES_OF_DAY.items()}
 ATTENDANCE_CHOICES = {
-    Resource.Attendance.IN_PERSON.value: "In person",
-    Resource.Attendance.ONLINE.value: "Online",
-    Resource.Attendance.HYBRID.value: "Hybrid (in person and online)",
+    Resource.Attendance.IN_PERSON.value: gettext_lazy("In person"),
+    Resource.Attendance.ONLINE.value: gettext_lazy("Online"),
+    Resource.Attendance.HYBRID.value: gettext_lazy("Hybrid (in person and online)"),
 }
 COST_CHOICES = dict(Resource.Cost.choices)
 SORT_CHOICES = {
-    "soonest": "Starting soonest",
-    "distance": "Nearest first",
-    "relevance": "Best match",
-    "name": "Name (A–Z)",
+    "soonest": gettext_lazy("Starting soonest"),
+    "distance": gettext_lazy("Nearest first"),
+    "relevance": gettext_lazy("Best match"),
+    "name": gettext_lazy("Name (A–Z)"),
 }
 FIELD_FACETS = {
-    "type": "Type of support",
-    "attendance": "How it meets",
-    "cost": "Cost",
-    "org": "Organization",
-    "region": "State or region",
+    "type": gettext_lazy("Type of support"),
+    "attendance": gettext_lazy("How it meets"),
+    "cost": gettext_lazy("Cost"),
+    "org": gettext_lazy("Organization"),
+    "region": gettext_lazy("State or region"),
 }
-FEATURE_FACETS = dict(FEATURE_CATEGORIES)
+# The feature categories' legends as visitors read them: the names in
+# ``directory.constants.FEATURE_CATEGORIES`` (the data's), marked for translation here
+# (tests/test_i18n_python.py checks that the English stays the same).
+FEATURE_LEGENDS = {
+    "format": gettext_lazy("Meeting format"),
+    "audience": gettext_lazy("Audience"),
+    "accessibility": gettext_lazy("Accessibility"),
+    "language": gettext_lazy("Language"),
+    "focus": gettext_lazy("Focus"),
+}
+FEATURE_FACETS = {slug: FEATURE_LEGENDS.get(slug, name) for slug, name in FEATURE_CATEGORIES}
 FACET_ORDER = [
     "type",
     "attendance",
@@ -88,9 +100,9 @@ FACET_ORDER = [
 FACET_LEGENDS = {
     **FIELD_FACETS,
     **FEATURE_FACETS,
-    "when": "When",
-    "day": "Day of the week",
-    "time": "Time of day",
+    "when": gettext_lazy("When"),
+    "day": gettext_lazy("Day of the week"),
+    "time": gettext_lazy("Time of day"),
 }
 
 
@@ -147,7 +159,7 @@ def normalise(query: ListingQuery) -> tuple[ListingQuery, geo.PlaceLookup, geo.O
     place = geo.PlaceLookup()
     origin = None
     if query.latitude is not None and query.longitude is not None:
-        origin = geo.Origin(query.latitude, query.longitude, "your location")
+        origin = geo.Origin(query.latitude, query.longitude, _("your location"))
     elif query.near:
         place = geo.resolve_place(query.near)
         origin = place.origin
@@ -159,7 +171,9 @@ def normalise(query: ListingQuery) -> tuple[ListingQuery, geo.PlaceLookup, geo.O
     online_until_placed = origin is None and not selection.get("attendance")
     if query.near and origin is None and place.error and online_until_placed:
         place = dataclasses.replace(
-            place, error=f"{place.error} Showing meetings you can join online instead."
+            place,
+            error=_("%(problem)s Showing meetings you can join online instead.")
+            % {"problem": place.error},
         )
     sort = query.sort
     if (
@@ -394,7 +408,7 @@ def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
     ix = search.index
     selected = search.query.selection.get(name, [])  # ticked by the visitor
     others = search.matching(skip=name)
-    column, _ = search.codes(name, selected)
+    column, _codes = search.codes(name, selected)
     present = column[others]
     grouped = np.bincount(present[present >= 0], minlength=search.code_count(name))
     codes_table = {"type": ix.types, "org": ix.orgs, "region": ix.regions}.get(name)
@@ -889,14 +903,16 @@ def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
             count = np.count_nonzero(search.matching({**search.selection, name: [in_person]}))
             found.append(
                 Relaxation(
-                    "Show in-person listings anywhere", {name: [in_person], "page": None}, count
+                    _("Show in-person listings anywhere"), {name: [in_person], "page": None}, count
                 )
             )
             continue
         count = np.count_nonzero(search.matching(search.without(name)))
         found.append(
             Relaxation(
-                f"Remove “{FACET_LEGENDS.get(name, name)}”", {name: None, "page": None}, count
+                _("Remove “%(filter)s”") % {"filter": FACET_LEGENDS.get(name, name)},
+                {name: None, "page": None},
+                count,
             )
         )
     radius = search.query.radius
@@ -908,7 +924,12 @@ def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
         )
         count = np.count_nonzero(search.matching(base=base))
         found.append(
-            Relaxation(f"Search within {wider} miles", {"radius": str(wider), "page": None}, count)
+            Relaxation(
+                ngettext("Search within %(radius)s mile", "Search within %(radius)s miles", wider)
+                % {"radius": wider},
+                {"radius": str(wider), "page": None},
+                count,
+            )
         )
     return [r for r in found if r.count > 0]
 
@@ -931,7 +952,7 @@ def listings_for_export(
     query: ListingQuery, *, now: dt.datetime, limit: int = EXPORT_LIMIT
 ) -> Export:
     """The same search in name order (nearest first with a place), up to ``limit`` listings."""
-    query, _, origin = normalise(query)
+    query, _place, origin = normalise(query)
     query = dataclasses.replace(query, sort="distance" if origin else "name")
     search = CompiledSearch(search_index(), query, origin, now)
     results = search.matching()

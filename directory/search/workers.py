@@ -39,6 +39,9 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Concat, RowNumber
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from directory.models import (
     Credential,
@@ -54,14 +57,17 @@ from directory.search.facets import Counted, Facet, FacetValue, paginate
 PER_PAGE = 20
 FACETS = ["type", "credential", "verified", "language", "mode", "accepting"]
 LEGENDS = {
-    "type": "Type of support",
-    "credential": "Credential",
-    "verified": "Verification",
-    "language": "Language",
-    "mode": "How they work",
-    "accepting": "Availability",
+    "type": gettext_lazy("Type of support"),
+    "credential": gettext_lazy("Credential"),
+    "verified": gettext_lazy("Verification"),
+    "language": gettext_lazy("Language"),
+    "mode": gettext_lazy("How they work"),
+    "accepting": gettext_lazy("Availability"),
 }
-MODE_CHOICES = {"online": "Online", "in_person": "In person"}
+# Kept with the facet choices across requests: lazy, read in each visitor's language.
+MODE_CHOICES = {"online": gettext_lazy("Online"), "in_person": gettext_lazy("In person")}
+VERIFIED_CHOICE = gettext_lazy("Verified, current credential only")
+ACCEPTING_CHOICE = gettext_lazy("Accepting new clients")
 FLAGS = {"online": 1, "in_person": 2, "accepting": 4}  # bits of _members' worker rows
 
 
@@ -187,10 +193,10 @@ def _read_facet_choices() -> FacetChoices:
         {
             "type": labels["type"],
             "credential": labels["credential"],
-            "verified": {"current": "Verified, current credential only"},
+            "verified": {"current": VERIFIED_CHOICE},
             "language": labels["language"],
             "mode": MODE_CHOICES,
-            "accepting": {"yes": "Accepting new clients"},
+            "accepting": {"yes": ACCEPTING_CHOICE},
         },
         pks,
     )
@@ -462,16 +468,33 @@ def search_workers(query: WorkerQuery, *, today: dt.date) -> WorkerSearchResult:
     )
 
 
+def short_date(value: dt.date) -> str:
+    """ "05 Mar 2026", the month abbreviated in the visitor's language ("05 mar 2026")."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if language.split("-")[0] == "en":
+        return f"{value:%d %b %Y}"
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        return format_date(value, "dd MMM y", locale=translation.to_locale(language))
+    except (UnknownLocaleError, ValueError):
+        return f"{value:%d %b %Y}"
+
+
 def public_status(credential: Credential, today: dt.date) -> tuple[str, str]:
     """(css class, words) for a credential, as the public sees it."""
     if credential.is_verified_and_current(today):
-        until = f" until {credential.expires_on:%d %b %Y}" if credential.expires_on else ""
-        return "verified", f"Verified, current{until}"
+        if credential.expires_on:
+            return "verified", _("Verified, current until %(date)s") % {
+                "date": short_date(credential.expires_on)
+            }
+        return "verified", _("Verified, current")
     if credential.is_expired(today):
-        return "expired", f"Expired {credential.expires_on:%d %b %Y}"
+        return "expired", _("Expired %(date)s") % {"date": short_date(credential.expires_on)}
     if credential.verification_status == Credential.Verification.REVOKED:
-        return "revoked", "Revoked or suspended"
-    return "unverified", "Not verified by us"
+        return "revoked", _("Revoked or suspended")
+    return "unverified", _("Not verified by us")
 
 
 def annotate_credential_status(worker: PeerWorker, today: dt.date) -> None:

@@ -4,7 +4,7 @@ Twenty cards through ``{% include %}`` were the largest part of a results page's
 (each card resolves some thirty variables and filters through the template engine). The
 HTML is what the template wrote: numbers and URLs go through the same filters (``floatformat``,
 ``urlencode``), times are written by ``directory.scheduling.wording`` on the visitor's clock,
-and every interpolated text is escaped.
+and every interpolated text is escaped (the translated words too).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
+from django.utils.translation import gettext as _
 
 from directory.scheduling import wording
 
@@ -43,17 +44,19 @@ def render_card(
     href = escape(url_pattern.replace(_SLUG_MARK, quote(card.slug, safe=_URL_SAFE)))
     if visitor_tz:
         href += "?tz=" + escape(urlencode(visitor_tz))
-    demo = '<span class="demo-badge">Demo</span>' if card.is_demo else ""
+    # Translated words are fetched outside the f-strings: makemessages cannot read inside them.
+    demo = ""
+    if card.is_demo:
+        badge = escape(_("Demo"))
+        demo = f'<span class="demo-badge">{badge}</span>'
     place = ""
     if card.has_location and card.attendance != "online":
         region = f", {escape(card.region)}" if card.region else ""
         place = f" · <span>{escape(card.city)}{region}</span>"
     distance = ""
     if card.distance is not None and card.distance != "":
-        distance = (
-            f' · <span class="distance">{escape(str(floatformat(card.distance, 1)))}'
-            " miles away</span>"
-        )
+        miles = _("%(distance)s miles away") % {"distance": floatformat(card.distance, 1)}
+        distance = f' · <span class="distance">{escape(miles)}</span>'
     parts = [
         f'\n<article class="result-card" aria-labelledby="r-{pk}">\n'
         f'  <h3 id="r-{pk}"><a href="{href}">{escape(card.name)}</a>\n'
@@ -68,7 +71,7 @@ def render_card(
     ]
     start = card.next_start
     if start:
-        lead = "Happening now, since" if card.happening_now else "Next:"
+        lead = escape(_("Happening now, since") if card.happening_now else _("Next:"))
         own_zone = wording.local_time_note(start, start.tzinfo.key, visitor_tz, clock)
         if own_zone:
             own_zone = f'<span class="muted">({escape(own_zone)})</span>'
@@ -80,15 +83,18 @@ def render_card(
             f"    {own_zone}</p>\n  "
         )
     elif card.by_appointment:
-        parts.append('\n    <p class="next"><strong>By appointment</strong></p>\n  ')
+        by_appointment = escape(_("By appointment"))
+        parts.append(f'\n    <p class="next"><strong>{by_appointment}</strong></p>\n  ')
     parts.append("\n  ")
     if card.features:
         items = "".join(f"<li>{escape(name)}</li>" for name in card.features)
-        parts.append(f'\n    <ul class="tags" aria-label="Features">\n      {items}\n    </ul>\n  ')
-    verified = "Not checked by our team yet"
+        label = escape(_("Features"))
+        parts.append(f'\n    <ul class="tags" aria-label="{label}">\n      {items}\n    </ul>\n  ')
+    verified = escape(_("Not checked by our team yet"))
     if card.last_verified_at:
-        verified = "Last verified: " + escape(
-            wording.day(template_localtime(card.last_verified_at), clock)
+        verified = escape(
+            _("Last verified: %(date)s")
+            % {"date": wording.day(template_localtime(card.last_verified_at), clock)}
         )
     parts.append(f'\n  <p class="verified muted">{verified}</p>\n</article>\n')
     return "".join(parts)

@@ -6,21 +6,25 @@ from html import escape
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
 
-def _count(count: int) -> str:
+def _count(count: int, results: str) -> str:
     """What ticking the value gives. A ticked value shows none: its toggle count is what
-    unticking gives, which read beside it looked like the results it already shows."""
+    unticking gives, which read beside it looked like the results it already shows.
+    ``results`` is the word for screen readers, translated and escaped."""
     return (
-        f' <span class="count">({int(count):,}<span class="visually-hidden"> results</span>)</span>'
+        f' <span class="count">({int(count):,}<span class="visually-hidden"> {results}</span>)'
+        "</span>"
     )
 
 
 @register.simple_tag
 def facet_values(facet):
     name = escape(facet.name)
+    results = escape(_("results"))  # once per facet: a page has over a hundred values
     items = []
     for i, value in enumerate(facet.values, start=1):
         checked = " checked" if value.selected else ""
@@ -28,8 +32,8 @@ def facet_values(facet):
         items.append(
             f'<li><input type="checkbox" name="{name}" value="{escape(value.value)}" '
             f'id="f-{name}-{i}"{checked}{disabled} data-toggle-url="{escape(value.url)}" '
-            f'data-count="{int(value.count)}"><label for="f-{name}-{i}">{escape(value.label)}'
-            f"{'' if value.selected else _count(value.count)}</label></li>"
+            f'data-count="{int(value.count)}"><label for="f-{name}-{i}">{escape(str(value.label))}'
+            f"{'' if value.selected else _count(value.count, results)}</label></li>"
         )
     # Every interpolated value above is escaped (html.escape, quotes included) or an int.
     return mark_safe('<ul class="facet-values">\n' + "\n".join(items) + "\n</ul>")  # noqa: S308

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.http import (
     FileResponse,
@@ -18,6 +19,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.csrf import csrf_exempt
@@ -131,7 +133,11 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
 
 
 def hsds_endpoint(view):
-    """JSON in, JSON out: CORS for everyone, 400 for bad parameters, 404 for unknown ids."""
+    """JSON in, JSON out: CORS for everyone, 400 for bad parameters, 404 for unknown ids.
+
+    Always in the site's language (English): HSDS is data for other software, whatever
+    language the request was made in (the cost and attendance labels are translated on pages).
+    """
 
     @functools.wraps(view)
     @csrf_exempt
@@ -146,7 +152,8 @@ def hsds_endpoint(view):
             response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
             return response
         try:
-            data = view(request, hsds.Urls(_site_root(request)), *args, **kwargs)
+            with translation.override(settings.LANGUAGE_CODE):
+                data = view(request, hsds.Urls(_site_root(request)), *args, **kwargs)
         except hsds.ParameterError as error:
             return _error(400, error.message, parameter=error.parameter)
         if data is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from directory import selectors
 from directory.edge import ignored_parameters
@@ -60,7 +61,7 @@ def find_calendar(request: HttpRequest) -> HttpResponse:
     )
     body = build_calendar(
         export.items,
-        name="Peer support meetings",
+        name=_("Peer support meetings"),
         base_url=request.build_absolute_uri("/").rstrip("/"),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -237,71 +237,18 @@ def test_find_results_for_a_us_visitor_read_at_a_glance(client):
 
 # Spanish (issue 23). CLDR gives the day and month names, times, dates and zone names (Babel,
 # locale es_US: the page's language on a US site); gettext gives the words around them
-# ("Todos los martes", "del mes"), asserted against a catalog built here from the same
-# translations the project's catalog gets, and against the project's catalog once it exists.
+# ("Todos los martes", "del mes") from the project's catalog.
 
 ES = w.page_clock("es", "US")
 NB = "\u202f"  # CLDR's narrow no-break space between the time and "a.m."/"p.m."
 TO = "\u2009–\u2009"  # CLDR's range dash when both ends say "a.m." or "p.m."
 
-SPANISH_MESSAGES = {
-    "Every day": "Todos los días",
-    "Every Sunday": "Todos los domingos",
-    "Every Monday": "Todos los lunes",
-    "Every Tuesday": "Todos los martes",
-    "Every Wednesday": "Todos los miércoles",
-    "Every Thursday": "Todos los jueves",
-    "Every Friday": "Todos los viernes",
-    "Every Saturday": "Todos los sábados",
-    "First %(day)s of the month": "Primer %(day)s del mes",
-    "Second %(day)s of the month": "Segundo %(day)s del mes",
-    "Third %(day)s of the month": "Tercer %(day)s del mes",
-    "Fourth %(day)s of the month": "Cuarto %(day)s del mes",
-    "Last %(day)s of the month": "Último %(day)s del mes",
-    ("Every %(weeks)s week on %(day)s", "Every %(weeks)s weeks on %(day)s"): (
-        "Un %(day)s cada %(weeks)s semana",
-        "Un %(day)s cada %(weeks)s semanas",
-        "Un %(day)s cada %(weeks)s semanas",
-    ),
-    "%(days)s, %(hours)s": "%(days)s, %(hours)s",
-    "%(time)s %(zone)s": "%(time)s %(zone)s",
-    "%(time)s %(zone)s, the day before": "%(time)s %(zone)s, el día anterior",
-    "%(time)s %(zone)s, the day after": "%(time)s %(zone)s, el día siguiente",
-    "%(city)s time": "hora de %(city)s",
-    "local time": "hora local",
-}
 
-
-def _write_catalog(root) -> None:
-    """A compiled es catalog of SPANISH_MESSAGES under ``root`` (a LOCALE_PATHS entry)."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.mofile import write_mo
-
-    catalog = Catalog(locale="es")
-    for key, text in SPANISH_MESSAGES.items():
-        catalog.add(key, text)
-    folder = root / "es" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / "django.mo").open("wb") as mo:
-        write_mo(mo, catalog)
-
-
-@pytest.fixture(
-    params=[
-        "test catalog",
-        pytest.param(
-            "project catalog",
-            marks=pytest.mark.xfail(reason="catalog lands with the lead's merge", strict=False),
-        ),
-    ]
-)
-def spanish(request, settings, tmp_path):
-    """A Spanish page: its clock, with the gettext messages translated."""
+@pytest.fixture
+def spanish():
+    """A Spanish page: its clock, with the project's catalog (locale/es)."""
     from django.utils import translation
 
-    if request.param == "test catalog":
-        _write_catalog(tmp_path)
-        settings.LOCALE_PATHS = [str(tmp_path)]  # clears Django's cached translations
     with translation.override("es"):
         yield ES
 

@@ -20,6 +20,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from directory.scheduling import wording
 
@@ -71,7 +72,9 @@ def render_card(
     ]
     start = card.next_start
     if start:
-        lead = escape(_("Happening now, since") if card.happening_now else _("Next:"))
+        lead = escape(
+            _("Happening now, since") if card.happening_now else pgettext("next meeting", "Next:")
+        )
         own_zone = wording.local_time_note(start, start.tzinfo.key, visitor_tz, clock)
         if own_zone:
             own_zone = f'<span class="muted">({escape(own_zone)})</span>'

@@ -13,6 +13,16 @@
   var status = document.getElementById("search-status");
   var inFlight = null;
 
+  // The few words this file writes, in the page's language: a JSON block the page renders
+  // (templates/includes/find_messages.html); English when it is missing.
+  var messages = {};
+  try {
+    messages = JSON.parse(document.getElementById("find-messages").textContent);
+  } catch (e) { /* no block: the English below */ }
+  function message(key, english, count) {
+    return (messages[key] || english).replace("%(count)s", count === undefined ? "" : count);
+  }
+
   // The visitor's time zone, so times show on their clock (only when none was chosen).
   var tzField = form.querySelector("input[name=tz]");
   try {
@@ -189,13 +199,17 @@
   function updateFiltersButton() {
     if (!openButton) return;
     var count = activeCount();
-    openButton.textContent = count ? "Filter and sort (" + count + ")" : "Filter and sort";
+    openButton.textContent = count
+      ? message("filtersCount", "Filter and sort (%(count)s)", count)
+      : message("filters", "Filter and sort");
     var done = dialog && dialog.querySelector(".filters-dialog-done button");
     var heading = document.getElementById("results-title");
     if (done && heading) {
-      done.textContent = "Show " + heading.getAttribute("data-result-count").replace(
-        /\B(?=(\d{3})+(?!\d))/g, ","
-      ) + " results";
+      var total = Number(heading.getAttribute("data-result-count"));
+      var shown = String(total).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+      done.textContent = total === 1
+        ? message("showOne", "Show %(count)s result", shown)
+        : message("showOther", "Show %(count)s results", shown);
     }
   }
 
@@ -298,7 +312,7 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       var where = document.getElementById("location-status");
-      where.textContent = "Finding your location…";
+      where.textContent = message("locating", "Finding your location…");
       navigator.geolocation.getCurrentPosition(function (position) {
         lat.value = position.coords.latitude.toFixed(4);
         form.querySelector("input[name=lon]").value = position.coords.longitude.toFixed(4);
@@ -306,7 +320,9 @@
         if (sort) sort.disabled = true;  // a place is searched by distance
         form.submit();
       }, function () {
-        where.textContent = "We couldn't get your location. Type a town or ZIP code instead.";
+        where.textContent = message(
+          "locationFailed", "We couldn't get your location. Type a town or ZIP code instead."
+        );
       }, { timeout: 10000, maximumAge: 600000 });
     });
   }

@@ -159,6 +159,7 @@ class ListingFieldsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    features.label_from_instance = lambda feature: feature.label  # the page's language
     attendance = forms.ChoiceField(
         choices=[c for c in Resource.Attendance.choices if c[0] != "inactive"],
         widget=forms.RadioSelect,

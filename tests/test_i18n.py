@@ -109,3 +109,24 @@ def test_every_page_links_to_itself_in_the_other_language_keeping_the_search(
     head = html.split("</head>", 1)[0]
     for code in ("en", "es", "x-default"):
         assert f'<link rel="alternate" hreflang="{code}" href="http://testserver/' in head
+
+
+def test_features_are_named_in_the_pages_language_where_the_types_list_has_it(client):
+    """Facets, cards and the listing page say "Mujeres" on the Spanish pages (the Meeting
+    Guide types list's Spanish), "Women" on the English ones; a feature without a Spanish
+    name keeps its English one."""
+    from tests.search_helpers import EVERY_KIND
+
+    women = factories.feature("audience", name="Women", name_es="Mujeres", slug="women")
+    plain = factories.feature("audience", name="Newcomers welcome", slug="newcomers")
+    listing = weekly_meeting(slug="tuesday-group")
+    listing.features.add(women, plain)
+
+    english = client.get(f"/find/?{EVERY_KIND}").content.decode()
+    spanish = client.get(f"/es/find/?{EVERY_KIND}").content.decode()
+    assert english.count("Women") >= 2 and "Mujeres" not in english  # facet and card
+    assert spanish.count("Mujeres") >= 2 and ">Women<" not in spanish
+    assert "Newcomers welcome" in spanish
+    page = client.get(f"/es/resources/{listing.slug}/").content.decode()
+    assert "<li>Mujeres</li>" in page and "<li>Newcomers welcome</li>" in page
+    assert "<li>Women</li>" in client.get(f"/resources/{listing.slug}/").content.decode()

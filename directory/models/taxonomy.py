@@ -77,5 +77,15 @@ class Feature(ConstraintErrorsOnFields, models.Model):
             ),
         ]
 
+    @property
+    def label(self) -> str:
+        """The name in the page's language: Spanish from the Meeting Guide types list (or a
+        curator) when there is one, else the English."""
+        from django.utils import translation
+
+        if translation.get_language() == "es" and self.name_es:
+            return self.name_es
+        return self.name
+
     def __str__(self) -> str:
         return self.name

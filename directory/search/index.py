@@ -71,6 +71,13 @@ class Codes:
     values: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     by_value: dict[str, int] = field(default_factory=dict)
+    # Labels in other languages, where known: language -> code -> label ("" when unknown).
+    translated: dict[str, list[str]] = field(default_factory=dict)
+
+    def label_in(self, code: int, language: str | None) -> str:
+        """The value's label in ``language`` (the source English when it has none)."""
+        other = self.translated.get((language or "")[:2])
+        return (other[code] if other and code < len(other) else "") or self.labels[code]
 
     def code(self, value: str | None, label: str | None = None) -> int:
         if value is None or value == "":
@@ -217,7 +224,11 @@ def save_index(index: ListingIndex, path) -> None:
         "types": [index.types.values, index.types.labels],
         "orgs": [index.orgs.values, index.orgs.labels],
         "regions": [index.regions.values, index.regions.labels],
-        "features": [index.features.values, index.features.labels],
+        "features": [
+            index.features.values,
+            index.features.labels,
+            index.features.translated,
+        ],
         "feature_category": index.feature_category,
         "zones": index.zones,
     }
@@ -251,9 +262,10 @@ def load_index(path) -> ListingIndex:
                 **{name: data[f"keywords_{name}"] for name in KeywordIndex.ARRAYS},
             )
 
-    def codes(pair) -> Codes:
-        values, labels = pair
-        return Codes(values, labels, {value: i for i, value in enumerate(values)})
+    def codes(saved) -> Codes:
+        values, labels, *translated = saved
+        by_value = {value: i for i, value in enumerate(values)}
+        return Codes(values, labels, by_value, translated[0] if translated else {})
 
     return ListingIndex(
         version=meta["version"],
@@ -339,10 +351,12 @@ def build_index(version=None) -> ListingIndex:
         orgs.code(slug, name)
     feature_category = []
     code_of_feature_id = {}
-    for pk, slug, name, category in Feature.objects.order_by("pk").values_list(
-        "pk", "slug", "name", "category__slug"
+    features.translated["es"] = []
+    for pk, slug, name, name_es, category in Feature.objects.order_by("pk").values_list(
+        "pk", "slug", "name", "name_es", "category__slug"
     ):
         code_of_feature_id[pk] = features.code(slug, name)
+        features.translated["es"].append(name_es)
         feature_category.append(category)
 
     attendance_codes = {value: i for i, value in enumerate(ATTENDANCE_VALUES)}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.core.paginator import Page
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -473,6 +474,7 @@ def _feature_counts(search: CompiledSearch, rows: np.ndarray) -> np.ndarray:
 
 
 def _feature_facets(search: CompiledSearch, results: np.ndarray, total: int) -> list[Facet]:
+    language = translation.get_language()
     ix = search.index
     shared = None
     facets = []
@@ -496,7 +498,10 @@ def _feature_facets(search: CompiledSearch, results: np.ndarray, total: int) -> 
                 counts[value] = np.count_nonzero(rows)
         values = [
             FacetValue(
-                slug, ix.features.labels[ix.features.by_value[slug]], count, slug in selected
+                slug,
+                ix.features.label_in(ix.features.by_value[slug], language),
+                count,
+                slug in selected,
             )
             for slug, count in counts.items()
             if slug in ix.features.by_value
@@ -761,15 +766,16 @@ def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
         )
     ):  # fmt: skip
         base[row[0]] = row
-    features: dict[int, list[str]] = {pk: [] for pk in base}
-    # The features' own ordering (category, position, name), as the listing page shows them.
-    for resource_id, name in (
+    features: dict[int, list[tuple[str, str]]] = {pk: [] for pk in base}
+    # The features' own ordering (category, position, name), as the listing page shows them;
+    # each as (English, Spanish) names: the cards are shared by the pages of both languages.
+    for resource_id, name, name_es in (
         Resource.features.through.objects.filter(resource_id__in=list(base))
         .order_by("feature__category__position", "feature__position", "feature__name")
-        .values_list("resource_id", "feature__name")
+        .values_list("resource_id", "feature__name", "feature__name_es")
     ):
         if len(features[resource_id]) < CARD_FEATURES:
-            features[resource_id].append(name)
+            features[resource_id].append((name, name_es))
     schedules: dict[int, list[ScheduleRow]] = {pk: [] for pk in base}
     for row in (
         Schedule.objects.filter(resource_id__in=list(base))
@@ -799,6 +805,7 @@ def load_result_cards(
     next_starts = _card_rows.next_starts_at(minute)
     distances = search.distance[positions].tolist() if search.distance is not None else None
     cards = []
+    in_spanish = translation.get_language() == "es"
     for i, pk in enumerate(ids):
         found = rows.get(pk)
         if found is None:
@@ -821,7 +828,7 @@ def load_result_cards(
                 city=row[8] or "",
                 region=row[9] or "",
                 distance=distances[i] if distances is not None else None,
-                features=list(features),
+                features=[(spanish if in_spanish else "") or name for name, spanish in features],
                 next_start=next_start,
                 happening_now=next_start is not None and next_start <= now,
                 by_appointment=row[10],

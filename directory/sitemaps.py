@@ -30,9 +30,7 @@ class ResourceSitemap(LocalisedSitemap):
     priority = 0.8
 
     def items(self):
-        return list(
-            Resource.objects.published().order_by("pk").values_list("slug", "updated_at")
-        )
+        return list(Resource.objects.published().order_by("pk").values_list("slug", "updated_at"))
 
     def location(self, item) -> str:
         return reverse("directory:resource-detail", args=[item[0]])
@@ -62,9 +60,7 @@ class PeerWorkerSitemap(LocalisedSitemap):
     priority = 0.6
 
     def items(self):
-        return list(
-            PeerWorker.objects.published().order_by("pk").values_list("slug", "updated_at")
-        )
+        return list(PeerWorker.objects.published().order_by("pk").values_list("slug", "updated_at"))
 
     def location(self, item) -> str:
         return reverse("directory:worker-detail", args=[item[0]])

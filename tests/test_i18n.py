@@ -41,7 +41,13 @@ def test_the_bare_root_answers_in_english_for_every_other_browser_and_says_it_va
 
 @pytest.mark.parametrize(
     ("path", "language"),
-    [("/find/", "en"), ("/es/find/", "es"), ("/es/", "es"), ("/learn/", "en"), ("/es/learn/", "es")],
+    [
+        ("/find/", "en"),
+        ("/es/find/", "es"),
+        ("/es/", "es"),
+        ("/learn/", "en"),
+        ("/es/learn/", "es"),
+    ],
 )
 @pytest.mark.parametrize("browser", ["en-US", SPANISH_BROWSER, "fr"])
 def test_every_other_url_answers_in_its_own_language_whatever_the_browser_says(
@@ -93,8 +99,18 @@ def test_the_sitemap_lists_each_page_in_both_languages_with_hreflang_alternates(
 @pytest.mark.parametrize(
     ("path", "other", "other_path", "lang"),
     [
-        ("/find/?q=grupo&near=Denver%2C+CO", "es", "/es/find/?q=grupo&amp;near=Denver%2C+CO", "en-US"),
-        ("/es/find/?q=grupo&type=twelve-step", "en", "/find/?q=grupo&amp;type=twelve-step", "es-US"),
+        (
+            "/find/?q=grupo&near=Denver%2C+CO",
+            "es",
+            "/es/find/?q=grupo&amp;near=Denver%2C+CO",
+            "en-US",
+        ),
+        (
+            "/es/find/?q=grupo&type=twelve-step",
+            "en",
+            "/find/?q=grupo&amp;type=twelve-step",
+            "es-US",
+        ),
         ("/learn/", "es", "/es/learn/", "en-US"),
     ],
 )

@@ -77,6 +77,9 @@ class Feature(ConstraintErrorsOnFields, models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def label(self) -> str:
         """The name in the page's language: Spanish from the Meeting Guide types list (or a
@@ -85,7 +88,4 @@ class Feature(ConstraintErrorsOnFields, models.Model):
 
         if translation.get_language() == "es" and self.name_es:
             return self.name_es
-        return self.name
-
-    def __str__(self) -> str:
         return self.name

@@ -14,7 +14,7 @@ def site(request) -> dict:
         "visitor_country": country,
         "visitor_clock": selectors.visitor_clock(request),
         "demo_data_loaded": selectors.demo_data_loaded(),
-        "site_name": "Peer Support Directory",
+        "site_name": translation.gettext("Peer Support Directory"),
         "default_country": settings.DIRECTORY_DEFAULT_COUNTRY,
         "language_alternates": language_alternates(request),
     }

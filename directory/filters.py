@@ -12,6 +12,7 @@ import functools
 import django_filters
 from django import forms
 from django.conf import settings
+from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -118,15 +119,18 @@ class TimeZoneFilter(django_filters.CharFilter):
 
 def _type_choices() -> list[tuple[str, str]]:
     index = held_index()  # checked by to_query()
-    return list(zip(index.types.values, index.types.labels, strict=True))
+    language = translation.get_language()
+    labels = [index.types.label_in(i, language) for i in range(len(index.types.values))]
+    return list(zip(index.types.values, labels, strict=True))
 
 
 def _feature_choices(category: str) -> list[tuple[str, str]]:
     index = held_index()
+    language = translation.get_language()
     return [
-        (slug, name)
-        for slug, name, in_category in zip(
-            index.features.values, index.features.labels, index.feature_category, strict=True
+        (slug, index.features.label_in(i, language))
+        for i, (slug, in_category) in enumerate(
+            zip(index.features.values, index.feature_category, strict=True)
         )
         if in_category == category
     ]

@@ -53,8 +53,11 @@ def nothing_written(models) -> bool:
 
 
 def article_copy(tmp_path, transform) -> str:
+    """A changed copy of the article, with its Spanish translation beside it."""
     path = tmp_path / "article.txt"
     path.write_text(transform(default_article_path().read_text(encoding="utf-8")))
+    source = default_article_path()
+    shutil.copy(source.with_name(f"{source.stem}.es.po"), tmp_path / "article.es.po")
     return str(path)
 
 
@@ -438,3 +441,39 @@ def test_load_gazetteer_rejects_an_unknown_country_and_writes_nothing():
         run("load_gazetteer", "--countries", "GB,XX")
 
     assert not Place.objects.exists()
+
+
+def test_load_article_fills_the_spanish_from_its_translation_file():
+    """Every unit of the article has its Spanish in <article>.es.po, so every Spanish field is
+    filled; a row's Spanish is its English translated unit by unit."""
+    run("load_article")
+    for model, fields in [
+        (SupportType, ["name", "summary", "body"]),
+        (GuideSection, ["title", "body"]),
+        (GuidePoint, ["text"]),
+        (ChecklistItem, ["title", "text"]),
+        (FAQ, ["question", "answer"]),
+    ]:
+        for row in model.objects.all():
+            for field in fields:
+                if getattr(row, field):
+                    assert getattr(row, f"{field}_es"), (model.__name__, row.pk, field)
+    twelve = SupportType.objects.get(slug="12-step-programs")
+    assert twelve.name_es == "Programas de 12 pasos"
+    assert FAQ.objects.get(slug="what-types-of-peer-support-are-available").question_es == (
+        "¿Qué tipos de apoyo entre pares existen?"
+    )
+
+
+def test_a_unit_whose_english_changed_shows_in_english_until_translated_again(tmp_path):
+    """The translation is matched on the English text: an edited paragraph has no Spanish (and
+    a body is translated whole or not at all), so a Spanish page never shows a stale one."""
+    edited = article_copy(
+        tmp_path, lambda text: text.replace("online forums.", "online forums and apps.")
+    )
+    run("load_article", "--file", edited)
+    faq = FAQ.objects.get(slug="what-types-of-peer-support-are-available")
+    assert faq.question_es and faq.answer_es == ""
+    assert faq.localised("answer") == faq.answer
+    unchanged = FAQ.objects.exclude(pk=faq.pk)
+    assert all(row.answer_es for row in unchanged)

@@ -125,6 +125,30 @@ class Article:
     def section(self, kind: str) -> Section | None:
         return next((s for s in self.sections if s.kind == kind), None)
 
+    def messages(self) -> list[str]:
+        """Every piece of text a reader sees, once each, in reading order: the units of the
+        article's translation files (``<article>.<language>.po``; a body is translated one
+        paragraph at a time)."""
+        found: dict[str, None] = {}
+
+        def add(*texts: str) -> None:
+            for text in texts:
+                for paragraph in text.split("\n\n"):
+                    if paragraph.strip():
+                        found.setdefault(paragraph.strip(), None)
+
+        for st in self.support_types:
+            add(st.name, st.summary, st.body)
+        for section in self.sections:
+            add(section.title, *section.paragraphs, section.list_title)
+            for point in section.points:
+                add(point.label, point.text)
+        for item in self.checklist:
+            add(item.label, item.text)
+        for faq in self.faqs:
+            add(faq.question, *faq.answer_paragraphs)
+        return list(found)
+
 
 # --- Parsing -----------------------------------------------------------------------------------
 
@@ -331,14 +355,45 @@ def read_article(path: Path) -> Article:
 # --- Writing -----------------------------------------------------------------------------------
 
 
+def read_translation(article_path: Path, language: str) -> dict[str, str]:
+    """The article's translation into ``language``: ``<article>.<language>.po`` beside it,
+    English unit -> translation (:meth:`Article.messages`); fuzzy and empty entries are left
+    out, so a unit whose English changed since it was translated shows in English."""
+    from babel.messages.pofile import read_po
+
+    path = article_path.with_name(f"{article_path.stem}.{language}.po")
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as source:
+            catalog = read_po(source, locale=language)
+    except (OSError, ValueError) as error:
+        raise LoaderError(f"{path.name}: {error}") from error
+    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def _translated(translation: dict[str, str], text: str) -> str:
+    """``text`` translated paragraph by paragraph; "" unless every paragraph is."""
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    found = [translation.get(p, "") for p in paragraphs]
+    return "\n\n".join(found) if found and all(found) else ""
+
+
 def load_article(path: Path | None = None) -> Summary:
-    """Parse the article (everything is validated first), then sync it into the database.
+    """Parse the article (everything is validated first), then sync it into the database,
+    with its Spanish translation (``<article>.es.po``) in the ``*_es`` fields.
 
     Rows are matched on stable keys (support type slug, section kind, checklist title, FAQ slug),
     so a re-run updates in place. FAQ entries and checklist items that curators added in admin
     are kept; a section's bullet points are positional, so surplus points are deleted.
     """
-    article = read_article(path or default_article_path())
+    path = path or default_article_path()
+    article = read_article(path)
+    spanish = read_translation(path, "es")
+
+    def es(text: str) -> str:
+        return _translated(spanish, text)
+
     summary = Summary()
 
     for st in article.support_types:
@@ -349,6 +404,9 @@ def load_article(path: Path | None = None) -> Summary:
                 "name": st.name,
                 "summary": st.summary,
                 "body": st.body,
+                "name_es": es(st.name),
+                "summary_es": es(st.summary),
+                "body_es": es(st.body),
                 "position": st.position,
                 "is_meeting_based": st.is_meeting_based,
             },
@@ -364,6 +422,9 @@ def load_article(path: Path | None = None) -> Summary:
                 "title": section.title,
                 "body": "\n\n".join(section.paragraphs),
                 "list_title": section.list_title,
+                "title_es": es(section.title),
+                "body_es": es("\n\n".join(section.paragraphs)),
+                "list_title_es": es(section.list_title),
                 "position": position,
             },
             summary,
@@ -372,7 +433,12 @@ def load_article(path: Path | None = None) -> Summary:
             sync(
                 GuidePoint,
                 {"section": row, "position": point_position},
-                {"label": point.label, "text": point.text},
+                {
+                    "label": point.label,
+                    "text": point.text,
+                    "label_es": es(point.label),
+                    "text_es": es(point.text),
+                },
                 summary,
             )
         surplus, _ = GuidePoint.objects.filter(
@@ -384,7 +450,12 @@ def load_article(path: Path | None = None) -> Summary:
         sync(
             ChecklistItem,
             {"title": item.label},
-            {"text": item.text, "position": position},
+            {
+                "text": item.text,
+                "position": position,
+                "title_es": es(item.label),
+                "text_es": es(item.text),
+            },
             summary,
         )
 
@@ -392,7 +463,13 @@ def load_article(path: Path | None = None) -> Summary:
         sync(
             FAQ,
             {"slug": faq.slug},
-            {"question": faq.question, "answer": faq.answer, "position": position},
+            {
+                "question": faq.question,
+                "answer": faq.answer,
+                "position": position,
+                "question_es": es(faq.question),
+                "answer_es": es(faq.answer),
+            },
             summary,
         )
     return summary

@@ -36,3 +36,19 @@ def errors_on_fields(instance, exc: ValidationError) -> ValidationError:
             target = by_code.get(error.code, field) if field == NON_FIELD_ERRORS else field
             moved.setdefault(target, []).append(error)
     return ValidationError(moved)
+
+
+class Translated:
+    """A model whose reader-facing text has a Spanish copy, ``<field>_es`` (blank: none yet).
+
+    ``localised("name")`` is the text in the page's language, falling back to the source
+    English; templates use the ``localised`` filter (``{{ support_type|localised:"name" }}``).
+    """
+
+    def localised(self, field: str) -> str:
+        from django.utils import translation
+
+        language = (translation.get_language() or "")[:2]
+        if language == "es":
+            return getattr(self, f"{field}_es", "") or getattr(self, field)
+        return getattr(self, field)

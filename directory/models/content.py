@@ -1,9 +1,9 @@
 from django.db import models
 
-from directory.models.base import ConstraintErrorsOnFields
+from directory.models.base import ConstraintErrorsOnFields, Translated
 
 
-class GuideSection(models.Model):
+class GuideSection(Translated, models.Model):
     """A section of the article, shown under /learn/."""
 
     class Kind(models.TextChoices):
@@ -23,6 +23,10 @@ class GuideSection(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, unique=True)
     body = models.TextField(help_text="Paragraphs separated by blank lines.")
     list_title = models.CharField(max_length=200, blank=True)
+    # Spanish, from the article's translation (fixtures/article/*.es.po) or a curator.
+    title_es = models.CharField("title (Spanish)", max_length=200, blank=True)
+    body_es = models.TextField("body (Spanish)", blank=True)
+    list_title_es = models.CharField("list title (Spanish)", max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -38,15 +42,17 @@ class GuideSection(models.Model):
 
     @property
     def paragraphs(self) -> list[str]:
-        return [p for p in self.body.split("\n\n") if p.strip()]
+        return [p for p in self.localised("body").split("\n\n") if p.strip()]
 
 
-class GuidePoint(ConstraintErrorsOnFields, models.Model):
+class GuidePoint(ConstraintErrorsOnFields, Translated, models.Model):
     """A bullet point of a section; challenges and strategies have a short label."""
 
     section = models.ForeignKey(GuideSection, on_delete=models.CASCADE, related_name="points")
     label = models.CharField(max_length=100, blank=True)
     text = models.TextField()
+    label_es = models.CharField("label (Spanish)", max_length=100, blank=True)
+    text_es = models.TextField("text (Spanish)", blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     constraint_error_fields = {
@@ -68,11 +74,13 @@ class GuidePoint(ConstraintErrorsOnFields, models.Model):
         return self.label or self.text[:60]
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(Translated, models.Model):
     """The article's "how to identify a qualified peer support worker" checklist."""
 
     title = models.CharField(max_length=100, unique=True)
     text = models.TextField()
+    title_es = models.CharField("title (Spanish)", max_length=100, blank=True)
+    text_es = models.TextField("text (Spanish)", blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -82,10 +90,12 @@ class ChecklistItem(models.Model):
         return self.title
 
 
-class FAQ(models.Model):
+class FAQ(Translated, models.Model):
     question = models.CharField(max_length=300, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     answer = models.TextField()
+    question_es = models.CharField("question (Spanish)", max_length=300, blank=True)
+    answer_es = models.TextField("answer (Spanish)", blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

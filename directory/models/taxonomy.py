@@ -1,15 +1,19 @@
 from django.db import models
 
-from directory.models.base import ConstraintErrorsOnFields
+from directory.models.base import ConstraintErrorsOnFields, Translated
 
 
-class SupportType(models.Model):
+class SupportType(Translated, models.Model):
     """One of the five kinds of peer support the article names."""
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     summary = models.TextField(blank=True)
     body = models.TextField(blank=True, help_text="The article's text on this type.")
+    # Spanish, from the article's translation (fixtures/article/*.es.po) or a curator.
+    name_es = models.CharField("name (Spanish)", max_length=100, blank=True)
+    summary_es = models.TextField("summary (Spanish)", blank=True)
+    body_es = models.TextField("body (Spanish)", blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     is_meeting_based = models.BooleanField(
         default=True, help_text="Groups that meet on a schedule (as opposed to one-to-one support)."
@@ -42,7 +46,7 @@ class FeatureCategory(models.Model):
         return self.name
 
 
-class Feature(ConstraintErrorsOnFields, models.Model):
+class Feature(ConstraintErrorsOnFields, Translated, models.Model):
     """An attribute of a listing, e.g. "Women", "Wheelchair access", "Spanish".
 
     ``code`` is the Meeting Guide type code when there is one, so feeds map both ways.
@@ -84,8 +88,4 @@ class Feature(ConstraintErrorsOnFields, models.Model):
     def label(self) -> str:
         """The name in the page's language: Spanish from the Meeting Guide types list (or a
         curator) when there is one, else the English."""
-        from django.utils import translation
-
-        if translation.get_language() == "es" and self.name_es:
-            return self.name_es
-        return self.name
+        return self.localised("name")

@@ -221,7 +221,7 @@ def save_index(index: ListingIndex, path) -> None:
     meta = {
         "version": index.version,
         "built_in": index.built_in,
-        "types": [index.types.values, index.types.labels],
+        "types": [index.types.values, index.types.labels, index.types.translated],
         "orgs": [index.orgs.values, index.orgs.labels],
         "regions": [index.regions.values, index.regions.labels],
         "features": [
@@ -345,8 +345,12 @@ def build_index(version=None) -> ListingIndex:
     started = time.perf_counter()
     types, orgs, regions, features = Codes(), Codes(), Codes(), Codes()
     # Every type and organisation, so a selected one with no listings still has its name.
-    for slug, name in SupportType.objects.order_by("pk").values_list("slug", "name"):
+    types.translated["es"] = []
+    for slug, name, name_es in SupportType.objects.order_by("pk").values_list(
+        "slug", "name", "name_es"
+    ):
         types.code(slug, name)
+        types.translated["es"].append(name_es)
     for slug, name in Organization.objects.order_by("pk").values_list("slug", "name"):
         orgs.code(slug, name)
     feature_category = []

@@ -27,7 +27,6 @@ from directory.constants import FEATURE_CATEGORIES
 from directory.models import Resource, Schedule
 from directory.scheduling import (
     TIMES_OF_DAY,
-    WEEKDAY_NAMES,
     next_start_after,
     next_start_for_resource,
 )
@@ -51,8 +50,15 @@ WHEN_CHOICES = {
     "soon": gettext_lazy("Starting within the hour"),
     "today": gettext_lazy("Today"),
 }
-DAY_CHOICES = {str(i): name for i, name in enumerate(WEEKDAY_NAMES)}
-TIME_CHOICES = {key: label for key, (label, _) in TIMES_OF_DAY.items()}
+DAY_CHOICES = {str(day): label for day, label in Schedule.Weekday.choices}  # translated
+# The time-of-day facet's labels, translated (the buckets are scheduling.TIMES_OF_DAY's).
+TIME_CHOICES = {
+    "morning": gettext_lazy("Morning (5am–noon)"),
+    "afternoon": gettext_lazy("Afternoon (noon–5pm)"),
+    "evening": gettext_lazy("Evening (5pm–9pm)"),
+    "night": gettext_lazy("Night (9pm–5am)"),
+}
+assert list(TIME_CHOICES) == list(TIMES_OF_DAY)  # noqa: S101 - one list of buckets
 ATTENDANCE_CHOICES = {
     Resource.Attendance.IN_PERSON.value: gettext_lazy("In person"),
     Resource.Attendance.ONLINE.value: gettext_lazy("Online"),
@@ -452,7 +458,11 @@ def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
             value,
             label_of.get(value, value)
             if label_of is not None
-            else (labels[codes_table.by_value[value]] if value in codes_table.by_value else value),
+            else (
+                codes_table.label_in(codes_table.by_value[value], translation.get_language())
+                if value in codes_table.by_value
+                else value
+            ),
             count,
             value in selected,
         )
@@ -762,7 +772,7 @@ def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
         .values_list(
             "pk", "name", "slug", "is_demo", "attendance", "last_verified_at",
             "support_type__name", "location_id", "location__city", "location__region",
-            "by_appointment",
+            "by_appointment", "support_type__name_es",
         )
     ):  # fmt: skip
         base[row[0]] = row
@@ -823,7 +833,7 @@ def load_result_cards(
                 is_demo=row[3],
                 attendance=row[4],
                 last_verified_at=row[5],
-                support_type_name=row[6],
+                support_type_name=(row[11] if in_spanish else "") or row[6],
                 has_location=row[7] is not None,
                 city=row[8] or "",
                 region=row[9] or "",

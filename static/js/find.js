@@ -13,12 +13,10 @@
   var status = document.getElementById("search-status");
   var inFlight = null;
 
-  // The few words this file writes, in the page's language: a JSON block the page renders
-  // (templates/includes/find_messages.html); English when it is missing.
-  var messages = {};
-  try {
-    messages = JSON.parse(document.getElementById("find-messages").textContent);
-  } catch (e) { /* no block: the English below */ }
+  // The few words this file writes, in the page's language: data attributes the page renders
+  // (templates/includes/find_messages.html); English when they are missing.
+  var messageHolder = document.getElementById("find-messages");
+  var messages = messageHolder ? messageHolder.dataset : {};
   function message(key, english, count) {
     return (messages[key] || english).replace("%(count)s", count === undefined ? "" : count);
   }

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.utils.cache import patch_vary_headers
 
 MAX_VALUE_LENGTH = 300
 MAX_NAME_LENGTH = 40
@@ -100,6 +101,24 @@ class QueryStringGuard:
 
 
 # ----------------------------------------------------------------------------- client address
+
+
+class VaryOnAcceptLanguage:
+    """``Vary: Accept-Language`` on a response whose content read that header.
+
+    A page's language comes from its URL, but its crisis lines follow the country of the
+    browser's language (``selectors.visitor_country`` marks the request): a shared cache must
+    keep one copy per header, or one visitor's country's lines would reach another.
+    """
+
+    def __init__(self, get_response: Callable):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "reads_accept_language", False):
+            patch_vary_headers(response, ["Accept-Language"])
+        return response
 
 
 def _parse_address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

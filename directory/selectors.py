@@ -25,6 +25,7 @@ def visitor_country(request: HttpRequest) -> str:
     chosen = request.GET.get("country", "")
     if len(chosen) == 2 and chosen.isalpha():
         return chosen.upper()
+    request.reads_accept_language = True  # the response varies with it (edge.VaryOnAcceptLanguage)
     # Django bounds the header's length; "en_GB" (seen in the wild) is read as "en-GB".
     header = request.headers.get("Accept-Language", "").replace("_", "-")
     for tag, _quality in parse_accept_lang_header(header):

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language from the URL's prefix (English without one); it never sets a cookie.
     "django.middleware.locale.LocaleMiddleware",
+    # Vary: Accept-Language on pages whose crisis lines followed the browser's language.
+    "directory.edge.VaryOnAcceptLanguage",
     "django.middleware.common.CommonMiddleware",
     # Fail-safe (issue 12): query strings checked before any view reads them.
     "directory.edge.QueryStringGuard",

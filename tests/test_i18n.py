@@ -146,3 +146,10 @@ def test_features_are_named_in_the_pages_language_where_the_types_list_has_it(cl
     page = client.get(f"/es/resources/{listing.slug}/").content.decode()
     assert "<li>Mujeres</li>" in page and "<li>Newcomers welcome</li>" in page
     assert "<li>Women</li>" in client.get(f"/resources/{listing.slug}/").content.decode()
+
+
+def test_a_spanish_page_says_it_varies_with_the_header_its_crisis_lines_follow(client):
+    """The language is the URL's, but the crisis lines follow the browser's country: the
+    response must say Vary: Accept-Language (unless ?country= chose it)."""
+    assert "accept-language" in vary(client.get("/es/find/", HTTP_ACCEPT_LANGUAGE="es-MX"))
+    assert "accept-language" not in vary(client.get("/es/find/?country=MX"))

@@ -80,9 +80,9 @@ def generated(taxonomy):
     return taxonomy
 
 
-def find(client, params: str | dict = ""):
+def find(client, params: str | dict = "", language: str = ""):
     query = params if isinstance(params, str) else urlencode(params, doseq=True)
-    response = client.get("/find/" + (("?" + query.lstrip("?")) if query else ""))
+    response = client.get(f"{language}/find/" + (("?" + query.lstrip("?")) if query else ""))
     assert response.status_code == 200
     return parse_find_page(response.content.decode())
 
@@ -103,14 +103,17 @@ def find(client, params: str | dict = ""):
         "org=org-1&org=org-2&type=recovery-groups&type=family-and-friends",
     ],
 )
-def test_every_facet_count_equals_the_results_after_clicking_it(client, generated, params):
-    page = find(client, params)
+@pytest.mark.parametrize("language", ["", "/es"])  # the English and the Spanish pages
+def test_every_facet_count_equals_the_results_after_clicking_it(
+    client, generated, params, language
+):
+    page = find(client, params, language)
     checked = 0
     for value in page.facet_values:
         if value["disabled"]:
             assert value["count"] == 0
             continue
-        after = find(client, value["url"])
+        after = find(client, value["url"], language)
         assert after.result_count == value["count"], (params, value)
         checked += 1
     assert checked >= 10

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit, urlunsplit
+
 from django.conf import settings
 from django.urls import translate_url
 from django.utils import translation
@@ -20,6 +22,9 @@ def site(request) -> dict:
     }
 
 
+CHOSEN_LANGUAGE = "lang"  # on the bare root only: the visitor chose this language
+
+
 def language_alternates(request) -> list[dict]:
     """This page in each language (the switcher's links and the head's hreflang links), with
     its query string, so switching keeps the search; a page that is the same in every
@@ -29,11 +34,18 @@ def language_alternates(request) -> list[dict]:
     alternates = []
     for code, name in settings.LANGUAGES:
         translated = translate_url(path, code)
+        chosen = translated
+        if code == settings.LANGUAGE_CODE and urlsplit(translated).path == "/":
+            # The bare root follows the browser's language: the switcher's link to the
+            # English home says the visitor chose it (pages.home does not redirect then).
+            parts = urlsplit(translated)
+            query = "&".join(filter(None, [parts.query, f"{CHOSEN_LANGUAGE}={code}"]))
+            chosen = urlunsplit(parts._replace(query=query))
         alternates.append(
             {
                 "code": code,
                 "name": name,
-                "path": translated,
+                "path": chosen,
                 "url": request.build_absolute_uri(translated),
                 "current": code == current,
             }

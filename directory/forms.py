@@ -149,6 +149,7 @@ class ListingFieldsForm(forms.Form):
     support_type = forms.ModelChoiceField(
         SupportType.objects.all(), to_field_name="slug", empty_label=gettext_lazy("Choose a type")
     )
+    support_type.label_from_instance = lambda support_type: support_type.localised("name")
     description = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )

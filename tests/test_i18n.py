@@ -153,3 +153,25 @@ def test_a_spanish_page_says_it_varies_with_the_header_its_crisis_lines_follow(c
     response must say Vary: Accept-Language (unless ?country= chose it)."""
     assert "accept-language" in vary(client.get("/es/find/", HTTP_ACCEPT_LANGUAGE="es-MX"))
     assert "accept-language" not in vary(client.get("/es/find/?country=MX"))
+
+
+def test_crisis_lines_say_how_to_get_help_in_spanish_on_the_spanish_pages(client):
+    from directory.loaders.reference import load_reference
+
+    load_reference()
+    spanish = client.get("/es/", HTTP_ACCEPT_LANGUAGE="es-US").content.decode()
+    assert "988 Línea de Prevención del Suicidio y Crisis" in spanish
+    assert "marque 2 para hablar en español" in spanish
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert "988 Suicide &amp; Crisis Lifeline" in english and "Línea" not in english
+
+
+def test_the_switcher_reaches_the_english_home_from_a_spanish_browser(client):
+    """The bare root sends a Spanish browser to /es/; the switcher's English link says the
+    visitor chose English, so it is not sent back."""
+    page = client.get("/es/", HTTP_ACCEPT_LANGUAGE=SPANISH_BROWSER).content.decode()
+    assert 'href="/?lang=en" hreflang="en"' in page
+    response = client.get("/?lang=en", HTTP_ACCEPT_LANGUAGE=SPANISH_BROWSER)
+    assert response.status_code == 200 and response["Content-Language"] == "en"
+    # hreflang still names the plain root for English and x-default.
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/">' in page

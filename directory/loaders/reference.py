@@ -165,6 +165,8 @@ CREDENTIAL_COLUMNS = [
     "source",
 ]
 CRISIS_COLUMNS = ["country", "name", "phone", "text", "url", "hours", "description"]
+# Spanish, where the line has it (blank: the English shows on Spanish pages).
+CRISIS_SPANISH_COLUMNS = ["name_es", "text_es", "description_es"]
 NATIONAL_COLUMNS = ["name", "support_type", "attendance", "url", "description"]
 
 
@@ -258,7 +260,9 @@ def read_reference(directory: Path) -> ReferenceData:
 
     crisis_lines = []
     for where, row in _read_csv(
-        directory / "crisis-lines.csv", CRISIS_COLUMNS, ["country", "name", "phone"]
+        directory / "crisis-lines.csv",
+        CRISIS_COLUMNS + CRISIS_SPANISH_COLUMNS,
+        ["country", "name", "phone"],
     ):
         if len(row["country"]) != 2 or not row["country"].isalpha():
             raise LoaderError(f"{where}: country {row['country']!r} is not a two-letter code.")
@@ -407,6 +411,7 @@ def load_reference(directory: Path | None = None) -> Summary:
                 "url": row["url"],
                 "hours": row["hours"],
                 "description": row["description"],
+                **{column: row[column] for column in CRISIS_SPANISH_COLUMNS},
                 "position": position,
             },
             summary,

@@ -107,7 +107,7 @@ class FAQ(Translated, models.Model):
         return self.question
 
 
-class CrisisLine(ConstraintErrorsOnFields, models.Model):
+class CrisisLine(ConstraintErrorsOnFields, Translated, models.Model):
     """A confirmed help line; the visitor's country's lines show on every page."""
 
     country = models.CharField(max_length=2)
@@ -117,6 +117,10 @@ class CrisisLine(ConstraintErrorsOnFields, models.Model):
     url = models.URLField(blank=True)
     hours = models.CharField(max_length=60, blank=True)
     description = models.CharField(max_length=300, blank=True)
+    # Spanish, from the reference file, where the line has it ("press 2 for Spanish").
+    name_es = models.CharField("name (Spanish)", max_length=100, blank=True)
+    text_es = models.CharField("text option (Spanish)", max_length=100, blank=True)
+    description_es = models.CharField("description (Spanish)", max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     constraint_error_fields = {

@@ -8,11 +8,13 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control
 
 from directory import selectors
+from directory.context_processors import CHOSEN_LANGUAGE
 from directory.search import listings
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    if translation.get_language_from_path(request.path_info) is None:
+    chose = CHOSEN_LANGUAGE in request.GET  # the switcher's link: no redirect
+    if not chose and translation.get_language_from_path(request.path_info) is None:
         # The bare root is the one URL whose language the browser picks (Accept-Language):
         # a Spanish browser is sent to /es/, with its query string. Every other URL answers
         # in its own language, whatever the browser says.

@@ -81,6 +81,14 @@
       if (fresh && held) held.parentNode.replaceChild(fresh, held);
     }
     if (doc.title) document.title = doc.title;
+    // The language switcher and the head's alternates name this search in the other
+    // language: take the fresh page's, so switching keeps the filters just ticked.
+    ["a.language-switch", "link[rel=alternate][hreflang]"].forEach(function (selector) {
+      var fresh = doc.querySelectorAll(selector);
+      Array.prototype.forEach.call(document.querySelectorAll(selector), function (el, i) {
+        if (fresh[i]) el.setAttribute("href", fresh[i].getAttribute("href"));
+      });
+    });
     var heading = document.getElementById("results-title");
     if (heading) announce(heading.textContent.replace(/\s+/g, " ").trim());
     updateFiltersButton();
@@ -223,10 +231,14 @@
     dialog.className = "filters-dialog";
     dialog.setAttribute("aria-labelledby", "filters-dialog-title");
     dialog.innerHTML =
-      '<div class="filters-dialog-bar"><h2 id="filters-dialog-title">Filter and sort</h2>' +
-      '<button type="button" class="button-secondary filters-dialog-close">Close</button></div>' +
+      '<div class="filters-dialog-bar"><h2 id="filters-dialog-title"></h2>' +
+      '<button type="button" class="button-secondary filters-dialog-close"></button></div>' +
       '<div class="filters-dialog-body"></div>' +
-      '<div class="filters-dialog-done"><button type="button">Show results</button></div>';
+      '<div class="filters-dialog-done"><button type="button"></button></div>';
+    dialog.querySelector("h2").textContent = message("filters", "Filter and sort");
+    dialog.querySelector(".filters-dialog-close").textContent = message("close", "Close");
+    dialog.querySelector(".filters-dialog-done button").textContent =
+      message("showResults", "Show results");
     form.appendChild(dialog);  // inside the form: its controls stay part of the search
     dialog.addEventListener("click", function (event) {
       if (event.target.closest(".filters-dialog-close, .filters-dialog-done button")) dialog.close();

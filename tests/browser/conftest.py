@@ -17,6 +17,7 @@ Fixtures for every browser test module:
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import warnings
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests import factories as f
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -249,3 +252,45 @@ def loaded_site(transactional_db, live_server) -> LoadedSite:
     if missing:
         warnings.warn(f"{sorted(missing)} missing: using stand-in content", stacklevel=1)
     return LoadedSite(url=live_server.url, from_loaders=not missing)
+
+
+@pytest.fixture
+def town(loaded_site):
+    """Springfield with enough listings for two pages, of two types, some for women."""
+    from directory.models import Feature, Place, SupportType
+
+    Place.objects.get_or_create(
+        kind="city",
+        country="US",
+        source_id="test-springfield",
+        defaults={
+            "name": "Springfield",
+            "search_name": "springfield",
+            "region_code": "IL",
+            "region_name": "Illinois",
+            "latitude": 39.7817,
+            "longitude": -89.6501,
+            "population": 114_000,
+            "timezone": "America/Chicago",
+        },
+    )
+    women = Feature.objects.filter(code="W").first() or f.feature(
+        "audience", name="Women", code="W"
+    )
+    groups = SupportType.objects.get(slug="recovery-groups")
+    steps = SupportType.objects.get(slug="12-step-programs")
+    for i in range(26):
+        near = f.location(
+            city="Springfield", region="IL", latitude=39.78 + i / 500, longitude=-89.65
+        )
+        listing = f.resource(
+            name=f"Springfield Group {i:02d}",
+            location=near,
+            support_type=groups if i % 2 else steps,
+            features=[women] if i % 3 == 0 else [],
+        )
+        f.schedule(listing, weekday=i % 7, start_time=dt.time(17 + i % 4), end_time=dt.time(21))
+    for i in range(3):  # what /find/ shows before a place is given
+        online = f.resource(name=f"Online Group {i}", support_type=groups, attendance="online")
+        f.schedule(online, weekday=i, start_time=dt.time(12), end_time=dt.time(13))
+    return loaded_site

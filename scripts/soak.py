@@ -671,9 +671,11 @@ def report(
     # The check compares the first minute with the last (every worker, every 30 s): one
     # instant is noise, since whichever worker is building a new search index at that moment
     # holds 50-100 MB more for a few seconds; a leak shows as a later minute above an earlier.
-    first = [m for seconds, rss, _ in shared.memory_curve if seconds <= 60 for m in rss]
-    last_from = args.seconds - 90
-    last = [m for seconds, rss, _ in shared.memory_curve if seconds >= last_from for m in rss]
+    # The samples of the first minute (0, 30 and 60 s) and of the last three; by position, as
+    # a sample is taken a fraction of a second after its mark.
+    samples = [rss for _, rss, _ in shared.memory_curve]
+    first = [m for rss in samples[:3] for m in rss]
+    last = [m for rss in samples[-3:] for m in rss]
     first_mean, last_mean = statistics.mean(first or [0]), statistics.mean(last or [0])
     growth = (last_mean - first_mean) / first_mean if first_mean else 0.0
     print(f"  worker memory, first minute {first_mean:.0f} MB, last minute {last_mean:.0f} MB "

@@ -32,25 +32,6 @@ NOW = dt.datetime(2026, 12, 1, 17, 0, tzinfo=dt.UTC)  # a Tuesday, noon in New Y
 
 
 @pytest.mark.parametrize(
-    ("header", "clock"),
-    [
-        ("en-US,en;q=0.9", w.US_CLOCK),
-        ("en", w.US_CLOCK),
-        ("", w.US_CLOCK),
-        ("*", w.US_CLOCK),
-        ("en-GB,en;q=0.8", w.UK_CLOCK),
-        ("en_AU", w.UK_CLOCK),
-        ("en-CA", w.US_CLOCK),
-        ("de-DE,de;q=0.9,en;q=0.5", w.DAY_FIRST_24H),
-        ("fr", w.DAY_FIRST_24H),
-        ("es-MX", w.DAY_FIRST_24H),
-    ],
-)
-def test_the_clock_follows_the_visitors_first_language(header, clock):
-    assert w.clock_for(header) == clock
-
-
-@pytest.mark.parametrize(
     ("start", "end", "twelve", "twenty_four"),
     [
         (T(21), T(22), "9–10 pm", "21:00–22:00"),

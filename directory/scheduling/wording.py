@@ -179,26 +179,6 @@ def active_clock() -> Clock:
     )
 
 
-def clock_for(accept_language: str, default_region: str = "us") -> Clock:
-    """The clock an English page used for an Accept-Language header (its first preference).
-
-    Kept for callers outside pages: pages no longer choose their clock from this header (see
-    ``page_clock``; ``directory.selectors.visitor_clock``). English readers get the 12-hour
-    clock, month first in the US (and without a region, on a site whose default country is the
-    US); readers of other languages the 24-hour clock, day first.
-    """
-    from django.utils.translation.trans_real import parse_accept_lang_header
-
-    preferred = parse_accept_lang_header(accept_language.replace("_", "-"))
-    try:
-        language, region, _script, _variant = parse_locale(preferred[0][0].replace("-", "_"))
-    except (IndexError, ValueError):  # "", "*" or not a language tag
-        language, region = "en", None
-    if language.lower() != "en":
-        return DAY_FIRST_24H
-    return _english_clock(region or default_region)
-
-
 def _translated(clock: Clock, message: str) -> str:
     """One of the messages above in the clock's language. They are written in English, so an
     English clock takes them as they are (byte for byte, without a catalog look-up)."""

@@ -48,3 +48,18 @@ def test_changelist_and_add_pages_render_for_a_superuser(client, model_admin):
 def test_useful_admin_options(model_admin):
     assert model_admin.list_display != ("__str__",)
     assert model_admin.search_fields
+
+
+@pytest.mark.django_db
+def test_staff_see_which_listings_declare_which_meeting_language(admin_client):
+    """The listings change list filters by the language meetings are held in (a listing's
+    "language" feature), which is not the page's language."""
+    spanish = factories.feature("language", name="Spanish", name_es="Español", slug="spanish")
+    factories.feature("language", name="English", slug="english")
+    en_espanol = factories.resource(name="Grupo Esperanza", features=[spanish])
+    factories.resource(name="Tuesday Serenity")
+    changelist = reverse("admin:directory_resource_changelist")
+    page = admin_client.get(changelist).content.decode()
+    assert "By meetings held in" in page and "?language=spanish" in page
+    filtered = admin_client.get(changelist, {"language": "spanish"}).content.decode()
+    assert en_espanol.name in filtered and "Tuesday Serenity" not in filtered

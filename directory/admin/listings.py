@@ -7,7 +7,7 @@ from import_export.admin import ImportExportMixin
 
 from directory.admin.importexport import ListingResource, SizedImportForm
 from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
-from directory.models import Location, Resource, Schedule
+from directory.models import Feature, Location, Resource, Schedule
 from directory.models.listings import Status
 from directory.services import curation
 from directory.services.locations import fill_from_gazetteer, identical_location, zone_for_listing
@@ -176,6 +176,27 @@ class VerificationAgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LanguageFilter(admin.SimpleListFilter):
+    """The language a listing's meetings are held in (its "language" features): staff see
+    which listings declare Spanish, say. Not the page's language: a Spanish speaker on the
+    English pages can still find Spanish meetings, and the reverse."""
+
+    title = "meetings held in"
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return list(
+            Feature.objects.filter(category__slug="language")
+            .order_by("position", "name")
+            .values_list("slug", "name")
+        )
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(features__slug=self.value(), features__category__slug="language")
+        return queryset
+
+
 @admin.register(Resource)
 class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
     organization_path = "organization"
@@ -193,6 +214,7 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
     list_filter = [
         "status",
         VerificationAgeFilter,
+        LanguageFilter,
         "attendance",
         "support_type",
         "cost",

@@ -20,6 +20,8 @@ from functools import cache
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 
 @cache
@@ -52,21 +54,54 @@ _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 _NOT_SINGLE_LINE = re.compile(f"{_CONTROL.pattern}|{_BIDI.pattern}")
 
 
-def single_line_problem(value: str) -> str | None:
-    """What makes ``value`` unfit for a single-line field, in words ("the line break"), or None."""
+def _problem(value: str) -> tuple[str, str] | None:
+    """(kind, the character's code and name) of what makes ``value`` unfit for one line."""
     found = _NOT_SINGLE_LINE.search(value)
     if found is None:
         return None
     char = found.group()
     if char in LINE_BREAKS:
-        return "the line break"
+        return "line break", ""
     if char == "\t":
-        return "the tab"
+        return "tab", ""
     code = f"U+{ord(char):04X}"
     if char in BIDI_CONTROLS:
-        name = unicodedata.name(char, "").lower()
-        return f"the invisible text-direction character ({code} {name})"
-    return f"the control character ({code})"
+        return "text direction", f"{code} {unicodedata.name(char, '').lower()}"
+    return "control", code
+
+
+def single_line_problem(value: str) -> str | None:
+    """What makes ``value`` unfit for a single-line field, in words ("the line break"), or None."""
+    found = _problem(value)
+    if found is None:
+        return None
+    kind, code = found
+    return {
+        "line break": "the line break",
+        "tab": "the tab",
+        "text direction": f"the invisible text-direction character ({code})",
+        "control": f"the control character ({code})",
+    }[kind]
+
+
+# The message in other languages than English: whole sentences naming the field by its label
+# (English builds its own, "Remove the line break from the name.", with the field's words).
+_TRANSLATED_PROBLEM = {
+    "line break": gettext_lazy("Remove the line break from “%(field)s”."),
+    "tab": gettext_lazy("Remove the tab from “%(field)s”."),
+    "text direction": gettext_lazy(
+        "Remove the invisible text-direction character (%(code)s) from “%(field)s”."
+    ),
+    "control": gettext_lazy("Remove the control character (%(code)s) from “%(field)s”."),
+}
+_TRANSLATED_PROBLEM_HERE = {
+    "line break": gettext_lazy("Remove the line break from this field."),
+    "tab": gettext_lazy("Remove the tab from this field."),
+    "text direction": gettext_lazy(
+        "Remove the invisible text-direction character (%(code)s) from this field."
+    ),
+    "control": gettext_lazy("Remove the control character (%(code)s) from this field."),
+}
 
 
 def _field_words(label: str) -> str:
@@ -90,10 +125,19 @@ class SingleLineValidator:
         self.label = label
 
     def __call__(self, value) -> None:
-        problem = single_line_problem(str(value))
-        if problem is not None:
+        found = _problem(str(value))
+        if found is None:
+            return
+        if (translation.get_language() or "en")[:2] == "en":
             where = _field_words(self.label) if self.label != "this field" else "this field"
+            problem = single_line_problem(str(value))
             raise ValidationError(f"Remove {problem} from {where}.", code=self.code)
+        kind, code = found
+        if self.label == "this field":
+            message = _TRANSLATED_PROBLEM_HERE[kind] % {"code": code}
+        else:
+            message = _TRANSLATED_PROBLEM[kind] % {"code": code, "field": self.label}
+        raise ValidationError(message, code=self.code)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, SingleLineValidator) and other.label == self.label

@@ -474,3 +474,18 @@ def test_approval_refuses_a_stored_name_with_a_line_break():
         submissions.approve(submission, by=curator, organization=f.organization())
     assert caught.value.messages == ["Remove the line break from the name of the meeting or group."]
     assert not Resource.objects.filter(slug__startswith="bad").exists()
+
+
+def test_the_spanish_report_form_says_what_it_found_in_spanish(client):
+    """A whole Spanish sentence naming the field by its Spanish label (English builds its own
+    with the field's words)."""
+    listing = f.resource(name="Calm Waters", slug="calm-waters")
+    url = f"/es/resources/{listing.slug}/report/"
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields if "time_" not in name}
+    data.update(kind="correction", name="Calm\nWaters", support_type=listing.support_type.slug)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    [error] = response.context["form"].errors["name"]
+    assert error.startswith("Quite el salto de línea de “") and "Remove" not in error
+    assert str(response.context["form"].fields["name"].label) in error

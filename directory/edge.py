@@ -121,6 +121,33 @@ class VaryOnAcceptLanguage:
         return response
 
 
+class StaffLanguage:
+    """The admin in the staff user's language: the one their browser prefers
+    (``Accept-Language``) among ``settings.LANGUAGES``, English otherwise.
+
+    The public pages take their language from the URL only; the admin is one set of URLs
+    behind a login, never shared between people nor cached, so it follows the preference.
+    Django's admin comes translated; this project's own admin labels are English so far.
+    """
+
+    def __init__(self, get_response: Callable):
+        self.get_response = get_response
+        self.prefix = "/admin/"
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith(self.prefix):
+            return self.get_response(request)
+        from django.utils import translation
+
+        language = translation.get_language_from_request(request)  # header, else English
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = self.get_response(request)
+        patch_vary_headers(response, ["Accept-Language"])
+        response.headers["Content-Language"] = language
+        return response
+
+
 def _parse_address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """One X-Forwarded-For hop ("203.0.113.5", "203.0.113.5:4711", "[2001:db8::1]:443")."""
     hop = hop.strip().strip('"')

@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # Vary: Accept-Language on pages whose crisis lines followed the browser's language.
     "directory.edge.VaryOnAcceptLanguage",
+    # The admin in the staff user's browser's language (the public pages: the URL's).
+    "directory.edge.StaffLanguage",
     "django.middleware.common.CommonMiddleware",
     # Fail-safe (issue 12): query strings checked before any view reads them.
     "directory.edge.QueryStringGuard",

@@ -63,3 +63,12 @@ def test_staff_see_which_listings_declare_which_meeting_language(admin_client):
     assert "By meetings held in" in page and "?language=spanish" in page
     filtered = admin_client.get(changelist, {"language": "spanish"}).content.decode()
     assert en_espanol.name in filtered and "Tuesday Serenity" not in filtered
+
+
+@pytest.mark.django_db
+def test_the_admin_follows_the_staff_users_language(admin_client):
+    """Django's admin in the language the staff user's browser prefers; English otherwise."""
+    spanish = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9")
+    assert spanish["Content-Language"] == "es" and "Cerrar sesión" in spanish.content.decode()
+    english = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de-DE")
+    assert english["Content-Language"] == "en" and "Log out" in english.content.decode()

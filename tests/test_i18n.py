@@ -4,6 +4,7 @@ address whatever the language."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -175,3 +176,26 @@ def test_the_switcher_reaches_the_english_home_from_a_spanish_browser(client):
     assert response.status_code == 200 and response["Content-Language"] == "en"
     # hreflang still names the plain root for English and x-default.
     assert '<link rel="alternate" hreflang="en" href="http://testserver/">' in page
+
+
+def test_a_listings_own_words_say_their_language_when_it_is_not_the_pages(client):
+    """Curators write in English unless the meetings are in Spanish (and not English): on a
+    Spanish page an English name says lang="en"; on an English page a Spanish one says "es"."""
+    from tests.search_helpers import EVERY_KIND
+
+    spanish = factories.feature("language", name="Spanish", name_es="Español", slug="spanish")
+    grupo = weekly_meeting(slug="grupo", name="Grupo Esperanza", description="Reunión abierta.")
+    grupo.features.add(spanish)
+    weekly_meeting(slug="hope", name="Tuesday Hope", description="An open meeting.")
+
+    spanish_page = client.get(f"/es/find/?{EVERY_KIND}").content.decode()
+    assert 'lang="en">Tuesday Hope</a>' in spanish_page
+    assert re.search(r'href="/es/resources/grupo/[^"]*">Grupo Esperanza</a>', spanish_page)
+    english_page = client.get(f"/find/?{EVERY_KIND}").content.decode()
+    assert 'lang="es">Grupo Esperanza</a>' in english_page
+    assert re.search(r'href="/resources/hope/[^"]*">Tuesday Hope</a>', english_page)
+    listing = client.get("/es/resources/hope/").content.decode()
+    assert (
+        '<span lang="en">Tuesday Hope</span>' in listing and '<div lang="en"><p>An open' in listing
+    )
+    assert "<span>Grupo Esperanza</span>" in client.get("/es/resources/grupo/").content.decode()

@@ -296,6 +296,14 @@ class Resource(ConstraintErrorsOnFields, models.Model):
 
         return reverse("directory:resource-detail", args=[self.slug])
 
+    def text_language(self) -> str:
+        """The language curators and feeds wrote this listing in, as far as we can tell:
+        Spanish for a listing whose meetings are in Spanish and not English, else English
+        (``listings.text_language`` decides; the page marks it when it is not its own)."""
+        from directory.search.listings import text_language
+
+        return text_language(f.slug for f in self.features.all() if f.category.slug == "language")
+
     @property
     def is_online(self) -> bool:
         return self.attendance in {self.Attendance.ONLINE, self.Attendance.HYBRID}

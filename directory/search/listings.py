@@ -716,6 +716,7 @@ class Card:
     next_start: dt.datetime | None = None
     happening_now: bool = False
     by_appointment: bool = False
+    text_language: str = "en"  # the language of its name (``text_language``)
 
     @property
     def attendance_label(self) -> str:
@@ -724,6 +725,16 @@ class Card:
 
 
 ATTENDANCE_LABELS = dict(Resource.Attendance.choices)
+
+
+def text_language(language_slugs) -> str:
+    """The language of a listing's own text (its name, description), from the languages its
+    meetings are held in: "es" when Spanish and not English, else "en" (the directory's
+    source language, which curators and feeds mostly write in)."""
+    languages = set(language_slugs)
+    return "es" if "spanish" in languages and "english" not in languages else "en"
+
+
 CARD_FEATURES = 5  # a card shows the first five features
 
 
@@ -777,15 +788,21 @@ def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
     ):  # fmt: skip
         base[row[0]] = row
     features: dict[int, list[tuple[str, str]]] = {pk: [] for pk in base}
+    languages: dict[int, list[str]] = {pk: [] for pk in base}
     # The features' own ordering (category, position, name), as the listing page shows them;
     # each as (English, Spanish) names: the cards are shared by the pages of both languages.
-    for resource_id, name, name_es in (
+    for resource_id, name, name_es, slug, category in (
         Resource.features.through.objects.filter(resource_id__in=list(base))
         .order_by("feature__category__position", "feature__position", "feature__name")
-        .values_list("resource_id", "feature__name", "feature__name_es")
-    ):
+        .values_list(
+            "resource_id", "feature__name", "feature__name_es", "feature__slug",
+            "feature__category__slug",
+        )
+    ):  # fmt: skip
         if len(features[resource_id]) < CARD_FEATURES:
             features[resource_id].append((name, name_es))
+        if category == "language":
+            languages[resource_id].append(slug)
     schedules: dict[int, list[ScheduleRow]] = {pk: [] for pk in base}
     for row in (
         Schedule.objects.filter(resource_id__in=list(base))
@@ -794,7 +811,11 @@ def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
     ):
         schedules[row[0]].append(ScheduleRow(*row[1:]))
     for pk, row in base.items():
-        found[pk] = (row, tuple(features[pk]), tuple(schedules[pk]))
+        found[pk] = (
+            row + (text_language(languages[pk]),),
+            tuple(features[pk]),
+            tuple(schedules[pk]),
+        )
     return found
 
 
@@ -842,6 +863,7 @@ def load_result_cards(
                 next_start=next_start,
                 happening_now=next_start is not None and next_start <= now,
                 by_appointment=row[10],
+                text_language=row[12],
             )
         )
     return cards

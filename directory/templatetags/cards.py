@@ -16,6 +16,7 @@ from urllib.parse import quote
 from django import template
 from django.template.defaultfilters import floatformat, urlencode
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -58,9 +59,14 @@ def render_card(
     if card.distance is not None and card.distance != "":
         miles = _("%(distance)s miles away") % {"distance": floatformat(card.distance, 1)}
         distance = f' · <span class="distance">{escape(miles)}</span>'
+    # The listing's own words in another language than the page's say which (screen readers).
+    page_language = (translation.get_language() or "en")[:2]
+    text_lang = (
+        f' lang="{escape(card.text_language)}"' if card.text_language != page_language else ""
+    )
     parts = [
         f'\n<article class="result-card" aria-labelledby="r-{pk}">\n'
-        f'  <h3 id="r-{pk}"><a href="{href}">{escape(card.name)}</a>\n'
+        f'  <h3 id="r-{pk}"><a href="{href}"{text_lang}>{escape(card.name)}</a>\n'
         f"    {demo}</h3>\n"
         '  <p class="meta">\n'
         f"    <span>{escape(card.support_type_name)}</span> ·\n"

@@ -104,6 +104,11 @@ def test_a_suggestion_is_stored_pending_and_nothing_is_published(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["curators@example.org"]
     assert f"/admin/directory/submission/{submission.pk}/change/" in mail.outbox[0].body
+    # In both languages of the site: curators may read either.
+    body = mail.outbox[0].body
+    assert "A member of the public suggested a new listing" in body
+    assert "Una persona del público sugirió un nuevo recurso" in body
+    assert body.count(f"/admin/directory/submission/{submission.pk}/change/") == 2
 
 
 def test_curators_in_the_group_are_notified_too(client, support_type):

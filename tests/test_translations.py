@@ -16,9 +16,9 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "locale/es/LC_MESSAGES/django.po"
 # What makemessages reads: the public code and templates (the admin follows Django's own
-# catalogs; the staff services and e-mails are not translated yet, docs/i18n.md).
+# catalogs and this project's admin labels are not translated yet, docs/i18n.md).
 IGNORED = [".venv/*", "staticfiles/*", "tests/*", "scripts/*", "docs/*", "templates/admin/*",
-           "directory/admin/*", "directory/services/*"]  # fmt: skip
+           "directory/admin/*"]  # fmt: skip
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}")
 
 

@@ -27,8 +27,9 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_noop
 
 from directory.models import Feature, Location, Resource, Schedule, Submission, SupportType
 from directory.models.listings import Status
@@ -473,6 +474,33 @@ def curator_recipients() -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
+# The e-mail to curators, in every language of the site (curators may read either; the
+# visitor who wrote may have written in either). Whole sentences per kind of submission.
+_CURATOR_SENT = {
+    Submission.Kind.NEW_LISTING: gettext_noop(
+        "A member of the public suggested a new listing: “%(target)s”."
+    ),
+    Submission.Kind.CORRECTION: gettext_noop(
+        "A member of the public sent a correction for “%(target)s”."
+    ),
+    Submission.Kind.CLOSURE: gettext_noop(
+        "A member of the public reported that “%(target)s” no longer meets."
+    ),
+}
+
+
+def _curator_message(kind: str, target: str, link: str, language: str) -> str:
+    with translation.override(language):
+        sent = gettext(_CURATOR_SENT.get(kind, _CURATOR_SENT[Submission.Kind.CORRECTION]))
+        return "\n\n".join(
+            [
+                sent % {"target": target},
+                gettext("Review it here: %(link)s") % {"link": link},
+                gettext("Nothing is published until a curator approves it."),
+            ]
+        )
+
+
 def notify_curators(submission: Submission, *, admin_url_builder=None) -> bool:
     """E-mail the curators about a new submission. Never raises; returns whether it was sent."""
     try:
@@ -494,10 +522,9 @@ def notify_curators(submission: Submission, *, admin_url_builder=None) -> bool:
         # A stored name may hold a line break (a header injection: Django refuses to send),
         # control or text-direction characters: the subject gets one clean line.
         target = one_line(target)
-        body = (
-            f"A member of the public sent a {submission.get_kind_display().lower()}"
-            f" for “{target}”.\n\nReview it here: {link}\n\n"
-            "Nothing is published until a curator approves it.\n"
+        body = "\n\n---\n\n".join(
+            _curator_message(submission.kind, target, link, language)
+            for language in dict.fromkeys([settings.LANGUAGE_CODE, *dict(settings.LANGUAGES)])
         )
         send_mail(
             one_line(f"[Peer Support Directory] {submission.get_kind_display()}: {target}")[:200],

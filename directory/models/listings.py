@@ -127,7 +127,7 @@ class ResourceQuerySet(models.QuerySet):
         return (
             self.select_related("support_type", "location")
             .defer("support_type__summary", "support_type__body")
-            .prefetch_related("features", "schedules")
+            .prefetch_related("features__category", "schedules")
         )
 
 

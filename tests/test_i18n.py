@@ -199,3 +199,17 @@ def test_a_listings_own_words_say_their_language_when_it_is_not_the_pages(client
         '<span lang="en">Tuesday Hope</span>' in listing and '<div lang="en"><p>An open' in listing
     )
     assert "<span>Grupo Esperanza</span>" in client.get("/es/resources/grupo/").content.decode()
+
+
+@pytest.mark.parametrize("template", ["500.html", "503.html", "404_plain.html"])
+def test_the_plain_error_pages_speak_the_pages_language(template):
+    """Rendered without the site's context (a broken database, an unhandled error), they
+    still follow the request's language, lang attribute included."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("es"):
+        html = render_to_string(template)
+    assert '<html lang="es-US">' in html
+    with translation.override("en"):
+        assert '<html lang="en-US">' in render_to_string(template)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from directory.admin.dashboard import DashboardItem, register
@@ -215,11 +215,11 @@ class FeedSourceAdmin(ScopedModelAdmin):
         return format_html(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
             "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
-            gettext("started"),
-            gettext("status"),
-            gettext("result"),
-            gettext("by"),
-            gettext("warnings and skips"),
+            pgettext("feed run column", "started"),
+            pgettext("feed run column", "status"),
+            pgettext("feed run column", "result"),
+            pgettext("feed run column", "by"),
+            pgettext("feed run column", "warnings and skips"),
             rows,
         )
 

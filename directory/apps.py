@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DirectoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "directory"
-    verbose_name = "Peer support directory"
+    verbose_name = _("Peer support directory")  # the admin's heading for our models
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created

@@ -72,3 +72,19 @@ def test_the_admin_follows_the_staff_users_language(admin_client):
     assert spanish["Content-Language"] == "es" and "Cerrar sesión" in spanish.content.decode()
     english = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de-DE")
     assert english["Content-Language"] == "en" and "Log out" in english.content.decode()
+
+
+@pytest.mark.xfail(reason="catalog lands with the lead's merge", strict=False)
+@pytest.mark.django_db
+def test_the_listings_change_list_is_in_spanish_for_a_spanish_browser(admin_client):
+    """This project's own admin text (filters, actions, model names) follows the staff
+    user's language like Django's admin does."""
+    factories.resource(name="Grupo Esperanza")
+    changelist = reverse("admin:directory_resource_changelist")
+    page = admin_client.get(changelist, HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content.decode()
+    assert "Por última verificación" in page  # list_filter title
+    assert "Sin verificar en 6 meses" in page  # its lookup
+    assert "Marcar como verificado hoy" in page  # action description
+    assert "Recursos" in page  # the model's verbose_name_plural
+    english = admin_client.get(changelist, HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert "By last verified" in english and "Mark verified today" in english

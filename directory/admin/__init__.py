@@ -1,6 +1,7 @@
 """Django admin for the directory: importing the modules registers every model."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from directory.admin import (  # noqa: F401
     content,
@@ -13,6 +14,6 @@ from directory.admin import (  # noqa: F401
     workers,
 )
 
-admin.site.site_header = "Peer Support Directory — staff"
-admin.site.site_title = "Peer Support Directory staff"
-admin.site.index_title = "Staff dashboard"
+admin.site.site_header = _("Peer Support Directory — staff")
+admin.site.site_title = _("Peer Support Directory staff")
+admin.site.index_title = _("Staff dashboard")

@@ -7,7 +7,7 @@ view (submissions are for curators). Another part of the project adds an item wi
 
     from directory.admin.dashboard import DashboardItem, register
 
-    register(DashboardItem(key="feeds_failed", label="Feed sources whose last import failed",
+    register(DashboardItem(key="feeds_failed", label=_("feed sources whose last import failed"),
                            model=FeedSource, query="last_status__exact=failed",
                            queryset=lambda qs, now: qs.filter(last_status="failed")))
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import Credential, Resource, Submission
 from directory.models.listings import Status
@@ -31,7 +32,7 @@ from directory.models.listings import Status
 @dataclass(frozen=True)
 class DashboardItem:
     key: str
-    label: str  # plural noun phrase: "submissions waiting for review"
+    label: str  # plural noun phrase, lazy (gettext_lazy): "submissions waiting for review"
     model: type
     query: str  # the change list's query string for the same rows
     queryset: Callable  # (admin queryset, now) -> the rows counted
@@ -63,7 +64,7 @@ CREDENTIAL_WINDOW = dt.timedelta(days=60)
 register(
     DashboardItem(
         key="submissions_pending",
-        label="public submissions waiting for review",
+        label=_("public submissions waiting for review"),
         model=Submission,
         query="status__exact=pending",
         queryset=lambda qs, now: qs.filter(status=Submission.State.PENDING),
@@ -72,7 +73,7 @@ register(
 register(
     DashboardItem(
         key="listings_stale",
-        label="published listings not verified in 6 months",
+        label=_("published listings not verified in 6 months"),
         model=Resource,
         query="status__exact=published&verified=stale",
         queryset=lambda qs, now: qs.filter(status=Status.PUBLISHED).not_verified_since(
@@ -83,7 +84,7 @@ register(
 register(
     DashboardItem(
         key="credentials_expiring",
-        label="credentials expiring within 60 days",
+        label=_("credentials expiring within 60 days"),
         model=Credential,
         query="attention=expiring",
         queryset=lambda qs, now: qs.expiring_between(
@@ -94,7 +95,7 @@ register(
 register(
     DashboardItem(
         key="credentials_expired",
-        label="credentials that have expired",
+        label=_("credentials that have expired"),
         model=Credential,
         query="attention=expired",
         queryset=lambda qs, now: qs.expired(timezone.localdate(now)),

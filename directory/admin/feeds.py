@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from directory.admin.dashboard import DashboardItem, register
 from directory.admin.scoping import ScopedModelAdmin
@@ -34,8 +36,10 @@ RECENT_RUNS = 10
 class FeedSourceForm(forms.ModelForm):
     upload = forms.FileField(
         required=False,
-        label="or upload a feed file",
-        help_text="A meetings.json file, used when there is no URL (replaces an earlier upload).",
+        label=_("or upload a feed file"),
+        help_text=_(
+            "A meetings.json file, used when there is no URL (replaces an earlier upload)."
+        ),
     )
 
     class Meta:
@@ -56,7 +60,7 @@ class FeedSourceForm(forms.ModelForm):
         if upload is None:
             return None
         if upload.size > MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 50 MB.")
+            raise forms.ValidationError(gettext("The file is larger than 50 MB."))
         raw = upload.read()
         try:
             parse_feed(raw, "The file")
@@ -69,7 +73,9 @@ class FeedSourceForm(forms.ModelForm):
         if not url or url == self.instance.url:
             return url  # server paths come from the command line, which staff cannot reach
         if not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("Give the feed's http(s) URL (or upload its file).")
+            raise forms.ValidationError(
+                gettext("Give the feed's http(s) URL (or upload its file).")
+            )
         # For curators too: the server fetching an internal address is a hole whoever asks.
         # Operators allow a private feed in settings (DIRECTORY_FETCH_ALLOWED_HOSTS/_NETWORKS).
         # Each fetch checks again: a name can point elsewhere tomorrow.
@@ -83,7 +89,7 @@ class FeedSourceForm(forms.ModelForm):
         cleaned = super().clean()
         url = cleaned.get("url") or ""
         if not url and not cleaned.get("upload") and not self.instance.uploaded_feed:
-            raise forms.ValidationError("Give the feed's URL or upload its file.")
+            raise forms.ValidationError(gettext("Give the feed's URL or upload its file."))
         return cleaned
 
     def save(self, commit=True):
@@ -108,15 +114,18 @@ def _report_html(run: FeedRun):
 
 
 def _more(count: int, items: list) -> str:
-    return f"… and {count - len(items):,} more" if count > len(items) else ""
+    if count <= len(items):
+        return ""
+    more = count - len(items)
+    return ngettext("… and %(count)s more", "… and %(count)s more", more) % {"count": f"{more:,}"}
 
 
 class LastRunFilter(admin.SimpleListFilter):
-    title = "last run"
+    title = _("last run")
     parameter_name = "last_run"
 
     def lookups(self, request, model_admin):
-        return [("failed", "Failed (enabled sources)")]
+        return [("failed", gettext("Failed (enabled sources)"))]
 
     def queryset(self, request, queryset):
         if self.value() == "failed":
@@ -128,7 +137,7 @@ class LastRunFilter(admin.SimpleListFilter):
 register(
     DashboardItem(
         key="feeds_failed",
-        label="feed sources whose last import failed",
+        label=_("feed sources whose last import failed"),
         model=FeedSource,
         query="last_run=failed",
         queryset=lambda qs, now: qs.failing(),
@@ -150,8 +159,8 @@ class FeedSourceAdmin(ScopedModelAdmin):
     readonly_fields = ["recent_runs", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "url", "upload", "organization", "support_type"]}),
-        ("Import rules", {"fields": ["fallback_timezone", "enabled", "archive_after_runs"]}),
-        ("Runs", {"fields": ["recent_runs", "created_at", "updated_at"]}),
+        (_("Import rules"), {"fields": ["fallback_timezone", "enabled", "archive_after_runs"]}),
+        (_("Runs"), {"fields": ["recent_runs", "created_at", "updated_at"]}),
     ]
 
     def get_queryset(self, request):
@@ -168,23 +177,27 @@ class FeedSourceAdmin(ScopedModelAdmin):
             )
         )
 
-    @admin.display(description="last run")
+    @admin.display(description=_("last run"))
     def last_status(self, obj):
-        return {"ok": "OK", "failed": "Failed"}.get(obj.last_status, "never run")
+        if obj.last_status == "ok":
+            return gettext("OK")
+        if obj.last_status == "failed":
+            return gettext("Failed")
+        return gettext("never run")
 
-    @admin.display(description="last run at", ordering="last_started_at")
+    @admin.display(description=_("last run at"), ordering="last_started_at")
     def last_run_at(self, obj):
         return obj.last_started_at
 
-    @admin.display(description="listings", ordering="listing_count")
+    @admin.display(description=_("listings"), ordering="listing_count")
     def listings(self, obj):
         return obj.listing_count
 
-    @admin.display(description="recent runs")
+    @admin.display(description=_("recent runs"))
     def recent_runs(self, obj):
         runs = list(obj.runs.all()[:RECENT_RUNS]) if obj.pk else []
         if not runs:
-            return "No runs yet."
+            return gettext("No runs yet.")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -192,12 +205,7 @@ class FeedSourceAdmin(ScopedModelAdmin):
                 (
                     f"{run.started_at:%Y-%m-%d %H:%M}",
                     run.get_status_display(),
-                    run.error
-                    or (
-                        f"{run.rows} rows: {run.created} created, {run.updated} updated, "
-                        f"{run.unchanged} unchanged, {run.archived} archived, "
-                        f"{run.restored} restored, {run.skipped} skipped"
-                    ),
+                    run.error or _run_counts(run),
                     run.triggered_by,
                     _report_html(run),
                 )
@@ -205,8 +213,13 @@ class FeedSourceAdmin(ScopedModelAdmin):
             ),
         )
         return format_html(
-            "<table><thead><tr><th>started</th><th>status</th><th>result</th><th>by</th>"
-            "<th>warnings and skips</th></tr></thead><tbody>{}</tbody></table>",
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            pgettext("feed run column", "started"),
+            pgettext("feed run column", "status"),
+            pgettext("feed run column", "result"),
+            pgettext("feed run column", "by"),
+            pgettext("feed run column", "warnings and skips"),
             rows,
         )
 
@@ -259,12 +272,13 @@ class FeedSourceAdmin(ScopedModelAdmin):
         try:
             job = request_job(source, kind, f"admin: {request.user.get_username()}")
         except TooManyJobs:
-            self.message_user(
-                request,
-                f"{settings.DIRECTORY_FEED_JOBS_AT_ONCE} feeds are being fetched already: "
-                "try again in a minute.",
-                messages.WARNING,
+            at_once = settings.DIRECTORY_FEED_JOBS_AT_ONCE
+            text = ngettext(
+                "%(count)s feeds are being fetched already: try again in a minute.",
+                "%(count)s feeds are being fetched already: try again in a minute.",
+                at_once,
             )
+            self.message_user(request, text % {"count": at_once}, messages.WARNING)
             return HttpResponseRedirect(
                 reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[source.pk])
             )
@@ -285,7 +299,7 @@ class FeedSourceAdmin(ScopedModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": source,
-            "title": f"{job.get_kind_display()} of {source}",
+            "title": _job_title(job, source),
             "job": job,
             "groups": groups,
         }
@@ -294,3 +308,25 @@ class FeedSourceAdmin(ScopedModelAdmin):
 
 class _NotPost(Exception):
     pass
+
+
+def _run_counts(run: FeedRun) -> str:
+    return gettext(
+        "%(rows)s rows: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+        "%(archived)s archived, %(restored)s restored, %(skipped)s skipped"
+    ) % {
+        "rows": run.rows,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "archived": run.archived,
+        "restored": run.restored,
+        "skipped": run.skipped,
+    }
+
+
+def _job_title(job: FeedJob, source: FeedSource) -> str:
+    """The job page's title, one whole phrase per kind of job."""
+    if job.kind == FeedJob.Kind.PREVIEW:
+        return gettext("Preview (dry run) of %(source)s") % {"source": source}
+    return gettext("Run of %(source)s") % {"source": source}

@@ -22,6 +22,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, Valida
 from django.db import models
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from import_export import fields, resources, widgets
 from import_export.forms import ImportForm
 from import_export.tmp_storages import CacheStorage
@@ -77,14 +78,19 @@ def parse_schedules(cell) -> list[Schedule]:
     try:
         rows = json.loads(cell)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"not a JSON list of schedules ({exc})") from exc
+        raise ValidationError(
+            gettext("not a JSON list of schedules (%(error)s)") % {"error": exc}
+        ) from exc
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise ValidationError("must be a JSON list of objects")
+        raise ValidationError(gettext("must be a JSON list of objects"))
     parsed = []
     for number, row in enumerate(rows, start=1):
         unknown = set(row) - set(SCHEDULE_FIELDS)
         if unknown:
-            raise ValidationError(f"schedule {number}: unknown keys {sorted(unknown)}")
+            raise ValidationError(
+                gettext("schedule %(number)s: unknown keys %(keys)s")
+                % {"number": number, "keys": sorted(unknown)}
+            )
         schedule = Schedule(**{k: v for k, v in row.items() if v is not None})
         try:
             for name in SCHEDULE_FIELDS:
@@ -93,7 +99,10 @@ def parse_schedules(cell) -> list[Schedule]:
             schedule.full_clean(exclude=["resource"], validate_constraints=False)
             _check_schedule_constraints(schedule)
         except ValidationError as exc:
-            raise ValidationError(f"schedule {number}: {'; '.join(exc.messages)}") from exc
+            raise ValidationError(
+                gettext("schedule %(number)s: %(problems)s")
+                % {"number": number, "problems": "; ".join(exc.messages)}
+            ) from exc
         parsed.append(schedule)
     return parsed
 
@@ -101,23 +110,25 @@ def parse_schedules(cell) -> list[Schedule]:
 def _check_schedule_constraints(schedule: Schedule) -> None:
     """The database constraints, checked in Python so a bad row is rejected, not an error."""
     if schedule.end_time and schedule.end_time <= schedule.start_time:
-        raise ValidationError("end time must be after start time")
+        raise ValidationError(gettext("end time must be after start time"))
     kind = schedule.kind
     if kind == Schedule.Kind.WEEKLY and (schedule.week_of_month or schedule.interval_weeks):
-        raise ValidationError("weekly schedules take no week_of_month or interval_weeks")
+        raise ValidationError(gettext("weekly schedules take no week_of_month or interval_weeks"))
     if kind == Schedule.Kind.MONTHLY and (not schedule.week_of_month or schedule.interval_weeks):
-        raise ValidationError("monthly schedules need week_of_month (1-4 or -1) only")
+        raise ValidationError(gettext("monthly schedules need week_of_month (1-4 or -1) only"))
     if kind == Schedule.Kind.INTERVAL and (
         not schedule.interval_weeks
         or schedule.interval_weeks < 2
         or not schedule.anchor_date
         or schedule.week_of_month
     ):
-        raise ValidationError("every-N-weeks schedules need interval_weeks >= 2 and anchor_date")
+        raise ValidationError(
+            gettext("every-N-weeks schedules need interval_weeks >= 2 and anchor_date")
+        )
     if schedule.anchor_date and (schedule.anchor_date.isoweekday() % 7) != schedule.weekday:
-        raise ValidationError("the anchor date must fall on the schedule's weekday")
+        raise ValidationError(gettext("the anchor date must fall on the schedule's weekday"))
     if schedule.valid_from and schedule.valid_to and schedule.valid_to < schedule.valid_from:
-        raise ValidationError("valid_to must not be before valid_from")
+        raise ValidationError(gettext("valid_to must not be before valid_from"))
 
 
 def single_line_errors(instance: Resource, import_fields) -> dict[str, list[str]]:
@@ -147,7 +158,12 @@ class KnownForeignKeyWidget(widgets.ForeignKeyWidget):
             return super().clean(value, row, **kwargs)
         except (ObjectDoesNotExist, ValidationError, ValueError) as exc:
             raise ValueError(
-                f"no {self.model._meta.verbose_name} with {self.field} {value!r}"
+                gettext("no %(model)s with %(field)s %(value)s")
+                % {
+                    "model": self.model._meta.verbose_name,
+                    "field": self.field,
+                    "value": repr(value),
+                }
             ) from exc
 
 
@@ -157,7 +173,10 @@ class KnownManyToManyWidget(widgets.ManyToManyWidget):
         wanted = {v.strip() for v in str(value or "").split(self.separator) if v.strip()}
         missing = wanted - {str(getattr(obj, self.field)) for obj in found}
         if missing:
-            raise ValueError(f"unknown {self.model._meta.verbose_name_plural}: {sorted(missing)}")
+            raise ValueError(
+                gettext("unknown %(models)s: %(values)s")
+                % {"models": self.model._meta.verbose_name_plural, "values": sorted(missing)}
+            )
         return found
 
 
@@ -278,7 +297,7 @@ class ListingResource(resources.ModelResource):
         if self._restricted() and not new:
             if instance.organization_id not in organization_ids(self.user):
                 raise ValidationError(
-                    "This listing belongs to an organisation you are not a member of."
+                    gettext("This listing belongs to an organisation you are not a member of.")
                 )
 
     def import_instance(self, instance, row, **kwargs):
@@ -297,9 +316,13 @@ class ListingResource(resources.ModelResource):
         if self._restricted():
             allowed = organization_ids(self.user)
             if instance.organization_id not in allowed:
-                errors["organization"] = ["Choose one of your own organisations (by slug)."]
+                errors["organization"] = [
+                    gettext("Choose one of your own organisations (by slug).")
+                ]
             if instance.location_id and instance.location.organization_id not in allowed:
-                errors["location"] = ["Choose a location of one of your own organisations."]
+                errors["location"] = [
+                    gettext("Choose a location of one of your own organisations.")
+                ]
         if errors:
             raise ValidationError(errors)
 
@@ -351,8 +374,11 @@ class SizedImportForm(ImportForm):
         limit = settings.DIRECTORY_IMPORT_MAX_MB * 1024 * 1024
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is larger than {settings.DIRECTORY_IMPORT_MAX_MB} MB: import it in "
-                "parts (a few thousand rows each)."
+                gettext(
+                    "The file is larger than %(size)s MB: import it in parts (a few thousand "
+                    "rows each)."
+                )
+                % {"size": settings.DIRECTORY_IMPORT_MAX_MB}
             )
         return upload
 

@@ -3,6 +3,9 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
 from directory.admin.importexport import ListingResource, SizedImportForm
@@ -16,7 +19,8 @@ from directory.services.roles import is_curator, organization_ids
 STALE_AFTER = dt.timedelta(days=183)  # "not verified in 6 months"
 
 
-WEEKDAY_SHORT = [(day.value, day.label[:3]) for day in Schedule.Weekday]
+# Django's own abbreviations ("Sun", "Mon"; Spanish "dom", "lun"), Monday first: ours is Sunday 0.
+WEEKDAY_SHORT = [(day.value, WEEKDAYS_ABBR[(day.value - 1) % 7]) for day in Schedule.Weekday]
 KIND_ONLY_FIELDS = {
     # field -> the kinds it belongs to (the editor shows it for those only, with JavaScript)
     "week_of_month": ["monthly"],
@@ -34,11 +38,11 @@ class ScheduleInlineForm(forms.ModelForm):
     becomes a copy of it when saved. An empty time zone is the location's."""
 
     days = forms.TypedMultipleChoiceField(
-        label="Days",
+        label=_("Days"),
         choices=WEEKDAY_SHORT,
         coerce=int,
         widget=WeekdayCheckboxes(attrs={"class": "weekday-picker"}),
-        help_text="Tick every day it meets at this time: each day becomes its own meeting time.",
+        help_text=_("Tick every day it meets at this time: each day becomes its own meeting time."),
     )
 
     class Meta:
@@ -67,21 +71,21 @@ class ScheduleInlineForm(forms.ModelForm):
             "valid_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         help_texts = {
-            "timezone": "Leave empty for the location's time zone.",
-            "week_of_month": "Monthly only.",
-            "interval_weeks": "Every N weeks only: N, 2 or more.",
-            "anchor_date": "Every N weeks only: a date it meets on.",
-            "valid_from": "First date, if it has one.",
-            "valid_to": "Last date, if it has one.",
+            "timezone": _("Leave empty for the location's time zone."),
+            "week_of_month": _("Monthly only."),
+            "interval_weeks": _("Every N weeks only: N, 2 or more."),
+            "anchor_date": _("Every N weeks only: a date it meets on."),
+            "valid_from": _("First date, if it has one."),
+            "valid_to": _("Last date, if it has one."),
         }
         labels = {
-            "kind": "How often",
-            "timezone": "Time zone",
-            "week_of_month": "Week of the month",
-            "interval_weeks": "Every N weeks",
-            "anchor_date": "Meets on (a date)",
-            "valid_from": "From",
-            "valid_to": "Until",
+            "kind": _("How often"),
+            "timezone": _("Time zone"),
+            "week_of_month": _("Week of the month"),
+            "interval_weeks": _("Every N weeks"),
+            "anchor_date": _("Meets on (a date)"),
+            "valid_from": _("From"),
+            "valid_to": _("Until"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -89,7 +93,7 @@ class ScheduleInlineForm(forms.ModelForm):
         self.extra_days: list[int] = []
         self.fields["weekday"].required = False
         self.fields["timezone"].required = False
-        self.fields["timezone"].widget.attrs.update(placeholder="The location's", size=18)
+        self.fields["timezone"].widget.attrs.update(placeholder=gettext("The location's"), size=18)
         self.fields["notes"].widget.attrs.update(size=24)
         if self.instance.pk:
             self.fields["days"].initial = [self.instance.weekday]
@@ -154,14 +158,14 @@ class ScheduleInline(ScopedStackedInline):
 
 
 class VerificationAgeFilter(admin.SimpleListFilter):
-    title = "last verified"
+    title = _("last verified")
     parameter_name = "verified"
 
     def lookups(self, request, model_admin):
         return [
-            ("stale", "Not verified in 6 months"),
-            ("never", "Never verified"),
-            ("recent", "Verified in the last 6 months"),
+            ("stale", gettext("Not verified in 6 months")),
+            ("never", gettext("Never verified")),
+            ("recent", gettext("Verified in the last 6 months")),
         ]
 
     def queryset(self, request, queryset):
@@ -181,15 +185,17 @@ class LanguageFilter(admin.SimpleListFilter):
     which listings declare Spanish, say. Not the page's language: a Spanish speaker on the
     English pages can still find Spanish meetings, and the reverse."""
 
-    title = "meetings held in"
+    title = _("meetings held in")
     parameter_name = "language"
 
     def lookups(self, request, model_admin):
-        return list(
-            Feature.objects.filter(category__slug="language")
-            .order_by("position", "name")
-            .values_list("slug", "name")
-        )
+        # The feature's name in the admin's language (its Spanish copy for a Spanish admin).
+        return [
+            (feature.slug, feature.localised("name"))
+            for feature in Feature.objects.filter(category__slug="language").order_by(
+                "position", "name"
+            )
+        ]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -235,10 +241,10 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
     # templates/admin/directory/resource/change_form.html).
     fieldsets = [
         (None, {"fields": ["name", "slug", "support_type", "organization", "status"]}),
-        ("Where", {"fields": ["attendance", "location", "by_appointment"]}),
-        ("Description", {"fields": ["description", "features", "cost", "cost_notes"]}),
+        (_("Where"), {"fields": ["attendance", "location", "by_appointment"]}),
+        (_("Description"), {"fields": ["description", "features", "cost", "cost_notes"]}),
         (
-            "Online",
+            _("Online"),
             {
                 "fields": [
                     "website",
@@ -249,9 +255,9 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
                 ]
             },
         ),
-        ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        (_("Contact"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
         (
-            "Trust",
+            _("Trust"),
             {
                 "fields": [
                     "last_verified_at",
@@ -307,7 +313,9 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
             curation.mark_verified([obj], by=request.user)
             obj.refresh_from_db(fields=["last_verified_at", "last_verified_by", "updated_at"])
             self.message_user(
-                request, f"“{obj}” is saved and marked verified today.", messages.SUCCESS
+                request,
+                gettext("“%(listing)s” is saved and marked verified today.") % {"listing": obj},
+                messages.SUCCESS,
             )
 
     def response_change(self, request, obj):
@@ -318,20 +326,28 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
         self._mark_verified_on_save(request, obj)
         return super().response_add(request, obj, post_url_continue)
 
-    @admin.action(description="Mark verified today", permissions=["change"])
+    @admin.action(description=_("Mark verified today"), permissions=["change"])
     def mark_verified_today(self, request, queryset):
         count = curation.mark_verified(queryset, by=request.user)
-        self.message_user(request, f"Marked {count} listing(s) verified today.", messages.SUCCESS)
+        # English keeps "listing(s)" in both forms (as before); Spanish has its two forms.
+        text = ngettext(
+            "Marked %(count)s listing(s) verified today.",
+            "Marked %(count)s listing(s) verified today.",
+            count,
+        )
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Publish", permissions=["change"])
+    @admin.action(description=_("Publish"), permissions=["change"])
     def publish(self, request, queryset):
         count = curation.set_status(queryset, Status.PUBLISHED, by=request.user)
-        self.message_user(request, f"Published {count} listing(s).", messages.SUCCESS)
+        text = ngettext("Published %(count)s listing(s).", "Published %(count)s listing(s).", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Archive", permissions=["change"])
+    @admin.action(description=_("Archive"), permissions=["change"])
     def archive(self, request, queryset):
         count = curation.set_status(queryset, Status.ARCHIVED, by=request.user)
-        self.message_user(request, f"Archived {count} listing(s).", messages.SUCCESS)
+        text = ngettext("Archived %(count)s listing(s).", "Archived %(count)s listing(s).", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
 
 class LocationForm(forms.ModelForm):
@@ -354,8 +370,8 @@ class LocationForm(forms.ModelForm):
             "is_demo",
         ]
         help_texts = {
-            "timezone": "Leave empty to use the town's (from the gazetteer).",
-            "latitude": "Leave both empty to place it at the town or postcode (approximate).",
+            "timezone": _("Leave empty to use the town's (from the gazetteer)."),
+            "latitude": _("Leave both empty to place it at the town or postcode (approximate)."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -400,13 +416,13 @@ class LocationAdmin(ScopedModelAdmin):
             },
         ),
         (
-            "Time zone and map position (filled in from the town when left empty)",
+            _("Time zone and map position (filled in from the town when left empty)"),
             {
                 "classes": ["collapse"],
                 "fields": ["timezone", ("latitude", "longitude"), "approximate", "is_demo"],
             },
         ),
-        ("Record", {"classes": ["collapse"], "fields": ["uuid", "created_at", "updated_at"]}),
+        (_("Record"), {"classes": ["collapse"], "fields": ["uuid", "created_at", "updated_at"]}),
     ]
 
     def get_changeform_initial_data(self, request):
@@ -423,8 +439,11 @@ class LocationAdmin(ScopedModelAdmin):
                 obj._state.adding = False
                 self.message_user(
                     request,
-                    f"“{existing}” already existed with this address; it is used instead of a "
-                    "copy.",
+                    gettext(
+                        "“%(location)s” already existed with this address; it is used instead "
+                        "of a copy."
+                    )
+                    % {"location": existing},
                     messages.INFO,
                 )
                 return

@@ -6,6 +6,8 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from directory.admin.scoping import ScopedModelAdmin
@@ -20,19 +22,19 @@ class ApproveNewListingForm(forms.Form):
     organization = forms.ModelChoiceField(
         Organization.objects.all(),
         required=False,
-        empty_label="No organisation",
-        label="Organisation",
-        help_text="Who keeps this listing up to date.",
+        empty_label=_("No organisation"),
+        label=_("Organisation"),
+        help_text=_("Who keeps this listing up to date."),
     )
     support_type = forms.ModelChoiceField(
-        SupportType.objects.all(), to_field_name="slug", label="Type of support"
+        SupportType.objects.all(), to_field_name="slug", label=_("Type of support")
     )
     status = forms.ChoiceField(
-        choices=[(Status.DRAFT, "Draft: not public yet"), (Status.PUBLISHED, "Published")],
+        choices=[(Status.DRAFT, _("Draft: not public yet")), (Status.PUBLISHED, _("Published"))],
         initial=Status.DRAFT,
         required=False,
         widget=forms.RadioSelect,
-        label="Status after approval",
+        label=_("Status after approval"),
     )
 
     def clean_status(self):
@@ -45,10 +47,14 @@ class ApproveNewListingForm(forms.Form):
 
 class RejectManyForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (shown to curators only)",
+        label=_("Reason (shown to curators only)"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
+
+
+# The record of a decision: left out while the submission waits (the decision form stands in).
+REVIEW = _("Review")
 
 
 @admin.register(Submission)
@@ -64,16 +70,16 @@ class SubmissionAdmin(ScopedModelAdmin):
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["kind", "listing", "status", "created_at"]}),
-        ("Proposed changes", {"fields": ["proposed_changes"]}),
-        ("From the public", {"fields": ["message", "reporter_name", "reporter_email"]}),
-        ("Review", {"fields": ["reviewer", "reviewed_at", "decision_reason"]}),
+        (_("Proposed changes"), {"fields": ["proposed_changes"]}),
+        (_("From the public"), {"fields": ["message", "reporter_name", "reporter_email"]}),
+        (REVIEW, {"fields": ["reviewer", "reviewed_at", "decision_reason"]}),
     ]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and obj.status == Submission.State.PENDING:
             # Not reviewed yet: the decision form below takes the place of the record.
-            return [fs for fs in fieldsets if fs[0] != "Review"]
+            return [fs for fs in fieldsets if fs[0] != REVIEW]
         return fieldsets
 
     readonly_fields = [
@@ -95,7 +101,9 @@ class SubmissionAdmin(ScopedModelAdmin):
     def has_add_permission(self, request):
         return False  # submissions come from the public forms
 
-    @admin.action(description="Reject selected submissions with one reason", permissions=["change"])
+    @admin.action(
+        description=_("Reject selected submissions with one reason"), permissions=["change"]
+    )
     def reject_selected(self, request, queryset):
         pending = list(queryset.filter(status=Submission.State.PENDING))
         form = RejectManyForm(request.POST if "reason" in request.POST else None)
@@ -103,16 +111,19 @@ class SubmissionAdmin(ScopedModelAdmin):
             count = submission_services.reject_many(
                 pending, by=request.user, reason=form.cleaned_data["reason"]
             )
-            self.message_user(
-                request, f"Rejected {count} submission(s). No listing changed.", messages.SUCCESS
+            text = ngettext(
+                "Rejected %(count)s submission(s). No listing changed.",
+                "Rejected %(count)s submission(s). No listing changed.",
+                count,
             )
+            self.message_user(request, text % {"count": count}, messages.SUCCESS)
             return None
         return TemplateResponse(
             request,
             "admin/directory/submission/reject_selected.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Reject submissions",
+                "title": gettext("Reject submissions"),
                 "opts": self.opts,
                 "form": form,
                 "submissions": pending,
@@ -131,14 +142,14 @@ class SubmissionAdmin(ScopedModelAdmin):
             extra_context["duplicates"] = submission_services.likely_duplicates(submission.proposed)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="listing")
+    @admin.display(description=_("listing"))
     def listing(self, obj: Submission):
         if not obj.resource_id:
-            return "New listing"
+            return gettext("New listing")
         url = reverse("admin:directory_resource_change", args=[obj.resource_id])
         return format_html('<a href="{}">{}</a>', url, obj.resource)
 
-    @admin.display(description="current → proposed")
+    @admin.display(description=_("current → proposed"))
     def proposed_changes(self, obj: Submission):
         return render_to_string(
             "admin/directory/submission/diff.html",
@@ -177,24 +188,40 @@ class SubmissionAdmin(ScopedModelAdmin):
                     f"{form.fields[name].label}: {' '.join(errors)}"
                     for name, errors in form.errors.items()
                 )
-                self.message_user(request, f"Not approved: {problems}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("Not approved: %(problems)s") % {"problems": problems},
+                    messages.ERROR,
+                )
                 return redirect("admin:directory_submission_change", submission.pk)
             options = form.cleaned_data
         try:
             resource = submission_services.approve(submission, by=request.user, **options)
         except (ValidationError, submission_services.ReviewError) as exc:
             problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
-            self.message_user(request, f"Not approved: {problems}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("Not approved: %(problems)s") % {"problems": problems},
+                messages.ERROR,
+            )
             return redirect("admin:directory_submission_change", submission.pk)
         url = reverse("admin:directory_resource_change", args=[resource.pk])
         if submission.kind == Submission.Kind.NEW_LISTING:
-            text = 'Approved. Created <a href="{}">{}</a> as {}.'
-            args = (url, resource, resource.get_status_display().lower())
+            # One whole sentence per status.
+            text = {
+                Status.DRAFT: gettext('Approved. Created <a href="{url}">{listing}</a> as draft.'),
+                Status.PUBLISHED: gettext(
+                    'Approved. Created <a href="{url}">{listing}</a> as published.'
+                ),
+                Status.ARCHIVED: gettext(
+                    'Approved. Created <a href="{url}">{listing}</a> as archived.'
+                ),
+            }[resource.status]
         elif submission.kind == Submission.Kind.CLOSURE:
-            text, args = 'Approved. <a href="{}">{}</a> is archived.', (url, resource)
+            text = gettext('Approved. <a href="{url}">{listing}</a> is archived.')
         else:
-            text, args = 'Approved. <a href="{}">{}</a> is updated.', (url, resource)
-        self.message_user(request, format_html(text, *args), messages.SUCCESS)
+            text = gettext('Approved. <a href="{url}">{listing}</a> is updated.')
+        self.message_user(request, format_html(text, url=url, listing=resource), messages.SUCCESS)
         return redirect("admin:directory_submission_changelist")
 
     def reject_view(self, request, object_id):
@@ -205,7 +232,11 @@ class SubmissionAdmin(ScopedModelAdmin):
             )
         except (ValidationError, submission_services.ReviewError) as exc:
             problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
-            self.message_user(request, f"Not rejected: {problems}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("Not rejected: %(problems)s") % {"problems": problems},
+                messages.ERROR,
+            )
             return redirect("admin:directory_submission_change", submission.pk)
-        self.message_user(request, "Rejected. The listing is unchanged.", messages.SUCCESS)
+        self.message_user(request, gettext("Rejected. The listing is unchanged."), messages.SUCCESS)
         return redirect("admin:directory_submission_changelist")

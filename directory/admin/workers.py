@@ -3,6 +3,8 @@ import datetime as dt
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
 from directory.models import Credential, CredentialType, PeerWorker
@@ -62,7 +64,7 @@ class CredentialForm(forms.ModelForm):
             and data.get("verification_status") == Credential.Verification.VERIFIED
             and not data.get("verification_method")
         ):
-            self.add_error("verification_method", "Say how the credential was verified.")
+            self.add_error("verification_method", gettext("Say how the credential was verified."))
         return data
 
 
@@ -120,15 +122,15 @@ class PeerWorkerAdmin(ScopedModelAdmin):
 
 
 class CredentialAttentionFilter(admin.SimpleListFilter):
-    title = "needs attention"
+    title = _("needs attention")
     parameter_name = "attention"
     WINDOW = dt.timedelta(days=60)
 
     def lookups(self, request, model_admin):
         return [
-            ("expiring", "Expires within 60 days"),
-            ("expired", "Expired"),
-            ("unverified", "Unverified"),
+            ("expiring", gettext("Expires within 60 days")),
+            ("expired", gettext("Expired")),
+            ("unverified", gettext("Unverified")),
         ]
 
     def queryset(self, request, queryset):
@@ -162,7 +164,7 @@ class CredentialAdmin(CredentialVerificationMixin, ScopedModelAdmin):
     autocomplete_fields = ["worker", "credential_type"]
     fields = ["worker", *CREDENTIAL_FIELDS]
 
-    @admin.display(boolean=True, description="shown as verified today")
+    @admin.display(boolean=True, description=_("shown as verified today"))
     def shown_as_verified(self, obj: Credential) -> bool:
         return obj.is_verified_and_current(timezone.localdate())
 

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from directory.models.base import ConstraintErrorsOnFields, Translated
 
@@ -100,8 +101,8 @@ class FAQ(Translated, models.Model):
 
     class Meta:
         ordering = ["position"]
-        verbose_name = "FAQ entry"
-        verbose_name_plural = "FAQ entries"
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
 
     def __str__(self) -> str:
         return self.question

@@ -244,8 +244,8 @@ class Resource(ConstraintErrorsOnFields, models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "listing"
-        verbose_name_plural = "listings"
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
         constraints = [
             models.CheckConstraint(
                 condition=Q(attendance__in=["in_person", "inactive"])
@@ -456,8 +456,8 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
 
     class Meta:
         ordering = ["weekday", "start_time"]
-        verbose_name = "meeting time"
-        verbose_name_plural = "meeting times"
+        verbose_name = _("meeting time")
+        verbose_name_plural = _("meeting times")
         constraints = [
             models.CheckConstraint(
                 condition=Q(weekday__gte=0, weekday__lte=6),

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from directory.models.base import ConstraintErrorsOnFields, Translated
 
@@ -40,7 +41,7 @@ class FeatureCategory(models.Model):
 
     class Meta:
         ordering = ["position", "name"]
-        verbose_name_plural = "feature categories"
+        verbose_name_plural = _("feature categories")
 
     def __str__(self) -> str:
         return self.name

@@ -74,7 +74,6 @@ def test_the_admin_follows_the_staff_users_language(admin_client):
     assert english["Content-Language"] == "en" and "Log out" in english.content.decode()
 
 
-@pytest.mark.xfail(reason="catalog lands with the lead's merge", strict=False)
 @pytest.mark.django_db
 def test_the_listings_change_list_is_in_spanish_for_a_spanish_browser(admin_client):
     """This project's own admin text (filters, actions, model names) follows the staff

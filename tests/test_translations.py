@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "locale/es/LC_MESSAGES/django.po"
 # What makemessages reads: the public code and templates (the admin follows Django's own
 # catalogs and this project's admin labels are not translated yet, docs/i18n.md).
-IGNORED = [".venv/*", "staticfiles/*", "tests/*", "scripts/*", "docs/*", "templates/admin/*",
-           "directory/admin/*"]  # fmt: skip
+IGNORED = [".venv/*", "staticfiles/*", "tests/*", "scripts/*", "docs/*"]
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}")
 
 

@@ -31,6 +31,8 @@ class GuideSection(Translated, models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("guide section")
+        verbose_name_plural = _("guide sections")
         ordering = ["position"]
 
     def __str__(self) -> str:
@@ -61,6 +63,8 @@ class GuidePoint(ConstraintErrorsOnFields, Translated, models.Model):
     }
 
     class Meta:
+        verbose_name = _("guide point")
+        verbose_name_plural = _("guide points")
         ordering = ["section__position", "position"]
         constraints = [
             models.UniqueConstraint(
@@ -85,6 +89,8 @@ class ChecklistItem(Translated, models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
         ordering = ["position"]
 
     def __str__(self) -> str:
@@ -129,6 +135,8 @@ class CrisisLine(ConstraintErrorsOnFields, Translated, models.Model):
     }
 
     class Meta:
+        verbose_name = _("crisis line")
+        verbose_name_plural = _("crisis lines")
         ordering = ["country", "position", "name"]
         constraints = [
             models.UniqueConstraint(

@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Resource
@@ -76,6 +77,8 @@ class FeedSource(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        verbose_name = _("feed source")
+        verbose_name_plural = _("feed sources")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(

@@ -77,6 +77,8 @@ class Location(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
         ordering = ["city", "name"]
         constraints = [
             models.CheckConstraint(

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Resource
@@ -45,6 +46,8 @@ class Submission(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

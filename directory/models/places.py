@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from directory.models.base import ConstraintErrorsOnFields
 
@@ -32,6 +33,8 @@ class Place(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
         ordering = ["-population", "name"]
         constraints = [
             models.UniqueConstraint(

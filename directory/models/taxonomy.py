@@ -21,6 +21,8 @@ class SupportType(Translated, models.Model):
     )
 
     class Meta:
+        verbose_name = _("support type")
+        verbose_name_plural = _("support types")
         ordering = ["position", "name"]
 
     def __str__(self) -> str:
@@ -40,6 +42,7 @@ class FeatureCategory(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("feature category")
         ordering = ["position", "name"]
         verbose_name_plural = _("feature categories")
 
@@ -71,6 +74,8 @@ class Feature(ConstraintErrorsOnFields, Translated, models.Model):
     }
 
     class Meta:
+        verbose_name = _("feature")
+        verbose_name_plural = _("features")
         ordering = ["category__position", "position", "name"]
         constraints = [
             models.UniqueConstraint(

@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Status
@@ -31,6 +32,8 @@ class CredentialType(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        verbose_name = _("credential type")
+        verbose_name_plural = _("credential types")
         ordering = ["abbreviation", "issuing_body"]
         constraints = [
             models.UniqueConstraint(
@@ -111,6 +114,8 @@ class PeerWorker(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        verbose_name = _("peer worker")
+        verbose_name_plural = _("peer workers")
         ordering = ["display_name"]
         constraints = [
             models.CheckConstraint(
@@ -220,6 +225,8 @@ class Credential(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
         ordering = ["credential_type__abbreviation"]
         constraints = [
             models.CheckConstraint(

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from directory.models import Feature, Location, Resource, Schedule, Submission, SupportType
 from directory.scheduling import wording
-from directory.scheduling.wording import MONDAY_FIRST, ZONE_NAMES
+from directory.scheduling.wording import MONDAY_FIRST
 from directory.services.locations import gazetteer_place
 from directory.services.submissions import (
     FIELD_LABELS,
@@ -117,24 +117,34 @@ class Section:
     inline: bool = False  # fields side by side where there is room (a meeting time row)
 
 
+# The zones the menu offers first, by their CLDR names ("Eastern Time", "Mountain Standard Time"
+# for Arizona): one per name, and the IANA zone a listing stores when that name is chosen.
+NAMED_ZONES = [
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Halifax",
+    "America/St_Johns", "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Athens",
+    "Australia/Sydney", "Australia/Brisbane", "Australia/Adelaide", "Australia/Perth",
+    "Pacific/Auckland", "Asia/Kolkata",
+]  # fmt: skip
+
+
 def zone_choices() -> list:
-    """The time zone menu: "from the town" first, the zones people name (Eastern time...),
+    """The time zone menu: "from the town" first, the zones people name (Eastern Time...),
     then every other zone by its region and city (in the visitor's language)."""
     return _zone_choices(get_language())
 
 
 @functools.cache
 def _zone_choices(language: str | None) -> list:
-    common = [
-        (zones[0], wording.zone_name(zones[0]))
-        for name, zones in ZONE_NAMES.items()
-        if name != "UTC"
-    ]
-    named = {zone for zones in ZONE_NAMES.values() for zone in zones}
+    common = [(zone, wording.zone_name(zone)) for zone in NAMED_ZONES]
+    # A zone CLDR names as one of those (America/Detroit is "Eastern Time") is that choice.
+    named = {name for _zone, name in common}
     others = sorted(
         (zone, zone.replace("_", " ").replace("/", " – "))
         for zone in zoneinfo.available_timezones()
-        if "/" in zone and zone not in named and not zone.startswith(("Etc/", "SystemV/", "US/"))
+        if "/" in zone
+        and not zone.startswith(("Etc/", "SystemV/", "US/"))
+        and wording.zone_name(zone) not in named
     )
     return [
         ("", _("The town's time zone (we work it out)")),
@@ -539,7 +549,7 @@ class ReportForm(ListingFieldsForm):
         )
 
     def schedule_legend(self, schedule: Schedule) -> str:
-        """ "Every Wednesday, 12–1 pm, Central time": as the listing page writes it."""
+        """ "Every Wednesday, 12–1 pm, Central Time": as the listing page writes it."""
         if schedule.start_time is None:
             return schedule_words(schedule)
         words = wording.summarise([schedule], self.clock)[0]

@@ -54,7 +54,7 @@ def test_worker_facet_choices_kept_per_process_are_lazy():
 def test_time_zone_menu_is_kept_per_language():
     english = forms.zone_choices()
     assert english[0] == ("", "The town's time zone (we work it out)")
-    assert ("America/Chicago", "Central time") in english[1][1]
+    assert ("America/Chicago", "Central Time") in english[1][1]
     with translation.override("es"):
         assert forms.zone_choices() is not english
     assert forms.zone_choices() is english

@@ -83,7 +83,7 @@ def test_online_meetings_starting_soon_on_the_home_page(client, content):
     assert "Soon Online" in html and "Much Later" not in html
     assert "Already Going" not in html, "starting soon leaves out meetings already under way"
     soon = html[html.index('id="soon-title"') :]
-    assert "starts at <time" in soon and ">7 pm</time> Eastern time" in soon
+    assert "starts at <time" in soon and ">7 pm</time> Eastern Time" in soon
     assert "America/New_York" not in soon
 
 

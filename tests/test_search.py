@@ -384,7 +384,7 @@ def test_calendar_subscription_and_print_follow_the_search(client, taxonomy):
     assert "BYDAY=TU" in body and f"/resources/{wanted.slug}/" in body
     handout = client.get("/find/print/?audience=women").content.decode()
     assert "Women Tuesday" in handout and "Men Thursday" not in handout
-    assert "Every Tuesday, 7–8 pm Central time" in handout  # on its own clock, in words
+    assert "Every Tuesday, 7–8 pm Central Time" in handout  # on its own clock, in words
 
 
 def test_print_and_calendar_of_a_broad_search_carry_the_first_100_and_say_so(client, taxonomy):

@@ -299,8 +299,56 @@ def test_the_form_groups_features_by_category_with_languages_apart(client, suppo
     assert html.index(">\n Open</label>") < languages < html.index(">\n Spanish</label>")
     assert details < languages
     # The time zone is chosen by the names people use, not typed.
-    assert '<option value="America/Chicago">Central time</option>' in html
+    assert '<option value="America/Chicago">Central Time</option>' in html
     assert "The town&#x27;s time zone (we work it out)" in html
+
+
+def test_the_time_zone_menu_names_zones_as_cldr_does_and_stores_the_same_zones():
+    from directory.forms import zone_choices
+
+    town, (_named, named), (_other, others), utc = zone_choices()
+    assert town[0] == "" and utc == ("UTC", [("UTC", "UTC")])
+    # The values (what a listing stores) are the ones the menu always offered.
+    assert named == [
+        ("America/New_York", "Eastern Time"),
+        ("America/Chicago", "Central Time"),
+        ("America/Denver", "Mountain Time"),
+        ("America/Phoenix", "Mountain Standard Time"),
+        ("America/Los_Angeles", "Pacific Time"),
+        ("America/Anchorage", "Alaska Time"),
+        ("Pacific/Honolulu", "Hawaii Time"),
+        ("America/Halifax", "Atlantic Time"),
+        ("America/St_Johns", "Newfoundland Time"),
+        ("Europe/London", "British Time"),
+        ("Europe/Dublin", "Irish Time"),
+        ("Europe/Paris", "Central European Time"),
+        ("Europe/Athens", "Eastern European Time"),
+        ("Australia/Sydney", "Australian Eastern Time"),
+        ("Australia/Brisbane", "Australian Eastern Standard Time"),
+        ("Australia/Adelaide", "Australian Central Time"),
+        ("Australia/Perth", "Australian Western Standard Time"),
+        ("Pacific/Auckland", "New Zealand Time"),
+        ("Asia/Kolkata", "India Standard Time"),
+    ]
+    other_zones = {zone for zone, _label in others}
+    # A zone CLDR names like one of those is that choice, not listed again...
+    assert not other_zones & {"America/Detroit", "America/Toronto", "Europe/Berlin"}
+    # ...and one that keeps its clock all year while its neighbours change theirs is not:
+    # Puerto Rico is "Atlantic Standard Time", Darwin "Australian Central Standard Time".
+    assert {"America/Puerto_Rico", "Australia/Darwin", "America/Mexico_City"} <= other_zones
+    assert ("America/Puerto_Rico", "America – Puerto Rico") in others
+    assert not other_zones & {zone for zone, _label in named}
+
+
+def test_the_time_zone_menu_in_spanish_uses_cldrs_spanish_names():
+    from django.utils import translation
+
+    from directory.forms import zone_choices
+
+    with translation.override("es"):
+        named = zone_choices()[1][1]
+    assert ("America/Chicago", "hora central") in named
+    assert ("America/Phoenix", "hora estándar de las Montañas Rocosas") in named
 
 
 def test_an_error_summary_takes_focus_and_links_to_each_field(client, support_type):

@@ -181,7 +181,7 @@ def test_online_meeting_in_another_time_zone_seen_from_london(client):
         for header in ("en-GB", "de"):
             html = client.get("/find/?tz=Europe/London", HTTP_ACCEPT_LANGUAGE=header).content
             html = html.decode()
-            assert "Wednesday, Nov 25, 3 am</time>" in html and "(7 pm Pacific time)" in html
+            assert "Wednesday, Nov 25, 3 am</time>" in html and "(7 pm Pacific Time)" in html
     # In the week between the EU (25 Oct) and US (1 Nov) changes, London is only 7 hours ahead.
     with time_machine.travel(at(2026, 10, 28, 2, 15), tick=False):
         assert names(client, "when=now&tz=Europe/London") == ["LA Online"]
@@ -264,8 +264,8 @@ def test_cards_and_detail_show_the_next_occurrence_in_the_visitors_zone(client):
         ).content.decode()
     # A monthly meeting keeps its own words and zone; the next one is on the visitor's clock
     # (10 am in New York is 3 pm in London), with the listing's own time beside it.
-    assert "First Saturday of the month, 10–11 am Eastern time" in html
-    assert "Saturday, Dec 5, 3 pm</time> UK time" in html
-    assert "(10 am Eastern time)" in html
+    assert "First Saturday of the month, 10–11 am Eastern Time" in html
+    assert "Saturday, Dec 5, 3 pm</time> British Time" in html
+    assert "(10 am Eastern Time)" in html
     assert "America/New_York" not in html.split("<main", 1)[1]
     assert "Join online" in html

@@ -59,22 +59,61 @@ def test_every_12_hour_range_says_which_half_of_the_day(start, end):
     assert "/" not in text
 
 
+# English zone names are CLDR's (Babel, en_US), with CLDR's capitals ("Central Time"); they
+# replaced a hand-written table ("Central time", "Arizona time", "UK time").
 @pytest.mark.parametrize(
     ("zone", "name"),
     [
-        ("America/Chicago", "Central time"),
-        ("America/New_York", "Eastern time"),
-        ("America/Los_Angeles", "Pacific time"),
-        ("America/Phoenix", "Arizona time"),
-        ("Europe/London", "UK time"),
-        ("Europe/Berlin", "Central European time"),
-        ("Pacific/Auckland", "New Zealand time"),
-        ("America/Mexico_City", "Mexico City time"),
-        ("America/Argentina/Buenos_Aires", "Buenos Aires time"),
+        ("America/Chicago", "Central Time"),
+        ("America/New_York", "Eastern Time"),
+        ("America/Denver", "Mountain Time"),
+        ("America/Los_Angeles", "Pacific Time"),
+        ("America/Anchorage", "Alaska Time"),
+        ("America/Detroit", "Eastern Time"),
+        ("US/Central", "Central Time"),
+        # Zones that keep one clock all year get CLDR's standard name, not the generic one
+        # their neighbours share ("Mountain Time" would claim Arizona's summer change).
+        ("America/Phoenix", "Mountain Standard Time"),
+        ("Pacific/Honolulu", "Hawaii Time"),  # CLDR's own metazone since Adak keeps DST
+        ("America/Adak", "Hawaii-Aleutian Time"),
+        ("America/Puerto_Rico", "Atlantic Standard Time"),
+        ("Europe/London", "British Time"),
+        ("Europe/Dublin", "Irish Time"),
+        ("Europe/Berlin", "Central European Time"),
+        ("Pacific/Auckland", "New Zealand Time"),
+        ("Asia/Kolkata", "India Standard Time"),
+        # Every zone with a CLDR name takes it, not only the ones a table listed.
+        ("America/Mexico_City", "Central Standard Time"),
+        ("America/Argentina/Buenos_Aires", "Argentina Standard Time"),
+        # A name that is also the zone's location is still CLDR's name (Babel's fallback for
+        # a zone without one is the location, "Venezuela Time" too).
+        ("America/Caracas", "Venezuela Time"),
+        ("Asia/Jerusalem", "Israel Time"),
+        # The time scale, not CLDR's "Coordinated Universal Time".
+        ("UTC", "UTC"),
+        ("Etc/UTC", "UTC"),
+        ("Etc/GMT", "UTC"),
     ],
 )
 def test_zone_names_people_know(zone, name):
     assert w.zone_name(zone) == name
+    assert w.zone_name(zone, w.US_CLOCK) == name
+    assert w.zone_name(zone, w.UK_CLOCK) == name  # en_GB names these zones alike
+
+
+@pytest.mark.parametrize("zone", ["Asia/Amman", "Asia/Damascus", "Pacific/Bougainville"])
+def test_a_zone_cldr_has_no_name_for_is_named_after_its_city(zone):
+    """CLDR gives these zones no metazone: the reader sees the city in CLDR's English pattern
+    "{0} Time" ("Amman Time"), in CLDR's capitals like every other name."""
+    city = zone.rsplit("/", 1)[1]
+    assert w.zone_name(zone, w.US_CLOCK) == f"{city} Time"
+
+
+def test_zone_names_are_looked_up_once():
+    w.zone_name("America/Chicago", w.US_CLOCK)
+    before = w._zone_name.cache_info().hits
+    assert w.zone_name("America/Chicago", w.US_CLOCK) == "Central Time"
+    assert w._zone_name.cache_info().hits == before + 1
 
 
 @given(st.sampled_from(sorted(__import__("zoneinfo").available_timezones())))
@@ -130,7 +169,7 @@ def test_meetings_at_different_hours_stay_apart():
 def test_the_visitors_zone_with_the_local_time_in_brackets_only_when_clocks_differ():
     chicago = [S(2, T(19), T(20), "America/Chicago"), S(4, T(19), T(20), "America/Chicago")]
     lines = w.summarise_for_visitor(chicago, NOW, "America/New_York")
-    assert lines == [w.Line("Tue, Thu, 8–9 pm", "7–8 pm Central time")]
+    assert lines == [w.Line("Tue, Thu, 8–9 pm", "7–8 pm Central Time")]
     same = w.summarise_for_visitor(chicago, NOW, "America/Winnipeg")
     assert same == [w.Line("Tue, Thu, 7–8 pm")]
 
@@ -139,13 +178,13 @@ def test_a_late_meeting_moves_to_the_next_day_for_a_visitor_further_east():
     pacific = [S(1, T(23), T(23, 59), "America/Los_Angeles")]
     (line,) = w.summarise_for_visitor(pacific, NOW, "America/New_York")
     assert line.text == "Every Tuesday, 2–2:59 am"
-    assert line.local == "11–11:59 pm Pacific time, the day before"
+    assert line.local == "11–11:59 pm Pacific Time, the day before"
 
 
 def test_monthly_meetings_keep_their_own_words_and_zone_when_clocks_differ():
     first_saturday = [S(6, T(10), None, "Europe/London", kind="monthly", week_of_month=1)]
     (line,) = w.summarise_for_visitor(first_saturday, NOW, "America/New_York")
-    assert line == w.Line("First Saturday of the month, 10 am UK time")
+    assert line == w.Line("First Saturday of the month, 10 am British Time")
 
 
 def test_a_moment_in_each_clock():
@@ -154,7 +193,7 @@ def test_a_moment_in_each_clock():
     assert w.moment(value, "Europe/London", w.UK_CLOCK) == "Wednesday 9 Dec, 1:30 am"
     assert w.moment(value, "Europe/Berlin", w.DAY_FIRST_24H) == "Wednesday 9 Dec, 02:30"
     assert w.local_time_note(value, "America/Chicago", "America/New_York", w.US_CLOCK) == (
-        "7:30 pm Central time"
+        "7:30 pm Central Time"
     )
     assert w.local_time_note(value, "America/Chicago", "America/Chicago", w.US_CLOCK) == ""
 
@@ -179,9 +218,9 @@ def test_a_listing_page_for_a_us_visitor_reads_at_a_glance(client):
         ).content.decode()
     main = html.split("<main", 1)[1]
     visible = re.sub(r"<[^>]+>", " ", main)
-    assert "Every day, 10–11 pm" in visible and "(9–10 pm Central time)" in visible
+    assert "Every day, 10–11 pm" in visible and "(9–10 pm Central Time)" in visible
     assert visible.count("Every") == 1, "a daily meeting is one line"
-    assert "Tuesday, Dec 1, 10 pm" in visible and "Eastern time" in visible
+    assert "Tuesday, Dec 1, 10 pm" in visible and "Eastern Time" in visible
     assert not re.search(r"\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b", visible), "no IANA id in the text"
     assert not re.search(r"\b\d{2}:\d{2}\b", visible), "no 24-hour times for a US visitor"
 
@@ -207,13 +246,13 @@ def test_find_results_for_a_us_visitor_read_at_a_glance(client):
     results = html.split('id="results"', 1)[1].split('id="filters"', 1)[0]
     visible = re.sub(r"<[^>]+>", " ", results)
     assert "Night Owls Online" in visible
-    assert "Tuesday, Dec 1, 3 pm" in visible and "(9 pm UK time)" in visible
-    assert "Times are Central time" in visible
+    assert "Tuesday, Dec 1, 3 pm" in visible and "(9 pm British Time)" in visible
+    assert "Times are Central Time" in visible
     assert not re.search(r"\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b", visible), "no IANA id in the text"
     assert not re.search(r"\b\d{2}:\d{2}\b", visible), "no 24-hour times for a US visitor"
     # The handout gives each meeting's own time, in words, a daily meeting on one line.
     printed = re.sub(r"<[^>]+>", " ", handout.split("<tbody>", 1)[1])
-    assert "Every day, 9–10 pm UK time" in printed and printed.count("Every") == 1
+    assert "Every day, 9–10 pm British Time" in printed and printed.count("Every") == 1
 
 
 # Spanish (issue 23). CLDR gives the day and month names, times, dates and zone names (Babel,
@@ -282,7 +321,7 @@ def test_spanish_times_of_day_on_each_clock():
         ("America/Los_Angeles", "hora del Pacífico"),
         ("America/Denver", "hora de las Montañas Rocosas"),
         # Zones that keep one clock all year get CLDR's standard name, not the generic one
-        # their neighbours share ("Mountain time" would claim Arizona's summer change).
+        # their neighbours share ("Mountain Time" would claim Arizona's summer change).
         ("America/Phoenix", "hora estándar de las Montañas Rocosas"),
         ("Pacific/Honolulu", "hora de Hawái"),
         ("America/Puerto_Rico", "hora estándar del Atlántico"),
@@ -291,6 +330,9 @@ def test_spanish_times_of_day_on_each_clock():
         ("Europe/Berlin", "hora de Europa central"),
         ("UTC", "UTC"),
         ("US/Central", "hora central"),
+        ("America/Mexico_City", "hora estándar central"),
+        # No CLDR name: the catalog's "%(city)s time" with CLDR's Spanish name of the city.
+        ("Asia/Amman", "hora de Ammán"),
     ],
 )
 def test_spanish_zone_names_from_cldr(zone, name):
@@ -371,10 +413,10 @@ def test_english_stays_english_whatever_the_active_language():
     daily = [S(day, T(21), T(22)) for day in range(7)]
     with translation.override("es"):
         assert w.summarise(daily, w.US_CLOCK) == ["Every day, 9–10 pm"]
-        assert w.zone_name("America/Chicago", w.US_CLOCK) == "Central time"
+        assert w.zone_name("America/Chicago", w.US_CLOCK) == "Central Time"
         # Without a clock, the active language's.
         assert w.zone_name("America/Chicago") == "hora central"
-    assert w.zone_name("America/Chicago") == "Central time"
+    assert w.zone_name("America/Chicago") == "Central Time"
 
 
 def test_spanish_every_day_and_one_day(spanish):
@@ -423,7 +465,10 @@ def test_spanish_lines_for_a_visitor_in_another_zone(spanish):
     first_saturday = [S(6, T(10), None, "Europe/London", kind="monthly", week_of_month=1)]
     (line,) = w.summarise_for_visitor(first_saturday, NOW, "America/New_York", spanish)
     assert line == w.Line(f"Primer sábado del mes, 10{NB}a.m. hora británica")
-    assert w.zone_name("America/Mexico_City", spanish) == "hora de Ciudad de México"
+    # CLDR names Mexico City too (one clock all year: the standard name); a zone it has no
+    # name for is written after its city, in CLDR's Spanish for it.
+    assert w.zone_name("America/Mexico_City", spanish) == "hora estándar central"
+    assert w.zone_name("Asia/Amman", spanish) == "hora de Ammán"
 
 
 def test_spanish_between_the_us_and_uk_changes(spanish):
@@ -498,5 +543,5 @@ def test_the_hour_between_two_zones_daylight_saving_changes():
     chicago = [S(0, T(19), T(20), "America/Chicago")]
     between = dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC)
     assert w.summarise_for_visitor(chicago, between, "America/New_York") == [
-        w.Line("Every Sunday, 8–9 pm", "7–8 pm Central time")
+        w.Line("Every Sunday, 8–9 pm", "7–8 pm Central Time")
     ]

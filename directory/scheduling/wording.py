@@ -1,7 +1,7 @@
 """Times in words people read at a glance, in the page's language.
 
 "Every day, 9–10 pm", "Mon–Fri, 7 am", "First Saturday of the month, 10 am"; zones by the names
-people know ("Central time", "UK time") instead of IANA ids. Nothing here reads the database.
+people know ("Central Time", "British Time") instead of IANA ids. Nothing here reads the database.
 
 Who reads is a ``Clock``: the page's language (a Django language code, "en" or "es") and how
 that reader writes times, from the language and the site's country
@@ -9,7 +9,8 @@ that reader writes times, from the language and the site's country
 depend on its URL only.
 
 - English is written in the house style of US and UK style guides ("7:30 pm", "noon", "Dec 8"),
-  by hand, exactly as before; the 12-hour clock, month first in the US.
+  by hand, exactly as before; the 12-hour clock, month first in the US. Its zone names are
+  CLDR's, as in other languages ("Central Time", "Mountain Standard Time" for Arizona).
 - Every other language is written from Unicode CLDR data through Babel: day and month names,
   times, dates, time ranges and zone names come from the locale made of the page's language and
   the site's country (``es_US`` for Spanish on a US site). CLDR is the authority on the clock:
@@ -36,8 +37,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.core import parse_locale
+from babel.core import get_global, parse_locale
 from babel.dates import (
+    NO_INHERITANCE_MARKER,
     format_date,
     format_interval,
     format_skeleton,
@@ -88,16 +90,16 @@ EVERY_DAY = gettext_noop("Every day")
 # Translators: a schedule line: its days ("Every day", "Mon–Fri"), then its hours ("9–10 pm").
 DAYS_HOURS = gettext_noop("%(days)s, %(hours)s")
 # Translators: a time (or a schedule line), then the name of its time zone: "7:30 pm Central
-# time".
+# Time".
 ZONE_TIME = gettext_noop("%(time)s %(zone)s")
 # Translators: a meeting's time in its own zone, which falls on the day before the day shown
-# to the reader ("Every Tuesday, 2 am" in New York is "11 pm Pacific time, the day before").
+# to the reader ("Every Tuesday, 2 am" in New York is "11 pm Pacific Time, the day before").
 ZONE_TIME_DAY_BEFORE = gettext_noop("%(time)s %(zone)s, the day before")
 # Translators: a meeting's time in its own zone, which falls on the day after the day shown to
-# the reader ("Every Monday, 11 pm" in Los Angeles is "2 am Eastern time, the day after").
+# the reader ("Every Monday, 11 pm" in Los Angeles is "2 am Eastern Time, the day after").
 ZONE_TIME_DAY_AFTER = gettext_noop("%(time)s %(zone)s, the day after")
-# Translators: the name of a time zone without a common name, after its main city: "Mexico City
-# time".
+# Translators: the name of a time zone CLDR has no name for, after its main city: "Amman time"
+# (Asia/Amman). English pages write CLDR's own pattern instead ("Amman Time").
 CITY_TIME = gettext_noop("%(city)s time")
 LOCAL_TIME = gettext_noop("local time")
 
@@ -256,79 +258,53 @@ def time_range(start: dt.time, end: dt.time | None, clock: Clock | None = None) 
     return f"{time_of_day(start, clock)}–{time_of_day(end, clock)}"
 
 
-ZONE_NAMES = {
-    "Eastern time": [
-        "America/New_York", "America/Detroit", "America/Toronto", "America/Nassau",
-        "America/Indiana/Indianapolis", "America/Indiana/Marengo", "America/Indiana/Petersburg",
-        "America/Indiana/Vevay", "America/Indiana/Vincennes", "America/Indiana/Winamac",
-        "America/Kentucky/Louisville", "America/Kentucky/Monticello", "America/Iqaluit",
-        "US/Eastern",
-    ],
-    "Central time": [
-        "America/Chicago", "America/Winnipeg", "America/Indiana/Knox",
-        "America/Indiana/Tell_City", "America/Menominee", "America/North_Dakota/Beulah",
-        "America/North_Dakota/Center", "America/North_Dakota/New_Salem", "America/Rankin_Inlet",
-        "America/Matamoros", "US/Central",
-    ],
-    "Mountain time": [
-        "America/Denver", "America/Boise", "America/Edmonton", "America/Ojinaga", "US/Mountain",
-    ],
-    "Arizona time": ["America/Phoenix", "US/Arizona"],
-    "Pacific time": ["America/Los_Angeles", "America/Vancouver", "America/Tijuana", "US/Pacific"],
-    "Alaska time": [
-        "America/Anchorage", "America/Juneau", "America/Sitka", "America/Nome",
-        "America/Yakutat", "America/Metlakatla", "US/Alaska",
-    ],
-    "Hawaii time": ["Pacific/Honolulu", "US/Hawaii"],
-    "Atlantic time": ["America/Halifax", "America/Moncton", "America/Puerto_Rico"],
-    "Newfoundland time": ["America/St_Johns"],
-    "UK time": ["Europe/London", "Europe/Belfast", "GB"],
-    "Irish time": ["Europe/Dublin"],
-    "Central European time": [
-        "Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam",
-        "Europe/Brussels", "Europe/Vienna", "Europe/Zurich", "Europe/Stockholm", "Europe/Oslo",
-        "Europe/Copenhagen", "Europe/Warsaw", "Europe/Prague", "Europe/Budapest",
-        "Europe/Luxembourg", "Europe/Belgrade", "Europe/Zagreb", "Europe/Ljubljana",
-        "Europe/Bratislava", "Europe/Malta", "Europe/Monaco",
-    ],
-    "Eastern European time": [
-        "Europe/Athens", "Europe/Helsinki", "Europe/Kyiv", "Europe/Kiev", "Europe/Bucharest",
-        "Europe/Sofia", "Europe/Riga", "Europe/Tallinn", "Europe/Vilnius",
-    ],
-    "Australian Eastern time": [
-        "Australia/Sydney", "Australia/Melbourne", "Australia/Hobart", "Australia/Canberra",
-    ],
-    "Queensland time": ["Australia/Brisbane"],
-    "Australian Central time": ["Australia/Adelaide", "Australia/Darwin"],
-    "Western Australia time": ["Australia/Perth"],
-    "New Zealand time": ["Pacific/Auckland"],
-    "India time": ["Asia/Kolkata", "Asia/Calcutta"],
-    "UTC": ["UTC", "Etc/UTC", "Etc/GMT", "GMT"],
-}  # fmt: skip
-_ZONE_NAME_OF = {zone: name for name, zones in ZONE_NAMES.items() for zone in zones}
+# Zones that are a time scale, not a place: CLDR's long name for them ("Coordinated Universal
+# Time", "Greenwich Mean Time" for Etc/GMT) is not what people call them; they take CLDR's short
+# name for UTC ("UTC") in every language.
+_UNIVERSAL_ZONES = {"Etc/UTC", "Etc/GMT"}
 
 
-@functools.lru_cache(maxsize=1024)
+def _has_cldr_name(zone: str, variant: str, locale: Locale) -> bool:
+    """Whether CLDR names the (canonical) zone, itself or through its metazone, in the variant.
+
+    Babel falls back to the zone's location ("Jordan Time") when it does not, which cannot be
+    told from a real name by comparing strings: "Venezuela Time" is both.
+    """
+    for names in (
+        locale.time_zones.get(zone, {}),
+        locale.meta_zones.get(get_global("meta_zones").get(zone, ""), {}),
+    ):
+        name = names.get("long", {}).get(variant)
+        if name and name != NO_INHERITANCE_MARKER:
+            return True
+    return False
+
+
 def _cldr_zone_name(zone: str, locale: str, year: int) -> str:
-    """CLDR's long name of the zone's metazone ("hora central"), or "" when CLDR has none.
+    """CLDR's long name of the zone ("Central Time", "hora central"), or "" when CLDR has none.
 
-    The generic name ("hora central") for a zone that changes its clocks; the standard one
-    for a zone that does not, since the generic name would claim the summer change its
-    neighbours make ("hora estándar de las Montañas Rocosas" for Arizona, "hora de Hawái").
+    The generic name ("Central Time") for a zone that changes its clocks; the standard one for
+    a zone that does not, since the generic name would claim the summer change its neighbours
+    make ("Mountain Standard Time" for Arizona, "Hawaii Time"; "hora estándar de las Montañas
+    Rocosas", "hora de Hawái").
     """
     try:
         tz = get_timezone(zone)
     except LookupError:
         return ""
+    canonical = get_timezone_name(tz, return_zone=True)
+    if canonical in _UNIVERSAL_ZONES:
+        return get_timezone_name(
+            get_timezone("Etc/UTC"), "short", zone_variant="standard", locale=locale
+        )
     winter = dt.datetime(year, 1, 1, tzinfo=tz).utcoffset()
     summer = dt.datetime(year, 7, 1, tzinfo=tz).utcoffset()
     variant = "generic" if winter != summer else "standard"
-    name = get_timezone_name(tz, "long", zone_variant=variant, locale=locale)
-    # Babel falls back to the zone's location when CLDR has no name for it.
-    return "" if name == get_timezone_location(tz, locale=locale) else name
+    if not _has_cldr_name(canonical, variant, Locale.parse(locale)):
+        return ""
+    return get_timezone_name(tz, "long", zone_variant=variant, locale=locale)
 
 
-@functools.lru_cache(maxsize=1024)
 def _city(zone: str, clock: Clock) -> str:
     if not clock.english:
         with contextlib.suppress(LookupError):
@@ -337,31 +313,37 @@ def _city(zone: str, clock: Clock) -> str:
 
 
 def zone_name(zone: str, clock: Clock | None = None) -> str:
-    """ "Central time" for America/Chicago; "Mexico City time" for a zone without a common
-    name (its city, as the IANA id names it).
+    """CLDR's name of the zone in the clock's language: "Central Time" for America/Chicago,
+    "Mountain Standard Time" for America/Phoenix, "British Time" for Europe/London; "hora
+    central", "hora británica" in Spanish. "UTC" for UTC.
 
-    Other languages name the zones English names from CLDR's metazone names ("hora central",
-    "hora del Pacífico", "hora británica"), and the others by CLDR's name of their city
-    ("hora de Ciudad de México"), as the English does.
+    A zone CLDR has no name for is named after its city: "Amman Time" in English (CLDR's
+    English pattern for it, "{0} Time", with the city as the IANA id names it), "hora de Ammán"
+    (the catalog's message, with CLDR's name of the city) in other languages.
     """
     clock = clock or active_clock()
-    common = _ZONE_NAME_OF.get(zone)
-    if clock.english and common:
-        return common
-    if common == "UTC":
-        return "UTC"
-    if common:
-        name = _cldr_zone_name(zone, clock.locale, dt.date.today().year)
-        if name:
-            return name
+    return _zone_name(zone, clock, dt.date.today().year)
+
+
+# Babel reads CLDR on every call (tens of µs): a page names the same few zones many times.
+@functools.lru_cache(maxsize=4096)
+def _zone_name(zone: str, clock: Clock, year: int) -> str:
+    name = _cldr_zone_name(zone, clock.locale, year)
+    if name:
+        return name
     city = _city(zone, clock)
-    return (
-        _translated(clock, CITY_TIME) % {"city": city} if city else _translated(clock, LOCAL_TIME)
-    )
+    if not city:
+        return _translated(clock, LOCAL_TIME)
+    if clock.english:
+        # Not the catalog's "%(city)s time": CLDR's capitals, as in the names above. Other
+        # languages keep the message: Babel 2.19 gives es_US's daylight pattern for this one
+        # ("hora de verano de %s").
+        return Locale.parse(clock.locale).zone_formats["region"] % city
+    return _translated(clock, CITY_TIME) % {"city": city}
 
 
 def in_zone(text: str, zone: str, clock: Clock | None = None) -> str:
-    """ "7:30 pm Central time": a time (or a schedule line) followed by the zone's name."""
+    """ "7:30 pm Central Time": a time (or a schedule line) followed by the zone's name."""
     clock = clock or active_clock()
     return _translated(clock, ZONE_TIME) % {"time": text, "zone": zone_name(zone, clock)}
 
@@ -533,7 +515,7 @@ def same_clock(value: dt.datetime, zone_a: str, zone_b: str) -> bool:
 def local_time_note(
     value: dt.datetime, listing_zone: str, visitor_zone: str, clock: Clock | None = None
 ) -> str:
-    """ "7:30 pm Central time" when the listing's clock differs from the visitor's, else ""."""
+    """ "7:30 pm Central Time" when the listing's clock differs from the visitor's, else ""."""
     if same_clock(value, listing_zone, visitor_zone):
         return ""
     clock = clock or active_clock()
@@ -553,7 +535,7 @@ def upcoming_in_zone(schedule: Schedule, now: dt.datetime, zone: str):
 @dataclass(frozen=True)
 class Line:
     """One summarised schedule line on the visitor's clock, with the listing's own time when
-    its clock differs ("7–8 pm Central time"), else ``local`` is empty."""
+    its clock differs ("7–8 pm Central Time"), else ``local`` is empty."""
 
     text: str
     local: str = ""
@@ -570,7 +552,7 @@ def summarise_for_visitor(
     A weekly meeting is converted at its next occurrence (exact for the weeks ahead; a
     daylight-saving change in only one of the two zones moves it by an hour, which the next
     meeting shown beside it always gets right). Monthly and every-N-weeks meetings stay in the
-    listing's own words and time ("First Saturday of the month, 10 am Central time") when the
+    listing's own words and time ("First Saturday of the month, 10 am Central Time") when the
     clocks differ: converted, "the first Saturday" could fall on another day's position.
     """
     clock = clock or active_clock()

@@ -37,7 +37,7 @@ def clock_time(context, value, zone: str = "") -> str:
 
 @register.simple_tag(takes_context=True)
 def local_note(context, value, listing_zone: str) -> str:
-    """The listing's own time ("7:30 pm Central time") when its clock differs, else ""."""
+    """The listing's own time ("7:30 pm Central Time") when its clock differs, else ""."""
     if value is None or not listing_zone:
         return ""
     visitor_zone = context.get("visitor_tz") or "UTC"
@@ -46,14 +46,14 @@ def local_note(context, value, listing_zone: str) -> str:
 
 @register.filter
 def zone_name(zone: str) -> str:
-    """ "Central time" ("hora central" on a Spanish page: the active language's clock)."""
+    """ "Central Time" ("hora central" on a Spanish page: the active language's clock)."""
     return wording.zone_name(zone or "UTC", wording.active_clock())
 
 
 @register.simple_tag(takes_context=True)
 def own_times(context, schedules) -> list[str]:
     """A listing's meeting times on its own clock, summarised, each with its zone's common
-    name ("Every day, 9–10 pm Central time"): for a handout, where times are local to each
+    name ("Every day, 9–10 pm Central Time"): for a handout, where times are local to each
     meeting."""
     clock = _clock(context)
     by_zone: dict[str, list] = {}

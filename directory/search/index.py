@@ -120,6 +120,7 @@ class ListingIndex:
     region_code: np.ndarray
     latitude: np.ndarray  # NaN without coordinates
     longitude: np.ndarray
+    approximate: np.ndarray  # the place is its town's or postcode's, not its own (maps)
     features: Codes  # slugs and names; ``feature_category`` holds each one's category slug
     feature_category: list[str]
     feature_listing: np.ndarray  # one row per (listing, feature) pair
@@ -206,9 +207,9 @@ class ListingIndex:
 
 _ARRAY_FIELDS = [
     "ids", "type_code", "attendance_code", "cost_code", "org_code", "region_code", "latitude",
-    "longitude", "feature_listing", "feature_code", "schedule_listing", "schedule_kind",
-    "schedule_weekday", "schedule_start", "schedule_end", "schedule_week_minute", "schedule_zone",
-    "schedule_week_of_month", "schedule_interval_days", "schedule_anchor_day",
+    "longitude", "approximate", "feature_listing", "feature_code", "schedule_listing",
+    "schedule_kind", "schedule_weekday", "schedule_start", "schedule_end", "schedule_week_minute",
+    "schedule_zone",    "schedule_week_of_month", "schedule_interval_days", "schedule_anchor_day",
     "schedule_valid_from", "schedule_valid_to",
 ]  # fmt: skip
 
@@ -388,17 +389,18 @@ def build_index(version=None) -> ListingIndex:
             "location__region",
             "location__latitude",
             "location__longitude",
+            "location__approximate",
             "lowered_name",
             "document_lexemes",
             "name_lexemes",
         )
     )
     keywords = KeywordIndex.builder()
-    listing_parts: list[list[np.ndarray]] = [[] for _ in range(8)]
+    listing_parts: list[list[np.ndarray]] = [[] for _ in range(9)]
     lowered_names: list[str] = []
     for chunk in _chunks(listing_rows):
         (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,
-         latitudes, longitudes, lowered, document_lexemes,
+         latitudes, longitudes, approximates, lowered, document_lexemes,
          name_lexemes) = zip(*chunk, strict=True)  # fmt: skip
         if postgresql:
             lowered_names.extend(lowered)
@@ -426,6 +428,7 @@ def build_index(version=None) -> ListingIndex:
                 np.array([regions.code(r) for r in region_names]),
                 np.array(latitudes, dtype=np.float64),  # None becomes NaN
                 np.array(longitudes, dtype=np.float64),
+                np.array([bool(a) for a in approximates], dtype=bool),
             ]
         ):
             listing_parts[i].append(array)
@@ -513,6 +516,7 @@ def build_index(version=None) -> ListingIndex:
         region_code=_joined(listing_parts[5], np.int32).astype(np.int32),
         latitude=_joined(listing_parts[6], np.float64),
         longitude=_joined(listing_parts[7], np.float64),
+        approximate=_joined(listing_parts[8], bool),
         features=features,
         feature_category=feature_category,
         feature_listing=link_listing,

@@ -156,6 +156,27 @@ class SearchResult:
     visitor_tz: str
     relaxations: list[Relaxation] = field(default_factory=list)
     online_count: int | None = None
+    map: MapData | None = None  # the map view's instead of a page of cards
+
+
+MAP_UNPLACED_SHOWN = 10  # results not on the map (online, or no known place) listed beside it
+
+
+@dataclass
+class MapData:
+    """What the map view draws: every result with a place, as arrays over the index, and the
+    first of the results that have none (online only, or no known place) as cards."""
+
+    positions: np.ndarray  # index positions of the placed results
+    ids: np.ndarray  # their listing ids
+    latitude: np.ndarray
+    longitude: np.ndarray
+    approximate: np.ndarray
+    order: np.ndarray  # ascending: the list's order (distance with a place, else name)
+    distance: np.ndarray | None
+    unplaced_count: int
+    unplaced_online: int  # of which online only
+    unplaced: list[Card]
 
 
 # --- the query, normalised -----------------------------------------------------------------
@@ -872,7 +893,31 @@ def load_result_cards(
 # --- the selector --------------------------------------------------------------------------
 
 
-def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
+def _map_data(search: CompiledSearch, results: np.ndarray, now: dt.datetime) -> MapData:
+    ix = search.index
+    online = ix.attendance_code == ATTENDANCE_VALUES.index("online")
+    placed = results & ~online & ~np.isnan(ix.latitude) & ~np.isnan(ix.longitude)
+    positions = np.flatnonzero(placed)
+    unplaced = results & ~placed
+    first_unplaced = ordered_positions(search, unplaced)[:MAP_UNPLACED_SHOWN]
+    distance = search.distance[positions] if search.distance is not None else None
+    return MapData(
+        positions=positions,
+        ids=ix.ids[positions],
+        latitude=ix.latitude[positions],
+        longitude=ix.longitude[positions],
+        approximate=ix.approximate[positions],
+        order=distance if distance is not None else positions.astype(np.float64),
+        distance=distance,
+        unplaced_count=int(np.count_nonzero(unplaced)),
+        unplaced_online=int(np.count_nonzero(unplaced & online)),
+        unplaced=load_result_cards(search, first_unplaced, now),
+    )
+
+
+def search_listings(query: ListingQuery, *, now: dt.datetime, view: str = "list") -> SearchResult:
+    """The search's count, facets and either a page of cards (``view="list"``) or what the
+    map draws (``view="map"``)."""
     query, place, origin = normalise(query)
     search = CompiledSearch(search_index(), query, origin, now)
     results = search.matching()
@@ -896,10 +941,11 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
             )
             value.params = {facet.name: toggled, "page": None}
 
-    page = paginate(ordered_positions(search, results), PER_PAGE, query.page)
+    on_map = view == "map"
+    page = paginate(ordered_positions(search, results), PER_PAGE, 1 if on_map else query.page)
     result = SearchResult(
         query=query,
-        results=load_result_cards(search, page.object_list, now),
+        results=[] if on_map else load_result_cards(search, page.object_list, now),
         count=total,
         page=page,
         facets=ordered_facets,
@@ -908,6 +954,8 @@ def search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
         place=place,
         visitor_tz=query.tz,
     )
+    if on_map:
+        result.map = _map_data(search, results, now)
     if total == 0:
         result.relaxations = _relaxations(search, origin)
     if origin is not None:

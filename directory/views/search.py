@@ -11,15 +11,19 @@ from directory import selectors
 from directory.edge import ignored_parameters
 from directory.feeds import published
 from directory.filters import ListingFilterSet
+from directory.maps import results as maps
 from directory.search import geo, listings
 from directory.search.facets import with_toggle_urls
 
 
 def find(request: HttpRequest) -> HttpResponse:
     filterset = ListingFilterSet(request.GET)
-    result = listings.search_listings(filterset.to_query(), now=timezone.now())
+    view = "map" if request.GET.get("view") == "map" else "list"
+    result = listings.search_listings(filterset.to_query(), now=timezone.now(), view=view)
     with_toggle_urls(result.facets, request.GET)
     context = {
+        "map_view": view == "map",
+        "results_map": maps.results_map(result, request.GET) if view == "map" else None,
         "query": result.query,
         "result": result,
         "active_filters": selectors.active_filters(result),
@@ -44,6 +48,7 @@ def find_print(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "export": export,
+        "handout_map": maps.handout_map(export),
         "items": export.items,
         "origin": export.origin,
         "query": export.query,
@@ -83,5 +88,6 @@ def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "next_start": selectors.next_meeting(resource, now),
         "visitor_tz": visitor_tz,
         "directions_url": selectors.directions_url(resource.location),
+        "locator_map": maps.locator_map(resource),
     }
     return render(request, "directory/resource_detail.html", context)

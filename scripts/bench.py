@@ -59,6 +59,8 @@ TARGET_P95_MS = 100
 TARGET_PAGE_KB = 60
 TARGET_RATIO = 0.40  # issue 21: with keywords and places in the mix
 TARGET_KEYWORD_P95_MS = 50
+TARGET_MAP_EXTRA_MS = 20  # the map view over the same search's list, p95 (issue 24)
+TARGET_MAP_SVG_KB = 60  # the map's SVG, gzipped
 KEYWORD_VARIANTS = ("common keyword", "two common words", "common word, typo")
 WARMUP = 2  # untimed requests per variant (template loading, the first index build)
 WARMUP_SECONDS = 3  # of untimed load before each timed wrk run
@@ -297,6 +299,10 @@ def in_process(args, report: dict) -> None:
         "happening now": "/find/?when=now",
         "page 5, sorted by name": "/find/?sort=name&page=5",
     }
+    # The map view of three of them (issue 24): its cost over the list's, and its SVG's size.
+    for listed in ("distance", "keyword and place", "every kind, no place"):
+        url = variants[listed]
+        variants[f"{listed}, map"] = f"{url}{'&' if '?' in url else '?'}view=map"
     # A different visitor time zone for every request: every search is one not made before,
     # and no request reuses the schedule conditions (Clock) of another.
     zones = sorted(
@@ -345,6 +351,7 @@ def in_process(args, report: dict) -> None:
                 timings.append(elapsed)
                 queries.append(len(ctx.captured_queries))
         page_gz = len(gzip.compress(response.content))
+        svg = re.search(rb'<svg class="map-svg".*?</svg>', response.content, re.S)
         size_kb = (page_gz + (assets_gz if label != "/peer-workers/" else 0)) / 1024
         result = {
             "p50": statistics.median(timings),
@@ -354,6 +361,8 @@ def in_process(args, report: dict) -> None:
             "queries_max": max(queries),
             "kb_gz": size_kb,
         }
+        if svg:
+            result["svg_kb_gz"] = len(gzip.compress(svg.group(0))) / 1024
         report["variants"][label] = result
         spread = (
             f"{min(queries)}" if min(queries) == max(queries) else f"{min(queries)}-{max(queries)}"
@@ -371,6 +380,21 @@ def in_process(args, report: dict) -> None:
         if label != "/peer-workers/" and size_kb > TARGET_PAGE_KB:
             report["missed"].append(f"{label}: {size_kb:.0f} KB gzipped > {TARGET_PAGE_KB} KB")
     gc.unfreeze()
+    print("\nThe map view's cost over the list's (p95, ms) and its SVG (KB gzipped):")
+    for label, result in report["variants"].items():
+        if not label.endswith(", map"):
+            continue
+        listed = report["variants"][label.removesuffix(", map")]
+        result["cost_over_list_p95"] = extra = result["p95"] - listed["p95"]
+        print(f"  {label:<30}{extra:>+8.1f} ms{result.get('svg_kb_gz', 0):>8.1f} KB")
+        if extra > TARGET_MAP_EXTRA_MS:
+            report["missed"].append(
+                f"{label}: +{extra:.0f} ms over the list > {TARGET_MAP_EXTRA_MS}"
+            )
+        if result.get("svg_kb_gz", 0) > TARGET_MAP_SVG_KB:
+            report["missed"].append(
+                f"{label}: SVG {result['svg_kb_gz']:.0f} KB gz > {TARGET_MAP_SVG_KB}"
+            )
     print(
         f"\n(distance: near={near!r}, the place with the most listings; /find/ page size"
         "\n includes site.css and find.js; a query count one higher includes the index's"

@@ -12,6 +12,7 @@ finer than a pixel on a phone, and short to send.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -62,7 +63,11 @@ class View:
         return MILES_PER_DEGREE / self.scale
 
     def project(self, latitudes, longitudes) -> tuple[np.ndarray, np.ndarray]:
-        lon = (np.asarray(longitudes, dtype=np.float64) - self.longitude + 180.0) % 360.0 - 180.0
+        lon = np.asarray(longitudes, dtype=np.float64) - self.longitude
+        if self.width / self.x_scale < 180:
+            # A regional view may straddle the antimeridian (Fiji): take the short way round.
+            # A world view does not wrap, or rings crossing it would streak across the map.
+            lon = (lon + 180.0) % 360.0 - 180.0
         x = self.width / 2 + lon * self.x_scale
         y = self.height / 2 - (np.asarray(latitudes, dtype=np.float64) - self.latitude) * self.scale
         return x, y
@@ -203,20 +208,31 @@ def _land(shapes: Shapes, view: View) -> str:
     corners_x, corners_y = view.project(boxes[:, [1, 3]], boxes[:, [0, 2]])
     visible = (np.ptp(corners_x, axis=1) >= 2.0) | (np.ptp(corners_y, axis=1) >= 2.0)
     chosen = chosen[visible]
+    if not len(chosen):
+        return ""
     margin = 4.0
     box = (-margin, -margin, view.width + margin, view.height + margin)
-    xs, ys, starts = [], [], [0]
-    for shape in chosen.tolist():
-        begin, end = shapes.starts[shape], shapes.starts[shape + 1]
-        x, y = view.project(shapes.lat[begin:end], shapes.lon[begin:end])
-        x, y = _clip_ring(x, y, box)
-        if len(x) >= 3:
-            xs.append(x)
-            ys.append(y)
-            starts.append(starts[-1] + len(x))
+    lat, lon, starts = _points(shapes, chosen)
+    x, y = view.project(lat, lon)
+    # A ring inside the box is drawn as it is; only the others are clipped.
+    heads = starts[:-1]
+    inside = (
+        (np.minimum.reduceat(x, heads) >= box[0]) & (np.maximum.reduceat(x, heads) <= box[2])
+        & (np.minimum.reduceat(y, heads) >= box[1]) & (np.maximum.reduceat(y, heads) <= box[3])
+    )  # fmt: skip
+    xs, ys, lengths = [], [], []
+    for ring, (begin, end) in enumerate(zip(heads.tolist(), starts[1:].tolist(), strict=True)):
+        rx, ry = x[begin:end], y[begin:end]
+        if not inside[ring]:
+            rx, ry = _clip_ring(rx, ry, box)
+        if len(rx) >= 3:
+            xs.append(rx)
+            ys.append(ry)
+            lengths.append(len(rx))
     if not xs:
         return ""
-    return _path(np.concatenate(xs), np.concatenate(ys), np.array(starts), close=True)
+    run_starts = np.concatenate(([0], np.cumsum(lengths)))
+    return _path(np.concatenate(xs), np.concatenate(ys), run_starts, close=True)
 
 
 @dataclass
@@ -231,6 +247,7 @@ class Basemap:
 COARSE_MILES_PER_UNIT = 4.0  # beyond this (a continent in the view), 1:110m is fine enough
 
 
+@functools.lru_cache(maxsize=64)  # a popular place's map is drawn once (at most ~4 MB held)
 def basemap(view: View) -> Basemap:
     drawn = atlas()
     world = drawn.world_coarse if view.miles_per_unit > COARSE_MILES_PER_UNIT else drawn.world
@@ -283,9 +300,12 @@ def towns_in(view: View, *, limit: int = 80) -> list[Town]:
             longitude__lte=east,
         )
         .order_by("-population", "name")
-        .only("name", "region_code", "region_name", "country", "latitude", "longitude")[:limit]
+        .values_list("name", "region_name", "country", "latitude", "longitude")[:limit]
     )
-    towns = [Town(p.name, p.label, p.latitude, p.longitude) for p in rows]
+    towns = [
+        Town(name, Place(name=name, region_name=region, country=country).label, lat, lon)
+        for name, region, country, lat, lon in rows
+    ]
     if towns:
         x, y = view.project([t.latitude for t in towns], [t.longitude for t in towns])
         for town, tx, ty in zip(towns, np.rint(x).tolist(), np.rint(y).tolist(), strict=True):
@@ -298,31 +318,30 @@ def _text_box(x: float, y: float, text: str, size: float) -> tuple[float, float,
     return (x - width / 2, y - size - 6, x + width / 2, y + 2)
 
 
-def _overlaps(box, boxes) -> bool:
-    return any(
-        box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
-        for other in boxes
-    )
-
-
 def place_labels(towns: list[Town], view: View, avoid: list, *, most: int) -> list[Town]:
     """Town names that fit: largest first, none over another or over ``avoid`` boxes, none
     cut by the edge."""
     placed: list[Town] = []
-    boxes = list(avoid)
+    taken = np.array(avoid, dtype=np.float64).reshape(-1, 4)
     for town in towns:
         # Just above its dot, else just below, else clear of a marker drawn on the dot (a
         # listing placed at its town's centre).
         for label_y in (town.y - 6, town.y + TOWN_FONT + 6, town.y - 13, town.y + 31):
             box = _text_box(town.x, label_y, town.name, TOWN_FONT)
             inside = 2 <= box[0] and 2 <= box[1] and box[2] <= view.width - 2
-            if inside and box[3] <= view.height - 2 and not _overlaps(box, boxes):
+            if not (inside and box[3] <= view.height - 2):
+                continue
+            overlaps = (
+                (box[0] < taken[:, 2]) & (taken[:, 0] < box[2])
+                & (box[1] < taken[:, 3]) & (taken[:, 1] < box[3])
+            )  # fmt: skip
+            if not overlaps.any():
                 break
         else:
             continue
         town.label_y = label_y
         placed.append(town)
-        boxes.append(box)
+        taken = np.vstack([taken, box])
         if len(placed) >= most:
             break
     return placed
@@ -367,26 +386,42 @@ def cluster(
     """
     if not len(x):
         return []
-    ranked = np.argsort(order, kind="stable")
-    x, y, positions, approximate = x[ranked], y[ranked], positions[ranked], approximate[ranked]
-    cells = np.floor(x / cell).astype(np.int64) * 1_000_003 + np.floor(y / cell).astype(np.int64)
-    keys, first, inverse = np.unique(cells, return_index=True, return_inverse=True)
-    by_cell = np.argsort(inverse, kind="stable")
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(inverse, minlength=len(keys)))))
-    sum_x = np.bincount(inverse, weights=x, minlength=len(keys))
-    sum_y = np.bincount(inverse, weights=y, minlength=len(keys))
-    counts = np.diff(bounds)
+    # Each point's cell as one small integer (a view is a few dozen cells a side), so the
+    # stable sort that groups them is a radix sort: no full sort of every point by order.
+    column = np.floor(x / cell).astype(np.int64)
+    row = np.floor(y / cell).astype(np.int64)
+    column -= column.min()
+    row -= row.min()
+    key = column * (int(row.max()) + 1) + row
+    if key.max() < np.iinfo(np.int16).max:
+        key = key.astype(np.int16)
+    by_cell = np.argsort(key, kind="stable")
+    sorted_keys = key[by_cell]
+    heads = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    ends = np.append(heads[1:], len(by_cell))
+    xs, ys, orders = x[by_cell], y[by_cell], order[by_cell]
+    counts = ends - heads
+    mean_x = np.add.reduceat(xs, heads) / counts
+    mean_y = np.add.reduceat(ys, heads) / counts
+    spread = np.maximum(
+        np.maximum.reduceat(xs, heads) - np.minimum.reduceat(xs, heads),
+        np.maximum.reduceat(ys, heads) - np.minimum.reduceat(ys, heads),
+    )
+    approximate_all = np.logical_and.reduceat(approximate[by_cell], heads)
+    nearest = np.minimum.reduceat(orders, heads)
     markers = []
-    for k in np.argsort(first, kind="stable").tolist():
-        members = by_cell[bounds[k] : bounds[k + 1]]
-        mx, my = x[members], y[members]
+    # Reading order: by each marker's nearest point (ties: the earlier point).
+    for k in np.lexsort((by_cell[heads], nearest)).tolist():
+        members = by_cell[heads[k] : ends[k]]
+        if len(members) > 1:
+            members = members[np.argsort(order[members], kind="stable")]
         markers.append(
             Marker(
-                x=round(float(sum_x[k] / counts[k])),
-                y=round(float(sum_y[k] / counts[k])),
+                x=round(float(mean_x[k])),
+                y=round(float(mean_y[k])),
                 members=positions[members],
-                approximate=bool(approximate[members].all()),
-                one_place=bool((np.ptp(mx) < 0.5) and (np.ptp(my) < 0.5)),
+                approximate=bool(approximate_all[k]),
+                one_place=bool(spread[k] < 0.5),
             )
         )
     return markers

@@ -134,10 +134,16 @@ def _names(ids: list[int]) -> dict[int, tuple[str, str]]:
     }
 
 
-def _nearest_town(towns: list[Town], x: float, y: float) -> Town | None:
-    if not towns:
-        return None
-    return min(towns, key=lambda t: (t.x - x) ** 2 + (t.y - y) ** 2)
+def _nearest_towns(towns: list[Town], markers: list[Marker]) -> list[Town | None]:
+    """The town nearest each marker (on the map), or None without towns."""
+    if not towns or not markers:
+        return [None] * len(markers)
+    tx = np.array([t.x for t in towns], dtype=np.float64)
+    ty = np.array([t.y for t in towns], dtype=np.float64)
+    mx = np.array([m.x for m in markers], dtype=np.float64)[:, None]
+    my = np.array([m.y for m in markers], dtype=np.float64)[:, None]
+    nearest = np.argmin((tx - mx) ** 2 + (ty - my) ** 2, axis=1)
+    return [towns[i] for i in nearest.tolist()]
 
 
 def _zoom_radius(radius: int | None) -> int | None:
@@ -207,6 +213,7 @@ def _describe_markers(drawing: Drawing, result, params: QueryDict) -> None:
         if marker.count == 1 or not (zoom and not marker.one_place):
             named.extend(index_ids(marker.members[:PLACE_LIST_NAMES]))
     names = _names(named)
+    nearest_towns = _nearest_towns(drawing.towns, drawing.markers)
     kept = []
     for number, marker in enumerate(drawing.markers, start=1):
         marker.number = number
@@ -221,7 +228,7 @@ def _describe_markers(drawing: Drawing, result, params: QueryDict) -> None:
             marker.extra = {"name": name}
             marker.title = name + (f", {_miles(nearest)}" if nearest is not None else "") + where
         elif zoom and not marker.one_place:
-            town = _nearest_town(drawing.towns, marker.x, marker.y)
+            town = nearest_towns[number - 1]
             near = f"near={quote_plus(town.label)}&" if town is not None else ""
             marker.href = f"?{base_query}{near}radius={zoom}&view=map"
             marker.title = (

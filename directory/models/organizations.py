@@ -4,10 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from directory.models.base import ConstraintErrorsOnFields
+from directory.models.base import ConstraintErrorsOnFields, Translated
 
 
-class Organization(models.Model):
+class Organization(Translated, models.Model):
     class Kind(models.TextChoices):
         FELLOWSHIP = "fellowship", _("Fellowship")
         TREATMENT_CENTRE = "treatment_centre", _("Treatment centre")
@@ -20,6 +20,9 @@ class Organization(models.Model):
         max_length=20, choices=Kind.choices, default=Kind.COMMUNITY, verbose_name=_("kind")
     )
     description = models.TextField(blank=True, verbose_name=_("description"))
+    # Spanish, for the national fellowships (fixtures/reference/national-resources.csv, our own
+    # text) or from a curator; blank: the English shows, marked as English, on Spanish pages.
+    description_es = models.TextField(_("description (Spanish)"), blank=True)
     website = models.URLField(blank=True, verbose_name=_("website"))
     email = models.EmailField(blank=True, verbose_name=_("email"))
     phone = models.CharField(max_length=40, blank=True, verbose_name=_("phone"))

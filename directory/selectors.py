@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from directory.models import CrisisLine, PeerWorker, Resource, SupportType
+from directory.models import CrisisLine, Feature, PeerWorker, Resource, SupportType
 
 
 def visitor_country(request: HttpRequest) -> str:
@@ -209,11 +209,13 @@ def national_fellowships(support_type: SupportType) -> list:
 
 def recently_verified_listings(support_type: SupportType, *, limit: int = 6) -> list[Resource]:
     """The most recently verified published listings of a type (never-verified ones last)."""
-    from django.db.models import F
+    from django.db.models import F, Prefetch
 
     return list(
         Resource.objects.published()
         .filter(support_type=support_type)
         .select_related("support_type", "location", "organization")
+        # Their features for text_language(), in one query rather than one a listing.
+        .prefetch_related(Prefetch("features", queryset=Feature.objects.select_related("category")))
         .order_by(F("last_verified_at").desc(nulls_last=True), "name")[:limit]
     )

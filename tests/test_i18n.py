@@ -213,3 +213,64 @@ def test_the_plain_error_pages_speak_the_pages_language(template):
     assert '<html lang="es-US">' in html
     with translation.override("en"):
         assert '<html lang="en-US">' in render_to_string(template)
+
+
+def test_the_national_fellowships_descriptions_are_ours_in_spanish(client):
+    """national-resources.csv carries our own Spanish for each description (description_es,
+    loaded like the crisis lines'); the fellowships' own names stay English and say so."""
+    from django.core.management import call_command
+
+    from directory.models import Organization
+
+    call_command("load_reference", verbosity=0)
+    national = Organization.objects.filter(is_national=True)
+    assert national.count() == 13 and not national.filter(description_es="").exists()
+    spanish = client.get("/es/support-types/12-step-programs/").content.decode()
+    assert '<a href="https://www.aa.org" rel="noopener" lang="en">Alcoholics Anonymous</a>' in (
+        spanish
+    )
+    assert "<p>Comunidad de doce pasos para personas en recuperación de la adicción" in spanish
+    assert "Twelve-step fellowship" not in spanish
+    english = client.get("/support-types/12-step-programs/").content.decode()
+    assert '<a href="https://www.aa.org" rel="noopener">Alcoholics Anonymous</a>' in english
+    assert "<p>Twelve-step fellowship for people recovering from drug addiction" in english
+
+
+def test_a_fellowship_without_spanish_shows_its_english_marked_as_english(client):
+    support_type = factories.support_type(slug="recovery-circles")
+    fellowship = factories.organization(
+        name="Circle Recovery", is_national=True, description="A circle of peers."
+    )
+    fellowship.support_types.add(support_type)
+    spanish = client.get("/es/support-types/recovery-circles/").content.decode()
+    assert '<p lang="en">A circle of peers.</p>' in spanish
+    fellowship.description_es = "Un círculo de pares."
+    fellowship.save()
+    spanish = client.get("/es/support-types/recovery-circles/").content.decode()
+    assert "<p>Un círculo de pares.</p>" in spanish
+
+
+def test_recently_verified_names_and_the_report_heading_say_the_listings_language(client):
+    """As cards do: a listing's name carries lang when its language is not the page's."""
+    spanish = factories.feature("language", name="Spanish", name_es="Español", slug="spanish")
+    support_type = factories.support_type(slug="mutual-aid")
+    grupo = factories.resource(slug="grupo", name="Grupo Esperanza", support_type=support_type)
+    grupo.features.add(spanish)
+    factories.resource(slug="hope", name="Tuesday Hope & Co", support_type=support_type)
+
+    spanish_page = client.get("/es/support-types/mutual-aid/").content.decode()
+    assert '<span lang="en">Tuesday Hope &amp; Co</span></a>' in spanish_page
+    assert '">Grupo Esperanza</a>' in spanish_page
+    english_page = client.get("/support-types/mutual-aid/").content.decode()
+    assert '<span lang="es">Grupo Esperanza</span></a>' in english_page
+    assert '">Tuesday Hope &amp; Co</a>' in english_page
+
+    report = client.get("/es/resources/hope/report/").content.decode()
+    assert re.search(r'<h1>[^<]*“<span lang="en">Tuesday Hope &amp; Co</span>”</h1>', report)
+    assert re.search(
+        r"<h1>[^<]*“Grupo Esperanza”</h1>",
+        client.get("/es/resources/grupo/report/").content.decode(),
+    )
+    english = client.get("/resources/grupo/report/").content.decode()
+    assert '<h1>Report a problem with “<span lang="es">Grupo Esperanza</span>”</h1>' in english
+    assert "<title>Report a problem: Grupo Esperanza" in english  # no markup in the title

@@ -15,8 +15,8 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "locale/es/LC_MESSAGES/django.po"
-# What makemessages reads: the public code and templates (the admin follows Django's own
-# catalogs and this project's admin labels are not translated yet, docs/i18n.md).
+# What makemessages reads: the code and templates, the admin and the models' labels included
+# (docs/i18n.md).
 IGNORED = [".venv/*", "staticfiles/*", "tests/*", "scripts/*", "docs/*"]
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}")
 

@@ -168,6 +168,8 @@ CRISIS_COLUMNS = ["country", "name", "phone", "text", "url", "hours", "descripti
 # Spanish, where the line has it (blank: the English shows on Spanish pages).
 CRISIS_SPANISH_COLUMNS = ["name_es", "text_es", "description_es"]
 NATIONAL_COLUMNS = ["name", "support_type", "attendance", "url", "description"]
+# Our own Spanish for the fellowships' descriptions (blank: the English shows on Spanish pages).
+NATIONAL_SPANISH_COLUMNS = ["description_es"]
 
 
 @dataclass
@@ -273,7 +275,9 @@ def read_reference(directory: Path) -> ReferenceData:
     known_types = {slug for slug, _ in SUPPORT_TYPES}
     national = []
     for where, row in _read_csv(
-        directory / "national-resources.csv", NATIONAL_COLUMNS, NATIONAL_COLUMNS[:4]
+        directory / "national-resources.csv",
+        NATIONAL_COLUMNS + NATIONAL_SPANISH_COLUMNS,
+        NATIONAL_COLUMNS[:4],
     ):
         slugs = [
             SUPPORT_TYPE_ALIASES.get(value.strip(), value.strip())
@@ -431,6 +435,7 @@ def load_reference(directory: Path | None = None) -> Summary:
                 ),
                 "website": row["url"],
                 "description": row["description"],
+                **{column: row[column] for column in NATIONAL_SPANISH_COLUMNS},
                 "attendance": row["attendance"],
                 "is_national": True,
                 "is_demo": False,

@@ -8,27 +8,31 @@ class GuideSection(Translated, models.Model):
     """A section of the article, shown under /learn/."""
 
     class Kind(models.TextChoices):
-        OVERVIEW = "overview", "Overview"
-        BENEFITS = "benefits", "Benefits"
-        RESOURCES = "resources", "Practical resources"
-        CHALLENGES = "challenges", "Challenges"
-        TYPES = "types", "Types of peer support"
-        QUALIFIED_WORKER = "qualified_worker", "Choosing a qualified worker"
-        RELAPSE_PREVENTION = "relapse_prevention", "Relapse prevention"
-        OTHER_TREATMENT = "other_treatment", "Peer support and treatment"
-        STRATEGIES = "strategies", "Strategies"
-        FAMILY = "family", "Family and friends"
+        OVERVIEW = "overview", _("Overview")
+        BENEFITS = "benefits", _("Benefits")
+        RESOURCES = "resources", _("Practical resources")
+        CHALLENGES = "challenges", _("Challenges")
+        TYPES = "types", _("Types of peer support")
+        QUALIFIED_WORKER = "qualified_worker", _("Choosing a qualified worker")
+        RELAPSE_PREVENTION = "relapse_prevention", _("Relapse prevention")
+        OTHER_TREATMENT = "other_treatment", _("Peer support and treatment")
+        STRATEGIES = "strategies", _("Strategies")
+        FAMILY = "family", _("Family and friends")
 
-    slug = models.SlugField(max_length=120, unique=True)
-    title = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind.choices, unique=True)
-    body = models.TextField(help_text="Paragraphs separated by blank lines.")
-    list_title = models.CharField(max_length=200, blank=True)
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, unique=True, verbose_name=_("kind")
+    )
+    body = models.TextField(
+        help_text=_("Paragraphs separated by blank lines."), verbose_name=_("body")
+    )
+    list_title = models.CharField(max_length=200, blank=True, verbose_name=_("list title"))
     # Spanish, from the article's translation (fixtures/article/*.es.po) or a curator.
-    title_es = models.CharField("title (Spanish)", max_length=200, blank=True)
-    body_es = models.TextField("body (Spanish)", blank=True)
-    list_title_es = models.CharField("list title (Spanish)", max_length=200, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    title_es = models.CharField(_("title (Spanish)"), max_length=200, blank=True)
+    body_es = models.TextField(_("body (Spanish)"), blank=True)
+    list_title_es = models.CharField(_("list title (Spanish)"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("guide section")
@@ -51,12 +55,14 @@ class GuideSection(Translated, models.Model):
 class GuidePoint(ConstraintErrorsOnFields, Translated, models.Model):
     """A bullet point of a section; challenges and strategies have a short label."""
 
-    section = models.ForeignKey(GuideSection, on_delete=models.CASCADE, related_name="points")
-    label = models.CharField(max_length=100, blank=True)
-    text = models.TextField()
-    label_es = models.CharField("label (Spanish)", max_length=100, blank=True)
-    text_es = models.TextField("text (Spanish)", blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    section = models.ForeignKey(
+        GuideSection, on_delete=models.CASCADE, related_name="points", verbose_name=_("section")
+    )
+    label = models.CharField(max_length=100, blank=True, verbose_name=_("label"))
+    text = models.TextField(verbose_name=_("text"))
+    label_es = models.CharField(_("label (Spanish)"), max_length=100, blank=True)
+    text_es = models.TextField(_("text (Spanish)"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     constraint_error_fields = {
         "guide_point_position": "position",
@@ -82,11 +88,11 @@ class GuidePoint(ConstraintErrorsOnFields, Translated, models.Model):
 class ChecklistItem(Translated, models.Model):
     """The article's "how to identify a qualified peer support worker" checklist."""
 
-    title = models.CharField(max_length=100, unique=True)
-    text = models.TextField()
-    title_es = models.CharField("title (Spanish)", max_length=100, blank=True)
-    text_es = models.TextField("text (Spanish)", blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=100, unique=True, verbose_name=_("title"))
+    text = models.TextField(verbose_name=_("text"))
+    title_es = models.CharField(_("title (Spanish)"), max_length=100, blank=True)
+    text_es = models.TextField(_("text (Spanish)"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("checklist item")
@@ -98,12 +104,12 @@ class ChecklistItem(Translated, models.Model):
 
 
 class FAQ(Translated, models.Model):
-    question = models.CharField(max_length=300, unique=True)
-    slug = models.SlugField(max_length=120, unique=True)
-    answer = models.TextField()
-    question_es = models.CharField("question (Spanish)", max_length=300, blank=True)
-    answer_es = models.TextField("answer (Spanish)", blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    question = models.CharField(max_length=300, unique=True, verbose_name=_("question"))
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    answer = models.TextField(verbose_name=_("answer"))
+    question_es = models.CharField(_("question (Spanish)"), max_length=300, blank=True)
+    answer_es = models.TextField(_("answer (Spanish)"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         ordering = ["position"]
@@ -117,18 +123,18 @@ class FAQ(Translated, models.Model):
 class CrisisLine(ConstraintErrorsOnFields, Translated, models.Model):
     """A confirmed help line; the visitor's country's lines show on every page."""
 
-    country = models.CharField(max_length=2)
-    name = models.CharField(max_length=100)
-    phone = models.CharField(max_length=40)
-    text = models.CharField("text option", max_length=100, blank=True)
-    url = models.URLField(blank=True)
-    hours = models.CharField(max_length=60, blank=True)
-    description = models.CharField(max_length=300, blank=True)
+    country = models.CharField(max_length=2, verbose_name=_("country"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    phone = models.CharField(max_length=40, verbose_name=_("phone"))
+    text = models.CharField(_("text option"), max_length=100, blank=True)
+    url = models.URLField(blank=True, verbose_name=_("website"))
+    hours = models.CharField(max_length=60, blank=True, verbose_name=_("hours"))
+    description = models.CharField(max_length=300, blank=True, verbose_name=_("description"))
     # Spanish, from the reference file, where the line has it ("press 2 for Spanish").
-    name_es = models.CharField("name (Spanish)", max_length=100, blank=True)
-    text_es = models.CharField("text option (Spanish)", max_length=100, blank=True)
-    description_es = models.CharField("description (Spanish)", max_length=300, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100, blank=True)
+    text_es = models.CharField(_("text option (Spanish)"), max_length=100, blank=True)
+    description_es = models.CharField(_("description (Spanish)"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     constraint_error_fields = {
         "crisis_line_unique": "name",

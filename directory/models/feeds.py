@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Resource
@@ -33,41 +34,52 @@ class FeedSourceQuerySet(models.QuerySet):
 class FeedSource(ConstraintErrorsOnFields, models.Model):
     """An intergroup's Meeting Guide feed (``meetings.json``): a URL, a server path or an upload."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     url = models.CharField(
-        "feed URL or file",
+        _("feed URL or file"),
         max_length=500,
         blank=True,
-        help_text="An http(s) URL of the meetings.json feed, or a path on the server.",
+        help_text=_("An http(s) URL of the meetings.json feed, or a path on the server."),
     )
     uploaded_feed = models.TextField(
         blank=True,
         editable=False,
-        help_text="The JSON of an uploaded feed file, used when there is no URL.",
+        help_text=_("The JSON of an uploaded feed file, used when there is no URL."),
+        verbose_name=_("uploaded feed"),
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="feed_sources"
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="feed_sources",
+        verbose_name=_("organization"),
     )
     support_type = models.ForeignKey(
         SupportType,
         on_delete=models.PROTECT,
         related_name="feed_sources",
-        help_text="Support type of the listings this feed creates.",
+        help_text=_("Support type of the listings this feed creates."),
+        verbose_name=_("support type"),
     )
     fallback_timezone = models.CharField(
         max_length=64,
         blank=True,
         validators=[validate_time_zone],
-        help_text="IANA zone for meetings whose zone is not given and cannot be inferred from "
-        "their coordinates or town, e.g. America/Chicago.",
+        help_text=_(
+            "IANA zone for meetings whose zone is not given and cannot be inferred from "
+            "their coordinates or town, e.g. America/Chicago."
+        ),
+        verbose_name=_("fallback time zone"),
     )
-    enabled = models.BooleanField(default=True, help_text="sync_feeds runs enabled sources.")
+    enabled = models.BooleanField(
+        default=True, help_text=_("sync_feeds runs enabled sources."), verbose_name=_("enabled")
+    )
     archive_after_runs = models.PositiveSmallIntegerField(
         default=2,
-        help_text="Archive a meeting after it has been missing from this many successful runs.",
+        help_text=_("Archive a meeting after it has been missing from this many successful runs."),
+        verbose_name=_("archive after runs"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = FeedSourceQuerySet.as_manager()
 
@@ -110,24 +122,32 @@ class FeedRun(ConstraintErrorsOnFields, models.Model):
     """One (non-dry) run of a source: what it changed, what it skipped and why it failed."""
 
     class Status(models.TextChoices):
-        OK = "ok", "OK"
-        FAILED = "failed", "Failed"
+        OK = "ok", _("OK")
+        FAILED = "failed", _("Failed")
 
-    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="runs")
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices)
-    error = models.TextField(blank=True, help_text="Why the run failed (nothing was changed).")
-    rows = models.PositiveIntegerField(default=0, help_text="Rows in the feed.")
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    archived = models.PositiveIntegerField(default=0)
-    restored = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
+    source = models.ForeignKey(
+        FeedSource, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
+    )
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    finished_at = models.DateTimeField(verbose_name=_("finished at"))
+    status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
+    error = models.TextField(
+        blank=True,
+        help_text=_("Why the run failed (nothing was changed)."),
+        verbose_name=_("error"),
+    )
+    rows = models.PositiveIntegerField(
+        default=0, help_text=_("Rows in the feed."), verbose_name=_("rows")
+    )
+    created = models.PositiveIntegerField(default=0, verbose_name=_("created"))
+    updated = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
+    unchanged = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
+    archived = models.PositiveIntegerField(default=0, verbose_name=_("archived"))
+    restored = models.PositiveIntegerField(default=0, verbose_name=_("restored"))
+    skipped = models.PositiveIntegerField(default=0, verbose_name=_("skipped"))
     # {"skipped": {message: [{"row": 3, "name": ..., "slug": ...}, ...]}, "warnings": {...}}
-    report = models.JSONField(default=dict, blank=True)
-    triggered_by = models.CharField(max_length=100, blank=True)
+    report = models.JSONField(default=dict, blank=True, verbose_name=_("report"))
+    triggered_by = models.CharField(max_length=100, blank=True, verbose_name=_("triggered by"))
 
     constraint_error_fields = {"feedrun_status_known": "status"}
 
@@ -164,25 +184,29 @@ class FeedJob(models.Model):
     STALE_AFTER = dt.timedelta(minutes=10)
 
     class Kind(models.TextChoices):
-        PREVIEW = "preview", "Preview (dry run)"
-        RUN = "run", "Run"
+        PREVIEW = "preview", _("Preview (dry run)")
+        RUN = "run", pgettext_lazy("feed job kind", "Run")
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting"
-        RUNNING = "running", "Fetching and reading"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Fetching and reading")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
-    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="jobs")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    requested_by = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    summary = models.TextField(blank=True)
+    source = models.ForeignKey(
+        FeedSource, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("source")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.QUEUED, verbose_name=_("state")
+    )
+    requested_by = models.CharField(max_length=100, blank=True, verbose_name=_("requested by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    summary = models.TextField(blank=True, verbose_name=_("summary"))
     # RunResult.report() with its "groups" as the page shows them.
-    result = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True, verbose_name=_("result"))
 
     objects = FeedJobQuerySet.as_manager()
 
@@ -205,16 +229,24 @@ class FeedListing(ConstraintErrorsOnFields, models.Model):
     so two feeds that both use ``speaker-meeting`` get two listings.
     """
 
-    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="listings")
-    feed_slug = models.CharField(max_length=255)
-    resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="feed_origin")
-    feed_url = models.URLField("meeting's page at the source", max_length=2048, blank=True)
-    feedback_url = models.URLField("source's report link", max_length=2048, blank=True)
+    source = models.ForeignKey(
+        FeedSource, on_delete=models.CASCADE, related_name="listings", verbose_name=_("source")
+    )
+    feed_slug = models.CharField(max_length=255, verbose_name=_("feed slug"))
+    resource = models.OneToOneField(
+        Resource, on_delete=models.CASCADE, related_name="feed_origin", verbose_name=_("listing")
+    )
+    feed_url = models.URLField(_("meeting's page at the source"), max_length=2048, blank=True)
+    feedback_url = models.URLField(_("source's report link"), max_length=2048, blank=True)
     missing_runs = models.PositiveSmallIntegerField(
-        default=0, help_text="Successful runs in a row this meeting was missing from."
+        default=0,
+        help_text=_("Successful runs in a row this meeting was missing from."),
+        verbose_name=_("missing runs"),
     )
     archived_by_feed = models.BooleanField(
-        default=False, help_text="Archived because it left the feed; restored if it comes back."
+        default=False,
+        help_text=_("Archived because it left the feed; restored if it comes back."),
+        verbose_name=_("archived by feed"),
     )
 
     constraint_error_fields = {"feedlisting_source_slug": "feed_slug"}

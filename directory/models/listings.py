@@ -40,37 +40,61 @@ class SearchDocument(models.Func):
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
 
 
 class Location(ConstraintErrorsOnFields, models.Model):
     """A place where meetings happen; one church hall hosts many listings."""
 
-    name = models.CharField(max_length=200, blank=True, help_text="e.g. St Mark's Church hall")
-    address_line1 = models.CharField(max_length=200, blank=True)
-    address_line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
+    name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. St Mark's Church hall"),
+        verbose_name=_("name"),
+    )
+    address_line1 = models.CharField(max_length=200, blank=True, verbose_name=_("address line 1"))
+    address_line2 = models.CharField(max_length=200, blank=True, verbose_name=_("address line 2"))
+    city = models.CharField(max_length=100, blank=True, verbose_name=_("city"))
     region = models.CharField(
-        max_length=100, blank=True, help_text="State, province or county (code or name)."
+        max_length=100,
+        blank=True,
+        help_text=_("State, province or county (code or name)."),
+        verbose_name=_("region"),
     )
-    postal_code = models.CharField(max_length=20, blank=True)
-    country = models.CharField(max_length=2, default="US", help_text="ISO 3166-1 alpha-2 code.")
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True, verbose_name=_("postal code"))
+    country = models.CharField(
+        max_length=2,
+        default="US",
+        help_text=_("ISO 3166-1 alpha-2 code."),
+        verbose_name=_("country"),
+    )
+    latitude = models.FloatField(null=True, blank=True, verbose_name=_("latitude"))
+    longitude = models.FloatField(null=True, blank=True, verbose_name=_("longitude"))
     approximate = models.BooleanField(
-        default=False, help_text="Coordinates are only the town's, not the building's."
+        default=False,
+        help_text=_("Coordinates are only the town's, not the building's."),
+        verbose_name=_("approximate"),
     )
-    timezone = models.CharField(max_length=64, validators=[validate_time_zone], default="UTC")
-    notes = models.TextField(blank=True, help_text="Directions, entrance, parking.")
+    timezone = models.CharField(
+        max_length=64, validators=[validate_time_zone], default="UTC", verbose_name=_("time zone")
+    )
+    notes = models.TextField(
+        blank=True, help_text=_("Directions, entrance, parking."), verbose_name=_("notes")
+    )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="locations"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="locations",
+        verbose_name=_("organization"),
     )
-    is_demo = models.BooleanField(default=False)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_demo = models.BooleanField(default=False, verbose_name=_("demo data"))
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     constraint_error_fields = {
         "location_coordinates_valid": "latitude",
@@ -154,78 +178,122 @@ class Resource(ConstraintErrorsOnFields, models.Model):
         DONATION = "donation", _("Voluntary donation")
         FEE = "fee", _("Fee")
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=220, unique=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    slug = models.SlugField(max_length=220, unique=True, verbose_name=_("slug"))
     support_type = models.ForeignKey(
-        SupportType, on_delete=models.PROTECT, related_name="resources"
+        SupportType,
+        on_delete=models.PROTECT,
+        related_name="resources",
+        verbose_name=_("support type"),
     )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="resources"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resources",
+        verbose_name=_("organization"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
     attendance = models.CharField(
-        max_length=10, choices=Attendance.choices, default=Attendance.IN_PERSON
+        max_length=10,
+        choices=Attendance.choices,
+        default=Attendance.IN_PERSON,
+        verbose_name=_("attendance"),
     )
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="resources"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resources",
+        verbose_name=_("location"),
     )
     location_notes = models.TextField(
         blank=True,
-        help_text="This meeting's own directions at the location (room, entrance), shown with "
-        "the location's notes.",
+        help_text=_(
+            "This meeting's own directions at the location (room, entrance), shown with "
+            "the location's notes."
+        ),
+        verbose_name=_("location notes"),
     )
     group_name = models.CharField(
-        "group", max_length=200, blank=True, help_text="The group that holds the meeting."
+        _("group"), max_length=200, blank=True, help_text=_("The group that holds the meeting.")
     )
-    group_notes = models.TextField(blank=True)
-    district = models.CharField(max_length=100, blank=True)
+    group_notes = models.TextField(blank=True, verbose_name=_("group notes"))
+    district = models.CharField(max_length=100, blank=True, verbose_name=_("district"))
     regions = models.JSONField(
-        default=list, blank=True, help_text="Regions the source files it under, general first."
+        default=list,
+        blank=True,
+        help_text=_("Regions the source files it under, general first."),
+        verbose_name=_("regions"),
     )
-    group_email = models.EmailField(blank=True, help_text="The group's own address.")
-    group_phone = models.CharField(max_length=40, blank=True)
+    group_email = models.EmailField(
+        blank=True, help_text=_("The group's own address."), verbose_name=_("group email")
+    )
+    group_phone = models.CharField(max_length=40, blank=True, verbose_name=_("group phone"))
     # 2,048: the longest URL Django's validator accepts; feeds' links are kept whole.
-    website = models.URLField("website", blank=True, max_length=2048)
+    website = models.URLField(_("website"), blank=True, max_length=2048)
     conference_url = models.URLField(
-        "join link",
+        _("join link"),
         blank=True,
         max_length=2048,
-        help_text="A link that joins the meeting directly.",
+        help_text=_("A link that joins the meeting directly."),
     )
-    conference_url_notes = models.CharField(max_length=200, blank=True)
+    conference_url_notes = models.CharField(
+        max_length=200, blank=True, verbose_name=_("join link notes")
+    )
     conference_phone = models.CharField(
-        "dial-in phone", max_length=60, blank=True, validators=[validate_dial_string]
+        _("dial-in phone"), max_length=60, blank=True, validators=[validate_dial_string]
     )
-    conference_phone_notes = models.CharField(max_length=200, blank=True)
+    conference_phone_notes = models.CharField(
+        max_length=200, blank=True, verbose_name=_("dial-in phone notes")
+    )
     contact_name = models.CharField(
-        max_length=100, blank=True, help_text="First name or initial only: no last names."
+        max_length=100,
+        blank=True,
+        help_text=_("First name or initial only: no last names."),
+        verbose_name=_("contact name"),
     )
-    contact_email = models.EmailField(blank=True)
-    contact_phone = models.CharField(max_length=40, blank=True)
+    contact_email = models.EmailField(blank=True, verbose_name=_("contact email"))
+    contact_phone = models.CharField(max_length=40, blank=True, verbose_name=_("contact phone"))
     by_appointment = models.BooleanField(
-        "by appointment",
+        _("by appointment"),
         default=False,
-        help_text="It has no regular time: people arrange one with the group or worker "
-        "(the Meeting Guide format's meetings without a day).",
+        help_text=_(
+            "It has no regular time: people arrange one with the group or worker "
+            "(the Meeting Guide format's meetings without a day)."
+        ),
     )
-    cost = models.CharField(max_length=10, choices=Cost.choices, default=Cost.FREE)
-    cost_notes = models.CharField(max_length=200, blank=True)
-    features = models.ManyToManyField(Feature, blank=True, related_name="resources")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    last_verified_at = models.DateTimeField(null=True, blank=True)
+    cost = models.CharField(
+        max_length=10, choices=Cost.choices, default=Cost.FREE, verbose_name=_("cost")
+    )
+    cost_notes = models.CharField(max_length=200, blank=True, verbose_name=_("cost notes"))
+    features = models.ManyToManyField(
+        Feature, blank=True, related_name="resources", verbose_name=_("features")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
+    last_verified_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("last verified at")
+    )
     last_verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("last verified by"),
     )
     is_demo = models.BooleanField(
-        default=False, help_text="Fictional sample data, labelled as such wherever it is shown."
+        default=False,
+        help_text=_("Fictional sample data, labelled as such wherever it is shown."),
+        verbose_name=_("demo data"),
     )
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     # The keyword search's full-text document, stored so search does not re-parse every
     # matching description (PostgreSQL; always NULL on SQLite, whose search uses LIKE).
@@ -383,9 +451,9 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
     """
 
     class Kind(models.TextChoices):
-        WEEKLY = "weekly", "Every week"
-        MONTHLY = "monthly", "Monthly, by position (e.g. first Saturday)"
-        INTERVAL = "interval", "Every N weeks from an anchor date"
+        WEEKLY = "weekly", _("Every week")
+        MONTHLY = "monthly", _("Monthly, by position (e.g. first Saturday)")
+        INTERVAL = "interval", _("Every N weeks from an anchor date")
 
     class Weekday(models.IntegerChoices):
         # A day on its own (the forms' day menus and checkboxes), translated.
@@ -398,37 +466,54 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
         SATURDAY = 6, pgettext_lazy("weekday", "Saturday")
 
     class WeekOfMonth(models.IntegerChoices):
-        FIRST = 1, "First"
-        SECOND = 2, "Second"
-        THIRD = 3, "Third"
-        FOURTH = 4, "Fourth"
-        LAST = -1, "Last"
+        FIRST = 1, pgettext_lazy("week of the month", "First")
+        SECOND = 2, pgettext_lazy("week of the month", "Second")
+        THIRD = 3, pgettext_lazy("week of the month", "Third")
+        FOURTH = 4, pgettext_lazy("week of the month", "Fourth")
+        LAST = -1, pgettext_lazy("week of the month", "Last")
 
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="schedules")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEEKLY)
-    weekday = models.SmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField()
-    end_time = models.TimeField(null=True, blank=True)
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("listing")
+    )
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.WEEKLY, verbose_name=_("kind")
+    )
+    weekday = models.SmallIntegerField(choices=Weekday.choices, verbose_name=_("weekday"))
+    start_time = models.TimeField(verbose_name=_("start time"))
+    end_time = models.TimeField(null=True, blank=True, verbose_name=_("end time"))
     timezone = models.CharField(
-        max_length=64, validators=[validate_time_zone], help_text="IANA name, e.g. America/Chicago"
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text=_("IANA name, e.g. America/Chicago"),
+        verbose_name=_("time zone"),
     )
     week_of_month = models.SmallIntegerField(
-        choices=WeekOfMonth.choices, null=True, blank=True, help_text="Monthly schedules only."
+        choices=WeekOfMonth.choices,
+        null=True,
+        blank=True,
+        help_text=_("Monthly schedules only."),
+        verbose_name=_("week of month"),
     )
     interval_weeks = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Every-N-weeks schedules only (2 or more)."
+        null=True,
+        blank=True,
+        help_text=_("Every-N-weeks schedules only (2 or more)."),
+        verbose_name=_("interval weeks"),
     )
     anchor_date = models.DateField(
-        null=True, blank=True, help_text="A date the every-N-weeks meeting happens on."
+        null=True,
+        blank=True,
+        help_text=_("A date the every-N-weeks meeting happens on."),
+        verbose_name=_("anchor date"),
     )
     anchor_day = models.GeneratedField(
         expression=DaysSinceEpochSunday("anchor_date"),
         output_field=models.IntegerField(null=True),
         db_persist=True,
     )
-    valid_from = models.DateField(null=True, blank=True)
-    valid_to = models.DateField(null=True, blank=True)
-    notes = models.CharField(max_length=200, blank=True)
+    valid_from = models.DateField(null=True, blank=True, verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
+    notes = models.CharField(max_length=200, blank=True, verbose_name=_("notes"))
     # Derived columns that let "happening now", day and time-of-day filters run in SQL.
     start_minute = models.GeneratedField(
         expression=MinuteOfDay("start_time"),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Resource
@@ -14,30 +15,42 @@ class Submission(ConstraintErrorsOnFields, models.Model):
     """
 
     class Kind(models.TextChoices):
-        NEW_LISTING = "new", "New listing"
-        CORRECTION = "correction", "Correction"
-        CLOSURE = "closure", "No longer meets"
+        NEW_LISTING = "new", _("New listing")
+        CORRECTION = "correction", _("Correction")
+        CLOSURE = "closure", _("No longer meets")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", pgettext_lazy("submission", "Approved")
+        REJECTED = "rejected", pgettext_lazy("submission", "Rejected")
 
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
     resource = models.ForeignKey(
-        Resource, null=True, blank=True, on_delete=models.CASCADE, related_name="submissions"
+        Resource,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="submissions",
+        verbose_name=_("listing"),
     )
-    proposed = models.JSONField(default=dict, blank=True)
-    message = models.TextField(blank=True, max_length=2000)
-    reporter_name = models.CharField(max_length=100, blank=True)
-    reporter_email = models.EmailField(blank=True)
-    status = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    proposed = models.JSONField(default=dict, blank=True, verbose_name=_("proposed"))
+    message = models.TextField(blank=True, max_length=2000, verbose_name=_("message"))
+    reporter_name = models.CharField(max_length=100, blank=True, verbose_name=_("reporter name"))
+    reporter_email = models.EmailField(blank=True, verbose_name=_("reporter email"))
+    status = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, verbose_name=_("status")
+    )
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reviewer"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    decision_reason = models.TextField(blank=True, verbose_name=_("decision reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     constraint_error_fields = {
         "submission_kind_matches_resource": "resource",

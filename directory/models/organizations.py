@@ -4,47 +4,57 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from directory.models.base import ConstraintErrorsOnFields
+from directory.models.base import ConstraintErrorsOnFields, Translated
 
 
-class Organization(models.Model):
+class Organization(Translated, models.Model):
     class Kind(models.TextChoices):
-        FELLOWSHIP = "fellowship", "Fellowship"
-        TREATMENT_CENTRE = "treatment_centre", "Treatment centre"
-        COMMUNITY = "community", "Community organisation"
-        ONLINE_PLATFORM = "online_platform", "Online platform"
+        FELLOWSHIP = "fellowship", _("Fellowship")
+        TREATMENT_CENTRE = "treatment_centre", _("Treatment centre")
+        COMMUNITY = "community", _("Community organisation")
+        ONLINE_PLATFORM = "online_platform", _("Online platform")
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.COMMUNITY)
-    description = models.TextField(blank=True)
-    website = models.URLField(blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    slug = models.SlugField(max_length=200, unique=True, verbose_name=_("slug"))
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.COMMUNITY, verbose_name=_("kind")
+    )
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    # Spanish, for the national fellowships (fixtures/reference/national-resources.csv, our own
+    # text) or from a curator; blank: the English shows, marked as English, on Spanish pages.
+    description_es = models.TextField(_("description (Spanish)"), blank=True)
+    website = models.URLField(blank=True, verbose_name=_("website"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    phone = models.CharField(max_length=40, blank=True, verbose_name=_("phone"))
     support_types = models.ManyToManyField(
-        "directory.SupportType", blank=True, related_name="organizations"
+        "directory.SupportType",
+        blank=True,
+        related_name="organizations",
+        verbose_name=_("support types"),
     )
     attendance = models.CharField(
-        "how its groups meet",
+        _("how its groups meet"),
         max_length=10,
         blank=True,
         choices=[
-            ("in_person", "In person"),
-            ("online", "Online"),
-            ("hybrid", "In person and online"),
+            ("in_person", _("In person")),
+            ("online", _("Online")),
+            ("hybrid", _("In person and online")),
         ],
     )
     is_national = models.BooleanField(
-        "national or online fellowship",
+        _("national or online fellowship"),
         default=False,
-        help_text="A real national or online fellowship, listed with its official site.",
+        help_text=_("A real national or online fellowship, listed with its official site."),
     )
     is_demo = models.BooleanField(
-        default=False, help_text="Fictional sample data, labelled as such wherever it is shown."
+        default=False,
+        help_text=_("Fictional sample data, labelled as such wherever it is shown."),
+        verbose_name=_("demo data"),
     )
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("organization")
@@ -59,17 +69,25 @@ class Membership(ConstraintErrorsOnFields, models.Model):
     """Which organisations a staff user may curate, and in what role."""
 
     class Role(models.TextChoices):
-        EDITOR = "editor", "Editor"
-        MANAGER = "manager", "Manager"
+        EDITOR = "editor", _("Editor")
+        MANAGER = "manager", _("Manager")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organization"),
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
-    created_at = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(
+        max_length=10, choices=Role.choices, default=Role.EDITOR, verbose_name=_("role")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     constraint_error_fields = {
         "membership_unique": "organization",

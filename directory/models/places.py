@@ -8,24 +8,27 @@ class Place(ConstraintErrorsOnFields, models.Model):
     """The offline gazetteer: towns and postal codes with coordinates (GeoNames, CC BY 4.0)."""
 
     class Kind(models.TextChoices):
-        CITY = "city", "City or town"
-        POSTAL_CODE = "postal_code", "Postal code"
+        CITY = "city", _("City or town")
+        POSTAL_CODE = "postal_code", _("Postal code")
 
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     search_name = models.CharField(
         max_length=200,
         db_index=True,
-        help_text="Lower-case, accent-free name or code for look-ups.",
+        help_text=_("Lower-case, accent-free name or code for look-ups."),
+        verbose_name=_("search name"),
     )
-    region_code = models.CharField(max_length=20, blank=True)
-    region_name = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2)
-    latitude = models.FloatField()
-    longitude = models.FloatField()
-    population = models.PositiveIntegerField(default=0)
-    timezone = models.CharField(max_length=64, blank=True)
-    source_id = models.CharField(max_length=40, help_text="GeoNames id or postal code.")
+    region_code = models.CharField(max_length=20, blank=True, verbose_name=_("region code"))
+    region_name = models.CharField(max_length=100, blank=True, verbose_name=_("region name"))
+    country = models.CharField(max_length=2, verbose_name=_("country"))
+    latitude = models.FloatField(verbose_name=_("latitude"))
+    longitude = models.FloatField(verbose_name=_("longitude"))
+    population = models.PositiveIntegerField(default=0, verbose_name=_("population"))
+    timezone = models.CharField(max_length=64, blank=True, verbose_name=_("time zone"))
+    source_id = models.CharField(
+        max_length=40, help_text=_("GeoNames id or postal code."), verbose_name=_("source ID")
+    )
 
     constraint_error_fields = {
         "place_source_unique": "source_id",

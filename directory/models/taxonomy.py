@@ -7,17 +7,21 @@ from directory.models.base import ConstraintErrorsOnFields, Translated
 class SupportType(Translated, models.Model):
     """One of the five kinds of peer support the article names."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    summary = models.TextField(blank=True)
-    body = models.TextField(blank=True, help_text="The article's text on this type.")
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
+    summary = models.TextField(blank=True, verbose_name=_("summary"))
+    body = models.TextField(
+        blank=True, help_text=_("The article's text on this type."), verbose_name=_("body")
+    )
     # Spanish, from the article's translation (fixtures/article/*.es.po) or a curator.
-    name_es = models.CharField("name (Spanish)", max_length=100, blank=True)
-    summary_es = models.TextField("summary (Spanish)", blank=True)
-    body_es = models.TextField("body (Spanish)", blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100, blank=True)
+    summary_es = models.TextField(_("summary (Spanish)"), blank=True)
+    body_es = models.TextField(_("body (Spanish)"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
     is_meeting_based = models.BooleanField(
-        default=True, help_text="Groups that meet on a schedule (as opposed to one-to-one support)."
+        default=True,
+        help_text=_("Groups that meet on a schedule (as opposed to one-to-one support)."),
+        verbose_name=_("meets on a schedule"),
     )
 
     class Meta:
@@ -37,9 +41,9 @@ class SupportType(Translated, models.Model):
 class FeatureCategory(models.Model):
     """A facet of the taxonomy: meeting format, audience, accessibility, language, focus."""
 
-    slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100)
-    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(max_length=50, unique=True, verbose_name=_("slug"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("feature category")
@@ -56,18 +60,23 @@ class Feature(ConstraintErrorsOnFields, Translated, models.Model):
     ``code`` is the Meeting Guide type code when there is one, so feeds map both ways.
     """
 
-    category = models.ForeignKey(FeatureCategory, on_delete=models.PROTECT, related_name="features")
-    slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=100)
-    name_es = models.CharField("name (Spanish)", max_length=100, blank=True)
+    category = models.ForeignKey(
+        FeatureCategory,
+        on_delete=models.PROTECT,
+        related_name="features",
+        verbose_name=_("category"),
+    )
+    slug = models.SlugField(max_length=60, unique=True, verbose_name=_("slug"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    name_es = models.CharField(_("name (Spanish)"), max_length=100, blank=True)
     code = models.CharField(
-        "Meeting Guide code",
+        _("Meeting Guide code"),
         max_length=12,
         blank=True,
-        help_text="Type code in the Meeting Guide spec.",
+        help_text=_("Type code in the Meeting Guide spec."),
     )
-    description = models.TextField(blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     constraint_error_fields = {
         "feature_code_unique": "code",

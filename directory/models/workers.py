@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.listings import Status
@@ -16,16 +17,21 @@ from directory.models.taxonomy import Feature, SupportType
 class CredentialType(ConstraintErrorsOnFields, models.Model):
     """A peer recovery credential and the body that issues it (reference data)."""
 
-    abbreviation = models.CharField(max_length=20)
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=60, unique=True)
-    issuing_body = models.CharField(max_length=200)
-    jurisdiction = models.CharField(max_length=120, blank=True)
-    renewal_years = models.PositiveSmallIntegerField(null=True, blank=True)
-    public_lookup = models.CharField(
-        max_length=300, blank=True, help_text="Where the public can check a holder's status."
+    abbreviation = models.CharField(max_length=20, verbose_name=_("abbreviation"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    slug = models.SlugField(max_length=60, unique=True, verbose_name=_("slug"))
+    issuing_body = models.CharField(max_length=200, verbose_name=_("issuing body"))
+    jurisdiction = models.CharField(max_length=120, blank=True, verbose_name=_("jurisdiction"))
+    renewal_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("renewal years")
     )
-    source_url = models.URLField(blank=True)
+    public_lookup = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_("Where the public can check a holder's status."),
+        verbose_name=_("public look-up"),
+    )
+    source_url = models.URLField(blank=True, verbose_name=_("source URL"))
 
     constraint_error_fields = {
         "credential_type_unique": "abbreviation",
@@ -64,46 +70,76 @@ class PeerWorker(ConstraintErrorsOnFields, models.Model):
     """A person offering peer mentoring, recovery coaching or sober-companion services."""
 
     display_name = models.CharField(
-        max_length=100, help_text="As the worker wants to be shown, e.g. 'Sam R.'"
+        max_length=100,
+        help_text=_("As the worker wants to be shown, e.g. 'Sam R.'"),
+        verbose_name=_("display name"),
     )
-    slug = models.SlugField(max_length=120, unique=True)
-    bio = models.TextField(blank=True)
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    bio = models.TextField(blank=True, verbose_name=_("bio"))
     lived_experience = models.TextField(
-        "lived-experience statement", blank=True, help_text="In the worker's own words."
+        _("lived-experience statement"), blank=True, help_text=_("In the worker's own words.")
     )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workers",
+        verbose_name=_("organization"),
     )
-    support_types = models.ManyToManyField(SupportType, related_name="workers")
+    support_types = models.ManyToManyField(
+        SupportType, related_name="workers", verbose_name=_("support types")
+    )
     languages = models.ManyToManyField(
         Feature,
         blank=True,
         related_name="workers",
         limit_choices_to={"category__slug": "language"},
+        verbose_name=_("languages"),
     )
-    offers_online = models.BooleanField(default=False)
-    offers_in_person = models.BooleanField(default=True)
+    offers_online = models.BooleanField(default=False, verbose_name=_("offers online"))
+    offers_in_person = models.BooleanField(default=True, verbose_name=_("offers in person"))
     service_place = models.ForeignKey(
-        Place, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("service place"),
     )
-    service_area = models.CharField(max_length=200, blank=True, help_text="e.g. 'Greater Boston'")
-    country = models.CharField(max_length=2, default="US")
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
-    service_radius_km = models.PositiveSmallIntegerField(null=True, blank=True)
-    accepting_new_clients = models.BooleanField(default=True)
-    contact_email = models.EmailField(blank=True)
-    contact_phone = models.CharField(max_length=40, blank=True)
-    website = models.URLField(blank=True)
+    service_area = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. 'Greater Boston'"),
+        verbose_name=_("service area"),
+    )
+    country = models.CharField(max_length=2, default="US", verbose_name=_("country"))
+    latitude = models.FloatField(null=True, blank=True, verbose_name=_("latitude"))
+    longitude = models.FloatField(null=True, blank=True, verbose_name=_("longitude"))
+    service_radius_km = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("service radius (km)")
+    )
+    accepting_new_clients = models.BooleanField(
+        default=True, verbose_name=_("accepting new clients")
+    )
+    contact_email = models.EmailField(blank=True, verbose_name=_("contact email"))
+    contact_phone = models.CharField(max_length=40, blank=True, verbose_name=_("contact phone"))
+    website = models.URLField(blank=True, verbose_name=_("website"))
     consent_to_publish = models.BooleanField(
-        default=False, help_text="The worker agreed in writing to be listed publicly."
+        default=False,
+        help_text=_("The worker agreed in writing to be listed publicly."),
+        verbose_name=_("consent to publish"),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    is_demo = models.BooleanField(default=False)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    last_verified_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
+    is_demo = models.BooleanField(default=False, verbose_name=_("demo data"))
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
+    last_verified_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("last verified at")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = PeerWorkerQuerySet.as_manager()
 
@@ -184,38 +220,60 @@ class CredentialQuerySet(models.QuerySet):
 
 class Credential(ConstraintErrorsOnFields, models.Model):
     class Verification(models.TextChoices):
-        UNVERIFIED = "unverified", "Not verified"
-        VERIFIED = "verified", "Verified"
-        REVOKED = "revoked", "Revoked or suspended"
-        REJECTED = "rejected", "Could not be verified"
+        UNVERIFIED = "unverified", pgettext_lazy("credential", "Not verified")
+        VERIFIED = "verified", pgettext_lazy("credential", "Verified")
+        REVOKED = "revoked", _("Revoked or suspended")
+        REJECTED = "rejected", _("Could not be verified")
 
     class Method(models.TextChoices):
-        ISSUER_LOOKUP = "issuer_lookup", "Issuing body's public look-up"
-        DOCUMENT = "document", "Certificate or document seen"
-        PHONE = "phone", "Phone call to the issuing body"
-        OTHER = "other", "Other (see evidence note)"
+        ISSUER_LOOKUP = "issuer_lookup", _("Issuing body's public look-up")
+        DOCUMENT = "document", _("Certificate or document seen")
+        PHONE = "phone", _("Phone call to the issuing body")
+        OTHER = "other", _("Other (see evidence note)")
 
-    worker = models.ForeignKey(PeerWorker, on_delete=models.CASCADE, related_name="credentials")
+    worker = models.ForeignKey(
+        PeerWorker,
+        on_delete=models.CASCADE,
+        related_name="credentials",
+        verbose_name=_("peer worker"),
+    )
     credential_type = models.ForeignKey(
-        CredentialType, on_delete=models.PROTECT, related_name="credentials"
+        CredentialType,
+        on_delete=models.PROTECT,
+        related_name="credentials",
+        verbose_name=_("credential type"),
     )
-    number = models.CharField("credential number", max_length=60, blank=True)
-    issued_on = models.DateField(null=True, blank=True)
-    expires_on = models.DateField(null=True, blank=True)
+    number = models.CharField(_("credential number"), max_length=60, blank=True)
+    issued_on = models.DateField(null=True, blank=True, verbose_name=_("issued on"))
+    expires_on = models.DateField(null=True, blank=True, verbose_name=_("expires on"))
     verification_status = models.CharField(
-        max_length=12, choices=Verification.choices, default=Verification.UNVERIFIED
+        max_length=12,
+        choices=Verification.choices,
+        default=Verification.UNVERIFIED,
+        verbose_name=_("verification status"),
     )
-    verification_method = models.CharField(max_length=20, choices=Method.choices, blank=True)
+    verification_method = models.CharField(
+        max_length=20, choices=Method.choices, blank=True, verbose_name=_("verification method")
+    )
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("verified by"),
     )
-    verified_at = models.DateTimeField(null=True, blank=True)
-    evidence_note = models.TextField(blank=True, help_text="Staff only: never shown publicly.")
+    verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
+    evidence_note = models.TextField(
+        blank=True,
+        help_text=_("Staff only: never shown publicly."),
+        verbose_name=_("evidence note"),
+    )
     references_note = models.TextField(
-        "references checked", blank=True, help_text="Staff only: never shown publicly."
+        _("references checked"), blank=True, help_text=_("Staff only: never shown publicly.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = CredentialQuerySet.as_manager()
 

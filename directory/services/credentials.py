@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from directory.models import Credential
 from directory.services.audit import log_change
@@ -50,8 +50,9 @@ def record_verification(
         credential.verified_by = by
         credential.verified_at = at or timezone.now()
     credential.save()
-    how = f" ({credential.get_verification_method_display()})" if method else ""
-    log_change(by, credential, f"Recorded verification: {status.label}{how}.")
+    with translation.override("en"):  # the history is written in English
+        how = f" ({credential.get_verification_method_display()})" if method else ""
+        log_change(by, credential, f"Recorded verification: {status.label}{how}.")
     return credential
 
 

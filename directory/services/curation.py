@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from directory.models import Resource
 from directory.models.listings import Status
@@ -33,7 +33,8 @@ def set_status(listings, status: str, *, by) -> int:
     Resource.objects.filter(pk__in=[listing.pk for listing in changed]).update(
         status=status, updated_at=timezone.now()
     )
-    log_change(by, changed, f"Changed status to {status.label}.")
+    with translation.override("en"):  # the history is written in English
+        log_change(by, changed, f"Changed status to {status.label}.")
     return len(changed)
 
 

@@ -232,9 +232,9 @@ def _parse_schedule_fields(fields: dict) -> dict:
             try:
                 parsed[name] = field.to_python(value)
             except ValidationError as exc:
-                raise ValidationError(
-                    f"Meeting time: {field.verbose_name} {value!r} is not valid."
-                ) from exc
+                with translation.override("en"):  # an English sentence, its label too
+                    message = f"Meeting time: {field.verbose_name} {value!r} is not valid."
+                raise ValidationError(message) from exc
     return parsed
 
 
@@ -526,8 +526,10 @@ def notify_curators(submission: Submission, *, admin_url_builder=None) -> bool:
             _curator_message(submission.kind, target, link, language)
             for language in dict.fromkeys([settings.LANGUAGE_CODE, *dict(settings.LANGUAGES)])
         )
+        with translation.override(settings.LANGUAGE_CODE):  # the subject stays English
+            kind = submission.get_kind_display()
         send_mail(
-            one_line(f"[Peer Support Directory] {submission.get_kind_display()}: {target}")[:200],
+            one_line(f"[Peer Support Directory] {kind}: {target}")[:200],
             plain_text(body),
             None,
             recipients,
@@ -549,7 +551,9 @@ class ReviewError(Exception):
 def _lock_pending(submission: Submission) -> Submission:
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
     if locked.status != Submission.State.PENDING:
-        raise ReviewError(f"This submission was already {locked.get_status_display().lower()}.")
+        with translation.override("en"):
+            status = locked.get_status_display().lower()
+        raise ReviewError(f"This submission was already {status}.")
     return locked
 
 
@@ -584,10 +588,11 @@ def approve(
             proposed["support_type"] = support_type.slug
         apply_proposal(resource, proposed)
         log_addition(by, resource, f"Created from public suggestion #{submission.pk}.")
-        note = (
-            f"Created listing “{resource.name}” ({resource.slug}) as "
-            f"{resource.get_status_display().lower()}."
-        )
+        with translation.override("en"):
+            note = (
+                f"Created listing “{resource.name}” ({resource.slug}) as "
+                f"{resource.get_status_display().lower()}."
+            )
     else:
         resource = Resource.objects.select_for_update().get(pk=submission.resource_id)
         changed = apply_proposal(resource, submission.proposed)

@@ -56,7 +56,15 @@ class Place(ConstraintErrorsOnFields, models.Model):
                 violation_error_message="Latitude must be −90 to 90 and longitude −180 to 180.",
             ),
         ]
-        indexes = [models.Index(fields=["country", "region_code"], name="place_country_region")]
+        indexes = [
+            models.Index(fields=["country", "region_code"], name="place_country_region"),
+            # Town names on maps (directory/maps/draw.py towns_in): the towns inside a view,
+            # most populous first; a region's by its box, a continent's by population.
+            models.Index(
+                fields=["kind", "latitude", "longitude", "population"], name="place_map_box"
+            ),
+            models.Index(fields=["kind", "population"], name="place_map_population"),
+        ]
 
     def __str__(self) -> str:
         return self.label

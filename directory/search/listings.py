@@ -175,7 +175,6 @@ class MapData:
     order: np.ndarray  # ascending: the list's order (distance with a place, else name)
     distance: np.ndarray | None
     unplaced_count: int
-    unplaced_online: int  # of which online only
     unplaced: list[Card]
 
 
@@ -910,7 +909,6 @@ def _map_data(search: CompiledSearch, results: np.ndarray, now: dt.datetime) -> 
         order=distance if distance is not None else positions.astype(np.float64),
         distance=distance,
         unplaced_count=int(np.count_nonzero(unplaced)),
-        unplaced_online=int(np.count_nonzero(unplaced & online)),
         unplaced=load_result_cards(search, first_unplaced, now),
     )
 

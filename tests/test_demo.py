@@ -375,3 +375,20 @@ def test_failed_replace_keeps_the_old_demo_data(reference):
     with pytest.raises(CommandError, match="gazetteer"):
         generate("--listings", "20", "--seed", "2", "--replace")
     assert counts() == before
+
+
+def test_the_demo_site_draws_its_maps(reference, client):
+    """What `make run` loads draws the maps (issue 24): the demo's towns, their listings on
+    the results map, every result counted, and a locator on an in-person listing's page."""
+    generate("--listings", "150", "--seed", "5")
+    html = client.get("/find/?near=Chicago&radius=50&view=map").content.decode()
+    total = int(re.search(r'data-result-count="(\d+)"', html).group(1))
+    placed = sum(int(n) for n in re.findall(r'class="m[^"]*" data-count="(\d+)"', html))
+    unplaced = re.search(r'data-unplaced="(\d+)"', html)
+    assert total > 0 and placed + (int(unplaced.group(1)) if unplaced else 0) == total
+    assert 'class="map-land"' in html and 'class="map-town"' in html
+    in_person = Resource.objects.filter(
+        attendance="in_person", location__latitude__isnull=False
+    ).first()
+    page = client.get(f"/resources/{in_person.slug}/").content.decode()
+    assert 'id="locator-map"' in page and 'class="map-land"' in page

@@ -350,6 +350,8 @@ def test_the_map_is_in_spanish_on_the_spanish_page(client, evanston):
     html = client.get("/es/find/?near=Evanston&radius=5&view=map").content.decode()
     assert "El mapa muestra" in html
     drawn = _parse(html)
+    lone = next(m for m in drawn.markers if m["title"].startswith("Skokie Tuesday"))
+    assert lone["href"] == f"/es/resources/{evanston['lone'].slug}/"
     assert sum(m["count"] for m in drawn.markers) + drawn.unplaced == _count(html)
 
 

@@ -8,6 +8,8 @@ from urllib.parse import quote_plus
 
 import numpy as np
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -117,8 +119,14 @@ def _bar(drawing: Drawing) -> None:
     units, miles = scale_bar(drawing.view, target_units=drawing.width / 5)
     drawing.bar_units = units
     count = float(miles)
+    # "25", "0.5" (or "0,5" in Spanish): the page's number format.
+    written = (
+        number_format(int(count))
+        if count.is_integer()
+        else number_format(count, decimal_pos=2).rstrip("0")
+    )
     drawing.bar_label = ngettext("%(miles)s mile", "%(miles)s miles", 1 if count == 1 else 2) % {
-        "miles": miles
+        "miles": written
     }
 
 
@@ -132,6 +140,15 @@ def _names(ids: list[int]) -> dict[int, tuple[str, str]]:
         .order_by()
         .values_list("pk", "name", "slug")
     }
+
+
+def _listing_urls():
+    """A listing's address from its slug, in the page's language (/es/resources/... on
+    Spanish pages): one ``reverse`` for a map's few hundred markers."""
+    placeholder = "slug-placeholder"
+    pattern = reverse("directory:resource-detail", args=[placeholder])
+    head, tail = pattern.split(placeholder)
+    return lambda slug: f"{head}{slug}{tail}"
 
 
 def _nearest_towns(towns: list[Town], markers: list[Marker]) -> list[Town | None]:
@@ -156,7 +173,7 @@ def _zoom_radius(radius: int | None) -> int | None:
 
 
 def _miles(value: float) -> str:
-    return _("%(miles)s mi") % {"miles": f"{value:.1f}"}
+    return _("%(miles)s mi") % {"miles": number_format(round(value, 1), decimal_pos=1)}
 
 
 def results_map(result, params: QueryDict) -> Drawing | None:
@@ -213,6 +230,7 @@ def _describe_markers(drawing: Drawing, result, params: QueryDict) -> None:
         if marker.count == 1 or not (zoom and not marker.one_place):
             named.extend(index_ids(marker.members[:PLACE_LIST_NAMES]))
     names = _names(named)
+    listing_url = _listing_urls()
     nearest_towns = _nearest_towns(drawing.towns, drawing.markers)
     kept = []
     for number, marker in enumerate(drawing.markers, start=1):
@@ -224,7 +242,7 @@ def _describe_markers(drawing: Drawing, result, params: QueryDict) -> None:
             if pk not in names:
                 continue  # unpublished since the index was built
             name, slug = names[pk]
-            marker.href = f"/resources/{slug}/"
+            marker.href = listing_url(slug)
             marker.extra = {"name": name}
             marker.title = name + (f", {_miles(nearest)}" if nearest is not None else "") + where
         elif zoom and not marker.one_place:
@@ -249,7 +267,7 @@ def _describe_markers(drawing: Drawing, result, params: QueryDict) -> None:
             members = index_ids(marker.members[:PLACE_LIST_NAMES])
             marker.extra = {
                 "listings": [
-                    {"name": names[pk][0], "href": f"/resources/{names[pk][1]}/"}
+                    {"name": names[pk][0], "href": listing_url(names[pk][1])}
                     for pk in members
                     if pk in names
                 ],

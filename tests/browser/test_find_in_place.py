@@ -121,8 +121,9 @@ def test_few_tab_stops_to_the_first_result_and_reading_order_is_visual_order(
     page.set_viewport_size(viewport)
     page.goto(town(path))
     presses = _tabs_to_first_result(page)
-    # 15 before the language switcher (one more link in the header, issue 23).
-    assert presses <= 16, f"{presses} Tab presses to the first result"
+    # 15 before the language switcher (one more link in the header, issue 23), 16 before the
+    # "Map" link above the results (issue 24): each is one control a visitor may need first.
+    assert presses <= 17, f"{presses} Tab presses to the first result"
     order = page.evaluate(
         "document.getElementById('results').compareDocumentPosition("
         "document.getElementById('filters')) & Node.DOCUMENT_POSITION_FOLLOWING"
@@ -144,7 +145,10 @@ def test_skip_to_results(town, page):
     page.wait_for_timeout(700)
     assert page.evaluate("document.activeElement.id") == "results-title"
     page.keyboard.press("Tab")
-    assert page.evaluate("!!document.activeElement.closest('.result-card, .active-filters')")
+    # The results' own controls: "Map" (issue 24), an active filter or the first result.
+    assert page.evaluate(
+        "!!document.activeElement.closest('.view-switch, .result-card, .active-filters')"
+    )
 
 
 def test_with_no_place_online_meetings_show_and_a_place_is_asked_for(town, page):

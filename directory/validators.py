@@ -21,7 +21,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 
 @cache
@@ -31,12 +31,14 @@ def known_time_zones() -> frozenset[str]:
 
 def validate_time_zone(value: str) -> None:
     if value not in known_time_zones():
-        raise ValidationError("%(value)s is not an IANA time zone name.", params={"value": value})
+        raise ValidationError(
+            gettext("%(value)s is not an IANA time zone name."), params={"value": value}
+        )
 
 
 # Meeting Guide: digits, +, comma (pause), * and # only.
 validate_dial_string = RegexValidator(
-    r"^\+?[0-9 ()\-.,*#]{3,60}$", "Use digits, spaces, + , * and # only."
+    r"^\+?[0-9 ()\-.,*#]{3,60}$", gettext_lazy("Use digits, spaces, + , * and # only.")
 )
 
 

@@ -1,6 +1,7 @@
 """The admin's field labels, help texts and choices follow the staff user's language (issue 23):
-Spanish for a Spanish browser, English otherwise; the stored values, the constraints and the
-history's English sentences do not change."""
+Spanish for a Spanish browser, English otherwise, and so do the constraints' messages and the
+schedule editor's; the stored values, the constraints themselves and the history's English
+sentences do not change."""
 
 from __future__ import annotations
 
@@ -136,3 +137,104 @@ def test_the_history_stays_english_whoever_changes_a_status(admin_user):
         set_status([listing], Status.PUBLISHED, by=admin_user)
     entry = LogEntry.objects.get(object_id=str(listing.pk))
     assert entry.change_message == "Changed status to Published."
+
+
+# --- the constraints' and the schedule editor's messages ----------------------------------------
+
+
+def post_change_form(client, listing, browser, **changes):
+    """The listing's admin change form, posted as shown with ``changes``, in ``browser``'s
+    language: the response (200: the form came back with errors)."""
+    from tests.admin_helpers import change_form_data
+
+    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    data = change_form_data(client.get(url, HTTP_ACCEPT_LANGUAGE=browser))
+    data.update(changes)
+    response = client.post(url, data, HTTP_ACCEPT_LANGUAGE=browser)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_constraints_message_is_in_spanish_for_a_spanish_staff_user(admin_client):
+    listing = factories.resource()
+    response = post_change_form(
+        admin_client, listing, SPANISH, attendance="online", conference_url="", conference_phone=""
+    )
+    form = response.context["adminform"].form
+    assert form.errors["conference_url"] == [
+        "Una reunión en línea o híbrida necesita un enlace o un número de teléfono para unirse."
+    ]
+    assert "Una reunión en línea o híbrida necesita" in html.unescape(response.content.decode())
+    listing.refresh_from_db()
+    assert listing.attendance == Resource.Attendance.IN_PERSON  # nothing was saved
+
+
+def test_a_constraints_message_stays_english_for_an_english_staff_user(admin_client):
+    listing = factories.resource()
+    response = post_change_form(
+        admin_client, listing, ENGLISH, attendance="online", conference_url="", conference_phone=""
+    )
+    form = response.context["adminform"].form
+    assert form.errors["conference_url"] == [
+        "An online or hybrid meeting needs a join link or a dial-in phone number."
+    ]
+
+
+def test_a_schedule_that_does_not_fit_its_kind_is_explained_in_spanish(admin_client):
+    listing = factories.resource()
+    factories.schedule(listing)
+    response = post_change_form(admin_client, listing, SPANISH, **{"schedules-0-kind": "monthly"})
+    (formset,) = [i.formset for i in response.context["inline_admin_formsets"]]
+    assert formset.forms[0].errors["week_of_month"] == ["Elija en qué semana del mes se reúne."]
+    response = post_change_form(admin_client, listing, SPANISH, **{"schedules-0-kind": "interval"})
+    (formset,) = [i.formset for i in response.context["inline_admin_formsets"]]
+    errors = formset.forms[0].errors
+    assert errors["interval_weeks"] == ["Indique cada cuántas semanas se reúne (2 o más)."]
+    assert errors["anchor_date"] == [
+        "Indique una fecha en que se reúne, para contar las semanas a partir de ella."
+    ]
+    response = post_change_form(admin_client, listing, ENGLISH, **{"schedules-0-kind": "monthly"})
+    (formset,) = [i.formset for i in response.context["inline_admin_formsets"]]
+    assert formset.forms[0].errors["week_of_month"] == ["Choose which week of the month it meets."]
+
+
+def test_every_constraints_message_is_lazy_and_translated():
+    """Each constraint's message follows the language active when it is shown; the English
+    stays what it was (the migrations' copy: lazy strings compare equal, no migration)."""
+    from django.apps import apps
+
+    from directory.models import Location
+
+    constraints = [
+        c for m in apps.get_app_config("directory").get_models() for c in m._meta.constraints
+    ]
+    messages = [
+        c for c in constraints if c.violation_error_message != c.default_violation_error_message
+    ]
+    assert len(messages) >= 29
+    for constraint in messages:
+        with translation.override("en"):
+            english = constraint.get_violation_error_message()
+        with translation.override("es"):
+            spanish = constraint.get_violation_error_message()
+        assert spanish != english, constraint.name
+    (check,) = Location._meta.constraints
+    with translation.override("es"):
+        assert check.get_violation_error_message() == (
+            "Indique la latitud (de −90 a 90) y la longitud (de −180 a 180), o deje ambas vacías."
+        )
+
+
+def test_an_already_reviewed_submission_is_said_in_the_staff_users_language(admin_user):
+    from directory.services import submissions as submission_services
+
+    submission = Submission.objects.create(
+        kind="correction", resource=factories.resource(), proposed={"name": "New Name"}
+    )
+    submission_services.reject(submission, by=admin_user, reason="Duplicate")
+    with translation.override("es"), pytest.raises(submission_services.ReviewError) as caught:
+        submission_services.reject(submission, by=admin_user, reason="Duplicate")
+    assert str(caught.value) == "Este envío ya se rechazó."
+    with translation.override("en"), pytest.raises(submission_services.ReviewError) as caught:
+        submission_services.reject(submission, by=admin_user, reason="Duplicate")
+    assert str(caught.value) == "This submission was already rejected."

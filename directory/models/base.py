@@ -1,6 +1,7 @@
 """Constraint errors people understand, shown on the field they concern.
 
-Every model constraint carries a plain ``violation_error_message`` and a
+Every model constraint carries a plain ``violation_error_message`` (``gettext_lazy``: shown in
+the language active when the form is checked, the staff user's in admin) and a
 ``violation_error_code``. Django reports a failed check or a unique constraint with a custom
 message as a form-wide error; models with ``ConstraintErrorsOnFields`` move it to the field
 named in ``constraint_error_fields`` (constraint name -> field), so admin and every ModelForm

@@ -77,7 +77,9 @@ class GuidePoint(ConstraintErrorsOnFields, Translated, models.Model):
                 fields=["section", "position"],
                 name="guide_point_position",
                 violation_error_code="position_taken",
-                violation_error_message="Another point of this section already has this position.",
+                violation_error_message=_(
+                    "Another point of this section already has this position."
+                ),
             ),
         ]
 
@@ -149,7 +151,7 @@ class CrisisLine(ConstraintErrorsOnFields, Translated, models.Model):
                 fields=["country", "name"],
                 name="crisis_line_unique",
                 violation_error_code="crisis_line_duplicate",
-                violation_error_message="This country already has a crisis line with this name.",
+                violation_error_message=_("This country already has a crisis line with this name."),
             ),
         ]
 

@@ -97,13 +97,13 @@ class FeedSource(ConstraintErrorsOnFields, models.Model):
                 condition=~Q(url="") | ~Q(uploaded_feed=""),
                 name="feedsource_has_feed",
                 violation_error_code="feed_missing",
-                violation_error_message="Give the feed's address or upload its file.",
+                violation_error_message=_("Give the feed's address or upload its file."),
             ),
             models.CheckConstraint(
                 condition=Q(archive_after_runs__gte=1),
                 name="feedsource_archive_after_positive",
                 violation_error_code="archive_after_too_small",
-                violation_error_message="Archive a meeting after at least one run without it.",
+                violation_error_message=_("Archive a meeting after at least one run without it."),
             ),
         ]
 
@@ -159,7 +159,7 @@ class FeedRun(ConstraintErrorsOnFields, models.Model):
                 condition=Q(status__in=["ok", "failed"]),
                 name="feedrun_status_known",
                 violation_error_code="status_unknown",
-                violation_error_message="A run either worked or failed.",
+                violation_error_message=_("A run either worked or failed."),
             )
         ]
 
@@ -258,7 +258,7 @@ class FeedListing(ConstraintErrorsOnFields, models.Model):
                 fields=["source", "feed_slug"],
                 name="feedlisting_source_slug",
                 violation_error_code="feed_slug_taken",
-                violation_error_message="This source already has a meeting with that feed slug.",
+                violation_error_message=_("This source already has a meeting with that feed slug."),
             )
         ]
 

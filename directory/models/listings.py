@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Mod
 from django.db.models.lookups import Exact
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from directory.models.base import ConstraintErrorsOnFields
 from directory.models.organizations import Organization
@@ -114,7 +114,7 @@ class Location(ConstraintErrorsOnFields, models.Model):
                 ),
                 name="location_coordinates_valid",
                 violation_error_code="coordinates_invalid",
-                violation_error_message=(
+                violation_error_message=_(
                     "Give both latitude (−90 to 90) and longitude (−180 to 180), or leave both "
                     "empty."
                 ),
@@ -323,7 +323,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
                 | ~Q(conference_phone=""),
                 name="resource_online_has_link_or_phone",
                 violation_error_code="online_needs_link_or_phone",
-                violation_error_message=(
+                violation_error_message=_(
                     "An online or hybrid meeting needs a join link or a dial-in phone number."
                 ),
             ),
@@ -331,7 +331,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
                 condition=Q(last_verified_by__isnull=True) | Q(last_verified_at__isnull=False),
                 name="resource_verifier_has_date",
                 violation_error_code="verifier_needs_date",
-                violation_error_message=(
+                violation_error_message=_(
                     "A listing marked as verified by someone needs the date it was verified."
                 ),
             ),
@@ -339,7 +339,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
                 condition=Q(attendance__in=["in_person", "online", "hybrid", "inactive"]),
                 name="resource_attendance_known",
                 violation_error_code="attendance_unknown",
-                violation_error_message=(
+                violation_error_message=_(
                     "Choose how people attend: in person, online, hybrid or temporarily inactive."
                 ),
             ),
@@ -347,7 +347,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
                 condition=Q(status__in=["draft", "published", "archived"]),
                 name="resource_status_known",
                 violation_error_code="status_unknown",
-                violation_error_message="Choose a status: draft, published or archived.",
+                violation_error_message=_("Choose a status: draft, published or archived."),
             ),
         ]
         indexes = [
@@ -550,13 +550,13 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
                 condition=Q(weekday__gte=0, weekday__lte=6),
                 name="schedule_weekday_range",
                 violation_error_code="weekday_unknown",
-                violation_error_message="Choose a day of the week.",
+                violation_error_message=_("Choose a day of the week."),
             ),
             models.CheckConstraint(
                 condition=Q(end_time__isnull=True) | Q(end_time__gt=models.F("start_time")),
                 name="schedule_end_after_start",
                 violation_error_code="end_before_start",
-                violation_error_message="The end time must be after the start time.",
+                violation_error_message=_("The end time must be after the start time."),
             ),
             models.CheckConstraint(
                 condition=Q(kind="weekly", week_of_month__isnull=True, interval_weeks__isnull=True)
@@ -575,7 +575,7 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
                 ),
                 name="schedule_kind_fields",
                 violation_error_code="kind_fields_mismatch",
-                violation_error_message=(
+                violation_error_message=_(
                     "These details don’t fit how often it meets: every week takes no week of "
                     "the month or N; monthly needs which week of the month; every N weeks "
                     "needs N (2 or more) and a date it meets on."
@@ -587,14 +587,14 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
                 | Q(valid_to__gte=models.F("valid_from")),
                 name="schedule_valid_range",
                 violation_error_code="valid_range_reversed",
-                violation_error_message="The last date must not be before the first date.",
+                violation_error_message=_("The last date must not be before the first date."),
             ),
             models.CheckConstraint(
                 condition=Q(anchor_date__isnull=True)
                 | Q(Exact(Mod(DaysSinceEpochSunday("anchor_date"), 7), models.F("weekday"))),
                 name="schedule_anchor_on_weekday",
                 violation_error_code="anchor_not_on_weekday",
-                violation_error_message=(
+                violation_error_message=_(
                     "The date it meets on must fall on the meeting’s day of the week."
                 ),
             ),
@@ -613,7 +613,7 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
     def kind_field_problems(self) -> dict[str, str]:
         """What does not fit the schedule's kind, field by field, in plain words."""
         problems = {}
-        every_week = "Leave this empty for a meeting every week."
+        every_week = gettext("Leave this empty for a meeting every week.")
         if self.kind == self.Kind.WEEKLY:
             if self.week_of_month is not None:
                 problems["week_of_month"] = every_week
@@ -621,16 +621,20 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
                 problems["interval_weeks"] = every_week
         elif self.kind == self.Kind.MONTHLY:
             if self.week_of_month is None:
-                problems["week_of_month"] = "Choose which week of the month it meets."
+                problems["week_of_month"] = gettext("Choose which week of the month it meets.")
             if self.interval_weeks is not None:
-                problems["interval_weeks"] = "Leave this empty for a monthly meeting."
+                problems["interval_weeks"] = gettext("Leave this empty for a monthly meeting.")
         elif self.kind == self.Kind.INTERVAL:
             if self.interval_weeks is None or self.interval_weeks < 2:
-                problems["interval_weeks"] = "Give how many weeks apart it meets (2 or more)."
+                problems["interval_weeks"] = gettext(
+                    "Give how many weeks apart it meets (2 or more)."
+                )
             if self.anchor_date is None:
-                problems["anchor_date"] = "Give a date it meets on, to count the weeks from."
+                problems["anchor_date"] = gettext(
+                    "Give a date it meets on, to count the weeks from."
+                )
             if self.week_of_month is not None:
-                problems["week_of_month"] = "Leave this empty for a meeting every N weeks."
+                problems["week_of_month"] = gettext("Leave this empty for a meeting every N weeks.")
         return problems
 
     def validate_constraints(self, exclude=None):

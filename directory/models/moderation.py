@@ -68,7 +68,7 @@ class Submission(ConstraintErrorsOnFields, models.Model):
                 | Q(kind__in=["correction", "closure"], resource__isnull=False),
                 name="submission_kind_matches_resource",
                 violation_error_code="kind_resource_mismatch",
-                violation_error_message=(
+                violation_error_message=_(
                     "A suggested new listing has no listing yet; a correction or a closure report"
                     " needs the listing it is about."
                 ),
@@ -78,7 +78,7 @@ class Submission(ConstraintErrorsOnFields, models.Model):
                 | Q(reviewer__isnull=False, reviewed_at__isnull=False),
                 name="submission_decision_has_reviewer",
                 violation_error_code="decision_needs_reviewer",
-                violation_error_message=(
+                violation_error_message=_(
                     "An approved or rejected submission needs who reviewed it and when."
                 ),
             ),
@@ -86,7 +86,7 @@ class Submission(ConstraintErrorsOnFields, models.Model):
                 condition=~Q(status="rejected") | ~Q(decision_reason=""),
                 name="submission_rejection_has_reason",
                 violation_error_code="rejection_needs_reason",
-                violation_error_message="Give a reason for rejecting.",
+                violation_error_message=_("Give a reason for rejecting."),
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="submission_status_created")]

@@ -101,7 +101,7 @@ class Membership(ConstraintErrorsOnFields, models.Model):
                 fields=["user", "organization"],
                 name="membership_unique",
                 violation_error_code="already_member",
-                violation_error_message="This person is already a member of that organisation.",
+                violation_error_message=_("This person is already a member of that organisation."),
             ),
         ]
 

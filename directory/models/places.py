@@ -44,7 +44,7 @@ class Place(ConstraintErrorsOnFields, models.Model):
                 fields=["kind", "country", "source_id"],
                 name="place_source_unique",
                 violation_error_code="place_duplicate",
-                violation_error_message=(
+                violation_error_message=_(
                     "The gazetteer already has this place (same kind, country and source id)."
                 ),
             ),
@@ -53,7 +53,7 @@ class Place(ConstraintErrorsOnFields, models.Model):
                 & models.Q(longitude__gte=-180, longitude__lte=180),
                 name="place_coordinates_valid",
                 violation_error_code="coordinates_invalid",
-                violation_error_message="Latitude must be −90 to 90 and longitude −180 to 180.",
+                violation_error_message=_("Latitude must be −90 to 90 and longitude −180 to 180."),
             ),
         ]
         indexes = [

@@ -92,7 +92,7 @@ class Feature(ConstraintErrorsOnFields, Translated, models.Model):
                 condition=~models.Q(code=""),
                 name="feature_code_unique",
                 violation_error_code="code_taken",
-                violation_error_message="Another feature already uses this code.",
+                violation_error_message=_("Another feature already uses this code."),
             ),
         ]
 

@@ -46,7 +46,7 @@ class CredentialType(ConstraintErrorsOnFields, models.Model):
                 fields=["abbreviation", "issuing_body"],
                 name="credential_type_unique",
                 violation_error_code="credential_type_duplicate",
-                violation_error_message=(
+                violation_error_message=_(
                     "This issuing body already has a credential type with this abbreviation."
                 ),
             ),
@@ -158,7 +158,7 @@ class PeerWorker(ConstraintErrorsOnFields, models.Model):
                 condition=~Q(status="published") | Q(consent_to_publish=True),
                 name="worker_published_needs_consent",
                 violation_error_code="published_needs_consent",
-                violation_error_message=(
+                violation_error_message=_(
                     "A peer worker can only be published with their consent to publish."
                 ),
             ),
@@ -166,7 +166,7 @@ class PeerWorker(ConstraintErrorsOnFields, models.Model):
                 condition=Q(offers_online=True) | Q(offers_in_person=True),
                 name="worker_offers_some_mode",
                 violation_error_code="no_mode_offered",
-                violation_error_message="Tick online, in person, or both.",
+                violation_error_message=_("Tick online, in person, or both."),
             ),
             models.CheckConstraint(
                 condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
@@ -177,7 +177,7 @@ class PeerWorker(ConstraintErrorsOnFields, models.Model):
                 ),
                 name="worker_coordinates_valid",
                 violation_error_code="coordinates_invalid",
-                violation_error_message=(
+                violation_error_message=_(
                     "Give both latitude (−90 to 90) and longitude (−180 to 180), or leave both "
                     "empty."
                 ),
@@ -293,7 +293,7 @@ class Credential(ConstraintErrorsOnFields, models.Model):
                 & ~Q(verification_method=""),
                 name="credential_verified_has_verifier",
                 violation_error_code="verified_needs_verifier",
-                violation_error_message=(
+                violation_error_message=_(
                     "A verified credential needs who verified it, when, and how."
                 ),
             ),
@@ -303,7 +303,7 @@ class Credential(ConstraintErrorsOnFields, models.Model):
                 | Q(expires_on__gte=models.F("issued_on")),
                 name="credential_expires_after_issue",
                 violation_error_code="expires_before_issue",
-                violation_error_message="The expiry date must not be before the issue date.",
+                violation_error_message=_("The expiry date must not be before the issue date."),
             ),
         ]
         indexes = [

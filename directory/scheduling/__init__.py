@@ -78,10 +78,13 @@ def format_time(value: dt.time) -> str:
 def describe(schedule: Schedule) -> str:
     """ "Every Tuesday 19:00–20:00", "First Saturday of the month 10:00", ..."""
     day = WEEKDAY_NAMES[schedule.weekday]
+    # An admin form that comes back with errors shows the row's unsaved values (a monthly row
+    # without its week): name it anyway rather than fail.
     if schedule.kind == "monthly":
-        words = f"{POSITION_NAMES[schedule.week_of_month].capitalize()} {day} of the month"
+        position = POSITION_NAMES.get(schedule.week_of_month)
+        words = f"{position.capitalize()} {day} of the month" if position else f"Monthly on {day}"
     elif schedule.kind == "interval":
-        words = f"Every {schedule.interval_weeks} weeks on {day}"
+        words = f"Every {schedule.interval_weeks or 'N'} weeks on {day}"
         if schedule.anchor_date:
             words += f" (from {schedule.anchor_date:%d %b %Y})"
     else:

@@ -551,9 +551,10 @@ class ReviewError(Exception):
 def _lock_pending(submission: Submission) -> Submission:
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
     if locked.status != Submission.State.PENDING:
-        with translation.override("en"):
-            status = locked.get_status_display().lower()
-        raise ReviewError(f"This submission was already {status}.")
+        # One whole sentence per state (only approved and rejected are not pending).
+        if locked.status == Submission.State.APPROVED:
+            raise ReviewError(gettext("This submission was already approved."))
+        raise ReviewError(gettext("This submission was already rejected."))
     return locked
 
 

@@ -278,7 +278,8 @@ class Town:
     label_y: int = 0  # its name's baseline: above the dot, or below it where that is taken
 
 
-TOWN_FONT = 13  # viewBox units: the size the stylesheet gives the labels
+TOWN_FONT = 15  # viewBox units: the size the stylesheet gives the labels
+MARKER_CLEARANCE = 20  # the largest marker's radius: a name this far off its dot clears it
 
 
 def towns_in(view: View, *, limit: int = 80) -> list[Town]:
@@ -326,7 +327,12 @@ def place_labels(towns: list[Town], view: View, avoid: list, *, most: int) -> li
     for town in towns:
         # Just above its dot, else just below, else clear of a marker drawn on the dot (a
         # listing placed at its town's centre).
-        for label_y in (town.y - 6, town.y + TOWN_FONT + 6, town.y - 13, town.y + 31):
+        for label_y in (
+            town.y - 6,
+            town.y + TOWN_FONT + 6,
+            town.y - MARKER_CLEARANCE - 3,
+            town.y + MARKER_CLEARANCE + TOWN_FONT + 7,
+        ):
             box = _text_box(town.x, label_y, town.name, TOWN_FONT)
             inside = 2 <= box[0] and 2 <= box[1] and box[2] <= view.width - 2
             if not (inside and box[3] <= view.height - 2):

@@ -29,9 +29,10 @@ from directory.maps.draw import (
 from directory.models import Resource
 from directory.search import geo
 
-SIZE = 640  # the results map's viewBox: square, so a search's circle fills it
-CELL = 44  # markers closer than this (about 24 px on a phone) are drawn as one
-LOCATOR_WIDTH, LOCATOR_HEIGHT, LOCATOR_MILES = 480, 300, 6
+SIZE = 560  # the results map's viewBox: square, so a search's circle fills it; drawn at
+# most 560 px wide, and about 360 on a phone, where its text is still 9-10 px
+CELL = 48  # markers closer than this (about 30 px on a phone) are drawn as one
+LOCATOR_WIDTH, LOCATOR_HEIGHT, LOCATOR_MILES = 420, 280, 6
 PLACE_LIST_NAMES = 12  # names listed under the map for a group that cannot be zoomed into
 
 
@@ -101,12 +102,15 @@ def _short_count(count: int) -> str:
 
 
 def _radius(written: str) -> int:
-    return 10 if not written else 13 + 2 * len(written)
+    return 11 if not written else 14 + 2 * len(written)
 
 
 def _labelled(drawing: Drawing, *, most: int) -> None:
     """Town names where they fit between the markers and the searched place."""
-    avoid = [(m.x - 12, m.y - 12, m.x + 12, m.y + 12) for m in drawing.markers]
+    avoid = []
+    for m in drawing.markers:
+        r = _radius(m.label or (_short_count(m.count) if m.count > 1 else ""))
+        avoid.append((m.x - r, m.y - r, m.x + r, m.y + r))
     if drawing.origin is not None:
         x, y = drawing.origin
         avoid.append((x - 12, y - 12, x + 12, y + 12))

@@ -31,6 +31,16 @@ max_requests_jitter = max_requests // 10
 # After a request, at most once every this many seconds, a worker gives its free heap pages
 # back to the system (``post_request`` below); 0 turns it off.
 trim_seconds = float(os.environ.get("GUNICORN_TRIM_SECONDS", "5"))
+
+
+def on_starting(server):
+    """In the master, first: glibc maps big blocks (an index's arrays) on their own and gives
+    them back when freed, in the master and every worker it forks (``fix_mmap_threshold``)."""
+    from peersupport.memory import fix_mmap_threshold
+
+    fix_mmap_threshold()
+
+
 # The application is loaded once in the master, which builds the search index before forking:
 # workers inherit it copy-on-write instead of each building its own at start (and a recycled
 # worker starts at once). GUNICORN_PRELOAD=false turns this off.
@@ -112,6 +122,6 @@ def post_request(worker, req, environ, resp):
     now = time.monotonic()
     if trim_seconds and now - _trimmed_at >= trim_seconds:
         _trimmed_at = now
-        from directory.search.freshness import release_free_memory
+        from peersupport.memory import release_free_memory
 
         release_free_memory()

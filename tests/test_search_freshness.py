@@ -220,7 +220,7 @@ def test_gunicorn_workers_give_free_memory_back_at_most_every_few_seconds(monkey
     """The post_request hook trims the heap once, then not again until trim_seconds pass."""
     import importlib.util
 
-    from directory.search import freshness
+    from peersupport import memory
 
     spec = importlib.util.spec_from_file_location(
         "gunicorn_conf", ROOT / "peersupport/gunicorn.conf.py"
@@ -228,7 +228,7 @@ def test_gunicorn_workers_give_free_memory_back_at_most_every_few_seconds(monkey
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
     trims = []
-    monkeypatch.setattr(freshness, "release_free_memory", lambda: trims.append(1))
+    monkeypatch.setattr(memory, "release_free_memory", lambda: trims.append(1))
     clock = [1000.0]
     monkeypatch.setattr(conf.time, "monotonic", lambda: clock[0])
     for _ in range(3):

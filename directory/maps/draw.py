@@ -282,14 +282,18 @@ TOWN_FONT = 15  # viewBox units: the size the stylesheet gives the labels
 MARKER_CLEARANCE = 20  # the largest marker's radius: a name this far off its dot clears it
 
 
-def towns_in(view: View, *, limit: int = 80) -> list[Town]:
+def towns_in(view: View, *, limit: int = 40) -> list[Town]:
     """The most populous gazetteer towns inside the view, largest first."""
     west, south, east, north = view.bounds(-0.02)
     # Only towns big enough to matter at this scale: fewer rows for the database to sort.
     across = view.miles_per_unit * min(view.width, view.height)
     smallest = next(
-        (people for miles, people in ((40, 1), (150, 5_000), (600, 50_000)) if across < miles),
-        250_000,
+        (
+            people
+            for miles, people in ((25, 1), (60, 10_000), (150, 25_000), (600, 100_000))
+            if across < miles
+        ),
+        500_000,
     )
     rows = (
         Place.objects.filter(

@@ -330,7 +330,7 @@ def locator_map(resource: Resource) -> Drawing | None:
     view = View.around(
         location.latitude, location.longitude, LOCATOR_MILES, LOCATOR_WIDTH, LOCATOR_HEIGHT
     )
-    drawing = Drawing(view=view, base=basemap(view), towns=towns_in(view, limit=40))
+    drawing = Drawing(view=view, base=basemap(view), towns=towns_in(view, limit=24))
     x, y = view.project([location.latitude], [location.longitude])
     marker = Marker(
         x=round(float(x[0])),

@@ -662,6 +662,10 @@ class Clock:
             if times is None or times.index is not index:
                 times = _MinuteTimes(index, self.moment)
                 _recent_minutes[key] = times
+                # An index replaced by a newer one is let go with its conditions at once, not
+                # a minute or two later: after a burst of edits a process held three.
+                for stale in [k for k, held in _recent_minutes.items() if held.index is not index]:
+                    del _recent_minutes[stale]
                 while len(_recent_minutes) > RECENT_MINUTES:
                     del _recent_minutes[next(iter(_recent_minutes))]
         self.times = times

@@ -115,6 +115,21 @@ def test_markers_cluster_what_overlaps_and_keep_every_point_once_in_reading_orde
     assert not same_place[0].one_place or same_place[0].count == 5
 
 
+def test_markers_that_would_overlap_across_a_cell_line_become_one():
+    from directory.maps.draw import Marker, merge_overlapping
+
+    order = np.array([5.0, 1.0, 3.0, 0.5])
+    a = Marker(x=100, y=100, members=np.array([0, 2]), approximate=False, one_place=False)
+    b = Marker(x=108, y=102, members=np.array([1]), approximate=True, one_place=True)
+    far = Marker(x=300, y=300, members=np.array([3]), approximate=False, one_place=True)
+    merged = merge_overlapping([a, b, far], lambda count: 15, order)
+    assert [m.count for m in merged] == [1, 3]  # nearest first: the far one holds member 3
+    group = merged[1]
+    assert group.members.tolist() == [1, 2, 0]  # ranked by order
+    assert (group.x, group.y) == (103, 101)  # weighted towards the bigger
+    assert not group.one_place
+
+
 def test_the_scale_bar_is_a_round_distance():
     units, miles = scale_bar(View.around(41.88, -87.63, 25, 640, 640), target_units=128)
     assert miles in {"2", "5", "10"}

@@ -437,6 +437,38 @@ def cluster(
     return markers
 
 
+def merge_overlapping(markers: list[Marker], radius, order: np.ndarray) -> list[Marker]:
+    """One marker where two would overlap by more than a third of their size (grid cells
+    split points that lie close on either side of a line): the bigger keeps its place, moved
+    towards the smaller by their counts, and takes its members. ``radius(count)`` is a
+    marker's drawn radius; ``order`` ranks the members (as ``cluster``'s)."""
+    if len(markers) < 2:
+        return markers
+    kept: list[Marker] = []
+    for marker in sorted(markers, key=lambda m: -m.count):
+        merged = False
+        if kept:
+            kx = np.array([k.x for k in kept], dtype=np.float64)
+            ky = np.array([k.y for k in kept], dtype=np.float64)
+            reach = np.array([radius(k.count) for k in kept]) + radius(marker.count)
+            gap = np.hypot(kx - marker.x, ky - marker.y)
+            near = np.flatnonzero(gap < reach * 2 / 3)
+            if len(near):
+                into = kept[int(near[np.argmin(gap[near])])]
+                total = into.count + marker.count
+                into.x = round((into.x * into.count + marker.x * marker.count) / total)
+                into.y = round((into.y * into.count + marker.y * marker.count) / total)
+                members = np.concatenate([into.members, marker.members])
+                into.members = members[np.argsort(order[members], kind="stable")]
+                into.approximate = into.approximate and marker.approximate
+                into.one_place = False
+                merged = True
+        if not merged:
+            kept.append(marker)
+    # Reading order again: by each marker's nearest member.
+    return sorted(kept, key=lambda m: (float(order[m.members[0]]), int(m.members[0])))
+
+
 def scale_bar(view: View, *, target_units: float = 120) -> tuple[float, str]:
     """A round distance about ``target_units`` long on the map: (its length in units, miles)."""
     miles = target_units * view.miles_per_unit

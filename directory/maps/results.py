@@ -22,6 +22,7 @@ from directory.maps.draw import (
     View,
     basemap,
     cluster,
+    merge_overlapping,
     place_labels,
     scale_bar,
     towns_in,
@@ -103,6 +104,10 @@ def _short_count(count: int) -> str:
 
 def _radius(written: str) -> int:
     return 11 if not written else 14 + 2 * len(written)
+
+
+def _count_radius(count: int) -> int:
+    return _radius(_short_count(count) if count > 1 else "")
 
 
 def _labelled(drawing: Drawing, *, most: int) -> None:
@@ -206,7 +211,8 @@ def results_map(result, params: QueryDict) -> Drawing | None:
     x, y = view.project(data.latitude, data.longitude)
     # Members are positions in ``data``'s arrays.
     rows = np.arange(len(data.positions))
-    drawing.markers = cluster(x, y, rows, data.approximate, data.order, CELL)
+    markers = cluster(x, y, rows, data.approximate, data.order, CELL)
+    drawing.markers = merge_overlapping(markers, _count_radius, data.order)
     _bar(drawing)
     _describe_markers(drawing, result, params)
     _labelled(drawing, most=14)

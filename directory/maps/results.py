@@ -391,7 +391,10 @@ def handout_map(export) -> Drawing | None:
     x, y = view.project(latitudes, longitudes)
     rows = np.arange(len(placed))
     approximate = np.array([bool(item.location.approximate) for _, item in placed])
-    drawing.markers = cluster(x, y, rows, approximate, rows.astype(np.float64), CELL)
+    order = rows.astype(np.float64)
+    markers = cluster(x, y, rows, approximate, order, CELL)
+    # A handout marker writes a number and a "+" (up to "99+"): as wide as that.
+    drawing.markers = merge_overlapping(markers, lambda count: _radius("99+"), order)
     shared = []
     for marker in drawing.markers:
         members = [placed[row] for row in marker.members.tolist()]

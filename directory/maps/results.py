@@ -185,30 +185,31 @@ def _miles(value: float) -> str:
     return _("%(miles)s mi") % {"miles": number_format(round(value, 1), decimal_pos=1)}
 
 
+def _search_area(origin, radius, latitudes, longitudes) -> Drawing:
+    """A search's map before its markers: the searched place and its circle, with a margin,
+    or (without a place) the extent of the points to draw."""
+    if origin is not None and radius:
+        view = View.around(origin.latitude, origin.longitude, radius * 1.08, SIZE, SIZE)
+    else:
+        view = View.fitting(latitudes, longitudes, SIZE, SIZE)
+    drawing = Drawing(view=view, base=basemap(view), towns=towns_in(view))
+    if origin is not None and radius:
+        x, y = view.project([origin.latitude], [origin.longitude])
+        drawing.origin = (round(float(x[0])), round(float(y[0])))
+        drawing.origin_label = origin.label
+        drawing.radius_units = round(radius * view.scale / geo.MILES_PER_DEGREE_LATITUDE)
+    return drawing
+
+
 def results_map(result, params: QueryDict) -> Drawing | None:
     """The map of a search's placed results, or None when none of them has a place."""
     data = result.map
     if data is None:
         return None
-    origin = result.origin
-    if origin is not None:
-        view = View.around(
-            origin.latitude, origin.longitude, result.query.radius * 1.08, SIZE, SIZE
-        )
-    elif len(data.positions):
-        view = View.fitting(data.latitude, data.longitude, SIZE, SIZE)
-    else:
+    if result.origin is None and not len(data.positions):
         return None
-    drawing = Drawing(view=view, base=basemap(view), towns=towns_in(view))
-    if origin is not None:
-        drawing.origin = tuple(
-            round(float(v[0])) for v in view.project([origin.latitude], [origin.longitude])
-        )
-        drawing.origin_label = origin.label
-        drawing.radius_units = round(
-            result.query.radius * view.scale / geo.MILES_PER_DEGREE_LATITUDE
-        )
-    x, y = view.project(data.latitude, data.longitude)
+    drawing = _search_area(result.origin, result.query.radius, data.latitude, data.longitude)
+    x, y = drawing.view.project(data.latitude, data.longitude)
     # Members are positions in ``data``'s arrays.
     rows = np.arange(len(data.positions))
     markers = cluster(x, y, rows, data.approximate, data.order, CELL)
@@ -376,19 +377,8 @@ def handout_map(export) -> Drawing | None:
         return None
     latitudes = np.array([item.location.latitude for _, item in placed])
     longitudes = np.array([item.location.longitude for _, item in placed])
-    origin, radius = export.origin, export.query.radius
-    if origin is not None and radius:
-        view = View.around(origin.latitude, origin.longitude, radius * 1.08, SIZE, SIZE)
-    else:
-        view = View.fitting(latitudes, longitudes, SIZE, SIZE)
-    drawing = Drawing(view=view, base=basemap(view), towns=towns_in(view))
-    if origin is not None and radius:
-        drawing.origin = tuple(
-            round(float(v[0])) for v in view.project([origin.latitude], [origin.longitude])
-        )
-        drawing.origin_label = origin.label
-        drawing.radius_units = round(radius * view.scale / geo.MILES_PER_DEGREE_LATITUDE)
-    x, y = view.project(latitudes, longitudes)
+    drawing = _search_area(export.origin, export.query.radius, latitudes, longitudes)
+    x, y = drawing.view.project(latitudes, longitudes)
     rows = np.arange(len(placed))
     approximate = np.array([bool(item.location.approximate) for _, item in placed])
     order = rows.astype(np.float64)

@@ -20,8 +20,7 @@ import numpy as np
 
 from directory.maps.atlas import Shapes, atlas
 from directory.models import Place
-
-MILES_PER_DEGREE = 69.0
+from directory.search.geo import MILES_PER_DEGREE_LATITUDE
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class View:
     def around(cls, latitude: float, longitude: float, miles: float, width: int, height: int):
         """A view centred on a point, ``miles`` from the centre to the nearer edge."""
         half = min(width, height) / 2
-        return cls(latitude, longitude, half / (miles / MILES_PER_DEGREE), width, height)
+        return cls(latitude, longitude, half / (miles / MILES_PER_DEGREE_LATITUDE), width, height)
 
     @classmethod
     def fitting(cls, latitudes, longitudes, width: int, height: int, *, least_miles=2.0):
@@ -49,8 +48,8 @@ class View:
         west, east = float(np.min(longitudes)), float(np.max(longitudes))
         latitude, longitude = (south + north) / 2, (west + east) / 2
         kx = max(math.cos(math.radians(latitude)), 0.05)
-        span_y = max(north - south, 2 * least_miles / MILES_PER_DEGREE)
-        span_x = max((east - west) * kx, 2 * least_miles / MILES_PER_DEGREE)
+        span_y = max(north - south, 2 * least_miles / MILES_PER_DEGREE_LATITUDE)
+        span_x = max((east - west) * kx, 2 * least_miles / MILES_PER_DEGREE_LATITUDE)
         scale = 0.86 * min(height / span_y, width / span_x)
         return cls(latitude, longitude, scale, width, height)
 
@@ -60,7 +59,11 @@ class View:
 
     @property
     def miles_per_unit(self) -> float:
-        return MILES_PER_DEGREE / self.scale
+        return MILES_PER_DEGREE_LATITUDE / self.scale
+
+    def units(self, miles: float) -> float:
+        """A distance on the ground as a length on the map."""
+        return miles / self.miles_per_unit
 
     def project(self, latitudes, longitudes) -> tuple[np.ndarray, np.ndarray]:
         lon = np.asarray(longitudes, dtype=np.float64) - self.longitude
@@ -441,30 +444,37 @@ def merge_overlapping(markers: list[Marker], radius, order: np.ndarray) -> list[
     """One marker where two would overlap by more than a third of their size (grid cells
     split points that lie close on either side of a line): the bigger keeps its place, moved
     towards the smaller by their counts, and takes its members. ``radius(count)`` is a
-    marker's drawn radius; ``order`` ranks the members (as ``cluster``'s)."""
+    marker's drawn radius; ``order`` ranks the members (as ``cluster``'s).
+
+    Kept markers are found through a coarse grid of their own, so each marker is compared
+    with its few neighbours, not with every marker kept so far."""
     if len(markers) < 2:
         return markers
+    sizes = {m.count: radius(m.count) for m in markers}
+    reach_most = 2 * max(sizes.values())
+    grid: dict[tuple[int, int], list[Marker]] = {}
     kept: list[Marker] = []
     for marker in sorted(markers, key=lambda m: -m.count):
-        merged = False
-        if kept:
-            kx = np.array([k.x for k in kept], dtype=np.float64)
-            ky = np.array([k.y for k in kept], dtype=np.float64)
-            reach = np.array([radius(k.count) for k in kept]) + radius(marker.count)
-            gap = np.hypot(kx - marker.x, ky - marker.y)
-            near = np.flatnonzero(gap < reach * 2 / 3)
-            if len(near):
-                into = kept[int(near[np.argmin(gap[near])])]
-                total = into.count + marker.count
-                into.x = round((into.x * into.count + marker.x * marker.count) / total)
-                into.y = round((into.y * into.count + marker.y * marker.count) / total)
-                members = np.concatenate([into.members, marker.members])
-                into.members = members[np.argsort(order[members], kind="stable")]
-                into.approximate = into.approximate and marker.approximate
-                into.one_place = False
-                merged = True
-        if not merged:
+        cx, cy = int(marker.x // reach_most), int(marker.y // reach_most)
+        into, nearest = None, float("inf")
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for other in grid.get((cx + dx, cy + dy), ()):
+                    gap = math.hypot(other.x - marker.x, other.y - marker.y)
+                    reach = radius(other.count) + sizes[marker.count]
+                    if gap < reach * 2 / 3 and gap < nearest:
+                        into, nearest = other, gap
+        if into is None:
             kept.append(marker)
+            grid.setdefault((cx, cy), []).append(marker)
+            continue
+        total = into.count + marker.count
+        into.x = round((into.x * into.count + marker.x * marker.count) / total)
+        into.y = round((into.y * into.count + marker.y * marker.count) / total)
+        members = np.concatenate([into.members, marker.members])
+        into.members = members[np.argsort(order[members], kind="stable")]
+        into.approximate = into.approximate and marker.approximate
+        into.one_place = False
     # Reading order again: by each marker's nearest member.
     return sorted(kept, key=lambda m: (float(order[m.members[0]]), int(m.members[0])))
 
@@ -474,4 +484,4 @@ def scale_bar(view: View, *, target_units: float = 120) -> tuple[float, str]:
     miles = target_units * view.miles_per_unit
     steps = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000]
     best = max([s for s in steps if s <= miles] or [steps[0]])
-    return round(best / view.miles_per_unit), f"{best:g}"
+    return round(view.units(best)), f"{best:g}"

@@ -197,7 +197,7 @@ def _search_area(origin, radius, latitudes, longitudes) -> Drawing:
         x, y = view.project([origin.latitude], [origin.longitude])
         drawing.origin = (round(float(x[0])), round(float(y[0])))
         drawing.origin_label = origin.label
-        drawing.radius_units = round(radius * view.scale / geo.MILES_PER_DEGREE_LATITUDE)
+        drawing.radius_units = round(view.units(radius))
     return drawing
 
 

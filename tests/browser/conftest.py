@@ -257,23 +257,10 @@ def loaded_site(transactional_db, live_server) -> LoadedSite:
 @pytest.fixture
 def town(loaded_site):
     """Springfield with enough listings for two pages, of two types, some for women."""
-    from directory.models import Feature, Place, SupportType
+    from directory.models import Feature, SupportType
+    from tests.browser.find_helpers import springfield_place
 
-    Place.objects.get_or_create(
-        kind="city",
-        country="US",
-        source_id="test-springfield",
-        defaults={
-            "name": "Springfield",
-            "search_name": "springfield",
-            "region_code": "IL",
-            "region_name": "Illinois",
-            "latitude": 39.7817,
-            "longitude": -89.6501,
-            "population": 114_000,
-            "timezone": "America/Chicago",
-        },
-    )
+    springfield_place()
     women = Feature.objects.filter(code="W").first() or f.feature(
         "audience", name="Women", code="W"
     )

@@ -25,3 +25,24 @@ def _same_document(page) -> bool:
 
 def _count(page) -> int:
     return int(page.locator("#results-title").get_attribute("data-result-count"))
+
+
+def springfield_place():
+    """Springfield, Illinois, in the gazetteer (the browser tests' town)."""
+    from directory.models import Place
+
+    return Place.objects.get_or_create(
+        kind="city",
+        country="US",
+        source_id="test-springfield",
+        defaults={
+            "name": "Springfield",
+            "search_name": "springfield",
+            "region_code": "IL",
+            "region_name": "Illinois",
+            "latitude": 39.7817,
+            "longitude": -89.6501,
+            "population": 114_000,
+            "timezone": "America/Chicago",
+        },
+    )[0]

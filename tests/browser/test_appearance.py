@@ -6,32 +6,17 @@ import datetime as dt
 
 import pytest
 
-from directory.models import Place, SupportType
+from directory.models import SupportType
 from tests import factories as f
 from tests.browser.conftest import axe_audit
+from tests.browser.find_helpers import PHONE, springfield_place
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def site_with_listings(loaded_site):
-    Place.objects.get_or_create(
-        kind="city",
-        country="US",
-        source_id="test-springfield",
-        defaults={
-            "name": "Springfield",
-            "search_name": "springfield",
-            "region_code": "IL",
-            "region_name": "Illinois",
-            "latitude": 39.7817,
-            "longitude": -89.6501,
-            "population": 114_000,
-            "timezone": "America/Chicago",
-        },
-    )
+    springfield_place()
     groups = SupportType.objects.get(slug="recovery-groups")
     near = f.location(city="Springfield", region="IL", latitude=39.80, longitude=-89.64)
     evening = f.resource(

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from directory.models import Feature, Place
+from directory.models import Feature
 from tests import factories as f
 from tests.browser.conftest import axe_audit
+from tests.browser.find_helpers import springfield_place
 
 pytestmark = pytest.mark.browser
 
@@ -18,21 +19,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def springfield(loaded_site):
     """A town in the gazetteer with a women's evening meeting and other listings around it."""
-    Place.objects.get_or_create(
-        kind="city",
-        country="US",
-        source_id="test-springfield",
-        defaults={
-            "name": "Springfield",
-            "search_name": "springfield",
-            "region_code": "IL",
-            "region_name": "Illinois",
-            "latitude": 39.7817,
-            "longitude": -89.6501,
-            "population": 114_000,
-            "timezone": "America/Chicago",
-        },
-    )
+    springfield_place()
     women = Feature.objects.filter(code="W").first() or f.feature(
         "audience", name="Women", code="W"
     )

@@ -86,7 +86,7 @@ def _build_now(version) -> ListingIndex:
 def _logged_build(version) -> ListingIndex:
     shared = _shared_directory()
     if shared is None:
-        index = build_index(version)
+        index = build_index(version, previous=_holder.index)
     else:
         index = _build_once_for_all(version, shared)
         if index.built_in < 0:  # loaded from another process's build
@@ -141,7 +141,7 @@ def _build_once_for_all(version, directory: Path) -> ListingIndex:
                         return index
                 except (OSError, ValueError, KeyError):
                     logger.warning("search index: unreadable shared file %s; rebuilding", target)
-            built = build_index(version)
+            built = build_index(version, previous=_holder.index)
             temporary = directory / f".index-{os.getpid()}.npz"
             save_index(built, temporary)
             os.replace(temporary, target)

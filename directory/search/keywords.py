@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from directory.search.postings import PostingsBuilder, finish
+
 # --- PostgreSQL's tsquery text, parsed -----------------------------------------------------
 
 
@@ -240,15 +242,15 @@ class KeywordIndex:
 
     vocabulary: dict[str, int]  # lexeme -> row of the offsets
     offsets: np.ndarray  # postings of lexeme r: ``postings[offsets[r]:offsets[r + 1]]``
-    postings: np.ndarray  # listing positions, ascending within a lexeme
+    postings: np.ndarray  # listing positions (in no particular order within a lexeme)
     name_offsets: np.ndarray
     name_postings: np.ndarray
 
     ARRAYS = ("offsets", "postings", "name_offsets", "name_postings")
 
     @classmethod
-    def builder(cls) -> _Builder:
-        return _Builder()
+    def builder(cls, previous: KeywordIndex | None = None) -> _Builder:
+        return _Builder(previous)
 
     @property
     def nbytes(self) -> int:
@@ -312,43 +314,37 @@ class KeywordIndex:
 
 
 class _Builder:
-    """Collects each listing's lexemes in index order, then sorts them into postings.
+    """Collects the listings' lexemes, then groups them into postings.
 
     A chunk of listings at a time becomes arrays at once (``add_chunk``): a whole table's
-    lexemes as Python integers would cost a process ~70 MB it keeps at 100,000 listings.
+    lexemes as Python integers would cost a process ~70 MB it keeps at 100,000 listings. With
+    a previous index, its lexemes of the listings that did not change are kept (``keep``).
     """
 
-    def __init__(self):
-        self.vocabulary: dict[str, int] = {}
-        self._parts: tuple[list[np.ndarray], ...] = ([], [], [], [])
+    def __init__(self, previous: KeywordIndex | None = None):
+        vocabulary = dict(previous.vocabulary) if previous is not None else {}
+        self._previous = previous
+        self._documents = PostingsBuilder(vocabulary)
+        self._names = PostingsBuilder(vocabulary)
 
-    def add_chunk(self, documents, names) -> None:
-        """The next listings' distinct lexemes (a tsvector's are distinct already), of their
-        documents and of their names."""
-        setdefault = self.vocabulary.setdefault
-        for i, per_listing in enumerate((documents, names)):
-            rows: list[int] = []
-            counts: list[int] = []
-            for found in per_listing:
-                found = found or ()
-                rows.extend([setdefault(word, len(self.vocabulary)) for word in found])
-                counts.append(len(found))
-            self._parts[2 * i].append(np.array(rows, dtype=np.int32))
-            self._parts[2 * i + 1].append(np.array(counts, dtype=np.int32))
+    def keep(self, new_position: np.ndarray) -> None:
+        """The previous index's lexemes of its listings still valid: ``new_position`` maps its
+        positions to this index's (-1: the listing is gone or changed)."""
+        previous = self._previous
+        self._documents.keep(previous.offsets, previous.postings, new_position)
+        self._names.keep(previous.name_offsets, previous.name_postings, new_position)
 
-    def _postings(self, rows: list[np.ndarray], counts: list[np.ndarray]):
-        rows_array = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
-        count_array = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int32)
-        listing = np.repeat(np.arange(len(count_array), dtype=np.int32), count_array)
-        order = np.argsort(rows_array, kind="stable")  # stable: listings stay ascending
-        offsets = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows_array, minlength=len(self.vocabulary)), out=offsets[1:])
-        return offsets, listing[order]
+    def add_chunk(self, positions, documents, names) -> None:
+        """Some listings' positions and their distinct lexemes (a tsvector's are distinct
+        already), of their documents and of their names."""
+        self._documents.add_chunk(positions, documents)
+        self._names.add_chunk(positions, names)
 
     def build(self) -> KeywordIndex:
-        offsets, postings = self._postings(self._parts[0], self._parts[1])
-        name_offsets, name_postings = self._postings(self._parts[2], self._parts[3])
-        return KeywordIndex(self.vocabulary, offsets, postings, name_offsets, name_postings)
+        vocabulary, [(offsets, postings), (name_offsets, name_postings)] = finish(
+            self._documents.vocabulary, self._documents.grouped(), self._names.grouped()
+        )
+        return KeywordIndex(vocabulary, offsets, postings, name_offsets, name_postings)
 
 
 # --- the rank ------------------------------------------------------------------------------

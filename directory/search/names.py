@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from directory.search.postings import PostingsBuilder, finish
+
 SIMILARITY_THRESHOLD = 0.3  # pg_trgm.similarity_threshold (the default, as the database uses)
 WORD_SIMILARITY_THRESHOLD = 0.6  # pg_trgm.word_similarity_threshold
 _WORD = re.compile(r"[^\W_]+")  # letters and digits (underscore is not a word character)
@@ -75,7 +77,9 @@ class NameTrigrams:
     postings: np.ndarray  # name indexes
 
     @classmethod
-    def build(cls, lowered_names: list[str]) -> NameTrigrams:
+    def build(cls, lowered_names: list[str], previous: NameTrigrams | None = None) -> NameTrigrams:
+        """From each listing's lowered name; the trigrams of names ``previous`` (the last
+        build) had are taken from it, not computed again."""
         code_of: dict[str, int] = {}
         listing_name = np.fromiter(
             (code_of.setdefault(name, len(code_of)) for name in lowered_names),
@@ -83,27 +87,29 @@ class NameTrigrams:
             count=len(lowered_names),
         )
         names = list(code_of)
-        vocabulary: dict[str, int] = {}
-        pair_trigram, pair_name, counts, always = [], [], [], []
-        for code, name in enumerate(names):
-            found = trigrams(name)
-            counts.append(len(found))
-            always.append(not name.isascii())
-            for trigram in found:
-                pair_trigram.append(vocabulary.setdefault(trigram, len(vocabulary)))
-                pair_name.append(code)
-        pair_trigram_array = np.array(pair_trigram, dtype=np.int32)
-        order = np.argsort(pair_trigram_array, kind="stable")
-        offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pair_trigram_array, minlength=len(vocabulary)), out=offsets[1:])
+        counts = np.zeros(len(names), dtype=np.int32)
+        pairs = PostingsBuilder(dict(previous.vocabulary) if previous is not None else {})
+        fresh = names
+        if previous is not None:
+            new_code = np.array([code_of.get(name, -1) for name in previous.names], np.intp)
+            pairs.keep(previous.offsets, previous.postings, new_code)
+            kept = new_code >= 0
+            counts[new_code[kept]] = previous.name_trigram_count[kept]
+            known = set(previous.names)
+            fresh = [name for name in names if name not in known]
+        found = [trigrams(name) for name in fresh]
+        counts[[code_of[name] for name in fresh]] = pairs.add_chunk(
+            [code_of[name] for name in fresh], found
+        )
+        vocabulary, [(offsets, postings)] = finish(pairs.vocabulary, pairs.grouped())
         return cls(
             names=names,
             listing_name=listing_name,
-            name_trigram_count=np.array(counts, dtype=np.int32),
-            name_always=np.array(always, dtype=bool),
+            name_trigram_count=counts,
+            name_always=np.array([not name.isascii() for name in names], dtype=bool),
             vocabulary=vocabulary,
             offsets=offsets,
-            postings=np.array(pair_name, dtype=np.int32)[order],
+            postings=postings,
         )
 
     @property

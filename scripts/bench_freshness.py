@@ -7,8 +7,8 @@ facets: scripts/bench_find.lua) at 16 connections. Then, ``--changes`` times, fr
 process (another process than the server's, as an editor's admin request would be):
 
 1. one published listing is renamed to include a word no listing has (committed at once);
-2. ``/find/?q=<that word>&attendance=in_person`` is asked until the listing's link is in the answer (the first
-   answer with the change: the freshness check, one index build, the swap);
+2. ``/find/?q=<that word>&attendance=in_person`` is asked until the listing's link is in the
+   answer (the first answer with the change: the freshness check, one index build, the swap);
 3. then 8 more answers must all have it (the other workers load the shared build).
 
 Each name is put back at the end, and the database is as it was (the puts-back are edits too:
@@ -25,6 +25,7 @@ import argparse
 import http.client
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,7 +113,7 @@ def main() -> int:
             bench.wait_until_ready(server, port, log_path, args.workers)
             load = subprocess.Popen(  # noqa: S603 - our own command line, no shell
                 [
-                    "wrk",
+                    shutil.which("wrk") or "wrk",
                     f"--threads={args.threads}",
                     f"--connections={args.connections}",
                     f"--duration={int(args.changes * (args.limit + 10) + 30)}s",

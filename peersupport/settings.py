@@ -257,7 +257,7 @@ DIRECTORY_DEFAULT_COUNTRY = os.environ.get("DIRECTORY_DEFAULT_COUNTRY", "US")
 # The in-memory search index (docs/search.md): how often a process checks the database's
 # search version, and whether a stale index is rebuilt in the background or before answering.
 DIRECTORY_SEARCH_INDEX_CHECK_SECONDS = float(
-    os.environ.get("DIRECTORY_SEARCH_INDEX_CHECK_SECONDS", "1")
+    os.environ.get("DIRECTORY_SEARCH_INDEX_CHECK_SECONDS", "0.5")
 )
 DIRECTORY_SEARCH_INDEX_REFRESH = os.environ.get("DIRECTORY_SEARCH_INDEX_REFRESH", "background")
 # Where the processes of one machine share a rebuilt index (one builds, the others load it);

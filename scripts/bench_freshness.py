@@ -22,7 +22,9 @@ times. Traffic goes to 127.0.0.1 only; everything it starts is stopped at the en
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
+import json
 import os
 import secrets
 import shutil
@@ -139,6 +141,7 @@ def main() -> int:
                 word = "zq" + secrets.token_hex(4)
                 Resource.objects.filter(pk=pk).update(name=f"{name} {word}")
                 committed = time.monotonic()
+                print(f"  committed at {dt.datetime.now(dt.UTC).isoformat()[11:23]}", flush=True)
                 while not has_listing(port, word, slug):
                     if time.monotonic() - committed > args.limit:
                         raise RuntimeError(f"the change to {slug} not seen in {args.limit} s")
@@ -161,6 +164,10 @@ def main() -> int:
                 + ", ".join(f"{s:.2f} s" for s in builds),
                 flush=True,
             )
+            for line in log_path.read_text(errors="replace").splitlines():
+                if "search index" in line and line.startswith("{"):
+                    entry = json.loads(line)
+                    print(f"    {entry['timestamp'][11:23]} {entry['pid']} {entry['message']}")
         except Exception:
             print("gunicorn log (last lines):\n" + bench.tail(log_path), file=sys.stderr)
             raise

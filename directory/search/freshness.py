@@ -92,10 +92,11 @@ def _logged_build(version) -> ListingIndex:
         if index.built_in < 0:  # loaded from another process's build
             return index
     logger.info(
-        "search index built: %d listings, %d schedules, %.1f MB, %.2f s",
+        "search index built: %d listings, %d schedules, %.1f MB, %d kept, %.2f s",
         index.size,
         len(index.schedule_listing),
         index.nbytes / 1_048_576,
+        index.kept,
         index.built_in,
     )
     return index
@@ -121,7 +122,7 @@ def machine_directory(base: str, prefix: str) -> Path | None:
     return path
 
 
-def _build_once_for_all(version, directory: Path) -> ListingIndex:
+def _build_once_for_all(version, directory: Path, retry: bool = True) -> ListingIndex:
     """Build the index once for all the processes of this machine (gunicorn's workers).
 
     Whoever takes the lock first builds and saves it; the others, waiting on the lock, load
@@ -129,34 +130,39 @@ def _build_once_for_all(version, directory: Path) -> ListingIndex:
     on two cores took four times as long.
     """
     target = directory / f"index-{version}.npz"
+    built = None
     with open(directory / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if target.exists():
-                try:
-                    index = load_index(target)
-                    index.built_in = -1.0
-                    if index.version == version:
-                        logger.info("search index loaded from another process's build")
-                        return index
-                except (OSError, ValueError, KeyError):
-                    logger.warning("search index: unreadable shared file %s; rebuilding", target)
-            built = build_index(version, previous=_holder.index)
-            temporary = directory / f".index-{os.getpid()}.npz"
-            save_index(built, temporary)
-            os.replace(temporary, target)
-            for old in directory.glob("index-*.npz"):
-                if old != target and time.time() - old.stat().st_mtime > 60:
-                    old.unlink(missing_ok=True)
-            # Serve the file's copy, as the other processes do: the index as built holds
-            # ~40 MB more (the rows' strings as the database gave them, the build's lists),
-            # which the builder would otherwise keep, and keep growing with, build after build.
-            index = load_index(target)
-            index.built_in = built.built_in
-            del built
-            return index
+            if not target.exists():
+                built = build_index(version, previous=_holder.index)
+                temporary = directory / f".index-{os.getpid()}.npz"
+                save_index(built, temporary)
+                os.replace(temporary, target)
+                for old in directory.glob("index-*.npz"):
+                    if old != target and time.time() - old.stat().st_mtime > 60:
+                        old.unlink(missing_ok=True)
         finally:
+            # Released before loading: the processes that waited for this build load it side
+            # by side, not one after another (~0.4 s each under load).
             fcntl.flock(lock, fcntl.LOCK_UN)
+    try:
+        # The builder too serves the file's copy, as the other processes do: the index as
+        # built holds ~40 MB more (the rows' strings as the database gave them, the build's
+        # lists), which it would otherwise keep, and keep growing with, build after build.
+        index = load_index(target)
+    except (OSError, ValueError, KeyError):
+        if not retry:
+            raise
+        logger.warning("search index: unreadable shared file %s; rebuilding", target)
+        target.unlink(missing_ok=True)
+        return _build_once_for_all(version, directory, retry=False)
+    if built is None:
+        index.built_in = -1.0
+        logger.info("search index loaded from another process's build")
+    else:
+        index.built_in, index.kept = built.built_in, built.kept
+    return index
 
 
 def _rebuild_in_background(version) -> None:

@@ -150,6 +150,7 @@ class ListingIndex:
     feature_version: np.ndarray | None = None
     table_version: np.ndarray | None = None  # the schedules' and feature links' tables
     full_built_at: float = 0.0  # when the last build that kept nothing began (time.time())
+    kept: int = 0  # listings whose lexemes this build kept from the previous one
     _sorted_ids: np.ndarray = field(repr=False, default=None)
     _sorted_positions: np.ndarray = field(repr=False, default=None)
     _segment_starts: np.ndarray = field(repr=False, default=None)
@@ -648,13 +649,14 @@ def build_index(version=None, previous: ListingIndex | None = None) -> ListingIn
     types, orgs, regions, features = Codes(), Codes(), Codes(), Codes()
     # Every type and organisation, so a selected one with no listings still has its name.
     types.translated["es"] = []
-    for slug, name, name_es in SupportType.objects.order_by("pk").values_list(
-        "slug", "name", "name_es"
+    code_of_type_id, code_of_org_id = {}, {}
+    for pk, slug, name, name_es in SupportType.objects.order_by("pk").values_list(
+        "pk", "slug", "name", "name_es"
     ):
-        types.code(slug, name)
+        code_of_type_id[pk] = types.code(slug, name)
         types.translated["es"].append(name_es)
-    for slug, name in Organization.objects.order_by("pk").values_list("slug", "name"):
-        orgs.code(slug, name)
+    for pk, slug, name in Organization.objects.order_by("pk").values_list("pk", "slug", "name"):
+        code_of_org_id[pk] = orgs.code(slug, name)
     feature_category = []
     code_of_feature_id = {}
     features.translated["es"] = []
@@ -678,12 +680,10 @@ def build_index(version=None, previous: ListingIndex | None = None) -> ListingIn
         .order_by("name", "pk")
         .values_list(
             "pk",
-            "support_type__slug",
-            "support_type__name",
+            "support_type_id",
             "attendance",
             "cost",
-            "organization__slug",
-            "organization__name",
+            "organization_id",
             "location__region",
             "location__latitude",
             "location__longitude",
@@ -695,17 +695,16 @@ def build_index(version=None, previous: ListingIndex | None = None) -> ListingIn
     listing_parts: list[list[np.ndarray]] = [[] for _ in range(10)]
     lowered_names: list[str] = []
     for chunk in _chunks(listing_rows):
-        (pks, type_slugs, type_names, attendances, costs, org_slugs, org_names, region_names,
-         latitudes, longitudes, approximates, lowered,
-         row_versions) = zip(*chunk, strict=True)  # fmt: skip
+        (pks, type_ids, attendances, costs, org_ids, region_names, latitudes, longitudes,
+         approximates, lowered, row_versions) = zip(*chunk, strict=True)  # fmt: skip
         lowered_names.extend(lowered if postgresql else (n.lower() for n in lowered))
         for i, array in enumerate(
             [
                 np.array(pks, dtype=np.int64),
-                np.array([types.code(*t) for t in zip(type_slugs, type_names, strict=True)]),
+                np.array([code_of_type_id.get(t, NO_VALUE) for t in type_ids]),
                 np.array([attendance_codes.get(a, NO_VALUE) for a in attendances]),
                 np.array([cost_codes.get(c, NO_VALUE) for c in costs]),
-                np.array([orgs.code(*o) for o in zip(org_slugs, org_names, strict=True)]),
+                np.array([code_of_org_id.get(o, NO_VALUE) for o in org_ids]),
                 np.array([regions.code(r) for r in region_names]),
                 np.array(latitudes, dtype=np.float64),  # None becomes NaN
                 np.array(longitudes, dtype=np.float64),
@@ -766,6 +765,7 @@ def build_index(version=None, previous: ListingIndex | None = None) -> ListingIn
         feature_version=reuse.feature_version if reuse is not None else None,
         table_version=reuse.table_version if reuse is not None else None,
         full_built_at=previous.full_built_at if previous is not None else time.time(),
+        kept=int(reuse.lexemes.sum()) if reuse is not None else 0,
     )
     index.built_in = time.perf_counter() - started
     return index

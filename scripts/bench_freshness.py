@@ -6,7 +6,9 @@ database and loads it with wrk sending the visitors' mix of new searches (keywor
 facets: scripts/bench_find.lua) at 16 connections. Then, ``--changes`` times, from this
 process (another process than the server's, as an editor's admin request would be):
 
-1. one published listing is renamed to include a word no listing has (committed at once);
+1. one published listing is renamed to include a word no listing has, in turn alone, with its
+   schedules rewritten, and with those and a feature link (one transaction, as an admin save
+   with its inlines: ``EDITS``);
 2. ``/find/?q=<that word>&attendance=in_person`` is asked until the listing's link is in the
    answer (the first answer with the change: the freshness check, one index build, the swap);
 3. then 8 more answers must all have it (the other workers load the shared build).
@@ -22,7 +24,6 @@ times. Traffic goes to 127.0.0.1 only; everything it starts is stopped at the en
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import json
 import os
@@ -39,6 +40,8 @@ import bench
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 5.0
 AGREEING_ANSWERS = 8
+# What each change writes, in turn, in one transaction: the search word is in the new name.
+EDITS = ("the name", "the name and the schedules", "the name, the schedules and a feature link")
 
 
 def has_listing(port: int, word: str, slug: str) -> bool:
@@ -75,7 +78,12 @@ def main() -> int:
     import django
 
     django.setup()
-    from directory.models import Resource
+    from django.db import transaction
+    from django.db.models import F
+
+    from directory.models import Resource, Schedule
+
+    Link = Resource.features.through
 
     report: dict = {"database": args.database_url.rsplit("/", 1)[-1]}
     bench.seed(args.listings, report)
@@ -139,9 +147,16 @@ def main() -> int:
             )
             for pk, slug, name in chosen:
                 word = "zq" + secrets.token_hex(4)
-                Resource.objects.filter(pk=pk).update(name=f"{name} {word}")
+                what = EDITS[len(first) % len(EDITS)]
+                with transaction.atomic():  # as an admin save with its inlines
+                    Resource.objects.filter(pk=pk).update(name=f"{name} {word}")
+                    if what != EDITS[0]:  # the schedules rewritten, as they were
+                        Schedule.objects.filter(resource_id=pk).update(notes=F("notes"))
+                    link = Link.objects.filter(resource_id=pk).first()
+                    if what == EDITS[2] and link is not None:  # a feature link taken off and on
+                        link.delete()
+                        Link.objects.create(resource_id=pk, feature_id=link.feature_id)
                 committed = time.monotonic()
-                print(f"  committed at {dt.datetime.now(dt.UTC).isoformat()[11:23]}", flush=True)
                 while not has_listing(port, word, slug):
                     if time.monotonic() - committed > args.limit:
                         raise RuntimeError(f"the change to {slug} not seen in {args.limit} s")
@@ -153,7 +168,7 @@ def main() -> int:
                     seen = seen + 1 if has_listing(port, word, slug) else 0
                 agreed.append(time.monotonic() - committed)
                 print(
-                    f"  {slug}: first answer with the change {first[-1]:.1f} s after the "
+                    f"  {slug} ({what}): first answer with the change {first[-1]:.1f} s after the "
                     f"commit, {AGREEING_ANSWERS} following answers agree at {agreed[-1]:.1f} s",
                     flush=True,
                 )
@@ -167,7 +182,7 @@ def main() -> int:
             for line in log_path.read_text(errors="replace").splitlines():
                 if "search index" in line and line.startswith("{"):
                     entry = json.loads(line)
-                    print(f"    {entry['timestamp'][11:23]} {entry['pid']} {entry['message']}")
+                    print(f"    {entry['timestamp'][11:23]} pid {entry['pid']} {entry['message']}")
         except Exception:
             print("gunicorn log (last lines):\n" + bench.tail(log_path), file=sys.stderr)
             raise

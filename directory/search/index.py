@@ -224,7 +224,6 @@ _ARRAY_FIELDS = [
 
 
 _VERSION_ARRAYS = ["row_version", "schedule_version", "feature_version", "table_version"]
-_NAME_ARRAYS = ["listing_name", "name_trigram_count", "name_always", "offsets", "postings"]
 
 
 def save_index(index: ListingIndex, path) -> None:
@@ -251,7 +250,9 @@ def save_index(index: ListingIndex, path) -> None:
     if index.names is not None:
         meta["names"] = index.names.names
         meta["trigrams"] = list(index.names.vocabulary)  # in row order
-        arrays.update({f"names_{name}": getattr(index.names, name) for name in _NAME_ARRAYS})
+        meta["name_words"] = index.names.words
+        meta["word_trigrams"] = list(index.names.word_trigrams)  # in row order
+        arrays.update({f"names_{n}": getattr(index.names, n) for n in NameTrigrams.ARRAYS})
     if index.keywords is not None:
         meta["lexemes"] = list(index.keywords.vocabulary)  # in row order
         arrays.update({f"keywords_{n}": getattr(index.keywords, n) for n in KeywordIndex.ARRAYS})
@@ -269,7 +270,9 @@ def load_index(path) -> ListingIndex:
             names = NameTrigrams(
                 names=meta["names"],
                 vocabulary={trigram: i for i, trigram in enumerate(meta["trigrams"])},
-                **{name: data[f"names_{name}"] for name in _NAME_ARRAYS},
+                words=meta["name_words"],
+                word_trigrams={trigram: i for i, trigram in enumerate(meta["word_trigrams"])},
+                **{name: data[f"names_{name}"] for name in NameTrigrams.ARRAYS},
             )
         keywords = None
         if "lexemes" in meta:

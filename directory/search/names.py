@@ -75,6 +75,18 @@ class NameTrigrams:
     vocabulary: dict[str, int]  # trigram -> row of ``offsets``
     offsets: np.ndarray  # postings of trigram t: ``postings[offsets[t]:offsets[t + 1]]``
     postings: np.ndarray  # name indexes
+    # The names' distinct words, for a lower bound of word similarity (``similar``): each
+    # name's words (``name_words[name_word_starts[n]:...]``, -1 for a name without words) and
+    # trigram -> words postings. Computed from ``names`` unless given (a saved index has them).
+    words: list[str] | None = None
+    name_word_starts: np.ndarray | None = None
+    name_words: np.ndarray | None = None
+    word_trigrams: dict[str, int] | None = None
+    word_offsets: np.ndarray | None = None
+    word_postings: np.ndarray | None = None
+
+    ARRAYS = ("listing_name", "name_trigram_count", "name_always", "offsets", "postings")
+    ARRAYS += ("name_word_starts", "name_words", "word_offsets", "word_postings")
 
     @classmethod
     def build(cls, lowered_names: list[str], previous: NameTrigrams | None = None) -> NameTrigrams:
@@ -114,25 +126,31 @@ class NameTrigrams:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.listing_name, self.name_trigram_count, self.name_always)
-        return sum(a.nbytes for a in (*arrays, self.offsets, self.postings))
+        return sum(getattr(self, name).nbytes for name in self.ARRAYS)
 
     def __post_init__(self):
-        # The names' distinct words, for a lower bound of word similarity (``similar``).
+        if self.words is not None:
+            return
         words: dict[str, int] = {}
         name_words, starts = [], []
         for name in self.names:
             starts.append(len(name_words))
             found = {words.setdefault(w, len(words)) for w in _WORD.findall(name)} or {-1}
             name_words.extend(sorted(found))  # -1: a name without words
-        self._words = list(words)
-        self._name_word_starts = np.array(starts, dtype=np.int64)
-        self._name_words = np.array(name_words, dtype=np.int32)
-        word_of_trigram: dict[str, list[int]] = {}
-        for code, word in enumerate(self._words):
-            for trigram in trigrams(word):
-                word_of_trigram.setdefault(trigram, []).append(code)
-        self._word_postings = {t: np.array(c, dtype=np.int32) for t, c in word_of_trigram.items()}
+        self.words = list(words)
+        self.name_word_starts = np.array(starts, dtype=np.int64)
+        self.name_words = np.array(name_words, dtype=np.int32)
+        pairs = PostingsBuilder({})
+        pairs.add_chunk(range(len(self.words)), [trigrams(word) for word in self.words])
+        self.word_trigrams, [(self.word_offsets, self.word_postings)] = finish(
+            pairs.vocabulary, pairs.grouped()
+        )
+
+    def _words_with(self, trigram: str) -> np.ndarray:
+        row = self.word_trigrams.get(trigram)
+        if row is None:
+            return self.word_postings[:0]
+        return self.word_postings[self.word_offsets[row] : self.word_offsets[row + 1]]
 
     def _shared(self, wanted: set[str]) -> np.ndarray:
         """Per name, how many of ``wanted`` trigrams it has."""
@@ -168,15 +186,15 @@ class NameTrigrams:
         )
         by_similarity = (similarity >= SIMILARITY_THRESHOLD) & (shared > 0)
         possible = shared >= WORD_SIMILARITY_THRESHOLD * a - _SLACK
-        word_bound = np.zeros(len(self._words) + 1, dtype=np.float32)  # last: no word (-1)
+        word_bound = np.zeros(len(self.words) + 1, dtype=np.float32)  # last: no word (-1)
         word_shared: dict[int, int] = {}
         for trigram in wanted:
-            for code in self._word_postings.get(trigram, ()):
+            for code in self._words_with(trigram).tolist():
                 word_shared[code] = word_shared.get(code, 0) + 1
         for code, count in word_shared.items():
             if count >= WORD_SIMILARITY_THRESHOLD * a - _SLACK:
-                word_bound[code] = word_similarity(wanted, self._words[code])
-        lower_bound = np.maximum.reduceat(word_bound[self._name_words], self._name_word_starts)
+                word_bound[code] = word_similarity(wanted, self.words[code])
+        lower_bound = np.maximum.reduceat(word_bound[self.name_words], self.name_word_starts)
         by_word = (lower_bound >= WORD_SIMILARITY_THRESHOLD) & possible
         sure = (by_similarity | by_word) & ~self.name_always
         ask |= possible & ~sure & ~by_similarity

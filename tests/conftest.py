@@ -30,6 +30,13 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users made in tests hash their passwords with a fast hasher (production's is slow on
+    purpose; no test depends on which one hashes)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _source_language():
     """Each test starts in English: a request to a Spanish page leaves Spanish active in the
     thread (LocaleMiddleware activates a request's language and nothing deactivates it), and
@@ -44,8 +51,8 @@ def _source_language():
 @pytest.fixture(autouse=True)
 def _search_index_follows_every_write(settings):
     """The search index checks the database's search version on every request and rebuilds
-    before answering, so a test sees its own writes at once (production checks every second
-    and rebuilds in the background)."""
+    before answering, so a test sees its own writes at once (production checks twice a
+    second and rebuilds in the background)."""
     settings.DIRECTORY_SEARCH_INDEX_CHECK_SECONDS = 0
     settings.DIRECTORY_SEARCH_INDEX_REFRESH = "inline"
     settings.DIRECTORY_SEARCH_INDEX_SHARE_DIR = ""  # one process: nothing to share

@@ -92,11 +92,6 @@ def snapshot(obj):
     return type(obj)._default_manager.filter(pk=obj.pk).values().first()
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(client):
     sync_roles()

@@ -16,11 +16,6 @@ from tests.admin_helpers import change_form_data
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def staff(client, group, organization=None):
     sync_roles()
     user = f.user(is_staff=True)

@@ -186,3 +186,46 @@ def test_a_failed_rebuild_is_tried_again_later_not_by_every_poll(queue):
 def test_the_task_refuses_a_feed_it_does_not_know():
     with pytest.raises(ValueError, match="no published feed named 'nonsense'"):
         build_feed.call("nonsense", "")
+
+
+def test_with_the_immediate_task_backend_a_changed_feed_is_served_not_a_removed_one(
+    client, settings, monkeypatch
+):
+    """``make run`` (DEBUG: tasks run at once): a poll after an edit built the new file in the
+    request, and the rebuild removed the last file, which the poll then tried to send (a 500
+    when that file was older than STALE_FILE_SECONDS). It gets the new file."""
+    settings.DIRECTORY_SEARCH_INDEX_REFRESH = "background"
+    monkeypatch.setattr(published, "STALE_FILE_SECONDS", -1)  # every superseded file is stale
+    listing = weekly_meeting(slug="weekly", name="Before")
+    etag, names = poll(client)
+    assert names == ["Before"]
+    rename(listing, "After")
+    new_etag, names = poll(client)
+    assert new_etag != etag and names == ["After"]
+    assert len(built_files()) == 1, "the superseded file is gone"
+
+
+def test_a_superseded_file_is_kept_a_while_for_the_processes_that_chose_it(
+    client, queue, monkeypatch
+):
+    """However old the last file is, a poll may have chosen it while the rebuild ran: it is
+    removed only once it has been superseded for STALE_FILE_SECONDS."""
+    monkeypatch.setattr(published, "STALE_FILE_SECONDS", 0.5)
+    listing = weekly_meeting(slug="weekly", name="First")
+    poll(client)
+    [first] = built_files()
+
+    def rebuilt(name: str) -> str:
+        rename(listing, name)
+        poll(client)
+        assert build_feed.call(*queue.results[-1].args) == "built"
+        return (set(built_files()) - known).pop()
+
+    known = {first}
+    time.sleep(0.6)  # the first file is old, but nothing superseded it yet
+    second = rebuilt("Second")
+    known.add(second)
+    assert set(built_files()) == {first, second}, "superseded just now: kept"
+    time.sleep(0.6)
+    third = rebuilt("Third")
+    assert set(built_files()) == {second, third}, "superseded 0.6 s ago: removed"

@@ -26,6 +26,7 @@ import fcntl
 import functools
 import gzip
 import hashlib
+import itertools
 import logging
 import os
 import tempfile
@@ -188,7 +189,8 @@ class FeedFile:
             previous = self._newest(directory, prefix)
             if previous is not None:
                 self._queue_rebuild(directory, family, target, version.last_modified, write)
-                return self._built(previous)
+                # With the immediate task backend (DEBUG: ``make run``) it has just been built.
+                return self._built(target if target.exists() else previous)
             if time.monotonic() - self._failed_at.get(target.name, -1e9) < RETRY_FAILED_SECONDS:
                 return None  # it failed a moment ago: not again in every request
             try:
@@ -306,13 +308,22 @@ class FeedFile:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _remove_old(self, directory: Path, keep: Path) -> None:
-        # Kept a while: another process may still be sending an older file (open files
-        # survive unlinking anyway).
-        now = time.time()
+        """Remove this family's files that were superseded more than STALE_FILE_SECONDS ago
+        (when the next newer file was built): another process may have just chosen the last
+        file to send while this one was built, however old that file is (a feed nobody
+        polled for hours). The last file before ``keep`` goes at the next build."""
         prefix = keep.name.rsplit("-", 1)[0]  # this family's files only
-        for old in directory.glob(f"{prefix}-*.json.gz"):
-            if old != keep and now - old.stat().st_ctime > STALE_FILE_SECONDS:
-                old.unlink(missing_ok=True)
+        files = []
+        for path in directory.glob(f"{prefix}-*.json.gz"):
+            try:
+                files.append((path.stat().st_ctime, path))  # built (renamed into place) at
+            except FileNotFoundError:
+                continue
+        files.sort(reverse=True)
+        now = time.time()
+        for (superseded_at, _), (_, older) in itertools.pairwise(files):
+            if older != keep and now - superseded_at > STALE_FILE_SECONDS:
+                older.unlink(missing_ok=True)
 
 
 def _claim(marker: Path) -> bool:

@@ -41,6 +41,10 @@ data: messages
 run: data
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# On every core (pytest-xdist), a module's tests together in one process: the outage drills
+# share a Redis database and the collected static files, and never run side by side.
+PYTEST_ARGS ?= --numprocesses=auto --dist=loadfile
+
 test: messages
 	@scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

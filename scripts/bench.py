@@ -599,10 +599,15 @@ def load_test(args, facts: dict) -> dict:
             results["worker_pss_mb"] = worker_rss_mb(server.pid, field="Pss")
             results["worker_builds_s"] = index_builds(log_path)
             print(
-                f"  ready in {results['ready_in']:.1f} s; index built at start "
-                f"({', '.join(f'{s:.1f}' for s in results['worker_builds_s'])} s: once in the "
-                f"master, inherited by the workers); worker RSS "
-                f"{', '.join(f'{m:.0f}' for m in results['worker_rss_mb'])} MB, PSS (shared "
+                f"  ready in {results['ready_in']:.1f} s; index "
+                + (
+                    f"built at start ({', '.join(f'{s:.1f}' for s in results['worker_builds_s'])}"
+                    " s: once in the master, inherited by the workers)"
+                    if results["worker_builds_s"]
+                    else "loaded from the file of an earlier run's build (same data version)"
+                )
+                + "; worker RSS "
+                + f"{', '.join(f'{m:.0f}' for m in results['worker_rss_mb'])} MB, PSS (shared "
                 f"pages split between processes) "
                 f"{', '.join(f'{m:.0f}' for m in results['worker_pss_mb'])} MB",
                 flush=True,

@@ -24,6 +24,7 @@ times. Traffic goes to 127.0.0.1 only; everything it starts is stopped at the en
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -157,6 +158,7 @@ def main() -> int:
                         link.delete()
                         Link.objects.create(resource_id=pk, feature_id=link.feature_id)
                 committed = time.monotonic()
+                at = dt.datetime.now(dt.UTC).isoformat()[11:23]
                 while not has_listing(port, word, slug):
                     if time.monotonic() - committed > args.limit:
                         raise RuntimeError(f"the change to {slug} not seen in {args.limit} s")
@@ -168,7 +170,8 @@ def main() -> int:
                     seen = seen + 1 if has_listing(port, word, slug) else 0
                 agreed.append(time.monotonic() - committed)
                 print(
-                    f"  {slug} ({what}): first answer with the change {first[-1]:.1f} s after the "
+                    f"  {slug} ({what}, committed at {at}): first answer with the change "
+                    f"{first[-1]:.1f} s after the "
                     f"commit, {AGREEING_ANSWERS} following answers agree at {agreed[-1]:.1f} s",
                     flush=True,
                 )

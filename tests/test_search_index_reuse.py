@@ -83,6 +83,16 @@ def _meaning(ix) -> dict:
         for t, r in names.vocabulary.items()
     }
     assert all(trigrams.values()), "no trigram without names"
+    ends = [*names.name_word_starts.tolist()[1:], len(names.name_words)]
+    name_words = {
+        name: sorted(names.words[c] for c in names.name_words[start:end] if c >= 0)
+        for name, start, end in zip(names.names, names.name_word_starts, ends, strict=True)
+    }
+    used = {word for found in name_words.values() for word in found}
+    word_trigrams = {  # a kept build may hold words no name has any more: they match nothing
+        t: sorted(w for w in (names.words[c] for c in names._words_with(t)) if w in used)
+        for t in names.word_trigrams
+    }
     return {
         "ids": ids,
         **_listing_columns(ix),
@@ -93,6 +103,8 @@ def _meaning(ix) -> dict:
         "trigrams": trigrams,
         "trigram_counts": dict(zip(names.names, names.name_trigram_count.tolist(), strict=True)),
         "always": dict(zip(names.names, names.name_always.tolist(), strict=True)),
+        "name_words": name_words,
+        "word_trigrams": {t: words for t, words in word_trigrams.items() if words},
     }
 
 

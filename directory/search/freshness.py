@@ -135,6 +135,7 @@ def _build_once_for_all(version, directory: Path, retry: bool = True) -> Listing
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not target.exists():
+                logger.info("search index: the data changed; building")
                 built = build_index(version, previous=_holder.index)
                 temporary = directory / f".index-{os.getpid()}.npz"
                 save_index(built, temporary)

@@ -122,6 +122,7 @@ class NameTrigrams:
             vocabulary=vocabulary,
             offsets=offsets,
             postings=postings,
+            **(_words_kept(names, previous) if previous is not None else {}),
         )
 
     @property
@@ -232,3 +233,43 @@ class NameTrigrams:
         table = np.zeros(len(self.names), dtype=bool)
         table[codes] = True
         return table[self.listing_name]
+
+
+def _words_kept(names: list[str], previous: NameTrigrams) -> dict:
+    """The names' words (``NameTrigrams.words`` and the rest), those of the names ``previous``
+    had taken from it. A word no name has any more stays until a build without a previous
+    one: it matches no name, and costs a few bytes."""
+    words = list(previous.words)
+    code_of = {word: code for code, word in enumerate(words)}
+    previous_code = {name: code for code, name in enumerate(previous.names)}
+    ends = [*previous.name_word_starts.tolist()[1:], len(previous.name_words)]
+    old_words = previous.name_words.tolist()
+    starts_list = previous.name_word_starts.tolist()
+    name_words: list[int] = []
+    starts: list[int] = []
+    for name in names:
+        starts.append(len(name_words))
+        old = previous_code.get(name)
+        if old is not None:
+            name_words.extend(old_words[starts_list[old] : ends[old]])
+            continue
+        found = {code_of.setdefault(w, len(code_of)) for w in _WORD.findall(name)} or {-1}
+        name_words.extend(sorted(found))  # -1: a name without words
+    words.extend(list(code_of)[len(words) :])
+    pairs = PostingsBuilder(dict(previous.word_trigrams))
+    pairs.keep(
+        previous.word_offsets,
+        previous.word_postings,
+        np.arange(len(previous.words), dtype=np.intp),
+    )
+    new = range(len(previous.words), len(words))
+    pairs.add_chunk(new, [trigrams(words[code]) for code in new])
+    word_trigrams, [(word_offsets, word_postings)] = finish(pairs.vocabulary, pairs.grouped())
+    return {
+        "words": words,
+        "name_word_starts": np.array(starts, dtype=np.int64),
+        "name_words": np.array(name_words, dtype=np.int32),
+        "word_trigrams": word_trigrams,
+        "word_offsets": word_offsets,
+        "word_postings": word_postings,
+    }

@@ -4,6 +4,8 @@ to its listing, a filter ticked on the map, no JavaScript, and nothing fetched f
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests import factories as f
@@ -92,11 +94,14 @@ def test_without_javascript_the_map_is_there_and_filters_keep_it(mapped_town, js
     assert placed + unplaced == _count(page)
     page.get_by_label("Recovery Groups").check()
     page.get_by_role("button", name="Apply filters").click()
-    assert "view=map" in page.url and "type=recovery-groups" in page.url
+    # The new page loaded (the URL changes before it has: a busy machine read the old one).
+    page.wait_for_url(re.compile(r"type=recovery-groups"), wait_until="load")
+    assert "view=map" in page.url
     placed, unplaced = _drawn(page)
     assert placed + unplaced == _count(page) == 13
     page.get_by_role("link", name="List", exact=True).click()
-    assert "view=map" not in page.url and page.locator(".results-list").count() == 1
+    page.wait_for_url(lambda url: "view=map" not in url, wait_until="load")
+    assert page.locator(".results-list").count() == 1
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -432,7 +432,7 @@ def in_process(args, report: dict) -> None:
     print(
         f"\n(distance: near={near!r}, the place with the most listings; /find/ page size"
         "\n includes site.css and find.js; a query count one higher includes the index's"
-        "\n once-a-second freshness check)\n"
+        "\n freshness check, every half second)\n"
     )
 
 

@@ -68,3 +68,49 @@ def _feeds_built_per_test(settings, _feed_cache_root):
     """Each test builds its own copy of /meetings.json (the directory is made on first use):
     a file built by an earlier test at the same data version never answers for this one."""
     settings.DIRECTORY_FEED_CACHE_DIR = str(_feed_cache_root / uuid.uuid4().hex)
+
+
+# Fixtures several modules use.
+
+
+@pytest.fixture
+def reference(db):
+    """The minimal reference data the demo generator needs, made by hand (no loaders)."""
+    from tests.demo_helpers import make_reference
+
+    make_reference()
+
+
+@pytest.fixture
+def world(db):
+    """A small directory with one of everything a public page shows."""
+    from directory.models import CrisisLine, GuideSection, Schedule
+    from tests import factories as f
+
+    CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
+    meeting_type = f.support_type(slug="12-step", name="12-step meetings")
+    feature = f.feature("format", slug="open", name="Open")
+    f.place(name="Portland", search_name="portland", region_code="ME", region_name="Maine")
+    f.place(kind="postal_code", name="97201", search_name="97201", latitude=45.5, longitude=-122.7)
+    listing = f.resource(
+        slug="tuesday-group", name="Tuesday group", support_type=meeting_type, features=[feature]
+    )
+    f.schedule(listing, weekday=Schedule.Weekday.TUESDAY)
+    online = f.resource(slug="online-group", attendance="online", support_type=meeting_type)
+    f.schedule(online, weekday=Schedule.Weekday.MONDAY, timezone="Europe/London")
+    worker = f.peer_worker(slug="worker-ana", display_name="Ana R.")
+    f.credential(worker)
+    GuideSection.objects.create(
+        slug="what-is-peer-support", title="What", kind="overview", body="x"
+    )
+    return {"listing": listing, "worker": worker, "support_type": meeting_type}
+
+
+@pytest.fixture
+def no_errors_logged(caplog):
+    import logging
+
+    caplog.set_level(logging.ERROR)
+    yield caplog
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]

@@ -24,9 +24,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.production_helpers import GOOD_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-GOOD_KEY = "k3y-Zq8vP0aL7sX2mN5bR9tW1cY4dF6gH8jK0lQ3eU7iO2pA5sD"
 
 
 def instructions(text: str) -> list[tuple[str, str]]:

@@ -29,8 +29,8 @@ from django.db import connection
 
 from directory.models import CrisisLine, Submission
 from tests import factories as f
-from tests.test_settings import GOOD_KEY
-from tests.test_submissions import suggestion
+from tests.production_helpers import GOOD_KEY
+from tests.submission_helpers import suggestion
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -65,7 +65,7 @@ def content():
 
 def suggestion_form(client) -> dict:
     from directory.models import SupportType
-    from tests.test_submissions import suggestion
+    from tests.submission_helpers import suggestion
 
     return suggestion(SupportType.objects.first())
 

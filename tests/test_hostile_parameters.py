@@ -13,7 +13,6 @@ many (they share one code path: the edge and the site's context processor).
 
 from __future__ import annotations
 
-import logging
 import os
 
 import pytest
@@ -22,36 +21,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
 from directory.edge import MAX_VALUE_LENGTH, MAX_VALUES_PER_NAME
-from directory.models import CrisisLine, GuideSection, Schedule
-from tests import factories as f
 from tests.hostile import HSDS_LIST_PARAMS, LISTING_PARAMS, WORKER_PARAMS, query_strings
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_ENDPOINT_EXAMPLES", "200"))
 FEW = ["country"], ["tz", "country"], ["x"], ["format"], ["p", "page"], ["format", "full"], ["q"]
-
-
-@pytest.fixture
-def world(db):
-    """A small directory with one of everything a public page shows."""
-    CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
-    meeting_type = f.support_type(slug="12-step", name="12-step meetings")
-    feature = f.feature("format", slug="open", name="Open")
-    f.place(name="Portland", search_name="portland", region_code="ME", region_name="Maine")
-    f.place(kind="postal_code", name="97201", search_name="97201", latitude=45.5, longitude=-122.7)
-    listing = f.resource(
-        slug="tuesday-group", name="Tuesday group", support_type=meeting_type, features=[feature]
-    )
-    f.schedule(listing, weekday=Schedule.Weekday.TUESDAY)
-    online = f.resource(slug="online-group", attendance="online", support_type=meeting_type)
-    f.schedule(online, weekday=Schedule.Weekday.MONDAY, timezone="Europe/London")
-    worker = f.peer_worker(slug="worker-ana", display_name="Ana R.")
-    f.credential(worker)
-    GuideSection.objects.create(
-        slug="what-is-peer-support", title="What", kind="overview", body="x"
-    )
-    return {"listing": listing, "worker": worker, "support_type": meeting_type}
 
 
 def endpoints(world) -> list[tuple[str, list[str]]]:
@@ -102,14 +77,6 @@ ENDPOINT_IDS = [
     "hsds-organizations", "hsds-taxonomies", "hsds-taxonomy-terms", "hsds-sal", "hsds-404",
     "unknown",
 ]  # fmt: skip
-
-
-@pytest.fixture
-def no_errors_logged(caplog):
-    caplog.set_level(logging.ERROR)
-    yield caplog
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert not errors, [r.getMessage() for r in errors]
 
 
 @pytest.mark.parametrize("position", range(len(ENDPOINT_IDS)), ids=ENDPOINT_IDS)

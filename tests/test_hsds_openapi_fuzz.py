@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import directory.feeds.hsds as hsds
-from tests.test_hostile_parameters import no_errors_logged, world  # noqa: F401 - fixtures
 
 DOCUMENT = json.loads(
     (Path(hsds.__file__).parent / "hsds-3.0" / "openapi.json").read_text(encoding="utf-8")
@@ -72,8 +71,8 @@ def _requests(operation):
 def test_every_hsds_operation_answers_generated_requests_without_failing(
     label,
     data,
-    world,  # noqa: F811
-    no_errors_logged,  # noqa: F811
+    world,
+    no_errors_logged,
 ):
     case = data.draw(_requests(OPERATIONS[label]), label="request")
     client = Client(raise_request_exception=False)

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from directory.models import Feature, Organization, Resource, SupportType
 from directory.search import listings as index_search
 from tests import factories as f
+from tests.demo_helpers import TOWNS
 from tests.oracle import sql_search as oracle
-from tests.test_demo import TOWNS, reference  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +139,7 @@ def _edge_cases():
 
 
 @pytest.fixture
-def world(reference):  # noqa: F811 - the imported fixture
+def world(reference):
     call_command("generate_demo", listings=220, seed=3, verbosity=0)
     _edge_cases()
     f.organization(name="Empty Org", slug="empty-org")

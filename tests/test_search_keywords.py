@@ -26,7 +26,6 @@ from directory.search.freshness import search_index
 from directory.search.listings import keyword_mask
 from tests import factories as f
 from tests.oracle import keyword_sql
-from tests.test_demo import reference  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.django_db
 

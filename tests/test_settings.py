@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.production_helpers import GOOD_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
-GOOD_KEY = "k3y-Zq8vP0aL7sX2mN5bR9tW1cY4dF6gH8jK0lQ3eU7iO2pA5sD"
 MANAGE = "from django.core.management import execute_from_command_line as run; run("
 START_SERVING = "import peersupport.wsgi"
 PRINT_SETTINGS = (

@@ -13,6 +13,7 @@ from django.urls import reverse
 from directory.forms import ReportForm, SuggestForm
 from directory.models import Resource, Submission
 from tests import factories as f
+from tests.submission_helpers import suggestion
 
 pytestmark = pytest.mark.django_db
 
@@ -32,27 +33,6 @@ def curators_mailbox(settings):
 @pytest.fixture
 def support_type():
     return f.support_type(name="12-Step Programs", slug="12-step-programs")
-
-
-def suggestion(support_type, **overrides):
-    data = {
-        "name": "Tuesday Night Hope",
-        "support_type": support_type.slug,
-        "attendance": "in_person",
-        "cost": "free",
-        "address_line1": "12 Elm Street",
-        "city": "Springfield",
-        "region": "IL",
-        "country": "US",
-        "time1_days": ["2"],
-        "time1_start": "19:00",
-        "time1_end": "20:00",
-        "timezone": "America/Chicago",
-        "description": "Open discussion meeting.",
-        "homepage": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_suggest_page_is_an_accessible_form(client, support_type):

@@ -6,7 +6,6 @@ suite's PostgreSQL server, beside the test database.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.process_helpers import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = settings.DATABASES["default"]
@@ -37,11 +38,7 @@ def server_url(name: str) -> str:
 
 def run(args: list[str], env_extra: dict[str, str] | None = None, check: bool = True):
     env = (
-        {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "DIRECTORY_", "PYTEST", "DATABASE_", "BACKUP"))
-        }
+        clean_environment("DATABASE_", "BACKUP")
         | {"DJANGO_DEBUG": "true", "DIRECTORY_SEARCH_INDEX_SHARE_DIR": ""}
         | (env_extra or {})
     )

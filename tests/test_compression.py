@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from directory.models import SupportType
 from tests import factories as f
+from tests.process_helpers import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br, zstd"}
@@ -81,11 +81,7 @@ def test_calendars_json_and_pages_are_gzipped(client, listings, url):
 
 def test_production_static_files_are_fingerprinted_precompressed_and_cached_for_ever(tmp_path):
     """collectstatic as the image builds it, then WhiteNoise serving a stylesheet."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST"))
-    } | {
+    env = clean_environment() | {
         "DJANGO_SETTINGS_MODULE": "peersupport.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),

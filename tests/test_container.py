@@ -15,7 +15,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.production_helpers import GOOD_KEY
+from tests.process_helpers import GOOD_KEY, clean_environment, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -203,18 +202,8 @@ def test_compose_trusts_its_own_proxy_for_the_client_address():
         assert _trusted(trusted) == (1, ()), f"{name}: DIRECTORY_TRUSTED_PROXIES={trusted!r}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def production_env(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST", "GUNICORN_"))
-    }
+    env = clean_environment("GUNICORN_")
     return env | {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         "DJANGO_SETTINGS_MODULE": "peersupport.settings",

@@ -3,7 +3,6 @@ primary; writes always go to the primary."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from django.test import RequestFactory
 
 from directory.models import Resource, SearchVersion, Submission
 from peersupport.db_routing import PrimaryReplicaRouter, ReplicaReadsMiddleware
+from tests.process_helpers import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,11 +121,7 @@ SCRIPT = textwrap.dedent(
 def test_a_real_request_reads_the_replica_and_writes_the_primary(tmp_path):
     """Two SQLite files stand in for a primary and its replica (the replica a copy of it)."""
     primary, replica = tmp_path / "primary.sqlite3", tmp_path / "replica.sqlite3"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST", "DATABASE_"))
-    } | {
+    env = clean_environment("DATABASE_") | {
         "DJANGO_SETTINGS_MODULE": "peersupport.settings",
         "DJANGO_DEBUG": "true",
         "DATABASE_URL": f"sqlite:///{primary}",

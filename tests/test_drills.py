@@ -29,19 +29,13 @@ from django.db import connection
 
 from directory.models import CrisisLine, Submission
 from tests import factories as f
-from tests.production_helpers import GOOD_KEY
+from tests.process_helpers import GOOD_KEY, clean_environment, free_port
 from tests.submission_helpers import suggestion
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "directory.example"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Relay:
@@ -176,12 +170,7 @@ def collected_static():
 def gunicorn(database: str, redis: str, **extra):
     """gunicorn with peersupport/gunicorn.conf.py and production settings; stopped after."""
     port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST", "GUNICORN_"))
-    }
-    env |= {
+    env = clean_environment("GUNICORN_") | {
         "DJANGO_SETTINGS_MODULE": "peersupport.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": GOOD_KEY,

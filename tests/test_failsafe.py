@@ -7,7 +7,6 @@ answers) is drilled in tests/test_drills.py.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 
 import pytest
@@ -20,14 +19,9 @@ from directory.edge import client_address
 from directory.models import CrisisLine, Submission
 from directory.ratelimit import fallback
 from tests import factories as f
+from tests.process_helpers import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-def dead_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def redis_caches(port: int) -> dict:
@@ -51,7 +45,7 @@ def redis_caches(port: int) -> dict:
 def cache_down(settings):
     failsafe._reported.clear()
     fallback.clear()
-    with override_settings(CACHES=redis_caches(dead_port())):
+    with override_settings(CACHES=redis_caches(free_port())):
         yield
     failsafe._reported.clear()
     fallback.clear()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from directory.search.triggers import (
     expected_triggers,
 )
 from tests import factories as f
+from tests.process_helpers import free_port
 from tests.search_helpers import EVERY_KIND
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,12 +98,6 @@ def test_a_rolled_back_write_leaves_no_new_version_and_the_index_follows_commits
     assert "Alpha" in html and "Beta" in html and "Ghost" not in html
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _manage(database_url: str, code: str) -> None:
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "true"}
     subprocess.run(  # noqa: S603 - our own command line
@@ -146,7 +140,7 @@ def test_an_edit_shows_in_search_on_every_gunicorn_worker_within_five_seconds(sh
         "    Resource.objects.create(name=f'Group {i}', slug=f'group-{i}', support_type=t,"
         " status='published', cost='free', location=Location.objects.create(city='X'))\n",
     )
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": shared_database,

@@ -5,14 +5,13 @@ Settings are read once per process, so each case starts a fresh Python with its 
 application, which is what gunicorn and runserver do.
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.production_helpers import GOOD_KEY
+from tests.process_helpers import GOOD_KEY, clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = "from django.core.management import execute_from_command_line as run; run("
@@ -25,12 +24,11 @@ PRINT_SETTINGS = (
 
 
 def start(env: dict[str, str], code: str = PRINT_SETTINGS) -> subprocess.CompletedProcess:
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST"))
-    }
-    clean |= {"DJANGO_SETTINGS_MODULE": "peersupport.settings", "DATABASE_URL": ""} | env
+    clean = (
+        clean_environment()
+        | {"DJANGO_SETTINGS_MODULE": "peersupport.settings", "DATABASE_URL": ""}
+        | env
+    )
     return subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -9,7 +9,6 @@ rebuild, which the worker does (issue 22: builds kept memory in the web workers)
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from django.conf import settings
 
 from directory.models import Submission
 from directory.tasks import send_curator_notification
+from tests.process_helpers import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,11 +77,7 @@ POLL_FEED = textwrap.dedent(
 def production_like_env(tmp_path) -> dict[str, str]:
     """Development settings, but tasks queued in the database for ``manage.py db_worker``
     and search indexes and feeds rebuilt in the background, as in production."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DIRECTORY_", "REDIS_", "PYTEST", "DATABASE_"))
-    } | {
+    return clean_environment("DATABASE_") | {
         "DJANGO_SETTINGS_MODULE": "peersupport.settings",
         "DJANGO_DEBUG": "true",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -572,14 +572,7 @@ def load_test(args, facts: dict) -> dict:
         raise SystemExit("wrk is not installed: apt-get install -y wrk (Debian's package)")
     port = free_port()
     env = production_env(args, port)
-    # Production serves collectstatic's fingerprinted files (the manifest must exist).
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-    )
+    collect_static(env)
     threads = env.get("GUNICORN_THREADS", "1")
     print(
         f"Under load: gunicorn (production settings, {args.workers} workers x {threads} threads)"
@@ -613,19 +606,7 @@ def load_test(args, facts: dict) -> dict:
                 flush=True,
             )
             for label, script_args in (
-                (
-                    "find",
-                    [
-                        "find",
-                        str(args.threads),
-                        ",".join(facts["types"]),
-                        ",".join(facts["audiences"]),
-                        "|".join(facts["words"]),
-                        "|".join(facts["typos"]),
-                        "|".join(facts["pairs"]),
-                        "|".join(facts["places"]),
-                    ],
-                ),
+                ("find", find_mix(args.threads, facts)),
                 ("learn", ["path", "/learn/"]),
             ):
                 # A few untimed seconds first: each worker loads its templates on first use.
@@ -659,6 +640,42 @@ def load_test(args, facts: dict) -> dict:
         flush=True,
     )
     return results
+
+
+def collect_static(env: dict) -> None:
+    """Production serves collectstatic's fingerprinted files (the manifest must exist)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
+def setup_django(database_url: str) -> None:
+    """Django for a drill script, on ``database_url`` (created when missing)."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
+    create_database(database_url)
+    import django
+
+    django.setup()
+
+
+def find_mix(threads: int, facts: dict) -> list[str]:
+    """bench_find.lua's arguments for the visitors' mix of new searches (``load_test_facts``)."""
+    return [
+        "find",
+        str(threads),
+        ",".join(facts["types"]),
+        ",".join(facts["audiences"]),
+        "|".join(facts["words"]),
+        "|".join(facts["typos"]),
+        "|".join(facts["pairs"]),
+        "|".join(facts["places"]),
+    ]
 
 
 def run_wrk(args, port: int, script_args: list[str], seconds: int) -> dict:

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -82,13 +80,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
-    bench.create_database(args.database_url)
-    import django
-
-    django.setup()
+    bench.setup_django(args.database_url)
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
@@ -102,13 +94,7 @@ def main() -> int:
     env = bench.production_env(argparse.Namespace(**vars(args)), port)
     cache_dir = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
     env["DIRECTORY_FEED_CACHE_DIR"] = str(cache_dir)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-    )
+    bench.collect_static(env)
     log_path = cache_dir.parent / f"{cache_dir.name}.log"
     server = bench.start_gunicorn(env, log_path)
     task_worker = TaskWorker(env, cache_dir.parent / f"{cache_dir.name}-worker.log")

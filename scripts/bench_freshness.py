@@ -27,7 +27,6 @@ import argparse
 import datetime as dt
 import http.client
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -38,7 +37,6 @@ from pathlib import Path
 
 import bench
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 5.0
 AGREEING_ANSWERS = 8
 # What each change writes, in turn, in one transaction: the search word is in the new name.
@@ -72,13 +70,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when over the target")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
-    bench.create_database(args.database_url)
-    import django
-
-    django.setup()
+    bench.setup_django(args.database_url)
     from django.db import transaction
     from django.db.models import F
 
@@ -98,23 +90,8 @@ def main() -> int:
 
     port = bench.free_port()
     env = bench.production_env(args, port)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    script_args = [
-        "find",
-        str(args.threads),
-        ",".join(facts["types"]),
-        ",".join(facts["audiences"]),
-        "|".join(facts["words"]),
-        "|".join(facts["typos"]),
-        "|".join(facts["pairs"]),
-        "|".join(facts["places"]),
-    ]
+    bench.collect_static(env)
+    script_args = bench.find_mix(args.threads, facts)
     first, agreed = [], []
     with tempfile.TemporaryDirectory(prefix="bench-freshness-") as tmp:
         log_path = Path(tmp) / "gunicorn.log"

@@ -27,6 +27,7 @@ from directory.spreadsheets import escape_cell, unescape_cell
 from directory.validators import SingleLineValidator, one_line, plain_text
 from tests import factories as f
 from tests.search_helpers import EVERY_KIND
+from tests.submission_helpers import suggestion
 
 pytestmark = pytest.mark.django_db
 
@@ -152,25 +153,6 @@ def test_the_validator_says_what_it_found(value, found):
 def test_the_validator_accepts_real_names():
     for value in ["St. Mark's Hall", "Café Ünïcode", "שלום", "مرحبا", "12-Step (AA) #3", "O'Neil"]:
         SingleLineValidator("Name")(value)
-
-
-def suggestion(support_type, **overrides) -> dict:
-    data = {
-        "name": "Tuesday Night Hope",
-        "support_type": support_type.slug,
-        "attendance": "in_person",
-        "cost": "free",
-        "address_line1": "12 Elm Street",
-        "city": "Springfield",
-        "region": "IL",
-        "country": "US",
-        "time1_days": ["2"],
-        "time1_start": "19:00",
-        "time1_end": "20:00",
-        "timezone": "America/Chicago",
-        "homepage": "",
-    }
-    return data | overrides
 
 
 @pytest.mark.parametrize(

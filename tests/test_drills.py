@@ -14,11 +14,9 @@ import http.client
 import json
 import os
 import selectors
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +27,7 @@ from django.db import connection
 
 from directory.models import CrisisLine, Submission
 from tests import factories as f
+from tests import process_helpers
 from tests.process_helpers import GOOD_KEY, clean_environment, free_port
 from tests.submission_helpers import suggestion
 
@@ -166,10 +165,8 @@ def collected_static():
     )
 
 
-@contextlib.contextmanager
 def gunicorn(database: str, redis: str, **extra):
     """gunicorn with peersupport/gunicorn.conf.py and production settings; stopped after."""
-    port = free_port()
     env = clean_environment("GUNICORN_") | {
         "DJANGO_SETTINGS_MODULE": "peersupport.settings",
         "DJANGO_DEBUG": "false",
@@ -177,52 +174,13 @@ def gunicorn(database: str, redis: str, **extra):
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DATABASE_URL": database,
         "REDIS_URL": redis,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
         "DJANGO_CONN_MAX_AGE": "60",
         "DIRECTORY_SEARCH_INDEX_SHARE_DIR": "",
         "DIRECTORY_EMAIL_DISABLED": "true",  # no SMTP server here: production sends no mail
         **extra,
     }
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-    server = subprocess.Popen(  # noqa: S603 - our own command line
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "peersupport/gunicorn.conf.py",
-            "peersupport.wsgi:application",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if request(port, "/healthz", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None, "gunicorn exited at start"
-            assert time.monotonic() < deadline, "gunicorn did not start within 60 s"
-            time.sleep(0.2)
-        yield port
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
-        log.seek(0)
-        output = log.read().decode(errors="replace")
-        log.close()
-        print(output[-4000:])
+    return process_helpers.gunicorn(env)
 
 
 @pytest.fixture

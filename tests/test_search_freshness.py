@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from directory.search.triggers import (
     expected_triggers,
 )
 from tests import factories as f
-from tests.process_helpers import free_port
+from tests.process_helpers import gunicorn
 from tests.search_helpers import EVERY_KIND
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,43 +139,24 @@ def test_an_edit_shows_in_search_on_every_gunicorn_worker_within_five_seconds(sh
         "    Resource.objects.create(name=f'Group {i}', slug=f'group-{i}', support_type=t,"
         " status='published', cost='free', location=Location.objects.create(city='X'))\n",
     )
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": shared_database,
         "DJANGO_DEBUG": "true",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "2",
         "DIRECTORY_SEARCH_INDEX_CHECK_SECONDS": "1",
         "DIRECTORY_SEARCH_INDEX_REFRESH": "background",
     }
-    server = subprocess.Popen(  # noqa: S603 - our own command line
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "peersupport/gunicorn.conf.py",
-            "peersupport.wsgi:application",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                assert "Group 0" in _get(base + "/find/?cost=free&" + EVERY_KIND)
-                break
-            except (OSError, AssertionError):
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.3)
+
+    def lists_the_groups(port: int) -> bool:
+        try:
+            return "Group 0" in _get(f"http://127.0.0.1:{port}/find/?cost=free&{EVERY_KIND}")
+        except OSError:
+            return False
+
+    with gunicorn(env, ready=lists_the_groups) as port:
+        base = f"http://127.0.0.1:{port}"
         assert "Group 1" not in _get(base + "/find/?cost=fee&" + EVERY_KIND)
 
         # A curator's edit from another process: Group 1 now charges a fee.
@@ -202,12 +182,6 @@ def test_an_edit_shows_in_search_on_every_gunicorn_worker_within_five_seconds(sh
                 assert time.monotonic() < deadline, "a worker still served the old index"
                 time.sleep(0.2)
         print(f"edit visible after {seen_after:.2f} s")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def test_gunicorn_workers_give_free_memory_back_at_most_every_few_seconds(monkeypatch):

@@ -21,10 +21,8 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,6 +31,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench  # noqa: E402 - scripts/ is on the path: this script's own folder
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -145,9 +144,7 @@ def serve():
     database = os.environ.get("DATABASE_URL", "")
     if not database.startswith("postgres"):
         sys.exit("--serve needs DATABASE_URL=postgres://... (a database with content loaded)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = bench.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
     env |= {
         "DJANGO_DEBUG": "false",
@@ -158,39 +155,23 @@ def serve():
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "2"),
     }
-    subprocess.run(  # noqa: S603 - our own command line
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    server = subprocess.Popen(  # noqa: S603 - our own command line
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "peersupport/gunicorn.conf.py",
-            "peersupport.wsgi:application",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    bench.collect_static(env)
     target = Target(f"http://127.0.0.1:{port}", "directory.example")
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(OSError):
-                if target.get("/healthz", timeout=2)[0] == 200:
-                    break
-            if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit("gunicorn did not start")
-            time.sleep(0.3)
-        yield target
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
+        log_path = Path(tmp) / "gunicorn.log"
+        server = bench.start_gunicorn(env, log_path)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                with contextlib.suppress(OSError):
+                    if target.get("/healthz", timeout=2)[0] == 200:
+                        break
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit("gunicorn did not start:\n" + bench.tail(log_path))
+                time.sleep(0.3)
+            yield target
+        finally:
+            bench.stop(server)
 
 
 def run(target: Target, cases: int, concurrency: int, seed: int) -> int:

@@ -305,3 +305,34 @@ def test_typo_alternatives_are_one_slip_away():
     tree, words = keywords.expand_typos(keywords.websearch("grup -hpoe"), known)
     assert words == [["grip", "group"]]  # a negated word is left as typed
     assert keywords.tsquery_text(tree) == "( ( 'grip' | 'group' ) & !( 'hpoe' ) )"
+
+
+def test_a_keyword_is_read_once_per_index(data, django_assert_num_queries):
+    """Visitors type the same words again and again: the second search of a word reads it
+    from memory (no statement), with the same listings; a new index reads it again."""
+    ix = search_index()
+    first, _ = keyword_mask(ix, "  recovery   group ", with_rank=False)
+    with django_assert_num_queries(0):
+        again, _ = keyword_mask(ix, "recovery group", with_rank=False)
+    assert again.tolist() == first.tolist()
+    assert np.count_nonzero(first)
+
+    resource = Resource.objects.published().exclude(name__icontains="zebra").first()
+    resource.name = "Zebra recovery group"
+    resource.save()
+    newer = search_index()
+    assert newer is not ix
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 0):
+        after, _ = keyword_mask(newer, "zebra", with_rank=False)
+    assert newer.ids[after].tolist() == [resource.pk]
+
+
+def test_a_read_keyword_cannot_be_changed_by_its_users(data):
+    ix = search_index()
+    keyword_mask(ix, "hope", with_rank=True)
+    from directory.search import text
+
+    parsed = text.parse_keyword("hope", with_rank=True, names=ix.names)
+    assert parsed is text.parse_keyword("hope", with_rank=True, names=ix.names)
+    with pytest.raises(ValueError, match="read-only"):
+        parsed.name_codes[...] = 0

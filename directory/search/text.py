@@ -41,8 +41,46 @@ class ParsedKeyword:
     ids: list[tuple[int, float | None]] = field(default_factory=list)  # non-ASCII: by id
 
 
+class _ParsedKeywords:
+    """Keywords already read, per set of names: what visitors type repeats (a few hundred
+    words make most searches), and reading one costs a statement that, for a common word,
+    checks thousands of names (3 ms; 17 ms for two common words).
+
+    A keyword's reading depends only on its text, on whether it is ranked and on the names
+    it is compared with (``NameTrigrams``, which a new search index replaces when a name
+    changes), so it is exactly as fresh as the index. Bounded: emptied when full.
+    """
+
+    LIMIT = 2_000  # keywords; each a small tree and the codes of the names it matches
+
+    def __init__(self):
+        self.names: NameTrigrams | None = None
+        self.parsed: dict[tuple[str, bool], ParsedKeyword] = {}
+
+    def for_names(self, names: NameTrigrams) -> dict[tuple[str, bool], ParsedKeyword]:
+        if self.names is not names or len(self.parsed) >= self.LIMIT:
+            # A new dict: a thread reading the old one is fine.
+            self.names, self.parsed = names, {}
+        return self.parsed
+
+
+_parsed_keywords = _ParsedKeywords()
+
+
 def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedKeyword:
-    """The keyword read by the database, or on SQLite by Python."""
+    """The keyword read by the database, or on SQLite by Python; each text read once per set
+    of names (``_ParsedKeywords``). The result is shared: its arrays are read-only."""
+    key = (clean_terms(text), with_rank)
+    parsed = _parsed_keywords.for_names(names)
+    found = parsed.get(key)
+    if found is None:
+        found = parsed[key] = _read_keyword(text, with_rank=with_rank, names=names)
+        for array in (found.name_codes, found.name_ranks):
+            array.setflags(write=False)
+    return found
+
+
+def _read_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedKeyword:
     if connection.vendor != "postgresql":
         lowered = clean_terms(text).lower()
         codes, ranks, ask = names.similar(lowered)

@@ -193,15 +193,15 @@ class ListingIndex:
     def listings_with(self, schedule_mask: np.ndarray) -> np.ndarray:
         """Listings with at least one schedule in ``schedule_mask``."""
         mask = np.zeros(self.size, dtype=bool)
-        mask[self.schedule_listing[schedule_mask]] = True
+        # Positions first: a gather through a boolean mask is 5x slower here.
+        mask[self.schedule_listing[np.flatnonzero(schedule_mask)]] = True
         return mask
 
     def listings_having_features(self, codes: list[int]) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
         if codes:
-            mask[
-                self.feature_listing[lookup(self.feature_code, codes, len(self.features.values))]
-            ] = True
+            having = lookup(self.feature_code, codes, len(self.features.values))
+            mask[self.feature_listing[np.flatnonzero(having)]] = True
         return mask
 
     def min_per_listing(self, schedule_values: np.ndarray, empty) -> np.ndarray:
@@ -302,13 +302,25 @@ def load_index(path) -> ListingIndex:
     )
 
 
+LOOKUP_BY_COMPARISON = 8  # codes: up to this many, compared one by one
+
+
 def lookup(column: np.ndarray, codes, size: int) -> np.ndarray:
     """``column`` is one of ``codes`` (codes in [0, size); NO_VALUE is never matched).
 
-    A table lookup, several times faster than ``np.isin`` for small code sets.
+    A few codes (a ticked day, type or time of day) are compared one by one: each comparison
+    is a single pass over the column, ~15x faster than gathering from a table (which first
+    widens a column of small integers to the platform's index type). More codes go through a
+    table of size + 1 (the extra last slot is where NO_VALUE, -1, lands).
     """
-    table = np.zeros(size + 1, dtype=bool)  # the extra last slot is where NO_VALUE (-1) lands
-    table[list(codes)] = True
+    codes = sorted(set(codes))
+    if len(codes) <= LOOKUP_BY_COMPARISON:
+        found = np.zeros(len(column), dtype=bool)
+        for code in codes:
+            found |= column == code
+        return found
+    table = np.zeros(size + 1, dtype=bool)
+    table[codes] = True
     return table[column]
 
 

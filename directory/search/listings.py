@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.core.paginator import Page
+from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Resource, Schedule
+from directory.models import Feature, FeatureCategory, Location, Resource, Schedule, SupportType
+from directory.models.listings import Status
 from directory.scheduling import (
     TIMES_OF_DAY,
     next_start_after,
@@ -436,7 +438,7 @@ def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
     selected = search.query.selection.get(name, [])  # ticked by the visitor
     others = search.matching(skip=name)
     column, _codes = search.codes(name, selected)
-    present = column[others]
+    present = column.compress(others)  # compress: a boolean gather is 5x slower here
     grouped = np.bincount(present[present >= 0], minlength=search.code_count(name))
     codes_table = {"type": ix.types, "org": ix.orgs, "region": ix.regions}.get(name)
     if codes_table is not None:
@@ -500,7 +502,7 @@ def _field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
 def _feature_counts(search: CompiledSearch, rows: np.ndarray) -> np.ndarray:
     ix = search.index
     inside = rows[ix.feature_listing]
-    return np.bincount(ix.feature_code[inside], minlength=len(ix.features.values))
+    return np.bincount(ix.feature_code.compress(inside), minlength=len(ix.features.values))
 
 
 def _feature_facets(search: CompiledSearch, results: np.ndarray, total: int) -> list[Facet]:
@@ -792,43 +794,94 @@ class _CardRows:
 _card_rows = _CardRows()
 
 
+CARD_FIELDS = (
+    "pk", "name", "slug", "is_demo", "attendance", "last_verified_at", "support_type__name",
+    "location_id", "location__city", "location__region", "by_appointment",
+    "support_type__name_es",
+)  # fmt: skip
+CARD_FEATURE_FIELDS = (
+    "resource_id", "feature__name", "feature__name_es", "feature__slug",
+    "feature__category__slug",
+)  # fmt: skip
+
+
+def _card_statements_postgresql(ids: list[int]) -> tuple[list, list, list]:
+    """The ORM statements of ``_card_statements`` written out: the same rows for a third of
+    the CPU (building three joined statements costs more than running them, and a page
+    with new cards is every other search)."""
+    listing, kind, place = Resource._meta.db_table, SupportType._meta.db_table, Location._meta
+    links = Resource.features.through._meta.db_table
+    feature, category = Feature._meta.db_table, FeatureCategory._meta.db_table
+    schedule = Schedule._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.id, r.name, r.slug, r.is_demo, r.attendance, r.last_verified_at, t.name,"  # noqa: S608 - our tables; ids are a parameter
+            f" r.location_id, l.city, l.region, r.by_appointment, t.name_es FROM {listing} r"
+            f" JOIN {kind} t ON t.id = r.support_type_id"
+            f" LEFT JOIN {place.db_table} l ON l.id = r.location_id"
+            " WHERE r.status = %s AND r.id = ANY(%s)",
+            [Status.PUBLISHED.value, ids],
+        )
+        base = cursor.fetchall()
+        published = [row[0] for row in base]
+        cursor.execute(
+            f"SELECT rf.resource_id, f.name, f.name_es, f.slug, c.slug FROM {links} rf"  # noqa: S608 - our tables
+            f" JOIN {feature} f ON f.id = rf.feature_id JOIN {category} c ON c.id = f.category_id"
+            " WHERE rf.resource_id = ANY(%s) ORDER BY c.position, f.position, f.name",
+            [published],
+        )
+        features = cursor.fetchall()
+        cursor.execute(
+            f"SELECT resource_id, {', '.join(SCHEDULE_ROW_FIELDS)} FROM {schedule}"  # noqa: S608 - our table and field names
+            " WHERE resource_id = ANY(%s)",
+            [published],
+        )
+        schedules = cursor.fetchall()
+    return base, features, schedules
+
+
+def _card_statements(ids: list[int]) -> tuple[list, list, list]:
+    """The rows of the published listings among ``ids``, of their features (in the
+    features' own order: category, position, name, as the listing page shows them) and of
+    their schedules."""
+    if connection.vendor == "postgresql":
+        return _card_statements_postgresql(ids)
+    return _card_statements_orm(ids)
+
+
+def _card_statements_orm(ids: list[int]) -> tuple[list, list, list]:
+    base = list(
+        Resource.objects.published().filter(pk__in=ids).order_by().values_list(*CARD_FIELDS)
+    )
+    published = [row[0] for row in base]
+    features = list(
+        Resource.features.through.objects.filter(resource_id__in=published)
+        .order_by("feature__category__position", "feature__position", "feature__name")
+        .values_list(*CARD_FEATURE_FIELDS)
+    )
+    schedules = list(
+        Schedule.objects.filter(resource_id__in=published)
+        .order_by()
+        .values_list("resource_id", *SCHEDULE_ROW_FIELDS)
+    )
+    return base, features, schedules
+
+
 def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
     """(card fields, feature names, schedule rows) per listing id; None: not published."""
     found: dict[int, tuple | None] = dict.fromkeys(ids)
-    base: dict[int, tuple] = {}
-    for row in (
-        Resource.objects.published()
-        .filter(pk__in=ids)
-        .order_by()
-        .values_list(
-            "pk", "name", "slug", "is_demo", "attendance", "last_verified_at",
-            "support_type__name", "location_id", "location__city", "location__region",
-            "by_appointment", "support_type__name_es",
-        )
-    ):  # fmt: skip
-        base[row[0]] = row
+    base_rows, feature_rows, schedule_rows = _card_statements(ids)
+    base: dict[int, tuple] = {row[0]: row for row in base_rows}
     features: dict[int, list[tuple[str, str]]] = {pk: [] for pk in base}
     languages: dict[int, list[str]] = {pk: [] for pk in base}
-    # The features' own ordering (category, position, name), as the listing page shows them;
-    # each as (English, Spanish) names: the cards are shared by the pages of both languages.
-    for resource_id, name, name_es, slug, category in (
-        Resource.features.through.objects.filter(resource_id__in=list(base))
-        .order_by("feature__category__position", "feature__position", "feature__name")
-        .values_list(
-            "resource_id", "feature__name", "feature__name_es", "feature__slug",
-            "feature__category__slug",
-        )
-    ):  # fmt: skip
+    # Each feature as (English, Spanish) names: the cards are shared by both languages' pages.
+    for resource_id, name, name_es, slug, category in feature_rows:
         if len(features[resource_id]) < CARD_FEATURES:
             features[resource_id].append((name, name_es))
         if category == "language":
             languages[resource_id].append(slug)
     schedules: dict[int, list[ScheduleRow]] = {pk: [] for pk in base}
-    for row in (
-        Schedule.objects.filter(resource_id__in=list(base))
-        .order_by()
-        .values_list("resource_id", *SCHEDULE_ROW_FIELDS)
-    ):
+    for row in schedule_rows:
         schedules[row[0]].append(ScheduleRow(*row[1:]))
     for pk, row in base.items():
         found[pk] = (

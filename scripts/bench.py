@@ -573,7 +573,7 @@ def load_test(args, facts: dict) -> dict:
     port = free_port()
     env = production_env(args, port)
     collect_static(env)
-    threads = env.get("GUNICORN_THREADS", "1")
+    threads = env.get("GUNICORN_THREADS") or gunicorn_setting("threads")
     print(
         f"Under load: gunicorn (production settings, {args.workers} workers x {threads} threads)"
         f" on 127.0.0.1:{port}; wrk {args.threads} threads, {args.connections} connections,"
@@ -640,6 +640,17 @@ def load_test(args, facts: dict) -> dict:
         flush=True,
     )
     return results
+
+
+def gunicorn_setting(name: str) -> str:
+    """A setting's default in peersupport/gunicorn.conf.py (what production runs with)."""
+    import runpy
+
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("GUNICORN_")}
+    try:
+        return str(runpy.run_path(str(ROOT / "peersupport" / "gunicorn.conf.py"))[name])
+    finally:
+        os.environ.update(saved)
 
 
 def collect_static(env: dict) -> None:

@@ -15,7 +15,7 @@ from django.tasks import task
 def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
     """E-mail the curators about a new submission (a link into admin on ``site_root``)."""
     from directory.models import Submission
-    from directory.services.submissions import notify_curators
+    from directory.services.curator_mail import notify_curators
 
     submission = Submission.objects.select_related("resource").filter(pk=submission_id).first()
     if submission is None:  # deleted before the worker got to it: nothing to say

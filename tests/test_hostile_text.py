@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from directory.admin.importexport import ListingResource
 from directory.models import Location, Resource, Schedule, Submission
-from directory.services import submissions
+from directory.services import curator_mail, submissions
 from directory.spreadsheets import escape_cell, unescape_cell
 from directory.validators import SingleLineValidator, one_line, plain_text
 from tests import factories as f
@@ -331,9 +331,9 @@ def test_a_stored_hostile_name_still_reaches_the_curators(settings, stored_hosti
     submission = Submission.objects.create(
         kind="correction", resource=stored_hostile_listing, proposed={"city": "Shelbyville"}
     )
-    assert submissions.notify_curators(submission) is True
+    assert curator_mail.notify_curators(submission) is True
     new = Submission.objects.create(kind="new", proposed={"name": stored_hostile_listing.name})
-    assert submissions.notify_curators(new) is True
+    assert curator_mail.notify_curators(new) is True
     assert len(mail.outbox) == 2
     for message in mail.outbox:
         subject = message.message()["Subject"]

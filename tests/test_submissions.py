@@ -59,9 +59,11 @@ def test_every_submission_field_has_a_size_limit():
 
 
 def test_a_suggestion_is_stored_pending_and_nothing_is_published(
-    client, support_type, curators_mailbox
+    client, support_type, curators_mailbox, django_capture_on_commit_callbacks
 ):
-    response = client.post(reverse("directory:suggest"), suggestion(support_type))
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = client.post(reverse("directory:suggest"), suggestion(support_type))
+    assert len(queued) == 1  # the curators' e-mail, queued once the submission is committed
     assert response.status_code == 302
     assert response.url == reverse("directory:submission-thanks")
     submission = Submission.objects.get()
@@ -91,7 +93,9 @@ def test_a_suggestion_is_stored_pending_and_nothing_is_published(
     assert body.count(f"/admin/directory/submission/{submission.pk}/change/") == 2
 
 
-def test_curators_in_the_group_are_notified_too(client, support_type):
+def test_curators_in_the_group_are_notified_too(
+    client, support_type, django_capture_on_commit_callbacks
+):
     from django.contrib.auth.models import Group
 
     from directory.services.roles import CURATOR, sync_roles
@@ -99,19 +103,42 @@ def test_curators_in_the_group_are_notified_too(client, support_type):
     sync_roles()
     curator = f.user(email="cora@example.org", is_staff=True)
     curator.groups.add(Group.objects.get(name=CURATOR))
-    client.post(reverse("directory:suggest"), suggestion(support_type))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("directory:suggest"), suggestion(support_type))
     assert mail.outbox[0].to == ["cora@example.org"]
 
 
 def test_a_submission_survives_an_email_failure(
-    client, support_type, settings, curators_mailbox, caplog
+    client, support_type, settings, curators_mailbox, caplog, django_capture_on_commit_callbacks
 ):
     settings.MAILERS = {"default": {"BACKEND": "tests.test_submissions.BrokenMailBackend"}}
-    with caplog.at_level(logging.ERROR, logger="directory.services.submissions"):
+    with (
+        caplog.at_level(logging.ERROR, logger="directory.services.curator_mail"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = client.post(reverse("directory:suggest"), suggestion(support_type))
     assert response.status_code == 302
     assert Submission.objects.filter(proposed__name="Tuesday Night Hope").exists()
     assert "Could not e-mail curators" in caplog.text
+
+
+def test_nothing_is_sent_for_a_submission_whose_transaction_rolls_back(
+    support_type, curators_mailbox, django_capture_on_commit_callbacks
+):
+    """The curators' e-mail is queued on commit: a caller's transaction that fails after
+    storing a submission (which then never existed) tells nobody about it."""
+    from django.db import transaction
+
+    from directory.services import submissions
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            submissions.submit(kind="new", proposed={"name": "Gone Again"})
+            raise RuntimeError("the caller failed")
+        kept = submissions.submit(kind="new", proposed={"name": "Kept"})
+    assert not Submission.objects.filter(proposed__name="Gone Again").exists()
+    assert len(queued) == 1 and len(mail.outbox) == 1
+    assert "Kept" in mail.outbox[0].subject and kept.pk
 
 
 def test_the_honeypot_refuses_bots_clearly(client, support_type):

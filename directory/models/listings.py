@@ -39,6 +39,14 @@ class SearchDocument(models.Func):
         )
 
 
+def text_language(language_slugs) -> str:
+    """The language of a listing's own text (its name, description), from the languages its
+    meetings are held in: "es" when Spanish and not English, else "en" (the directory's
+    source language, which curators and feeds mostly write in)."""
+    languages = set(language_slugs)
+    return "es" if "spanish" in languages and "english" not in languages else "en"
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
@@ -367,11 +375,8 @@ class Resource(ConstraintErrorsOnFields, models.Model):
         return reverse("directory:resource-detail", args=[self.slug])
 
     def text_language(self) -> str:
-        """The language curators and feeds wrote this listing in, as far as we can tell:
-        Spanish for a listing whose meetings are in Spanish and not English, else English
-        (``listings.text_language`` decides; the page marks it when it is not its own)."""
-        from directory.search.listings import text_language
-
+        """The language curators and feeds wrote this listing in, as far as we can tell
+        (``text_language`` decides; the page marks it when it is not its own)."""
         return text_language(f.slug for f in self.features.all() if f.category.slug == "language")
 
     @property

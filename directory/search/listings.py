@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Feature, FeatureCategory, Location, Resource, Schedule, SupportType
-from directory.models.listings import Status
+from directory.models.listings import Status, text_language
 from directory.scheduling import (
     TIMES_OF_DAY,
     next_start_after,
@@ -747,14 +747,6 @@ class Card:
 
 
 ATTENDANCE_LABELS = dict(Resource.Attendance.choices)
-
-
-def text_language(language_slugs) -> str:
-    """The language of a listing's own text (its name, description), from the languages its
-    meetings are held in: "es" when Spanish and not English, else "en" (the directory's
-    source language, which curators and feeds mostly write in)."""
-    languages = set(language_slugs)
-    return "es" if "spanish" in languages and "english" not in languages else "en"
 
 
 CARD_FEATURES = 5  # a card shows the first five features

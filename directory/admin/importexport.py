@@ -28,22 +28,9 @@ from import_export.forms import ImportForm
 from import_export.tmp_storages import CacheStorage
 
 from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
+from directory.models.listings import SCHEDULE_FIELDS
 from directory.services.roles import is_curator, organization_ids
 from directory.validators import SingleLineValidator
-
-SCHEDULE_FIELDS = [
-    "kind",
-    "weekday",
-    "start_time",
-    "end_time",
-    "timezone",
-    "week_of_month",
-    "interval_weeks",
-    "anchor_date",
-    "valid_from",
-    "valid_to",
-    "notes",
-]
 
 
 def _text(value) -> str | int | None:

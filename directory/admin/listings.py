@@ -11,7 +11,7 @@ from import_export.admin import ImportExportMixin
 from directory.admin.importexport import ListingResource, SizedImportForm
 from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
 from directory.models import Feature, Location, Resource, Schedule
-from directory.models.listings import Status
+from directory.models.listings import SCHEDULE_FIELDS, Status
 from directory.services import curation
 from directory.services.locations import fill_from_gazetteer, identical_location, zone_for_listing
 from directory.services.roles import is_curator, organization_ids
@@ -47,19 +47,7 @@ class ScheduleInlineForm(forms.ModelForm):
 
     class Meta:
         model = Schedule
-        fields = [
-            "kind",
-            "weekday",
-            "start_time",
-            "end_time",
-            "timezone",
-            "week_of_month",
-            "interval_weeks",
-            "anchor_date",
-            "valid_from",
-            "valid_to",
-            "notes",
-        ]
+        fields = SCHEDULE_FIELDS
         widgets = {
             "weekday": forms.HiddenInput,
             # Plain inputs: the browser's own time and date pickers, and no admin note about

@@ -441,6 +441,24 @@ class MinuteOfDay(models.Func):
         )
 
 
+# The fields that say when a meeting happens (not which listing it belongs to), as staff edit
+# them in admin, as the schedule spreadsheet carries them and as a public correction proposes
+# them: one list.
+SCHEDULE_FIELDS = (
+    "kind",
+    "weekday",
+    "start_time",
+    "end_time",
+    "timezone",
+    "week_of_month",
+    "interval_weeks",
+    "anchor_date",
+    "valid_from",
+    "valid_to",
+    "notes",
+)
+
+
 class ScheduleQuerySet(models.QuerySet):
     def active_on(self, day: dt.date):
         return self.filter(

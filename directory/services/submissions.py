@@ -30,7 +30,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from directory.models import Feature, Location, Resource, Schedule, Submission, SupportType
-from directory.models.listings import Status
+from directory.models.listings import SCHEDULE_FIELDS, Status
 from directory.services.audit import log_addition, log_change
 from directory.tasks import send_curator_notification
 from directory.validators import SingleLineValidator
@@ -89,22 +89,9 @@ FIELD_LABELS = {
 
 # The flat keys of one weekly meeting time (old proposals: the suggestion form's fields before
 # it took several meeting times as schedule operations).
-SCHEDULE_FIELDS = ["weekday", "start_time", "end_time", "timezone"]
-LEGACY_SCHEDULE_KEYS = SCHEDULE_FIELDS
+LEGACY_SCHEDULE_KEYS = ["weekday", "start_time", "end_time", "timezone"]
 # What a schedule operation may set, in JSON form (times "HH:MM", dates ISO).
-SCHEDULE_OP_FIELDS = [
-    "kind",
-    "weekday",
-    "start_time",
-    "end_time",
-    "timezone",
-    "week_of_month",
-    "interval_weeks",
-    "anchor_date",
-    "valid_from",
-    "valid_to",
-    "notes",
-]
+SCHEDULE_OP_FIELDS = SCHEDULE_FIELDS
 PROPOSAL_FIELDS = [*LISTING_FIELDS, *LOCATION_FIELDS, "features", "schedules"]
 SCHEDULE_OPS = {"change", "add", "remove"}
 # Proposal keys written on one line (names, addresses, phones): the forms' one-line rule,

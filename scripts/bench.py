@@ -70,10 +70,12 @@ APP_NAME = "peersupport-bench"  # PostgreSQL application_name of the benchmark's
 
 
 def forget_shown_cards() -> None:
-    """Empty the card rows that /find/ keeps per index (directory.search.listings)."""
-    from directory.search import listings
+    """Empty the card rows that /find/ keeps per index (directory.search.listings), and the
+    keywords it has read (directory.search.text): each timed request is cold."""
+    from directory.search import listings, text
 
     listings._card_rows = listings._CardRows()
+    text._parsed_keywords = text._ParsedKeywords()
 
 
 def main() -> int:
@@ -375,7 +377,7 @@ def in_process(args, report: dict) -> None:
     for label, urls in requests.items():
         timings, queries = [], []
         for i, url in enumerate(urls):
-            forget_shown_cards()  # cold: no card of this process's earlier pages in memory
+            forget_shown_cards()  # cold: no card or keyword of earlier pages in memory
             with CaptureQueriesContext(connection) as ctx:
                 started = time.perf_counter()
                 response = client.get(url)

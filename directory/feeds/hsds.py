@@ -30,6 +30,8 @@ import math
 import uuid
 from dataclasses import dataclass
 
+import django_filters
+from django import forms
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -116,20 +118,25 @@ def parse_positive_int(value: str | None, parameter: str, default: int) -> int:
     return number
 
 
-def parse_moment(value: str, parameter: str) -> dt.datetime:
-    try:
-        moment = parse_datetime(value)
+class MomentField(forms.Field):
+    """An ISO 8601 date or date-time; a date is its midnight, a time without offset is UTC."""
+
+    default_error_messages = {"invalid": "must be an ISO 8601 date or date-time."}  # noqa: RUF012
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            moment = parse_datetime(value)
+            if moment is None:
+                day = parse_date(value)
+                if day is not None:
+                    moment = dt.datetime.combine(day, dt.time())
+        except ValueError:
+            moment = None
         if moment is None:
-            day = parse_date(value)
-            if day is not None:
-                moment = dt.datetime.combine(day, dt.time())
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise ParameterError(parameter, f"{parameter} must be an ISO 8601 date or date-time.")
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return moment.replace(tzinfo=dt.UTC) if timezone.is_naive(moment) else moment
 
 
 def parse_bool(value: str | None, parameter: str) -> bool:
@@ -297,24 +304,6 @@ class TermIndex:
         if kind == "category":
             return Q(Exists(through.filter(feature__category=obj)))
         return Q(Exists(through.filter(feature=obj)))
-
-
-def taxonomy_filter_q(params) -> Q | None:
-    """Services filtered by ``taxonomy_term_id`` / ``taxonomy_id``; None means "no match"."""
-    q = Q()
-    if params.get("taxonomy_term_id"):
-        term_id = parse_uuid(params["taxonomy_term_id"], "taxonomy_term_id")
-        term_q = TermIndex().resource_q(term_id)
-        if term_q is None:
-            return None
-        q &= term_q
-    if params.get("taxonomy_id"):
-        taxonomy_id = str(parse_uuid(params["taxonomy_id"], "taxonomy_id"))
-        if taxonomy_id == FEATURE_TAXONOMY_ID:
-            q &= Q(Exists(Resource.features.through.objects.filter(resource=OuterRef("pk"))))
-        elif taxonomy_id != SUPPORT_TYPE_TAXONOMY_ID:
-            return None
-    return q
 
 
 # ----------------------------------------------------------------------------- objects
@@ -606,16 +595,66 @@ def published_services(*, full: bool = False) -> QuerySet:
     return qs
 
 
+class HsdsFilterSet(django_filters.FilterSet):
+    """An HSDS list's filters: each parameter filters the queryset; one the API cannot use is
+    a ``ParameterError`` (400, naming it). Parameters that are not filters (paging, ``full``,
+    ``format``, the service-at-location place) are read by the list itself."""
+
+    def filtered(self) -> QuerySet:
+        if not self.is_valid():
+            parameter, errors = next(iter(self.errors.items()))
+            raise ParameterError(parameter, f"{parameter} {errors[0]}")
+        return self.qs
+
+
+class MomentFilter(django_filters.Filter):
+    field_class = MomentField  # django-filter's way to give a filter its own form field
+
+
+def _uuid_filter(**kwargs) -> django_filters.UUIDFilter:
+    return django_filters.UUIDFilter(error_messages={"invalid": "must be a UUID."}, **kwargs)
+
+
+class ServiceFilterSet(HsdsFilterSet):
+    search = django_filters.CharFilter(method="filter_search")
+    organization_id = _uuid_filter(field_name="organization__uuid")
+    modified_after = MomentFilter(field_name="updated_at", lookup_expr="gte")
+    taxonomy_term_id = _uuid_filter(method="filter_taxonomy_term")
+    taxonomy_id = _uuid_filter(method="filter_taxonomy")
+
+    class Meta:
+        model = Resource
+        fields: list[str] = []
+
+    def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        text = value[:200]
+        return qs.filter(Q(name__icontains=text) | Q(description__icontains=text))
+
+    def filter_taxonomy_term(self, qs: QuerySet, name: str, value: uuid.UUID) -> QuerySet:
+        term_q = TermIndex().resource_q(value)
+        return qs.none() if term_q is None else qs.filter(term_q)
+
+    def filter_taxonomy(self, qs: QuerySet, name: str, value: uuid.UUID) -> QuerySet:
+        if str(value) == FEATURE_TAXONOMY_ID:
+            return qs.filter(
+                Exists(Resource.features.through.objects.filter(resource=OuterRef("pk")))
+            )
+        return qs if str(value) == SUPPORT_TYPE_TAXONOMY_ID else qs.none()
+
+
+class OrganizationFilterSet(HsdsFilterSet):
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = Organization
+        fields: list[str] = []
+
+    def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(name__icontains=value[:200])
+
+
 def filter_services(qs: QuerySet, params) -> QuerySet:
-    if params.get("search"):
-        text = params["search"].strip()[:200]
-        qs = qs.filter(Q(name__icontains=text) | Q(description__icontains=text))
-    if params.get("organization_id"):
-        qs = qs.filter(organization__uuid=parse_uuid(params["organization_id"], "organization_id"))
-    if params.get("modified_after"):
-        qs = qs.filter(updated_at__gte=parse_moment(params["modified_after"], "modified_after"))
-    taxonomy_q = taxonomy_filter_q(params)
-    return qs.none() if taxonomy_q is None else qs.filter(taxonomy_q)
+    return ServiceFilterSet(params, queryset=qs).filtered()
 
 
 def service_list(params, urls: Urls) -> dict:
@@ -643,10 +682,8 @@ def published_organizations() -> QuerySet:
 
 def organization_list(params) -> dict:
     page = Page.from_params(params)
-    qs = published_organizations().order_by("name", "pk")
-    if params.get("search"):
-        qs = qs.filter(name__icontains=params["search"].strip()[:200])
-    total, items = page.of(qs)
+    qs = OrganizationFilterSet(params, queryset=published_organizations()).filtered()
+    total, items = page.of(qs.order_by("name", "pk"))
     return page.wrap(total, [organization_basic(org) for org in items])
 
 

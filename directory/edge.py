@@ -1,7 +1,7 @@
 """The edge: every query string is checked before a view reads it.
 
-Views read their GET parameters through ``request.GET`` (FilterSets, the HSDS API, the crisis
-lines' ``?country=``). ``QueryStringGuard`` removes what no view can use before any of them
+Views read their GET parameters through ``request.GET`` (the search forms, the HSDS API's
+FilterSets, the crisis lines' ``?country=``). ``QueryStringGuard`` removes what no view can use before any of them
 sees it:
 
 - control characters (C0, DEL and C1; PostgreSQL text cannot even hold NUL),
@@ -12,7 +12,7 @@ sees it:
 HTML pages are then served with the bad parameters ignored (``request.ignored_parameters``
 names them for the page's notice); JSON APIs (views marked with ``json_api``) answer 400 with
 a JSON error naming the parameter. Checks of meaning (numbers in range, ASCII digits, known
-choices, a place that has letters) stay with each parameter's FilterSet field or API parser.
+choices, a place that has letters) stay with each parameter's form field or API filter.
 """
 
 from __future__ import annotations

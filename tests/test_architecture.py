@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "directory.routes",
             "directory.urls",
             "directory.forms",
-            "directory.filters",
+            "directory.search.forms",  # the search pages' parameters
             "directory.admin",
             "directory.templatetags",
             "directory.context_processors",

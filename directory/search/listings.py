@@ -4,7 +4,7 @@ Within a facet, values combine with OR; across facets, AND. Every facet value ca
 number of results the visitor would get by toggling it, computed with every *other* active
 filter applied, so a count shown always equals the results after clicking it.
 
-The pipeline: a ``ListingQuery`` (what the FilterSet validated) is normalised (place looked
+The pipeline: a ``ListingQuery`` (what the search form validated) is normalised (place looked
 up, radius and sort settled) before anything else; ``CompiledSearch`` turns it into masks
 over the index; the facets and the ordered page are read off those masks; the page's cards
 are then loaded by id from the database.
@@ -117,7 +117,7 @@ FACET_LEGENDS = {
 
 @dataclass(frozen=True)
 class ListingQuery:
-    """A validated search: what the FilterSet's form hands to the selector."""
+    """A validated search: what the search form hands to the selector."""
 
     selection: dict[str, list[str]] = field(default_factory=dict)
     q: str = ""

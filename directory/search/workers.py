@@ -89,7 +89,7 @@ class WorkerQuery:
     near: str = ""
     radius: int | None = None
     page: int = 1
-    # The facet values on offer, when the caller (the FilterSet) has already read them.
+    # The facet values on offer, when the caller (the search form) has already read them.
     choices: FacetChoices | None = field(default=None, repr=False, compare=False)
 
 
@@ -148,7 +148,7 @@ def _current_snapshot() -> _Snapshot:
 
 
 def worker_facet_choices() -> FacetChoices:
-    """The values each facet offers (for the FilterSet and the page): one query per version."""
+    """The values each facet offers (for the search form and the page): one query per version."""
     snapshot = _current_snapshot()
     if snapshot.choices is None:
         snapshot.choices = _read_facet_choices()

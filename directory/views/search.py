@@ -1,4 +1,4 @@
-"""Public search pages. Thin: the FilterSet validates, the selectors query."""
+"""Public search pages. Thin: the form validates, the selectors query."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from django.utils.translation import gettext as _
 from directory import selectors
 from directory.edge import ignored_parameters
 from directory.feeds import published
-from directory.filters import ListingFilterSet
 from directory.maps import results as maps
 from directory.search import geo, listings
 from directory.search.facets import with_toggle_urls
+from directory.search.forms import ListingSearchForm
 
 
 def find(request: HttpRequest) -> HttpResponse:
-    filterset = ListingFilterSet(request.GET)
+    form = ListingSearchForm(request.GET)
     view = "map" if request.GET.get("view") == "map" else "list"
-    result = listings.search_listings(filterset.to_query(), now=timezone.now(), view=view)
+    result = listings.search_listings(form.to_query(), now=timezone.now(), view=view)
     with_toggle_urls(result.facets, request.GET)
     context = {
         "map_view": view == "map",
@@ -31,7 +31,7 @@ def find(request: HttpRequest) -> HttpResponse:
         "default_radius": geo.DEFAULT_RADIUS,
         "sort_choices": listings.SORT_CHOICES,
         "invalid_fields": sorted(
-            set(filterset.form.errors) | (set(ignored_parameters(request)) & set(filterset.filters))
+            set(form.errors) | (set(ignored_parameters(request)) & set(form.fields))
         ),
         # A place is settled: the form folds into a one-line summary above the results (until
         # then it stays open, the place asked for first).
@@ -44,7 +44,7 @@ def find(request: HttpRequest) -> HttpResponse:
 
 def find_print(request: HttpRequest) -> HttpResponse:
     export = listings.listings_for_export(
-        ListingFilterSet(request.GET).to_query(), now=timezone.now()
+        ListingSearchForm(request.GET).to_query(), now=timezone.now()
     )
     context = {
         "export": export,
@@ -62,7 +62,7 @@ def find_calendar(request: HttpRequest) -> HttpResponse:
     from directory.feeds.ical import build_calendar
 
     export = listings.listings_for_export(
-        ListingFilterSet(request.GET).to_query(), now=timezone.now()
+        ListingSearchForm(request.GET).to_query(), now=timezone.now()
     )
     body = build_calendar(
         export.items,

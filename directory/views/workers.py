@@ -1,18 +1,18 @@
-"""Public peer-worker directory. Thin: the FilterSet validates, the selectors query."""
+"""Public peer-worker directory. Thin: the form validates, the selectors query."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from directory.edge import ignored_parameters
-from directory.filters import WorkerFilterSet
 from directory.search import geo, workers
 from directory.search.facets import with_toggle_urls
+from directory.search.forms import WorkerSearchForm
 
 
 def worker_list(request: HttpRequest) -> HttpResponse:
-    filterset = WorkerFilterSet(request.GET)
-    query = filterset.to_query()
+    form = WorkerSearchForm(request.GET)
+    query = form.to_query()
     result = workers.search_workers(query, today=timezone.localdate())
     with_toggle_urls(result.facets, request.GET)
     context = {
@@ -21,7 +21,7 @@ def worker_list(request: HttpRequest) -> HttpResponse:
         "radius_choices": geo.RADIUS_CHOICES,
         "default_radius": geo.DEFAULT_RADIUS,
         "invalid_fields": sorted(
-            set(filterset.form.errors) | (set(ignored_parameters(request)) & set(filterset.filters))
+            set(form.errors) | (set(ignored_parameters(request)) & set(form.fields))
         ),
     }
     return render(request, "directory/peerworker_list.html", context)

@@ -98,7 +98,7 @@ FACET_LEGENDS = {
 
 @dataclass
 class ListingQuery:
-    """A validated search: what the FilterSet's form hands to the selector."""
+    """A validated search: what the search form hands to the selector."""
 
     selection: dict[str, list[str]] = field(default_factory=dict)
     q: str = ""

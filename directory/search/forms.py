@@ -1,23 +1,22 @@
-"""FilterSets for the public search pages: they declare and validate every GET parameter.
+"""The public search pages' parameters as forms: they declare and validate every GET
+parameter of /find/ and /peer-workers/.
 
-They only validate: ``to_query()`` hands the search (directory.search) a plain query, and the
-querying itself lives there. Unknown facet values are dropped rather than failing the whole
-form, so an old or hand-edited link still works.
+Plain forms, not FilterSets: nothing here filters a queryset. ``to_query()`` hands the search
+(``directory.search``) a plain query, and the searching itself lives there. Unknown facet
+values are dropped rather than failing the whole form, so an old or hand-edited link still
+works.
 """
 
 from __future__ import annotations
 
 import functools
 
-import django_filters
 from django import forms
 from django.conf import settings
 from django.utils import translation
-from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory.models import PeerWorker, Resource
 from directory.search import geo, listings, workers
 from directory.search.freshness import held_index, search_index
 from directory.validators import known_time_zones
@@ -56,10 +55,6 @@ class LenientMultipleChoiceField(forms.MultipleChoiceField):
         return seen
 
 
-class LenientMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
-    field_class = LenientMultipleChoiceField
-
-
 class FreeTextListField(forms.Field):
     """A repeated free-text parameter (e.g. region), each value bounded in length."""
 
@@ -73,10 +68,6 @@ class FreeTextListField(forms.Field):
         return [v.strip()[:100] for v in value if v and v.strip()][:MAX_VALUES]
 
 
-class FreeTextListFilter(django_filters.Filter):
-    field_class = FreeTextListField
-
-
 class PlaceField(forms.CharField):
     """A town or ZIP code: it must contain a letter or a digit (a place made only of commas or
     dots names nothing)."""
@@ -88,10 +79,6 @@ class PlaceField(forms.CharField):
         return value
 
 
-class PlaceFilter(django_filters.CharFilter):
-    field_class = PlaceField
-
-
 class CoordinateField(forms.DecimalField):
     """Latitude or longitude as plain ASCII decimals ("Use my location" writes them)."""
 
@@ -101,20 +88,12 @@ class CoordinateField(forms.DecimalField):
         return super().to_python(value)
 
 
-class CoordinateFilter(django_filters.NumberFilter):
-    field_class = CoordinateField
-
-
 class TimeZoneField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
         if value and value not in known_time_zones():
             raise forms.ValidationError(_("Unknown time zone; showing times in the site's zone."))
         return value
-
-
-class TimeZoneFilter(django_filters.CharFilter):
-    field_class = TimeZoneField
 
 
 def _type_choices() -> list[tuple[str, str]]:
@@ -136,74 +115,44 @@ def _feature_choices(category: str) -> list[tuple[str, str]]:
     ]
 
 
-class ListingFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=gettext_lazy("What are you looking for?"), max_length=200)
-    near = PlaceFilter(label=gettext_lazy("Town, city or ZIP code"), max_length=120)
-    lat = CoordinateFilter(min_value=-90, max_value=90, widget=forms.HiddenInput)
-    lon = CoordinateFilter(min_value=-180, max_value=180, widget=forms.HiddenInput)
-    radius = django_filters.TypedChoiceFilter(
+class _ListingSearchForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("What are you looking for?"), max_length=200, required=False
+    )
+    near = PlaceField(label=gettext_lazy("Town, city or ZIP code"), max_length=120, required=False)
+    lat = CoordinateField(min_value=-90, max_value=90, widget=forms.HiddenInput, required=False)
+    lon = CoordinateField(min_value=-180, max_value=180, widget=forms.HiddenInput, required=False)
+    radius = forms.TypedChoiceField(
         label=gettext_lazy("Within"),
         choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
         coerce=int,
         empty_value=None,
+        required=False,
     )
-    sort = django_filters.ChoiceFilter(
-        label=gettext_lazy("Sort by"),
-        choices=list(listings.SORT_CHOICES.items()),
-        empty_label=None,
+    sort = forms.ChoiceField(
+        label=gettext_lazy("Sort by"), choices=list(listings.SORT_CHOICES.items()), required=False
     )
-    tz = TimeZoneFilter(label=gettext_lazy("Time zone"), max_length=64)
+    tz = TimeZoneField(label=gettext_lazy("Time zone"), max_length=64, required=False)
     # The values on offer come from the search index (every support type and feature), read
     # when a form is validated, so validating a search costs no query.
-    type = LenientMultipleChoiceFilter(label=gettext_lazy("Type of support"), choices=_type_choices)
-    attendance = LenientMultipleChoiceFilter(choices=list(listings.ATTENDANCE_CHOICES.items()))
-    when = LenientMultipleChoiceFilter(choices=list(listings.WHEN_CHOICES.items()))
-    day = LenientMultipleChoiceFilter(choices=list(listings.DAY_CHOICES.items()))
-    time = LenientMultipleChoiceFilter(choices=list(listings.TIME_CHOICES.items()))
-    cost = LenientMultipleChoiceFilter(choices=list(listings.COST_CHOICES.items()))
-    org = FreeTextListFilter()
-    region = FreeTextListFilter()
-    locals().update(
-        {
-            category: LenientMultipleChoiceFilter(
-                field_name=category,
-                label=label,
-                choices=functools.partial(_feature_choices, category),
-            )
-            for category, label in listings.FEATURE_FACETS.items()
-        }
+    type = LenientMultipleChoiceField(
+        label=gettext_lazy("Type of support"), choices=_type_choices, required=False
     )
-
-    class Meta:
-        model = Resource
-        fields: list[str] = []
-
-    # The form class is built once: its fields never change (the choices that depend on the
-    # data are read from the search index when a form is validated).
-    _form_class = None
-
-    def __init__(self, data=None, *, prefix=None):
-        # Only the form is used (``to_query``), never a queryset: the filters are read once,
-        # to build the form class, so they are not deep-copied per request as FilterSet does.
-        self.is_bound = data is not None
-        self.data = data or MultiValueDict()
-        self.queryset = None
-        self.request = None
-        self.form_prefix = prefix
-        self.filters = self.base_filters
-
-    def get_form_class(self):
-        cls = type(self)
-        if cls.__dict__.get("_form_class") is None:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
+    attendance = LenientMultipleChoiceField(
+        choices=list(listings.ATTENDANCE_CHOICES.items()), required=False
+    )
+    when = LenientMultipleChoiceField(choices=list(listings.WHEN_CHOICES.items()), required=False)
+    day = LenientMultipleChoiceField(choices=list(listings.DAY_CHOICES.items()), required=False)
+    time = LenientMultipleChoiceField(choices=list(listings.TIME_CHOICES.items()), required=False)
+    cost = LenientMultipleChoiceField(choices=list(listings.COST_CHOICES.items()), required=False)
+    org = FreeTextListField(required=False)
+    region = FreeTextListField(required=False)
 
     def to_query(self) -> listings.ListingQuery:
         """The validated parameters as a selector query (invalid ones are left out)."""
         search_index()  # brought up to date once; the choices read the index it leaves held
-        form = self.form
-        form.is_valid()
-        data = form.cleaned_data
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})  # none for an unbound form
         selection = {
             name: [str(v) for v in data.get(name) or []]
             for name in [
@@ -213,7 +162,6 @@ class ListingFilterSet(django_filters.FilterSet):
             ]
         }
         lat, lon = data.get("lat"), data.get("lon")
-        page = self.data.get("page", "1") if self.data else "1"
         return listings.ListingQuery(
             selection=selection,
             q=(data.get("q") or "").strip(),
@@ -223,45 +171,56 @@ class ListingFilterSet(django_filters.FilterSet):
             radius=data.get("radius"),
             sort=data.get("sort") or "",
             tz=data.get("tz") or settings.TIME_ZONE,
-            page=page_number(page),
+            page=page_number(self.data.get("page", "1")),
         )
 
 
-class WorkerFilterSet(django_filters.FilterSet):
-    """Parameters of /peer-workers/."""
+# One field per feature category (audience, language, ...), declared with the others: the
+# form's metaclass collects them as if written out above.
+ListingSearchForm = type(
+    "ListingSearchForm",
+    (_ListingSearchForm,),
+    {
+        category: LenientMultipleChoiceField(
+            label=label, choices=functools.partial(_feature_choices, category), required=False
+        )
+        for category, label in listings.FEATURE_FACETS.items()
+    }
+    | {"__module__": __name__, "__doc__": "The parameters of /find/ and its print and calendar."},
+)
 
-    q = django_filters.CharFilter(label=gettext_lazy("Name or keyword"), max_length=200)
-    near = PlaceFilter(label=gettext_lazy("Town, city or ZIP code"), max_length=120)
-    radius = django_filters.TypedChoiceFilter(
+
+class WorkerSearchForm(forms.Form):
+    """The parameters of /peer-workers/; its facets' values are the workers' own."""
+
+    q = forms.CharField(label=gettext_lazy("Name or keyword"), max_length=200, required=False)
+    near = PlaceField(label=gettext_lazy("Town, city or ZIP code"), max_length=120, required=False)
+    radius = forms.TypedChoiceField(
         label=gettext_lazy("Within"),
         choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
         coerce=int,
         empty_value=None,
+        required=False,
     )
 
-    class Meta:
-        model = PeerWorker
-        fields: list[str] = []
-
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
+    def __init__(self, data=None):
+        super().__init__(data)
         self.facet_choices = workers.worker_facet_choices()
         for name in workers.FACETS:
-            self.filters[name] = LenientMultipleChoiceFilter(
-                field_name=name,
+            self.fields[name] = LenientMultipleChoiceField(
                 label=workers.LEGENDS[name],
                 choices=list(self.facet_choices[name].items()),
+                required=False,
             )
 
     def to_query(self) -> workers.WorkerQuery:
-        self.form.is_valid()
-        data = self.form.cleaned_data
-        page = self.data.get("page", "1") if self.data else "1"
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})  # none for an unbound form
         return workers.WorkerQuery(
             selection={name: list(data.get(name) or []) for name in workers.FACETS},
             q=(data.get("q") or "").strip(),
             near=(data.get("near") or "").strip(),
             radius=data.get("radius"),
-            page=page_number(page),
+            page=page_number(self.data.get("page", "1")),
             choices=self.facet_choices,
         )

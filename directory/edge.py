@@ -1,8 +1,8 @@
 """The edge: every query string is checked before a view reads it.
 
 Views read their GET parameters through ``request.GET`` (the search forms, the HSDS API's
-FilterSets, the crisis lines' ``?country=``). ``QueryStringGuard`` removes what no view can use before any of them
-sees it:
+FilterSets, the crisis lines' ``?country=``). ``QueryStringGuard`` removes what no view can use
+before any of them sees it:
 
 - control characters (C0, DEL and C1; PostgreSQL text cannot even hold NUL),
 - values longer than ``MAX_VALUE_LENGTH`` and names longer than ``MAX_NAME_LENGTH``,

@@ -3,7 +3,7 @@ under ``i18n_patterns`` (peersupport/urls.py); the machine-read URLs are ``feeds
 
 from django.urls import path
 
-from directory.routes import curation, guide, search
+from directory.routes import guide, search, submissions, workers
 from directory.views import pages
 
 app_name = "directory"
@@ -11,6 +11,7 @@ app_name = "directory"
 urlpatterns = [
     path("", pages.home, name="home"),
     *search.urlpatterns,
-    *curation.urlpatterns,
+    *submissions.urlpatterns,
+    *workers.urlpatterns,
     *guide.urlpatterns,
 ]

@@ -320,7 +320,7 @@ def in_process(args, report: dict) -> None:
         url = variants[listed]
         variants[f"{listed}, map"] = f"{url}{'&' if '?' in url else '?'}view=map"
     # A different visitor time zone for every request: every search is one not made before,
-    # and no request reuses the schedule conditions (Clock) of another.
+    # and no request reuses the schedule conditions (TimeMasks) of another.
     zones = sorted(
         zone
         for zone in known_time_zones()

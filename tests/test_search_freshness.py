@@ -219,15 +219,15 @@ def test_a_newer_index_lets_the_old_one_go_from_the_minute_caches(db):
     import weakref
 
     from directory.search import index as index_module
-    from directory.search.index import Clock, build_index
+    from directory.search.index import TimeMasks, build_index
 
     f.resource()
     now = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
     old = build_index(1)
-    Clock(old, now, "UTC")
+    TimeMasks(old, now, "UTC")
     gone = weakref.ref(old)
     new = build_index(2)
-    Clock(new, now, "UTC")
+    TimeMasks(new, now, "UTC")
     assert all(held.index is new for held in index_module._recent_minutes.values())
     del old
     assert gone() is None, "nothing else holds the old index"

@@ -11,7 +11,7 @@ import time_machine
 from directory import scheduling as schedules
 from directory.models import Resource, Schedule
 from directory.search.freshness import search_index
-from directory.search.index import Clock
+from directory.search.index import TimeMasks
 from tests import factories as f
 from tests.search_helpers import EVERY_KIND, parse_find_page
 
@@ -32,7 +32,7 @@ def names(client, query: str) -> list[str]:
 def index_in_progress(moment: dt.datetime) -> set[str]:
     """Listings the search index says are under way at ``moment``."""
     index = search_index()
-    under_way = index.listings_with(Clock(index, moment, "UTC").in_progress())
+    under_way = index.listings_with(TimeMasks(index, moment, "UTC").in_progress())
     ids = index.ids[under_way].tolist()
     return set(Resource.objects.filter(pk__in=ids).values_list("name", flat=True))
 

@@ -7,9 +7,9 @@ from directory.admin import (  # noqa: F401
     content,
     feeds,
     listings,
-    moderation,
     organizations,
     places,
+    submissions,
     taxonomy,
     workers,
 )

@@ -1,10 +1,10 @@
 from directory.models.content import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
 from directory.models.feeds import FeedJob, FeedListing, FeedRun, FeedSource
 from directory.models.listings import Location, Resource, Schedule
-from directory.models.moderation import Submission
 from directory.models.organizations import Membership, Organization
 from directory.models.places import Place
 from directory.models.search import SearchVersion
+from directory.models.submissions import Submission
 from directory.models.taxonomy import Feature, FeatureCategory, SupportType
 from directory.models.workers import Credential, CredentialType, PeerWorker
 

@@ -1,8 +1,8 @@
-"""URL routes for the public search pages: listings and peer workers."""
+"""URL routes for finding listings: the search, its print and calendar forms, a listing."""
 
 from django.urls import path
 
-from directory.views import feeds, search, workers
+from directory.views import feeds, search
 
 urlpatterns = [
     path("find/", search.find, name="find"),
@@ -11,6 +11,4 @@ urlpatterns = [
     path("resources/<slug:slug>/", search.resource_detail, name="resource-detail"),
     # A listing's calendar: its name and description are in the page's language.
     path("resources/<slug:slug>.ics", feeds.resource_calendar, name="resource-ics"),
-    path("peer-workers/", workers.worker_list, name="worker-list"),
-    path("peer-workers/<slug:slug>/", workers.worker_detail, name="worker-detail"),
 ]

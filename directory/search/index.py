@@ -887,7 +887,7 @@ _recent_minutes_lock = threading.Lock()
 RECENT_MINUTES = 2
 
 
-class Clock:
+class TimeMasks:
     """The schedule conditions of one request, evaluated at one instant on the index.
 
     Each zone's offset and local date are computed once (a few dozen zones), then gathered

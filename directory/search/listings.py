@@ -39,7 +39,7 @@ from directory.search.index import (
     ATTENDANCE_VALUES,
     COST_VALUES,
     TIME_OF_DAY_VALUES,
-    Clock,
+    TimeMasks,
     lookup,
 )
 
@@ -236,7 +236,7 @@ class CompiledSearch:
         if query.online_until_placed:
             self.selection = {**query.selection, "attendance": PLACELESS_ATTENDANCE}
         self.has_place = origin is not None
-        self.clock = Clock(index, now, query.tz)
+        self.time_masks = TimeMasks(index, now, query.tz)
         self.ranks: np.ndarray | None = None
         self.keyword = np.ones(index.size, dtype=bool)
         if query.q:
@@ -293,7 +293,7 @@ class CompiledSearch:
     # schedule-level facets: one schedule must meet every time condition at once
 
     def schedule_condition(self, name: str, values: list[str]) -> np.ndarray:
-        clock = self.clock
+        clock = self.time_masks
         if name == "when":
             mask = np.zeros(len(self.index.schedule_listing), dtype=bool)
             for value in values:
@@ -336,8 +336,8 @@ class CompiledSearch:
                 value = active[0][1][0]
                 shared = ("when-listings", value)
                 if value == "today":
-                    shared += self.clock.visitor_day_bounds()
-                self._schedule_masks[key] = self.clock.times.get(
+                    shared += self.time_masks.visitor_day_bounds()
+                self._schedule_masks[key] = self.time_masks.times.get(
                     shared, lambda: self.index.listings_with(self.schedules_meeting(selection))
                 )
             else:
@@ -559,8 +559,8 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
     found: dict[tuple, np.ndarray] = {}
     candidates_of: dict[tuple, np.ndarray] = {}
     for name, buckets, keys in (
-        ("day", search.clock.visitor_weekday, list(DAY_CHOICES)),
-        ("time", search.clock.visitor_time_of_day, TIME_OF_DAY_VALUES),
+        ("day", search.time_masks.visitor_weekday, list(DAY_CHOICES)),
+        ("time", search.time_masks.visitor_time_of_day, TIME_OF_DAY_VALUES),
     ):
         selected = selection.get(name, [])
         others = search.schedules_meeting(selection, skip=(name,))
@@ -577,7 +577,7 @@ def _schedule_facets(search: CompiledSearch, total: int) -> list[Facet]:
             # No other time condition: the listings per bucket are the same for every
             # search this minute on this clock (shared), masked by the candidates.
             grouped = np.count_nonzero(
-                search.clock.listings_per_bucket(name) & candidates_of[key], axis=1
+                search.time_masks.listings_per_bucket(name) & candidates_of[key], axis=1
             ).tolist()
         else:
             schedules = found[key]
@@ -628,7 +628,7 @@ def ordered_positions(search: CompiledSearch, results: np.ndarray) -> OrderedPos
     elif sort == "relevance":
         key = -search.ranks[positions]
     elif sort == "soonest":
-        key = search.clock.minutes_to_next_start()[positions]
+        key = search.time_masks.minutes_to_next_start()[positions]
     else:
         key = None
     return OrderedPositions(positions, key)
@@ -1093,7 +1093,7 @@ def listings_for_export(
 def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) -> list[Resource]:
     """Online meetings starting within ``hours`` (not those already under way), soonest first."""
     index = search_index()
-    clock = Clock(index, now, "UTC")
+    clock = TimeMasks(index, now, "UTC")
     schedules = clock.starts_between(now, now + dt.timedelta(hours=hours))
     online = lookup(
         index.attendance_code,

@@ -1,4 +1,5 @@
-"""URL routes for public submissions (curation); included by directory/urls.py."""
+"""URL routes for public submissions (suggestions, corrections, closure reports); included by
+directory/urls.py."""
 
 from django.urls import path
 

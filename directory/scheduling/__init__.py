@@ -15,8 +15,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 
-class Schedule(Protocol):
-    """What the arithmetic reads of a schedule (``directory.models.Schedule`` has it all)."""
+class Recurrence(Protocol):
+    """What the arithmetic reads of a schedule: when and how it recurs
+    (``directory.models.Schedule`` has it all, as do the search cards' rows)."""
 
     kind: str
     weekday: int  # 0 = Sunday
@@ -75,7 +76,7 @@ def format_time(value: dt.time) -> str:
     return value.strftime("%H:%M")
 
 
-def describe(schedule: Schedule) -> str:
+def describe(schedule: Recurrence) -> str:
     """ "Every Tuesday 19:00–20:00", "First Saturday of the month 10:00", ..."""
     day = WEEKDAY_NAMES[schedule.weekday]
     # An admin form that comes back with errors shows the row's unsaved values (a monthly row
@@ -95,7 +96,7 @@ def describe(schedule: Schedule) -> str:
     return f"{words} {hours}"
 
 
-def occurs_on(schedule: Schedule, day: dt.date) -> bool:
+def occurs_on(schedule: Recurrence, day: dt.date) -> bool:
     """Whether the schedule has a meeting starting on this local date."""
     if sunday_based_weekday(day) != schedule.weekday:
         return False
@@ -113,12 +114,12 @@ def occurs_on(schedule: Schedule, day: dt.date) -> bool:
     return True
 
 
-def local_start(schedule: Schedule, day: dt.date) -> dt.datetime:
+def local_start(schedule: Recurrence, day: dt.date) -> dt.datetime:
     """The aware start of the meeting on a local date (fold=0 resolves ambiguous times)."""
     return dt.datetime.combine(day, schedule.start_time, tzinfo=ZoneInfo(schedule.timezone))
 
 
-def duration(schedule: Schedule) -> dt.timedelta:
+def duration(schedule: Recurrence) -> dt.timedelta:
     if schedule.end_time is None:
         return DEFAULT_DURATION
     start = dt.datetime.combine(dt.date(2000, 1, 1), schedule.start_time)
@@ -127,7 +128,7 @@ def duration(schedule: Schedule) -> dt.timedelta:
 
 
 def occurrences(
-    schedule: Schedule, after: dt.datetime, *, days: int = 400
+    schedule: Recurrence, after: dt.datetime, *, days: int = 400
 ) -> Iterator[tuple[dt.datetime, dt.datetime]]:
     """(start, end) of meetings that end after ``after``, in order, looking ``days`` ahead."""
     tz = ZoneInfo(schedule.timezone)
@@ -145,17 +146,17 @@ def occurrences(
 
 
 def next_occurrence(
-    schedule: Schedule, after: dt.datetime
+    schedule: Recurrence, after: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime] | None:
     return next(occurrences(schedule, after), None)
 
 
-def is_in_progress(schedule: Schedule, moment: dt.datetime) -> bool:
+def is_in_progress(schedule: Recurrence, moment: dt.datetime) -> bool:
     found = next_occurrence(schedule, moment)
     return found is not None and found[0] <= moment < found[1]
 
 
-def next_start_after(schedule: Schedule, after: dt.datetime) -> dt.datetime | None:
+def next_start_after(schedule: Recurrence, after: dt.datetime) -> dt.datetime | None:
     """The first meeting that starts at or after ``after`` (one under way does not count)."""
     return next((start for start, _end in occurrences(schedule, after) if start >= after), None)
 
@@ -166,7 +167,7 @@ def next_start_for_resource(schedules, after: dt.datetime) -> dt.datetime | None
     return min(starts) if starts else None
 
 
-def first_meeting_day(schedule: Schedule, not_before: dt.date) -> dt.date | None:
+def first_meeting_day(schedule: Recurrence, not_before: dt.date) -> dt.date | None:
     """The first local date on or after ``not_before`` with a meeting, or None."""
     if schedule.kind == "interval" and schedule.anchor_date:
         start = schedule.valid_from or schedule.anchor_date

@@ -56,7 +56,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 
 from directory.scheduling import (
     WEEKDAY_NAMES,
-    Schedule,
+    Recurrence,
     duration,
     local_start,
     next_occurrence,
@@ -392,12 +392,12 @@ def days_phrase(days: Iterable[int], clock: Clock | None = None) -> str:
     return _capitalised(format_list(parts, "standard", locale=clock.locale))
 
 
-def _notes(schedule: Schedule) -> str:
+def _notes(schedule: Recurrence) -> str:
     notes = getattr(schedule, "notes", "") or ""
     return f" – {notes}" if notes else ""
 
 
-def _pattern(schedule: Schedule, clock: Clock) -> str:
+def _pattern(schedule: Recurrence, clock: Clock) -> str:
     """ "Every Tuesday", "First Saturday of the month", "Every 2 weeks on Tuesday"."""
     day = _day_name(schedule.weekday, clock)
     if schedule.kind == "monthly":
@@ -420,7 +420,7 @@ def _line(clock: Clock, days: str, hours: str) -> str:
     }
 
 
-def summarise(schedules: Iterable[Schedule], clock: Clock | None = None) -> list[str]:
+def summarise(schedules: Iterable[Recurrence], clock: Clock | None = None) -> list[str]:
     """One line per distinct time: weekly meetings at the same hours, zone and dates join up.
 
     Lines keep the order of each group's first weekday, Monday first.
@@ -523,7 +523,7 @@ def local_time_note(
     return in_zone(time_of_day(local.time(), clock), listing_zone, clock)
 
 
-def upcoming_in_zone(schedule: Schedule, now: dt.datetime, zone: str):
+def upcoming_in_zone(schedule: Recurrence, now: dt.datetime, zone: str):
     """The schedule's next meeting as (start, end) on the visitor's clock, or None."""
     found = next_occurrence(schedule, now)
     if found is None:
@@ -542,7 +542,7 @@ class Line:
 
 
 def summarise_for_visitor(
-    schedules: Iterable[Schedule],
+    schedules: Iterable[Recurrence],
     now: dt.datetime,
     visitor_zone: str,
     clock: Clock | None = None,

@@ -702,7 +702,7 @@ def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) 
 
 @dataclass(slots=True)
 class ScheduleRow:
-    """What the schedule arithmetic reads of a schedule (``directory.scheduling.Schedule``)."""
+    """What the schedule arithmetic reads of a schedule (``directory.scheduling.Recurrence``)."""
 
     kind: str
     weekday: int

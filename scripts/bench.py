@@ -70,11 +70,11 @@ APP_NAME = "peersupport-bench"  # PostgreSQL application_name of the benchmark's
 
 
 def forget_shown_cards() -> None:
-    """Empty the card rows that /find/ keeps per index (directory.search.listings), and the
+    """Empty the card rows that /find/ keeps per index (directory.search.cards), and the
     keywords it has read (directory.search.text): each timed request is cold."""
-    from directory.search import listings, text
+    from directory.search import cards, text
 
-    listings._card_rows = listings._CardRows()
+    cards._card_rows = cards._CardRows()
     text._parsed_keywords = text._ParsedKeywords()
 
 

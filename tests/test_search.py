@@ -286,7 +286,7 @@ def _queries_for(client, url: str) -> int:
 def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size(
     client, taxonomy, monkeypatch, per_page
 ):
-    from directory.search import listings
+    from directory.search import cards, listings
 
     monkeypatch.setattr(listings, "PER_PAGE", per_page)
     Place.objects.create(
@@ -312,7 +312,7 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
 
     def cold(url):
         # Cards not shown before: the most a page can cost (shown ones are read from memory).
-        monkeypatch.setattr(listings, "_card_rows", listings._CardRows())
+        monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
         return _queries_for(client, url)
 
     def counts():
@@ -469,14 +469,14 @@ def test_cards_read_by_postgresql_s_statements_are_the_orm_s(reference):
     place, no features, many features, every kind of schedule."""
     from django.core.management import call_command
 
-    from directory.search import listings
+    from directory.search import cards
 
     call_command("generate_demo", listings=150, seed=3, verbosity=0)
     f.resource(name="Nowhere", location=None, attendance="online")
     f.resource(name="Drafted", status="draft")
     ids = list(Resource.objects.values_list("pk", flat=True)) + [10**9]
-    written = listings._card_statements_postgresql(ids)
-    orm = listings._card_statements_orm(ids)
+    written = cards._card_statements_postgresql(ids)
+    orm = cards._card_statements_orm(ids)
     assert sorted(written[0]) == sorted(orm[0])
     assert len(written[0]) == Resource.objects.published().count()
     assert written[1] == orm[1] and len(orm[1]) > 100

@@ -64,7 +64,7 @@ def _card_words(language: str) -> dict[str, str]:
 def render_card(
     card, visitor_tz: str, url_pattern: str | None = None, clock: wording.Clock = wording.US_CLOCK
 ) -> str:
-    """One card's HTML (``card`` is a ``directory.search.listings.Card``)."""
+    """One card's HTML (``card`` is a ``directory.search.cards.Card``)."""
     page_language = (translation.get_language() or "en")[:2]
     words = _card_words(page_language)
     url_pattern = url_pattern or _listing_url_pattern()

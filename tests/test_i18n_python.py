@@ -10,7 +10,7 @@ from django.utils.functional import Promise
 from directory import forms
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Resource, Schedule
-from directory.search import listings, workers
+from directory.search import vocabulary, workers
 from directory.services.submissions import FIELD_LABELS
 
 
@@ -19,7 +19,7 @@ def test_public_form_labels_are_the_review_screens_words():
 
 
 def test_feature_legends_are_the_categories_names():
-    assert [(slug, str(label)) for slug, label in listings.FEATURE_FACETS.items()] == list(
+    assert [(slug, str(label)) for slug, label in vocabulary.FEATURE_FACETS.items()] == list(
         FEATURE_CATEGORIES
     )
 
@@ -27,11 +27,11 @@ def test_feature_legends_are_the_categories_names():
 @pytest.mark.parametrize(
     "labels",
     [
-        listings.WHEN_CHOICES,
-        listings.ATTENDANCE_CHOICES,
-        listings.COST_CHOICES,
-        listings.SORT_CHOICES,
-        listings.FACET_LEGENDS,
+        vocabulary.WHEN_CHOICES,
+        vocabulary.ATTENDANCE_CHOICES,
+        vocabulary.COST_CHOICES,
+        vocabulary.SORT_CHOICES,
+        vocabulary.FACET_LEGENDS,
         workers.LEGENDS,
         workers.MODE_CHOICES,
         dict(Resource.Attendance.choices),

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from directory.models import Feature, Organization, Resource, SupportType
 from directory.search import listings as index_search
+from directory.search import vocabulary
 from tests import factories as f
 from tests.demo_helpers import TOWNS
 from tests.oracle import sql_search as oracle
@@ -155,7 +156,7 @@ def world(reference):
             category: list(
                 Feature.objects.filter(category__slug=category).values_list("slug", flat=True)
             )
-            for category in index_search.FEATURE_FACETS
+            for category in vocabulary.FEATURE_FACETS
         },
     }
 
@@ -167,18 +168,18 @@ def _queries(world):
     selection = st.fixed_dictionaries(
         {
             "type": subset(world["types"], 2),
-            "attendance": subset(list(index_search.ATTENDANCE_CHOICES), 2),
-            "cost": subset(list(index_search.COST_CHOICES), 2),
+            "attendance": subset(list(vocabulary.ATTENDANCE_CHOICES), 2),
+            "cost": subset(list(vocabulary.COST_CHOICES), 2),
             "org": subset(world["orgs"], 2),
             "region": subset(world["regions"], 2),
             **{name: subset(values or ["none"], 2) for name, values in world["features"].items()},
-            "when": subset(list(index_search.WHEN_CHOICES), 2),
-            "day": subset(list(index_search.DAY_CHOICES), 3),
-            "time": subset(list(index_search.TIME_CHOICES), 2),
+            "when": subset(list(vocabulary.WHEN_CHOICES), 2),
+            "day": subset(list(vocabulary.DAY_CHOICES), 3),
+            "time": subset(list(vocabulary.TIME_CHOICES), 2),
         }
     )
     # Most searches use a few facets: thin the selection out.
-    thinned = st.tuples(selection, st.sets(st.sampled_from(list(index_search.FACET_ORDER)))).map(
+    thinned = st.tuples(selection, st.sets(st.sampled_from(list(vocabulary.FACET_ORDER)))).map(
         lambda pair: {k: (v if k in pair[1] else []) for k, v in pair[0].items()}
     )
     place = st.one_of(
@@ -223,8 +224,8 @@ def _view(result, *, page: tuple[int, int], radius) -> dict:
     }
     # The oracle leaves out a facet with no values at all; the template shows neither.
     names = {name for name, _ in view["facets"]}
-    view["facets"] += [(name, []) for name in index_search.FACET_ORDER if name not in names]
-    view["facets"].sort(key=lambda facet: index_search.FACET_ORDER.index(facet[0]))
+    view["facets"] += [(name, []) for name in vocabulary.FACET_ORDER if name not in names]
+    view["facets"].sort(key=lambda facet: vocabulary.FACET_ORDER.index(facet[0]))
     return view
 
 

@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory.search import geo, listings, workers
+from directory.search import geo, listings, vocabulary, workers
 from directory.search.freshness import held_index, search_index
 from directory.validators import known_time_zones
 
@@ -130,7 +130,7 @@ class _ListingSearchForm(forms.Form):
         required=False,
     )
     sort = forms.ChoiceField(
-        label=gettext_lazy("Sort by"), choices=list(listings.SORT_CHOICES.items()), required=False
+        label=gettext_lazy("Sort by"), choices=list(vocabulary.SORT_CHOICES.items()), required=False
     )
     tz = TimeZoneField(label=gettext_lazy("Time zone"), max_length=64, required=False)
     # The values on offer come from the search index (every support type and feature), read
@@ -139,12 +139,12 @@ class _ListingSearchForm(forms.Form):
         label=gettext_lazy("Type of support"), choices=_type_choices, required=False
     )
     attendance = LenientMultipleChoiceField(
-        choices=list(listings.ATTENDANCE_CHOICES.items()), required=False
+        choices=list(vocabulary.ATTENDANCE_CHOICES.items()), required=False
     )
-    when = LenientMultipleChoiceField(choices=list(listings.WHEN_CHOICES.items()), required=False)
-    day = LenientMultipleChoiceField(choices=list(listings.DAY_CHOICES.items()), required=False)
-    time = LenientMultipleChoiceField(choices=list(listings.TIME_CHOICES.items()), required=False)
-    cost = LenientMultipleChoiceField(choices=list(listings.COST_CHOICES.items()), required=False)
+    when = LenientMultipleChoiceField(choices=list(vocabulary.WHEN_CHOICES.items()), required=False)
+    day = LenientMultipleChoiceField(choices=list(vocabulary.DAY_CHOICES.items()), required=False)
+    time = LenientMultipleChoiceField(choices=list(vocabulary.TIME_CHOICES.items()), required=False)
+    cost = LenientMultipleChoiceField(choices=list(vocabulary.COST_CHOICES.items()), required=False)
     org = FreeTextListField(required=False)
     region = FreeTextListField(required=False)
 
@@ -156,9 +156,9 @@ class _ListingSearchForm(forms.Form):
         selection = {
             name: [str(v) for v in data.get(name) or []]
             for name in [
-                *listings.FIELD_FACETS,
-                *listings.FEATURE_FACETS,
-                *listings.SCHEDULE_FACETS,
+                *vocabulary.FIELD_FACETS,
+                *vocabulary.FEATURE_FACETS,
+                *vocabulary.SCHEDULE_FACETS,
             ]
         }
         lat, lon = data.get("lat"), data.get("lon")
@@ -184,7 +184,7 @@ ListingSearchForm = type(
         category: LenientMultipleChoiceField(
             label=label, choices=functools.partial(_feature_choices, category), required=False
         )
-        for category, label in listings.FEATURE_FACETS.items()
+        for category, label in vocabulary.FEATURE_FACETS.items()
     }
     | {"__module__": __name__, "__doc__": "The parameters of /find/ and its print and calendar."},
 )

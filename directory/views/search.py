@@ -11,7 +11,7 @@ from directory import selectors
 from directory.edge import ignored_parameters
 from directory.feeds import published
 from directory.maps import results as maps
-from directory.search import geo, listings
+from directory.search import geo, listings, vocabulary
 from directory.search.facets import with_toggle_urls
 from directory.search.forms import ListingSearchForm
 
@@ -29,7 +29,7 @@ def find(request: HttpRequest) -> HttpResponse:
         "active_filters": selectors.active_filters(result),
         "radius_choices": geo.RADIUS_CHOICES,
         "default_radius": geo.DEFAULT_RADIUS,
-        "sort_choices": listings.SORT_CHOICES,
+        "sort_choices": vocabulary.SORT_CHOICES,
         "invalid_fields": sorted(
             set(form.errors) | (set(ignored_parameters(request)) & set(form.fields))
         ),

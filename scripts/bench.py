@@ -243,7 +243,7 @@ def measure_index() -> dict:
     Then the rebuild after one staff edit (a listing renamed, then named back): what the
     previous index holds of the other listings is kept."""
     from directory.models import Resource
-    from directory.search.index import build_index
+    from directory.search.builder import build_index
 
     gc.collect()
     reset_peak_rss()

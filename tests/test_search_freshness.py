@@ -218,8 +218,9 @@ def test_a_newer_index_lets_the_old_one_go_from_the_minute_caches(db):
     import datetime as dt
     import weakref
 
-    from directory.search import index as index_module
-    from directory.search.index import TimeMasks, build_index
+    from directory.search import times
+    from directory.search.builder import build_index
+    from directory.search.times import TimeMasks
 
     f.resource()
     now = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
@@ -228,6 +229,6 @@ def test_a_newer_index_lets_the_old_one_go_from_the_minute_caches(db):
     gone = weakref.ref(old)
     new = build_index(2)
     TimeMasks(new, now, "UTC")
-    assert all(held.index is new for held in index_module._recent_minutes.values())
+    assert all(held.index is new for held in times._recent_minutes.values())
     del old
     assert gone() is None, "nothing else holds the old index"

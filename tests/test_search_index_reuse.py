@@ -1,5 +1,5 @@
 """A rebuild that keeps what the previous index holds of unchanged listings (PostgreSQL's row
-versions; ``directory.search.index._Reuse``) must give the same index as a build from scratch,
+versions; ``directory.search.builder._Reuse``) must give the same index as a build from scratch,
 whatever staff changed in between. Random edits, each committed on its own (as the admin's
 and the importer's are), then both builds compared by meaning: the same listings, columns,
 feature links, schedules, lexemes and name trigrams. On SQLite nothing is kept, and the same
@@ -16,7 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from directory.models import Feature, Location, Organization, Resource, Schedule
-from directory.search.index import build_index, load_index, save_index
+from directory.search.builder import build_index
+from directory.search.index import load_index, save_index
 from tests import factories as f
 
 ZONES = ["America/Chicago", "America/New_York", "Europe/London", "Pacific/Honolulu"]

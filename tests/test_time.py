@@ -11,7 +11,7 @@ import time_machine
 from directory import scheduling as schedules
 from directory.models import Resource, Schedule
 from directory.search.freshness import search_index
-from directory.search.index import TimeMasks
+from directory.search.times import TimeMasks
 from tests import factories as f
 from tests.search_helpers import EVERY_KIND, parse_find_page
 

@@ -26,7 +26,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
 from directory.models import SearchVersion
-from directory.search.index import ListingIndex, build_index, load_index, save_index
+from directory.search.builder import build_index
+from directory.search.index import ListingIndex, load_index, save_index
 from peersupport.memory import release_free_memory
 
 logger = logging.getLogger(__name__)

@@ -34,9 +34,9 @@ from directory.search.index import (
     ATTENDANCE_VALUES,
     COST_VALUES,
     TIME_OF_DAY_VALUES,
-    TimeMasks,
     lookup,
 )
+from directory.search.times import TimeMasks
 from directory.search.vocabulary import (
     FACET_LEGENDS,
     FACET_ORDER,

@@ -12,7 +12,7 @@ missing. Without it, an edit to a listing would never reach search on SQLite.
 
 from __future__ import annotations
 
-# Everything the search index reads (directory.search.index.build_index).
+# Everything the search index reads (directory.search.builder.build_index).
 TABLES = (
     "directory_resource",
     "directory_resource_features",

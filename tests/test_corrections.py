@@ -10,7 +10,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from directory.models import Resource, Submission
-from directory.services import submissions
+from directory.services import submission_review, submissions
 from directory.services.roles import CURATOR, sync_roles
 from tests import factories as f
 
@@ -45,7 +45,7 @@ def test_regression_a_legacy_correction_on_four_weekly_meetings_changes_one_time
     submission = Submission.objects.create(
         kind="correction", resource=listing, proposed={"weekday": 2, "start_time": "18:30"}
     )
-    rows = submissions.diff(submission)  # used to raise ValueError
+    rows = submission_review.diff(submission)  # used to raise ValueError
     (row,) = [r for r in rows if r["changed"]]
     assert row["current"] == "Every Tuesday 19:00–20:00"
     assert row["proposed"] == "Every Tuesday 18:30–20:00"
@@ -70,7 +70,7 @@ def test_a_correction_names_the_schedule_it_changes(curator):
             "schedules": [{"op": "change", "id": days[4].pk, "fields": {"start_time": "18:30"}}]
         },
     )
-    rows = [r for r in submissions.diff(submission) if r["changed"]]
+    rows = [r for r in submission_review.diff(submission) if r["changed"]]
     assert [(r["label"], r["current"], r["proposed"]) for r in rows] == [
         ("Change meeting time", "Every Thursday 19:00–20:00", "Every Thursday 18:30–20:00")
     ]
@@ -103,7 +103,7 @@ def test_add_and_remove_a_time_touch_only_those(curator):
             ]
         },
     )
-    words = [(r["label"], r["current"], r["proposed"]) for r in submissions.diff(submission)]
+    words = [(r["label"], r["current"], r["proposed"]) for r in submission_review.diff(submission)]
     assert ("Remove meeting time", "Every Sunday 19:00–20:00", "—") in words
     assert ("Add meeting time", "—", "Every Wednesday 12:00–13:00") in words
     submissions.approve(submission, by=curator)
@@ -122,7 +122,7 @@ def test_a_change_to_a_time_that_no_longer_exists_is_refused_and_changes_nothing
         },
     )
     days[2].delete()
-    rows = submissions.diff(submission)
+    rows = submission_review.diff(submission)
     assert any("no longer" in r["current"] for r in rows)
     from django.core.exceptions import ValidationError
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from directory.models import Resource, Schedule, Submission
-from directory.services import submissions
-from directory.services.submissions import schedule_json
+from directory.services import proposals, submission_review, submissions
+from directory.services.proposals import schedule_json
 from tests import factories as f
 
 ZONES = ["America/Chicago", "America/New_York", "America/Los_Angeles", "Europe/London"]
@@ -37,7 +37,7 @@ def schedule_values(draw) -> dict:
     weekday = draw(st.integers(0, 6))
     start = draw(st.integers(0, 22 * 4)) * 15
     end = draw(st.one_of(st.none(), st.integers(start // 15 + 1, 23 * 4 + 3).map(lambda q: q * 15)))
-    values = dict.fromkeys(submissions.SCHEDULE_OP_FIELDS)
+    values = dict.fromkeys(proposals.SCHEDULE_OP_FIELDS)
     values.update(
         kind=kind,
         weekday=weekday,
@@ -99,7 +99,7 @@ class ApprovalAppliesExactlyTheProposal(TestCase):
         schedules = []
         for values in existing:
             schedule = Schedule(resource=listing)
-            for name, value in submissions._parse_schedule_fields(values).items():
+            for name, value in proposals._parse_schedule_fields(values).items():
                 setattr(schedule, name, value)
             schedule.full_clean()
             schedule.save()
@@ -133,7 +133,7 @@ class ApprovalAppliesExactlyTheProposal(TestCase):
             kind="correction", resource=listing, proposed=proposed
         )
 
-        rows = submissions.diff(submission)
+        rows = submission_review.diff(submission)
         changed_rows = [row for row in rows if row["changed"]]
         field_changes = {k for k, v in fields.items() if v != before_listing[k]}
         assert {row["key"] for row in changed_rows if row["key"] != "schedules"} == field_changes

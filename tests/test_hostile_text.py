@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from directory.admin.importexport import ListingResource
 from directory.models import Location, Resource, Schedule, Submission
-from directory.services import curator_mail, submissions
+from directory.services import curator_mail, proposals, submissions
 from directory.spreadsheets import escape_cell, unescape_cell
 from directory.validators import SingleLineValidator, one_line, plain_text
 from tests import factories as f
@@ -391,7 +391,7 @@ def test_every_day_three_times_fits_the_cap(client):
     for row, start in ((2, "12:00"), (3, "18:00")):
         data |= {f"time{row}_days": every_day, f"time{row}_start": start, f"time{row}_end": ""}
     assert client.post(reverse("directory:suggest"), data).status_code == 302
-    assert len(Submission.objects.get().proposed["schedules"]) == submissions.MAX_NEW_SCHEDULES
+    assert len(Submission.objects.get().proposed["schedules"]) == proposals.MAX_NEW_SCHEDULES
 
 
 def test_submit_refuses_an_oversize_proposal():

@@ -11,7 +11,7 @@ from directory import forms
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Resource, Schedule
 from directory.search import vocabulary, workers
-from directory.services.submissions import FIELD_LABELS
+from directory.services.proposals import FIELD_LABELS
 
 
 def test_public_form_labels_are_the_review_screens_words():

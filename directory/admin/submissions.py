@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from directory.admin.scoping import ScopedModelAdmin
 from directory.models import Organization, Submission, SupportType
 from directory.models.listings import Status
+from directory.services import submission_review
 from directory.services import submissions as submission_services
 
 
@@ -153,7 +154,7 @@ class SubmissionAdmin(ScopedModelAdmin):
     def proposed_changes(self, obj: Submission):
         return render_to_string(
             "admin/directory/submission/diff.html",
-            {"rows": submission_services.diff(obj), "submission": obj},
+            {"rows": submission_review.diff(obj), "submission": obj},
         )
 
     def get_urls(self):

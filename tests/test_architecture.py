@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "directory.maps",
             "directory.loaders",
             "directory.demo",
+            "directory.demo_words",
             "directory.spreadsheets",
             "directory.tasks",
         ),
@@ -63,6 +64,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("wiring", ("peersupport", "directory.apps", "directory")),
 ]
+# Names that stand for that one module only, not for everything below it: the app's package
+# itself (every module of the app starts with "directory.", and each must be placed).
+EXACT = {"directory"}
 
 
 def layer_of(module: str) -> int | None:
@@ -70,7 +74,7 @@ def layer_of(module: str) -> int | None:
     best: tuple[int, int] | None = None
     for rank, (_name, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
+            if module == prefix or (prefix not in EXACT and module.startswith(prefix + ".")):
                 if best is None or len(prefix) > best[1]:
                     best = (rank, len(prefix))
     return best[0] if best else None
@@ -146,6 +150,11 @@ def test_no_module_imports_a_layer_above_its_own():
 )
 def test_the_map_places_modules_by_their_longest_prefix(module, layer):
     assert LAYERS[layer_of(module)][0] == layer
+
+
+def test_a_new_module_of_the_app_is_not_placed_by_the_app_s_own_name():
+    assert layer_of("directory.somewhere_new") is None
+    assert LAYERS[layer_of("directory")][0] == "wiring"
 
 
 def test_the_check_sees_an_upward_import(tmp_path):

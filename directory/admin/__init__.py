@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.admin import (  # noqa: F401
     content,
-    feeds,
+    feed_sources,
     listings,
     organizations,
     places,

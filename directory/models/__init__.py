@@ -1,5 +1,5 @@
 from directory.models.content import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
-from directory.models.feeds import FeedJob, FeedListing, FeedRun, FeedSource
+from directory.models.feed_sources import FeedJob, FeedListing, FeedRun, FeedSource
 from directory.models.listings import Location, Resource, Schedule
 from directory.models.organizations import Membership, Organization
 from directory.models.places import Place

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from directory.models import Feature, Organization, Resource, SupportType
 from directory.search import listings as index_search
 from directory.search import vocabulary
+from directory.search.query import ListingQuery
 from tests import factories as f
 from tests.demo_helpers import TOWNS
 from tests.oracle import sql_search as oracle
@@ -242,7 +243,7 @@ def compare(params: dict) -> None:
         "page": params["page"],
     }
     new = index_search.search_listings(
-        index_search.ListingQuery(selection=dict(params["selection"]), **common), now=params["now"]
+        ListingQuery(selection=dict(params["selection"]), **common), now=params["now"]
     )
     old_query = oracle.ListingQuery(
         selection={k: list(v) for k, v in params["selection"].items()}, **common

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from directory.models import Resource
 from directory.search import keywords
 from directory.search.freshness import search_index
-from directory.search.listings import keyword_mask
+from directory.search.query import keyword_mask
 from tests import factories as f
 from tests.oracle import keyword_sql
 

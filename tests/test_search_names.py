@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from directory.models import Resource
 from directory.search.freshness import search_index
-from directory.search.listings import keyword_mask
 from directory.search.names import trigrams, word_similarity
+from directory.search.query import keyword_mask
 from tests import factories as f
 from tests.oracle import keyword_sql
 

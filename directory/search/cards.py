@@ -21,7 +21,7 @@ from directory.models.listings import Status, text_language
 from directory.scheduling import next_start_for_resource
 
 if TYPE_CHECKING:
-    from directory.search.listings import CompiledSearch
+    from directory.search.query import CompiledSearch
 
 
 def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) -> list[Resource]:

@@ -28,7 +28,7 @@ from directory.search.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from directory.search.listings import CompiledSearch
+    from directory.search.query import CompiledSearch
 
 MAX_VALUES_PER_FACET = 12
 

@@ -17,8 +17,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory.search import geo, listings, vocabulary, workers
+from directory.search import geo, vocabulary, workers
 from directory.search.freshness import held_index, search_index
+from directory.search.query import ListingQuery
 from directory.validators import known_time_zones
 
 MAX_VALUES = 20
@@ -148,7 +149,7 @@ class _ListingSearchForm(forms.Form):
     org = FreeTextListField(required=False)
     region = FreeTextListField(required=False)
 
-    def to_query(self) -> listings.ListingQuery:
+    def to_query(self) -> ListingQuery:
         """The validated parameters as a selector query (invalid ones are left out)."""
         search_index()  # brought up to date once; the choices read the index it leaves held
         self.is_valid()
@@ -162,7 +163,7 @@ class _ListingSearchForm(forms.Form):
             ]
         }
         lat, lon = data.get("lat"), data.get("lon")
-        return listings.ListingQuery(
+        return ListingQuery(
             selection=selection,
             q=(data.get("q") or "").strip(),
             near=(data.get("near") or "").strip(),

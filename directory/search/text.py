@@ -5,7 +5,7 @@ names it matches by trigram similarity, in one statement) and checks phrases
 (``full_text_matches``); on SQLite, which has neither full text nor trigrams, Python does the
 same (``directory.search.keywords.websearch``, ``NameTrigrams.decide``), checked against
 PostgreSQL in the tests. Matching and ranking then happen on the search index
-(``directory.search.listings.keyword_mask``).
+(``directory.search.query.keyword_mask``).
 """
 
 from __future__ import annotations

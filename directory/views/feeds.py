@@ -27,7 +27,7 @@ from django.views.decorators.http import require_safe
 
 from directory import selectors
 from directory.edge import json_api
-from directory.feeds import hsds, ical, meeting_guide, published
+from directory.feeds import hsds, hsds_api, ical, meeting_guide, published
 from directory.sitemaps import SITEMAPS
 
 FEED_RETRY_AFTER = 30  # seconds: a first build at 100,000 listings takes about 17
@@ -154,7 +154,7 @@ def hsds_endpoint(view):
         try:
             with translation.override(settings.LANGUAGE_CODE):
                 data = view(request, hsds.Urls(_site_root(request)), *args, **kwargs)
-        except hsds.ParameterError as error:
+        except hsds_api.ParameterError as error:
             return _error(400, error.message, parameter=error.parameter)
         if data is None:
             return _error(404, "No such object.")
@@ -200,52 +200,52 @@ def hsds_openapi(request, urls):
 
 @hsds_endpoint
 def hsds_services(request, urls):
-    return hsds.service_list(request.GET, urls)
+    return hsds_api.service_list(request.GET, urls)
 
 
 @hsds_endpoint
 def hsds_service(request, urls, pk: str):
-    return hsds.service_detail(pk, urls)
+    return hsds_api.service_detail(pk, urls)
 
 
 @hsds_endpoint
 def hsds_organizations(request, urls):
-    return hsds.organization_list(request.GET)
+    return hsds_api.organization_list(request.GET)
 
 
 @hsds_endpoint
 def hsds_organization(request, urls, pk: str):
-    return hsds.organization_detail(pk, urls)
+    return hsds_api.organization_detail(pk, urls)
 
 
 @hsds_endpoint
 def hsds_taxonomies(request, urls):
-    return hsds.taxonomy_list(request.GET)
+    return hsds_api.taxonomy_list(request.GET)
 
 
 @hsds_endpoint
 def hsds_taxonomy(request, urls, pk: str):
-    return hsds.taxonomy_detail(pk)
+    return hsds_api.taxonomy_detail(pk)
 
 
 @hsds_endpoint
 def hsds_taxonomy_terms(request, urls):
-    return hsds.taxonomy_term_list(request.GET)
+    return hsds_api.taxonomy_term_list(request.GET)
 
 
 @hsds_endpoint
 def hsds_taxonomy_term(request, urls, pk: str):
-    return hsds.taxonomy_term_detail(pk)
+    return hsds_api.taxonomy_term_detail(pk)
 
 
 @hsds_endpoint
 def hsds_service_at_locations(request, urls):
-    return hsds.service_at_location_list(request.GET, urls)
+    return hsds_api.service_at_location_list(request.GET, urls)
 
 
 @hsds_endpoint
 def hsds_service_at_location(request, urls, pk: str):
-    return hsds.service_at_location_detail(pk, urls)
+    return hsds_api.service_at_location_detail(pk, urls)
 
 
 @hsds_endpoint

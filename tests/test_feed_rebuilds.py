@@ -14,6 +14,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -114,9 +115,12 @@ class Plan:
         self.key = "one"
         self.body = b"[1]"
         self.failing = False
+        self.gate: threading.Event | None = None  # when set: the build waits for it
 
     def __call__(self, version, family):
         def write(handle):
+            if self.gate is not None:
+                assert self.gate.wait(10), "the test never let the build finish"
             if self.failing:
                 raise RuntimeError("the build broke")
             handle.write(self.body)
@@ -145,8 +149,9 @@ def test_without_a_task_queue_the_rebuild_runs_in_a_thread_of_the_web_process(
     assert old.etag == "one" and old.last_modified == VERSION.last_modified
 
     monkeypatch.setattr(DummyBackend, "enqueue", refuse)
-    plan.key, plan.body = "two", b"[2]"
+    plan.key, plan.body, plan.gate = "two", b"[2]", threading.Event()
     assert feed.current(VERSION).etag == "one"  # at once, while "two" builds
+    plan.gate.set()
     deadline = time.monotonic() + 10
     while feed.current(VERSION).etag != "two":
         assert time.monotonic() < deadline

@@ -28,7 +28,7 @@ def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
 def run_feed_job(job_id: int) -> str:
     """Do a preview or run a staff member asked for (``FeedJob``): fetch and read the feed in
     the worker, never in a web request. Whatever happens, the job ends done or failed."""
-    from directory.services.meeting_guide_import import run_feed_job as run
+    from directory.meeting_guide.importing import run_feed_job as run
 
     return run(job_id)
 
@@ -37,6 +37,7 @@ def run_feed_job(job_id: int) -> str:
 def build_feed(name: str, family: str) -> str:
     """Build the current file of a published feed (``/meetings.json``) for one site root, in
     the worker: web requests serve the last file meanwhile (directory/feeds/published.py)."""
-    from directory.feeds import meeting_guide, published  # noqa: F401 - registers "meetings"
+    from directory.feeds import published
+    from directory.meeting_guide import export  # noqa: F401 - registers "meetings"
 
     return published.build_queued(name, family)

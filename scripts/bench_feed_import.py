@@ -132,8 +132,8 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    from directory.meeting_guide.importing import run_source
     from directory.models import Organization, Resource, SupportType
-    from directory.services.meeting_guide_import import run_source
     from tests import factories
 
     call_command("migrate", verbosity=0)

@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "directory.selectors",
             "directory.services",
             "directory.feeds",
+            "directory.meeting_guide",
             "directory.maps",
             "directory.loaders",
             "directory.demo",

@@ -134,7 +134,7 @@ def test_a_database_outage_is_a_calm_503_page_with_retry_after(client, content, 
 
 def test_a_database_outage_is_json_503_on_the_apis(client, monkeypatch):
     monkeypatch.setattr("directory.feeds.hsds_api.service_list", database_down)
-    monkeypatch.setattr("directory.feeds.meeting_guide.iter_rows", database_down)
+    monkeypatch.setattr("directory.meeting_guide.export.iter_rows", database_down)
     for url in ("/hsds/services", "/meetings.json"):
         response = client.get(url)
         assert response.status_code == 503, url

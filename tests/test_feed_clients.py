@@ -10,7 +10,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from directory.feeds import meeting_guide, published
+from directory.feeds import published
+from directory.meeting_guide import export as meeting_guide
 from directory.models import Resource
 from tests import factories
 from tests.feeds_helpers import (

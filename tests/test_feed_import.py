@@ -12,14 +12,14 @@ from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from directory.models import FeedListing, FeedRun, FeedSource, Location, Resource
-from directory.services.meeting_guide_import import run_source
-from directory.services.meeting_guide_rows import (
+from directory.meeting_guide.importing import run_source
+from directory.meeting_guide.rows import (
     Context,
     clean_text,
     parse_formatted_address,
     parse_time,
 )
+from directory.models import FeedListing, FeedRun, FeedSource, Location, Resource
 from tests import factories
 from tests.feeds_helpers import coded_feature
 
@@ -717,7 +717,7 @@ messy_rows = st.fixed_dictionaries(
 def test_whatever_a_row_holds_parsing_gives_a_valid_listing_or_a_reason(data):
     """New listings are bulk-created without clean_fields: parse_row must hold every field
     to the model's rules itself."""
-    from directory.services.meeting_guide_rows import RowError, parse_row
+    from directory.meeting_guide.rows import RowError, parse_row
 
     context = Context(fallback_timezone="UTC")
     try:
@@ -734,7 +734,7 @@ def test_whatever_a_row_holds_parsing_gives_a_valid_listing_or_a_reason(data):
 
 
 def test_an_unexpected_error_changes_nothing_and_is_recorded(source, monkeypatch):
-    from directory.services import meeting_guide_import
+    from directory.meeting_guide import importing as meeting_guide_import
 
     sync(source, [row("m1")])
 
@@ -916,7 +916,7 @@ def test_links_are_stored_whole_never_cut(source):
     assert "feedback_url dropped: longer than 2,048 characters" in result.warnings
     assert FeedListing.objects.get(feed_slug="too-long").feedback_url == ""
     # Published whole in our own feed too.
-    from directory.feeds.meeting_guide import build_feed
+    from directory.meeting_guide.export import build_feed
 
     ours = next(r for r in build_feed("https://example.org") if r["name"] == "Meeting long")
     assert ours["website"] == long_url + "&web"
@@ -955,7 +955,7 @@ def test_a_meeting_without_a_day_is_listed_by_appointment(source, client):
         client.get("/find/", {"day": "2", "attendance": "in_person"}).context["result"].count == 0
     )
     # Our feed says it the same way, and the round trip keeps it.
-    from directory.feeds.meeting_guide import build_feed
+    from directory.meeting_guide.export import build_feed
 
     (record,) = build_feed("https://example.org")
     assert "day" not in record and "time" not in record
@@ -1034,7 +1034,7 @@ def test_a_report_counts_every_problem_and_keeps_fifty_examples(source):
 
 
 def test_a_feed_too_big_or_too_deep_changes_nothing_and_says_why(source, settings, tmp_path):
-    from directory.services.meeting_guide_import import FeedReadError, parse_feed
+    from directory.meeting_guide.importing import FeedReadError, parse_feed
 
     settings.DIRECTORY_FEED_MAX_ROWS = 10
     with pytest.raises(FeedReadError, match="11 rows, more than the 10"):

@@ -21,8 +21,9 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from directory.meeting_guide import importing as meeting_guide_import
 from directory.models import FeedRun, FeedSource, Membership, Resource
-from directory.services import fetching, meeting_guide_import
+from directory.services import fetching
 from directory.services.fetching import FetchError, fetch, is_public
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from directory.feeds import meeting_guide
+from directory.meeting_guide import export as meeting_guide
 from directory.models import Resource
 from tests import factories
 from tests.feeds_helpers import (

@@ -18,9 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.admin.dashboard import DashboardItem, register
 from directory.admin.scoping import ScopedModelAdmin
-from directory.models import FeedJob, FeedRun, FeedSource
-from directory.services.fetching import FetchError, check_url
-from directory.services.meeting_guide_import import (
+from directory.meeting_guide.importing import (
     MAX_BYTES,
     FeedReadError,
     TooManyJobs,
@@ -29,6 +27,8 @@ from directory.services.meeting_guide_import import (
     report_groups,
     request_job,
 )
+from directory.models import FeedJob, FeedRun, FeedSource
+from directory.services.fetching import FetchError, check_url
 
 RECENT_RUNS = 10
 

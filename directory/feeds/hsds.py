@@ -270,7 +270,7 @@ def service_status(resource: Resource) -> str:
 
 class Urls:
     def __init__(self, base: str):
-        from directory.feeds.meeting_guide import UrlBuilder
+        from directory.meeting_guide.export import UrlBuilder
 
         self.base = base.rstrip("/")
         self.builder = UrlBuilder(self.base)
@@ -434,7 +434,7 @@ def service_full(resource: Resource, urls: Urls) -> dict:
         )
     ]
     if resource.contact_name or resource.contact_email:
-        from directory.feeds.meeting_guide import first_name_only
+        from directory.meeting_guide.export import first_name_only
 
         data["contacts"] = [
             _clean(

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.utils.translation import gettext as _
 
-from directory.feeds.meeting_guide import UrlBuilder
+from directory.meeting_guide.export import UrlBuilder
 from directory.models import Resource, Schedule
 from directory.scheduling import describe, duration, first_meeting_day
 from directory.validators import one_line, plain_text

@@ -35,7 +35,6 @@ import hashlib
 import itertools
 import json
 from collections.abc import Iterable, Iterator
-from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -44,29 +43,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from directory.feeds import published
+from directory.meeting_guide.format import TEMPORARILY_CLOSED, first_name_only, known_type_codes
 from directory.models import Resource, Schedule
 from directory.scheduling.zones import zone_country
 
 SLUG_MAX = 64
 UPDATED_FORMAT = "%Y-%m-%d %H:%M:%S"
-TEMPORARILY_CLOSED = "TC"
 CHUNK_SIZE = 2000
 _SLUG_PLACEHOLDER = "__slug__"
 DAY_CODES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-@cache
-def known_type_codes() -> frozenset[str]:
-    """The type codes of the spec's ``types.json`` (shipped in fixtures/reference)."""
-    path = settings.BASE_DIR / "fixtures" / "reference" / "meeting-guide" / "types.json"
-    with open(path, encoding="utf-8") as handle:
-        return frozenset(json.load(handle))
-
-
-def first_name_only(name: str) -> str:
-    """At most the first word of a contact name: the feed never carries a last name."""
-    words = name.split()
-    return words[0] if words else ""
 
 
 def fit_slug(base: str, suffix: str = "") -> str:

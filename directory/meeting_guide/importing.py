@@ -10,7 +10,7 @@ One run (:func:`run_source`):
 1. Read the feed (URL, server path or uploaded JSON). A feed that cannot be read, or that has
    fewer than half the rows of the last successful run, **changes nothing**: the run is saved
    as failed, with why.
-2. Check every row (``meeting_guide_rows.parse_row``): a row that cannot be listed is skipped
+2. Check every row (``meeting_guide.rows.parse_row``): a row that cannot be listed is skipped
    with its reason; a bad single field is dropped with a warning. **Day records** — rows that
    are one meeting on several days, written one record per day as clients need — become one
    listing: rows that share their ``url`` (or their slug) and differ only in day and time.
@@ -50,6 +50,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from directory.meeting_guide.rows import Context, ParsedRow, RowError, parse_row
 from directory.models import (
     Feature,
     FeedJob,
@@ -62,7 +63,6 @@ from directory.models import (
 )
 from directory.models.listings import Status
 from directory.services import fetching
-from directory.services.meeting_guide_rows import Context, ParsedRow, RowError, parse_row
 
 logger = logging.getLogger(__name__)
 MAX_BYTES = 50 * 1024 * 1024

@@ -33,7 +33,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db.models import Sum
 from django.utils.html import strip_tags
 
-from directory.feeds.meeting_guide import TEMPORARILY_CLOSED, first_name_only, known_type_codes
+from directory.meeting_guide.format import TEMPORARILY_CLOSED, first_name_only, known_type_codes
 from directory.models import Place, Resource
 from directory.scheduling.zones import country_zone
 from directory.search.geo import fold

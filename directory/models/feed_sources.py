@@ -1,5 +1,5 @@
 """Meeting Guide feeds the directory imports from, each run's result, and where each listing came
-from. The import itself is ``directory.services.meeting_guide_import``."""
+from. The import itself is ``directory.meeting_guide.importing``."""
 
 from __future__ import annotations
 

@@ -27,7 +27,8 @@ from django.views.decorators.http import require_safe
 
 from directory import selectors
 from directory.edge import json_api
-from directory.feeds import hsds, hsds_api, ical, meeting_guide, published
+from directory.feeds import hsds, hsds_api, ical, published
+from directory.meeting_guide import export as meeting_guide
 from directory.sitemaps import SITEMAPS
 
 FEED_RETRY_AFTER = 30  # seconds: a first build at 100,000 listings takes about 17

@@ -3,8 +3,8 @@ import logging
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from directory.meeting_guide.importing import run_source
 from directory.models import FeedRun, FeedSource
-from directory.services.meeting_guide_import import run_source
 
 logger = logging.getLogger(__name__)
 

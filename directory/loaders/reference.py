@@ -27,6 +27,7 @@ from directory.models import (
     Organization,
     SupportType,
 )
+from directory.models.listings import ACTIVE_ATTENDANCE
 
 
 def default_reference_dir() -> Path:
@@ -153,7 +154,7 @@ EXTRA_FOCUS_FEATURES = [
 
 # national-resources.csv says "12-step"; the other values are already our slugs.
 SUPPORT_TYPE_ALIASES = {"12-step": "12-step-programs"}
-ATTENDANCE = {"in_person", "online", "hybrid"}
+ATTENDANCE = {attendance.value for attendance in ACTIVE_ATTENDANCE}
 
 CREDENTIAL_COLUMNS = [
     "abbreviation",

@@ -12,6 +12,9 @@ constraint whose fields are not in the form, so the field is there whenever the 
 from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ConstraintErrorsOnFields:
@@ -23,6 +26,24 @@ class ConstraintErrorsOnFields:
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:
             raise errors_on_fields(self, exc) from None
+
+
+def optional_coordinates_check(name: str) -> models.CheckConstraint:
+    """Both coordinates or neither, each in range: the one rule of every model with an optional
+    point (a location, a peer worker's service area)."""
+    return models.CheckConstraint(
+        condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+        | (
+            Q(latitude__isnull=False, longitude__isnull=False)
+            & Q(latitude__gte=-90, latitude__lte=90)
+            & Q(longitude__gte=-180, longitude__lte=180)
+        ),
+        name=name,
+        violation_error_code="coordinates_invalid",
+        violation_error_message=_(
+            "Give both latitude (−90 to 90) and longitude (−180 to 180), or leave both empty."
+        ),
+    )
 
 
 def errors_on_fields(instance, exc: ValidationError) -> ValidationError:

@@ -11,7 +11,7 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from directory.models.base import ConstraintErrorsOnFields
+from directory.models.base import ConstraintErrorsOnFields, optional_coordinates_check
 from directory.models.organizations import Organization
 from directory.models.taxonomy import Feature, SupportType
 from directory.validators import validate_dial_string, validate_time_zone
@@ -113,20 +113,7 @@ class Location(ConstraintErrorsOnFields, models.Model):
         verbose_name_plural = _("locations")
         ordering = ["city", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
-                | (
-                    Q(latitude__isnull=False, longitude__isnull=False)
-                    & Q(latitude__gte=-90, latitude__lte=90)
-                    & Q(longitude__gte=-180, longitude__lte=180)
-                ),
-                name="location_coordinates_valid",
-                violation_error_code="coordinates_invalid",
-                violation_error_message=_(
-                    "Give both latitude (−90 to 90) and longitude (−180 to 180), or leave both "
-                    "empty."
-                ),
-            ),
+            optional_coordinates_check("location_coordinates_valid"),
         ]
         indexes = [
             models.Index(fields=["latitude", "longitude"], name="location_lat_lon"),
@@ -440,6 +427,14 @@ class MinuteOfDay(models.Func):
             **extra_context,
         )
 
+
+# How a listing that meets can be attended (every value but "temporarily inactive"): what a
+# search offers, and what a reference file may say.
+ACTIVE_ATTENDANCE = (
+    Resource.Attendance.IN_PERSON,
+    Resource.Attendance.ONLINE,
+    Resource.Attendance.HYBRID,
+)
 
 # The fields that say when a meeting happens (not which listing it belongs to), as staff edit
 # them in admin, as the schedule spreadsheet carries them and as a public correction proposes

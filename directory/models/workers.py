@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from directory.models.base import ConstraintErrorsOnFields
+from directory.models.base import ConstraintErrorsOnFields, optional_coordinates_check
 from directory.models.listings import Status
 from directory.models.organizations import Organization
 from directory.models.places import Place
@@ -168,20 +168,7 @@ class PeerWorker(ConstraintErrorsOnFields, models.Model):
                 violation_error_code="no_mode_offered",
                 violation_error_message=_("Tick online, in person, or both."),
             ),
-            models.CheckConstraint(
-                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
-                | (
-                    Q(latitude__isnull=False, longitude__isnull=False)
-                    & Q(latitude__gte=-90, latitude__lte=90)
-                    & Q(longitude__gte=-180, longitude__lte=180)
-                ),
-                name="worker_coordinates_valid",
-                violation_error_code="coordinates_invalid",
-                violation_error_message=_(
-                    "Give both latitude (−90 to 90) and longitude (−180 to 180), or leave both "
-                    "empty."
-                ),
-            ),
+            optional_coordinates_check("worker_coordinates_valid"),
         ]
         indexes = [
             models.Index(fields=["status", "offers_online"], name="worker_status_online"),

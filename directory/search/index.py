@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from directory.models import Resource
+from directory.models.listings import ACTIVE_ATTENDANCE
 from directory.scheduling import (
     TIMES_OF_DAY,
 )
@@ -35,11 +36,7 @@ KIND_CODES = {"weekly": 0, "monthly": 1, "interval": 2}
 NO_VALUE = -1
 FAR_PAST = -(2**30)
 FAR_FUTURE = 2**30
-ATTENDANCE_VALUES = [
-    Resource.Attendance.IN_PERSON.value,
-    Resource.Attendance.ONLINE.value,
-    Resource.Attendance.HYBRID.value,
-]
+ATTENDANCE_VALUES = [attendance.value for attendance in ACTIVE_ATTENDANCE]
 COST_VALUES = [value for value, _ in Resource.Cost.choices]
 TIME_OF_DAY_VALUES = list(TIMES_OF_DAY)
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Resource, Schedule
+from directory.models.listings import ACTIVE_ATTENDANCE
 from directory.scheduling import TIMES_OF_DAY
 
 SCHEDULE_FACETS = ("when", "day", "time")
@@ -27,10 +28,12 @@ TIME_CHOICES = {
     "night": gettext_lazy("Night (9pm–5am)"),
 }
 assert list(TIME_CHOICES) == list(TIMES_OF_DAY)  # noqa: S101 - one list of buckets
+# The listing's own labels, except where a filter needs to say more.
 ATTENDANCE_CHOICES = {
-    Resource.Attendance.IN_PERSON.value: gettext_lazy("In person"),
-    Resource.Attendance.ONLINE.value: gettext_lazy("Online"),
-    Resource.Attendance.HYBRID.value: gettext_lazy("Hybrid (in person and online)"),
+    attendance.value: {
+        Resource.Attendance.HYBRID: gettext_lazy("Hybrid (in person and online)"),
+    }.get(attendance, attendance.label)
+    for attendance in ACTIVE_ATTENDANCE
 }
 COST_CHOICES = dict(Resource.Cost.choices)
 SORT_CHOICES = {

@@ -61,7 +61,7 @@ from directory.models import (
     Resource,
     Schedule,
 )
-from directory.models.listings import Status
+from directory.models.listings import ADDRESS_FIELDS, Status
 from directory.services import fetching
 
 logger = logging.getLogger(__name__)
@@ -71,13 +71,7 @@ BATCH_SIZE = 500
 EXAMPLES = 50  # rows kept per reason in a run's report
 FEED_JOBS_LOCK = 7_402_011  # PostgreSQL advisory lock: counting the admin's feed jobs
 LOCATION_KEY = (
-    "name",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
+    *ADDRESS_FIELDS,
     "latitude",
     "longitude",
     # Part of the key, not a detail: our own feed (and others) publish listings without a

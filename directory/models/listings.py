@@ -53,6 +53,19 @@ class Status(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
+# A location's address as people write it: the admin's form, and (with the point and the
+# zone) what makes two imported rows the same place.
+ADDRESS_FIELDS = (
+    "name",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+)
+
+
 class Location(ConstraintErrorsOnFields, models.Model):
     """A place where meetings happen; one church hall hosts many listings."""
 

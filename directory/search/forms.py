@@ -116,20 +116,30 @@ def _feature_choices(category: str) -> list[tuple[str, str]]:
     ]
 
 
-class _ListingSearchForm(forms.Form):
-    q = forms.CharField(
-        label=gettext_lazy("What are you looking for?"), max_length=200, required=False
-    )
-    near = PlaceField(label=gettext_lazy("Town, city or ZIP code"), max_length=120, required=False)
-    lat = CoordinateField(min_value=-90, max_value=90, widget=forms.HiddenInput, required=False)
-    lon = CoordinateField(min_value=-180, max_value=180, widget=forms.HiddenInput, required=False)
-    radius = forms.TypedChoiceField(
+def place_field() -> PlaceField:
+    """Where: a town, city or ZIP code (both search pages)."""
+    return PlaceField(label=gettext_lazy("Town, city or ZIP code"), max_length=120, required=False)
+
+
+def radius_field() -> forms.TypedChoiceField:
+    """Within how many miles of the place (both search pages)."""
+    return forms.TypedChoiceField(
         label=gettext_lazy("Within"),
         choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
         coerce=int,
         empty_value=None,
         required=False,
     )
+
+
+class _ListingSearchForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("What are you looking for?"), max_length=200, required=False
+    )
+    near = place_field()
+    lat = CoordinateField(min_value=-90, max_value=90, widget=forms.HiddenInput, required=False)
+    lon = CoordinateField(min_value=-180, max_value=180, widget=forms.HiddenInput, required=False)
+    radius = radius_field()
     sort = forms.ChoiceField(
         label=gettext_lazy("Sort by"), choices=list(vocabulary.SORT_CHOICES.items()), required=False
     )
@@ -195,14 +205,8 @@ class WorkerSearchForm(forms.Form):
     """The parameters of /peer-workers/; its facets' values are the workers' own."""
 
     q = forms.CharField(label=gettext_lazy("Name or keyword"), max_length=200, required=False)
-    near = PlaceField(label=gettext_lazy("Town, city or ZIP code"), max_length=120, required=False)
-    radius = forms.TypedChoiceField(
-        label=gettext_lazy("Within"),
-        choices=[(r, f"{r} miles") for r in geo.RADIUS_CHOICES],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
+    near = place_field()
+    radius = radius_field()
 
     def __init__(self, data=None):
         super().__init__(data)

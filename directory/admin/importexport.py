@@ -28,7 +28,7 @@ from import_export.forms import ImportForm
 from import_export.tmp_storages import CacheStorage
 
 from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
-from directory.models.listings import SCHEDULE_FIELDS
+from directory.models.schedules import SCHEDULE_FIELDS
 from directory.services.roles import is_curator, organization_ids
 from directory.validators import SingleLineValidator
 

@@ -11,7 +11,8 @@ from import_export.admin import ImportExportMixin
 from directory.admin.importexport import ListingResource, SizedImportForm
 from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
 from directory.models import Feature, Location, Resource, Schedule
-from directory.models.listings import ADDRESS_FIELDS, SCHEDULE_FIELDS, Status
+from directory.models.listings import ADDRESS_FIELDS, Status
+from directory.models.schedules import SCHEDULE_FIELDS
 from directory.services import curation
 from directory.services.locations import fill_from_gazetteer, identical_location, zone_for_listing
 from directory.services.roles import is_curator, organization_ids

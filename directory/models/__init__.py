@@ -1,8 +1,9 @@
 from directory.models.content import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
 from directory.models.feed_sources import FeedJob, FeedListing, FeedRun, FeedSource
-from directory.models.listings import Location, Resource, Schedule
+from directory.models.listings import Location, Resource
 from directory.models.organizations import Membership, Organization
 from directory.models.places import Place
+from directory.models.schedules import Schedule
 from directory.models.search import SearchVersion
 from directory.models.submissions import Submission
 from directory.models.taxonomy import Feature, FeatureCategory, SupportType

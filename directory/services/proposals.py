@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from directory.models import Resource, Schedule
-from directory.models.listings import SCHEDULE_FIELDS
+from directory.models.schedules import SCHEDULE_FIELDS
 
 LISTING_FIELDS = [
     "name",

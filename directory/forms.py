@@ -288,6 +288,15 @@ class ListingFieldsForm(forms.Form):
         return sections
 
     @property
+    def fields_with_errors(self) -> list:
+        """The fields the error summary links to, in the page's order."""
+        return [field for field in self if field.errors]
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.fields_with_errors) + bool(self.non_field_errors())
+
+    @property
     def about_you(self):
         return [self["message"], self["reporter_name"], self["reporter_email"]]
 
@@ -476,12 +485,47 @@ def _hhmm(value: dt.time | None) -> str | None:
     return value.strftime("%H:%M") if value else None
 
 
+def _day_field(*, initial=None, empty_label=None) -> forms.TypedChoiceField:
+    choices = list(Schedule.Weekday.choices)
+    if empty_label:
+        choices.insert(0, ("", empty_label))
+    return forms.TypedChoiceField(
+        label=gettext_lazy("Day"),
+        choices=choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial=initial,
+    )
+
+
+def _time_field(label, initial=None) -> forms.TimeField:
+    return forms.TimeField(label=label, required=False, initial=initial, widget=TIME_INPUT)
+
+
+class MeetingTimeForm(forms.Form):
+    """One of a listing's meeting times as a visitor corrects it: prefilled; an unchanged
+    time proposes nothing (``ReportForm.schedule_changes``)."""
+
+    weekday = _day_field()
+    start_time = _time_field(gettext_lazy("Start time"))
+    end_time = _time_field(gettext_lazy("End time"))
+    remove = forms.BooleanField(label=gettext_lazy("This time no longer happens"), required=False)
+
+
+# The listing's meeting times, one form each, in the listing's order (``times-0-...``); a
+# number of forms other than the listing's (a tampered count) is read only as far as both go.
+MeetingTimeFormSet = forms.formset_factory(MeetingTimeForm, extra=0)
+TIMES_PREFIX = "times"
+
+
 class ReportForm(ListingFieldsForm):
     """A correction (only the changed fields are proposed) or a "no longer meets" report.
 
-    Each of the listing's meeting times has its own day, start and end fields (prefilled) and
-    a "no longer happens" box, so a visitor says which time is wrong; an unchanged time needs
-    nothing. A new time can be added below them.
+    Each of the listing's meeting times has its own form in ``times`` (a formset: day, start,
+    end, prefilled, and a "no longer happens" box), so a visitor says which time is wrong; an
+    unchanged time needs nothing. A new time can be added below them. A page without the
+    formset (one served before it existed) proposes no change to the times.
     """
 
     kind = forms.ChoiceField(
@@ -511,42 +555,30 @@ class ReportForm(ListingFieldsForm):
         super().__init__(*args, initial=initial, **kwargs)
         for name in ["name", "support_type", "cost", "attendance", "country"]:
             self.fields[name].required = False
-        for schedule in self.schedules:
-            prefix = f"time_{schedule.pk}_"
-            self.fields[prefix + "weekday"] = self._day_field(initial=schedule.weekday)
-            self.fields[prefix + "start_time"] = self._time_field(
-                _("Start time"), schedule.start_time
-            )
-            self.fields[prefix + "end_time"] = self._time_field(_("End time"), schedule.end_time)
-            self.fields[prefix + "remove"] = forms.BooleanField(
-                label=_("This time no longer happens"), required=False
-            )
-        self.fields["add_weekday"] = self._day_field(empty_label=_("Choose a day"))
-        self.fields["add_start_time"] = self._time_field(_("Start time"))
-        self.fields["add_end_time"] = self._time_field(_("End time"))
+        initial_times = [
+            {"weekday": s.weekday, "start_time": s.start_time, "end_time": s.end_time}
+            for s in self.schedules
+        ]
+        sent = self.data if self.is_bound else None
+        if sent is not None and f"{TIMES_PREFIX}-TOTAL_FORMS" not in sent:
+            sent = None  # no formset on the page that was sent: the times stay as they are
+        self.times = MeetingTimeFormSet(sent, prefix=TIMES_PREFIX, initial=initial_times)
+        self.fields["add_weekday"] = _day_field(empty_label=_("Choose a day"))
+        self.fields["add_start_time"] = _time_field(_("Start time"))
+        self.fields["add_end_time"] = _time_field(_("End time"))
 
-    @staticmethod
-    def _day_field(*, initial=None, empty_label=None) -> forms.TypedChoiceField:
-        choices = list(Schedule.Weekday.choices)
-        if empty_label:
-            choices.insert(0, ("", empty_label))
-        return forms.TypedChoiceField(
-            label=_("Day"),
-            choices=choices,
-            coerce=int,
-            empty_value=None,
-            required=False,
-            initial=initial,
-        )
+    def is_valid(self) -> bool:
+        valid = super().is_valid()  # clean() reads the times
+        return valid and (not self.times.is_bound or self.times.is_valid())
 
-    @staticmethod
-    def _time_field(label: str, initial=None) -> forms.TimeField:
-        return forms.TimeField(
-            label=label,
-            required=False,
-            initial=initial,
-            widget=TIME_INPUT,
-        )
+    @property
+    def fields_with_errors(self) -> list:
+        """The listing's fields, then each meeting time's, then the new time's."""
+        fields = [field for field in self if field.errors and not field.name.startswith("add_")]
+        if self.times.is_bound:
+            for time_form in self.times.forms:
+                fields += [field for field in time_form if field.errors]
+        return fields + [field for field in self if field.errors and field.name.startswith("add_")]
 
     def schedule_legend(self, schedule: Schedule) -> str:
         """ "Every Wednesday, 12–1 pm, Central Time": as the listing page writes it."""
@@ -557,15 +589,14 @@ class ReportForm(ListingFieldsForm):
 
     def when_sections(self) -> list[Section]:
         sections = []
-        for number, schedule in enumerate(self.schedules, start=1):
-            prefix = f"time_{schedule.pk}_"
+        for number, (schedule, time_form) in enumerate(
+            zip(self.schedules, self.times.forms, strict=False), start=1
+        ):
             sections.append(
                 Section(
                     _("Meeting time %(number)s: %(schedule)s")
                     % {"number": number, "schedule": self.schedule_legend(schedule)},
-                    fields=[
-                        self[prefix + n] for n in ("weekday", "start_time", "end_time", "remove")
-                    ],
+                    fields=list(time_form),
                     inline=True,
                 )
             )
@@ -582,8 +613,10 @@ class ReportForm(ListingFieldsForm):
         data = super().clean()
         if data.get("kind") == Submission.Kind.CLOSURE or self.errors:
             return data
+        if self.times.is_bound and not self.times.is_valid():
+            return data  # each time's own errors are shown next to it
         self._schedule_ops = self.schedule_changes()
-        if self.errors:
+        if self.errors or (self.times.is_bound and not self.times.is_valid()):
             return data
         if not self.changes():
             raise forms.ValidationError(
@@ -608,17 +641,20 @@ class ReportForm(ListingFieldsForm):
         """Operations on the meeting times: change, remove or add (errors on their fields)."""
         data = self.cleaned_data
         ops = []
-        for number, schedule in enumerate(self.schedules, start=1):
-            prefix = f"time_{schedule.pk}_"
-            if data.get(prefix + "remove"):
+        times = self.times.forms if self.times.is_bound else []
+        for number, (schedule, time_form) in enumerate(
+            zip(self.schedules, times, strict=False), start=1
+        ):
+            sent = time_form.cleaned_data
+            if sent.get("remove"):
                 ops.append({"op": "remove", "id": schedule.pk})
                 continue
-            day = data.get(prefix + "weekday")
-            start = data.get(prefix + "start_time") or schedule.start_time
-            end = data.get(prefix + "end_time")
+            day = sent.get("weekday")
+            start = sent.get("start_time") or schedule.start_time
+            end = sent.get("end_time")
             if end and end <= start:
-                self.add_error(
-                    prefix + "end_time",
+                time_form.add_error(
+                    "end_time",
                     _("Meeting time %(number)s: the end must be after the start.")
                     % {"number": number},
                 )

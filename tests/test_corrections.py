@@ -13,6 +13,7 @@ from directory.models import Resource, Submission
 from directory.services import submission_review, submissions
 from directory.services.roles import CURATOR, sync_roles
 from tests import factories as f
+from tests.submission_helpers import report_form_data, time_field
 
 pytestmark = pytest.mark.django_db
 
@@ -153,16 +154,12 @@ def test_the_review_screen_shows_every_schedule_change_in_words(client, curator)
     assert "Every Sunday 19:00–20:00" in html
 
 
+def report_form(client, listing):
+    return client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
+
+
 def report_data(client, listing) -> dict:
-    form = client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if isinstance(value, list):
-            data[name] = value
-        else:
-            data[name] = "" if value in (None, False) else value
-    return {k: v for k, v in data.items() if v is not False}
+    return report_form_data(report_form(client, listing))
 
 
 def test_the_report_form_says_which_time_is_wrong(client):
@@ -170,7 +167,7 @@ def test_the_report_form_says_which_time_is_wrong(client):
     days = four_weekly(listing)
     data = report_data(client, listing)
     data.update(kind="correction")
-    data[f"time_{days[4].pk}_start_time"] = "18:30"
+    data[time_field(report_form(client, listing), days[4], "start_time")] = "18:30"
     response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     submission = Submission.objects.get()
@@ -184,7 +181,7 @@ def test_the_report_form_removes_and_adds_times(client):
     days = four_weekly(listing)
     data = report_data(client, listing)
     data.update(kind="correction")
-    data[f"time_{days[6].pk}_remove"] = "on"
+    data[time_field(report_form(client, listing), days[6], "remove")] = "on"
     data.update(add_weekday="3", add_start_time="12:00", add_end_time="13:00")
     response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
@@ -208,3 +205,49 @@ def test_an_added_time_needs_a_day_but_unchanged_times_do_not(client):
     response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
     assert response.status_code == 302
     assert Submission.objects.get().proposed == {"name": "Renamed"}
+
+
+def test_a_meeting_time_that_ends_before_it_starts_is_named_in_the_error_summary(client):
+    """Each meeting time is a form of a formset: its error is next to its field and in the
+    summary at the top, which links to that field; nothing is stored."""
+    listing = f.resource()
+    days = four_weekly(listing)
+    form = report_form(client, listing)
+    data = report_data(client, listing)
+    data.update(kind="correction")
+    data[time_field(form, days[2], "end_time")] = "18:00"  # it starts at 19:00
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = html[
+        html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))
+    ]
+    field_id = response.context["form"].times.forms[1]["end_time"].id_for_label
+    assert f'href="#{field_id}"' in summary
+    assert "Meeting time 2: the end must be after the start." in summary
+    assert "<title>Error:" in html
+    assert not Submission.objects.exists()
+
+
+def test_a_page_without_the_meeting_times_formset_still_sends_its_other_corrections(client):
+    """A report page served before the times were a formset (or a client that leaves them
+    out) proposes no change to the times, and loses nothing else."""
+    listing = f.resource(name="Old Name")
+    four_weekly(listing)
+    data = {k: v for k, v in report_data(client, listing).items() if not k.startswith("times-")}
+    data.update(kind="correction", name="New Name")
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 302
+    assert Submission.objects.get().proposed == {"name": "New Name"}
+
+
+def test_a_tampered_count_of_meeting_times_reads_only_the_listing_s_times(client):
+    listing = f.resource()
+    days = four_weekly(listing)
+    form = report_form(client, listing)
+    data = report_data(client, listing)
+    data.update({"kind": "correction", "times-TOTAL_FORMS": "999", "times-7-remove": "on"})
+    data[time_field(form, days[0], "remove")] = "on"
+    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert Submission.objects.get().proposed == {"schedules": [{"op": "remove", "id": days[0].pk}]}

@@ -13,7 +13,7 @@ from django.urls import reverse
 from directory.forms import ReportForm, SuggestForm
 from directory.models import Resource, Submission
 from tests import factories as f
-from tests.submission_helpers import suggestion
+from tests.submission_helpers import report_form_data, suggestion, time_field
 
 pytestmark = pytest.mark.django_db
 
@@ -183,14 +183,13 @@ def test_oversized_and_inconsistent_input_is_rejected_with_errors_tied_to_fields
     assert not Submission.objects.exists()
 
 
+def report_form(client, listing):
+    return client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
+
+
 def prefilled(client, listing) -> dict:
     """What the report form sends when the visitor changes nothing."""
-    form = client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
-    data = {}
-    for name in form.fields:
-        value = form[name].value()  # choices as their slugs, as the browser sends them
-        data[name] = "" if value is None else value
-    return data
+    return report_form_data(report_form(client, listing))
 
 
 def test_a_correction_stores_only_the_changed_fields_and_the_page_is_unchanged(client):
@@ -198,7 +197,7 @@ def test_a_correction_stores_only_the_changed_fields_and_the_page_is_unchanged(c
     tuesday = f.schedule(listing, weekday=2)
     data = prefilled(client, listing)
     data.update(kind="correction", name="New Name")
-    data[f"time_{tuesday.pk}_start_time"] = "18:30"
+    data[time_field(report_form(client, listing), tuesday, "start_time")] = "18:30"
     response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     submission = Submission.objects.get()

@@ -28,7 +28,7 @@ def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
 def run_feed_job(job_id: int) -> str:
     """Do a preview or run a staff member asked for (``FeedJob``): fetch and read the feed in
     the worker, never in a web request. Whatever happens, the job ends done or failed."""
-    from directory.meeting_guide.importing import run_feed_job as run
+    from directory.meeting_guide.jobs import run_feed_job as run
 
     return run(job_id)
 

@@ -40,20 +40,20 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from directory.meeting_guide.report import RunResult
 from directory.meeting_guide.rows import Context, ParsedRow, RowError, parse_row
 from directory.models import (
     Feature,
-    FeedJob,
     FeedListing,
     FeedRun,
     FeedSource,
@@ -68,8 +68,6 @@ logger = logging.getLogger(__name__)
 MAX_BYTES = 50 * 1024 * 1024
 SHRINK_LIMIT = 0.5  # a feed with fewer rows than this share of the last run's changes nothing
 BATCH_SIZE = 500
-EXAMPLES = 50  # rows kept per reason in a run's report
-FEED_JOBS_LOCK = 7_402_011  # PostgreSQL advisory lock: counting the admin's feed jobs
 LOCATION_KEY = (
     *ADDRESS_FIELDS,
     "latitude",
@@ -84,124 +82,6 @@ LOCATION_DETAILS = ("approximate",)
 
 class FeedReadError(Exception):
     """The source cannot be read or is not a JSON array; nothing is imported."""
-
-
-# ----------------------------------------------------------------------------- the report
-
-
-@dataclass
-class RunResult:
-    """What one run did, and the rows it skipped or warned about, grouped by reason: every
-    reason with its count, and its first ``EXAMPLES`` rows (a 100,000-row feed with one
-    problem on every row gives a report of a few KB, not of MB)."""
-
-    source_name: str = ""
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    archived: int = 0
-    restored: int = 0
-    failed: str = ""  # why the source failed (nothing was changed)
-    dry_run: bool = False
-    # reason -> the first rows [{"row": 3, "name": "...", "slug": "...", "detail": "..."}]
-    skips: dict[str, list[dict]] = field(default_factory=dict)
-    warnings: dict[str, list[dict]] = field(default_factory=dict)
-    # reason -> how many rows, examples or not
-    counts: dict[str, dict[str, int]] = field(
-        default_factory=lambda: {"skipped": {}, "warnings": {}}
-    )
-    skipped_rows: set[int] = field(default_factory=set)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    @property
-    def skipped(self) -> int:
-        return len(self.skipped_rows)
-
-    def skip(self, reason: str, row: int, name: str, slug: str, detail: str = "") -> None:
-        self.skipped_rows.add(row)
-        self._add(self.skips, "skipped", reason, _entry(row, name, slug, detail))
-
-    def warn(self, reason: str, row: int, name: str, slug: str, detail: str = "") -> None:
-        self._add(self.warnings, "warnings", reason, _entry(row, name, slug, detail))
-
-    def _add(self, groups: dict, kind: str, reason: str, entry: dict) -> None:
-        counts = self.counts[kind]
-        counts[reason] = counts.get(reason, 0) + 1
-        items = groups.setdefault(reason, [])
-        if len(items) < EXAMPLES:
-            items.append(entry)
-
-    def count(self, kind: str, reason: str) -> int:
-        return self.counts[kind].get(reason, 0)
-
-    def summary(self) -> str:
-        if self.failed:
-            return f"Failed: {self.failed.rstrip('.')}. Nothing was changed."
-        return (
-            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.archived} archived, {self.restored} restored, {self.skipped} skipped"
-            + (" (dry run: nothing saved)" if self.dry_run else "")
-        )
-
-    def groups(self) -> list[tuple[str, str, int, list[dict]]]:
-        """(title, reason, count, example rows): the commonest reasons first."""
-        found = []
-        for title, kind, groups in (
-            ("Skipped", "skipped", self.skips),
-            ("Warnings", "warnings", self.warnings),
-        ):
-            for reason, items in sorted(
-                groups.items(), key=lambda kv: (-self.count(kind, kv[0]), kv[0])
-            ):
-                found.append((title, reason, self.count(kind, reason), items))
-        return found
-
-    def lines(self, *, limit: int = 20) -> list[str]:
-        """The summary, then each group of skips and warnings with its rows."""
-        lines = [self.summary()]
-        for title, reason, count, items in self.groups():
-            lines.append(f"{title}: {reason} ({count})")
-            for item in items[:limit]:
-                lines.append("    " + describe_entry(item))
-            if count > limit:
-                lines.append(f"    … and {count - limit} more")
-        return lines
-
-    def report(self) -> dict:
-        return {"skipped": self.skips, "warnings": self.warnings, "counts": self.counts}
-
-
-def report_groups(report: dict) -> list[tuple[str, str, int, list[dict]]]:
-    """A saved run's report as :meth:`RunResult.groups` (older reports kept every row)."""
-    counts = report.get("counts") or {}
-    found = []
-    for title, kind in (("Skipped", "skipped"), ("Warnings", "warnings")):
-        groups = report.get(kind) or {}
-        count = {
-            reason: counts.get(kind, {}).get(reason, len(items)) for reason, items in groups.items()
-        }
-        for reason, items in sorted(groups.items(), key=lambda kv: (-count[kv[0]], kv[0])):
-            found.append((title, reason, count[reason], items))
-    return found
-
-
-def _entry(row: int, name: str, slug: str, detail: str) -> dict:
-    return {"row": row, "name": name[:120], "slug": slug[:255], "detail": detail[:200]}
-
-
-def describe_entry(item: dict) -> str:
-    text = f"row {item['row']}"
-    if item.get("name"):
-        text += f" “{item['name']}”"
-    if item.get("slug"):
-        text += f" ({item['slug']})"
-    if item.get("detail"):
-        text += f": {item['detail']}"
-    return text
 
 
 # ----------------------------------------------------------------------------- reading
@@ -758,81 +638,3 @@ class _Importer:
             )
             FeedListing.objects.filter(resource_id__in=resource_ids).update(archived_by_feed=True)
         self.result.archived += len(resource_ids)
-
-
-# ----------------------------------------------------------------------------- admin jobs
-
-
-class TooManyJobs(Exception):
-    """As many fetches as ``DIRECTORY_FEED_JOBS_AT_ONCE`` are under way already."""
-
-
-def request_job(source: FeedSource, kind: str, requested_by: str) -> FeedJob:
-    """Queue a preview or run of ``source`` for the task worker; TooManyJobs when as many as
-    ``DIRECTORY_FEED_JOBS_AT_ONCE`` are queued or running (so staff can never fill the worker,
-    or — where tasks run in process — the site's own workers)."""
-    from directory.tasks import run_feed_job
-
-    with transaction.atomic():
-        if connection.vendor == "postgresql":  # one request at a time counts (SQLite: always)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_JOBS_LOCK])
-        if FeedJob.objects.active().count() >= settings.DIRECTORY_FEED_JOBS_AT_ONCE:
-            raise TooManyJobs
-        job = FeedJob.objects.create(source=source, kind=kind, requested_by=requested_by[:100])
-    run_feed_job.enqueue(job.pk)
-    return job
-
-
-def run_feed_job(job_id: int) -> str:
-    """The task's work: see directory.tasks.run_feed_job."""
-    claimed = FeedJob.objects.filter(pk=job_id, state=FeedJob.State.QUEUED).update(
-        state=FeedJob.State.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        return "not queued"
-    job = FeedJob.objects.select_related("source").get(pk=job_id)
-    try:
-        result = run_source(
-            job.source,
-            dry_run=job.kind == FeedJob.Kind.PREVIEW,
-            triggered_by=job.requested_by,
-        )
-    except Exception as error:  # run_source records its own failures; this is the last net
-        logger.exception("feed job %s stopped with an error", job_id)
-        result = RunResult(source_name=job.source.name, dry_run=job.kind == FeedJob.Kind.PREVIEW)
-        result.failed = f"the job stopped with an error ({type(error).__name__})."
-    job.state = FeedJob.State.DONE if result.ok else FeedJob.State.FAILED
-    job.finished_at = timezone.now()
-    job.summary = result.summary()
-    job.result = {"failed": result.failed, "groups": result.groups()}
-    job.save(update_fields=["state", "finished_at", "summary", "result"])
-    return job.state
-
-
-# ----------------------------------------------------------------------------- sources
-
-
-def _normalised(location: str) -> str:
-    if location.startswith(("http://", "https://")) or "://" in location:
-        return location
-    return str(Path(location).resolve())
-
-
-def find_source(location: str) -> FeedSource | None:
-    """The source already reading this URL or server path, if any."""
-    return FeedSource.objects.filter(url=_normalised(location)).order_by("pk").first()
-
-
-def create_source(
-    location: str, *, organization, support_type, fallback_timezone: str = "", name: str = ""
-) -> FeedSource:
-    """A new source for a URL or server path (what the one-off command creates)."""
-    location = _normalised(location)
-    return FeedSource.objects.create(
-        name=(name or location)[:200],
-        url=location,
-        organization=organization,
-        support_type=support_type,
-        fallback_timezone=fallback_timezone,
-    )

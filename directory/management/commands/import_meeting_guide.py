@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from directory.meeting_guide.importing import create_source, find_source, run_source
+from directory.meeting_guide.importing import run_source
+from directory.meeting_guide.jobs import create_source, find_source
 from directory.models import Organization, SupportType
 from directory.validators import known_time_zones
 

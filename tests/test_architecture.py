@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "directory.routes",
             "directory.urls",
             "directory.forms",
+            "directory.report_form",
             "directory.search.forms",  # the search pages' parameters
             "directory.admin",
             "directory.templatetags",

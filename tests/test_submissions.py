@@ -10,8 +10,9 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
-from directory.forms import ReportForm, SuggestForm
+from directory.forms import SuggestForm
 from directory.models import Resource, Submission
+from directory.report_form import ReportForm
 from tests import factories as f
 from tests.submission_helpers import report_form_data, suggestion, time_field
 

@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from directory import selectors
-from directory.forms import HONEYPOT, ReportForm, SuggestForm
+from directory.forms import HONEYPOT, SuggestForm
 from directory.models import Submission
 from directory.ratelimit import submission_limited
+from directory.report_form import ReportForm
 from directory.services import submissions
 
 

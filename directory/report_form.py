@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from directory.forms import CLOSURE_CHOICE, TIME_INPUT, ListingFieldsForm, Section
 from directory.models import Resource, Schedule, Submission
 from directory.scheduling import wording
+from directory.scheduling.clock import US_CLOCK, Clock
 from directory.services.proposals import (
     current_values,
     schedule_words,
@@ -80,9 +81,7 @@ class ReportForm(ListingFieldsForm):
         initial=Submission.Kind.CORRECTION,
     )
 
-    def __init__(
-        self, *args, resource: Resource, clock: wording.Clock = wording.US_CLOCK, **kwargs
-    ):
+    def __init__(self, *args, resource: Resource, clock: Clock = US_CLOCK, **kwargs):
         self.resource = resource
         self.clock = clock  # how the visitor reads times (12- or 24-hour)
         self.current = current_values(resource)

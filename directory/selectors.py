@@ -84,7 +84,7 @@ def visitor_clock(request: HttpRequest):
     """How the page writes times: its language (from the URL, through LocaleMiddleware: the
     active language) on this site's country, never the Accept-Language header, so that one
     URL shows one text. ``request`` is kept for the callers (and a future per-visitor choice)."""
-    from directory.scheduling.wording import active_clock
+    from directory.scheduling.clock import active_clock
 
     return active_clock()
 

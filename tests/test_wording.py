@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from directory.scheduling import clock
 from directory.scheduling import wording as w
 
 
@@ -46,14 +47,14 @@ NOW = dt.datetime(2026, 12, 1, 17, 0, tzinfo=dt.UTC)  # a Tuesday, noon in New Y
     ],
 )
 def test_time_ranges(start, end, twelve, twenty_four):
-    assert w.time_range(start, end, w.US_CLOCK) == twelve
-    assert w.time_range(start, end, w.DAY_FIRST_24H) == twenty_four
+    assert w.time_range(start, end, clock.US_CLOCK) == twelve
+    assert w.time_range(start, end, clock.DAY_FIRST_24H) == twenty_four
 
 
 @given(st.times(), st.times())
 def test_every_12_hour_range_says_which_half_of_the_day(start, end):
     start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
-    text = w.time_range(start, end, w.US_CLOCK)
+    text = w.time_range(start, end, clock.US_CLOCK)
     assert text.endswith(("am", "pm", "noon", "midnight"))
     assert ":00" not in text
     assert "/" not in text
@@ -97,8 +98,8 @@ def test_every_12_hour_range_says_which_half_of_the_day(start, end):
 )
 def test_zone_names_people_know(zone, name):
     assert w.zone_name(zone) == name
-    assert w.zone_name(zone, w.US_CLOCK) == name
-    assert w.zone_name(zone, w.UK_CLOCK) == name  # en_GB names these zones alike
+    assert w.zone_name(zone, clock.US_CLOCK) == name
+    assert w.zone_name(zone, clock.UK_CLOCK) == name  # en_GB names these zones alike
 
 
 @pytest.mark.parametrize("zone", ["Asia/Amman", "Asia/Damascus", "Pacific/Bougainville"])
@@ -106,13 +107,13 @@ def test_a_zone_cldr_has_no_name_for_is_named_after_its_city(zone):
     """CLDR gives these zones no metazone: the reader sees the city in CLDR's English pattern
     "{0} Time" ("Amman Time"), in CLDR's capitals like every other name."""
     city = zone.rsplit("/", 1)[1]
-    assert w.zone_name(zone, w.US_CLOCK) == f"{city} Time"
+    assert w.zone_name(zone, clock.US_CLOCK) == f"{city} Time"
 
 
 def test_zone_names_are_looked_up_once():
-    w.zone_name("America/Chicago", w.US_CLOCK)
+    w.zone_name("America/Chicago", clock.US_CLOCK)
     before = w._zone_name.cache_info().hits
-    assert w.zone_name("America/Chicago", w.US_CLOCK) == "Central Time"
+    assert w.zone_name("America/Chicago", clock.US_CLOCK) == "Central Time"
     assert w._zone_name.cache_info().hits == before + 1
 
 
@@ -160,7 +161,7 @@ def test_weekday_mornings_and_a_monthly_meeting():
 
 def test_meetings_at_different_hours_stay_apart():
     schedules = [S(2, T(19), T(20)), S(4, T(19), T(20)), S(6, T(10), T(11))]
-    assert w.summarise(schedules, w.DAY_FIRST_24H) == [
+    assert w.summarise(schedules, clock.DAY_FIRST_24H) == [
         "Tue, Thu, 19:00–20:00",
         "Every Saturday, 10:00–11:00",
     ]
@@ -189,13 +190,13 @@ def test_monthly_meetings_keep_their_own_words_and_zone_when_clocks_differ():
 
 def test_a_moment_in_each_clock():
     value = dt.datetime(2026, 12, 8, 19, 30, tzinfo=ZoneInfo("America/Chicago"))
-    assert w.moment(value, "America/Chicago", w.US_CLOCK) == "Tuesday, Dec 8, 7:30 pm"
-    assert w.moment(value, "Europe/London", w.UK_CLOCK) == "Wednesday 9 Dec, 1:30 am"
-    assert w.moment(value, "Europe/Berlin", w.DAY_FIRST_24H) == "Wednesday 9 Dec, 02:30"
-    assert w.local_time_note(value, "America/Chicago", "America/New_York", w.US_CLOCK) == (
+    assert w.moment(value, "America/Chicago", clock.US_CLOCK) == "Tuesday, Dec 8, 7:30 pm"
+    assert w.moment(value, "Europe/London", clock.UK_CLOCK) == "Wednesday 9 Dec, 1:30 am"
+    assert w.moment(value, "Europe/Berlin", clock.DAY_FIRST_24H) == "Wednesday 9 Dec, 02:30"
+    assert w.local_time_note(value, "America/Chicago", "America/New_York", clock.US_CLOCK) == (
         "7:30 pm Central Time"
     )
-    assert w.local_time_note(value, "America/Chicago", "America/Chicago", w.US_CLOCK) == ""
+    assert w.local_time_note(value, "America/Chicago", "America/Chicago", clock.US_CLOCK) == ""
 
 
 @pytest.mark.django_db
@@ -259,7 +260,7 @@ def test_find_results_for_a_us_visitor_read_at_a_glance(client):
 # locale es_US: the page's language on a US site); gettext gives the words around them
 # ("Todos los martes", "del mes") from the project's catalog.
 
-ES = w.page_clock("es", "US")
+ES = clock.page_clock("es", "US")
 NB = "\u202f"  # CLDR's narrow no-break space between the time and "a.m."/"p.m."
 TO = "\u2009–\u2009"  # CLDR's range dash when both ends say "a.m." or "p.m."
 
@@ -278,15 +279,15 @@ def test_the_spanish_clock_is_cldrs_for_spanish_in_the_us():
 
     # CLDR writes es_US times on the 12-hour clock ("h:mm a", "7:30 p.m."), not "19:30".
     assert "h" in Locale.parse("es_US").time_formats["short"].pattern
-    assert ES == w.Clock(twelve_hour=True, month_first=False, language="es", locale="es_US")
+    assert ES == clock.Clock(twelve_hour=True, month_first=False, language="es", locale="es_US")
     # The same language on a site in Spain would follow CLDR's es_ES: the 24-hour clock.
-    assert w.page_clock("es", "ES").twelve_hour is False
-    assert w.page_clock("es-mx", "US").locale == "es_MX"
+    assert clock.page_clock("es", "ES").twelve_hour is False
+    assert clock.page_clock("es-mx", "US").locale == "es_MX"
     # English is the house style, as before, whatever CLDR says of en_US.
-    assert w.page_clock("en", "US") == w.US_CLOCK
-    assert w.page_clock("en-us", "US") == w.US_CLOCK
-    assert w.page_clock("en", "GB") == w.UK_CLOCK
-    assert w.page_clock("", "US") == w.US_CLOCK
+    assert clock.page_clock("en", "US") == clock.US_CLOCK
+    assert clock.page_clock("en-us", "US") == clock.US_CLOCK
+    assert clock.page_clock("en", "GB") == clock.UK_CLOCK
+    assert clock.page_clock("", "US") == clock.US_CLOCK
 
 
 @pytest.mark.parametrize(
@@ -309,8 +310,8 @@ def test_spanish_time_ranges_as_cldr_writes_them(start, end, spanish):
 def test_spanish_times_of_day_on_each_clock():
     assert w.time_of_day(T(19, 30), ES) == f"7:30{NB}p.m."
     assert w.time_of_day(T(19), ES) == f"7{NB}p.m."
-    assert w.time_of_day(T(19, 30), w.page_clock("es", "ES")) == "19:30"
-    assert w.time_range(T(19), T(20), w.page_clock("es", "ES")) == "19:00–20:00"
+    assert w.time_of_day(T(19, 30), clock.page_clock("es", "ES")) == "19:30"
+    assert w.time_range(T(19), T(20), clock.page_clock("es", "ES")) == "19:00–20:00"
 
 
 @pytest.mark.parametrize(
@@ -412,8 +413,8 @@ def test_english_stays_english_whatever_the_active_language():
 
     daily = [S(day, T(21), T(22)) for day in range(7)]
     with translation.override("es"):
-        assert w.summarise(daily, w.US_CLOCK) == ["Every day, 9–10 pm"]
-        assert w.zone_name("America/Chicago", w.US_CLOCK) == "Central Time"
+        assert w.summarise(daily, clock.US_CLOCK) == ["Every day, 9–10 pm"]
+        assert w.zone_name("America/Chicago", clock.US_CLOCK) == "Central Time"
         # Without a clock, the active language's.
         assert w.zone_name("America/Chicago") == "hora central"
     assert w.zone_name("America/Chicago") == "Central Time"
@@ -492,7 +493,7 @@ def test_the_page_clock_follows_the_page_language_not_the_header(rf):
 
     for header in ("en-GB,en;q=0.8", "de", "es-MX", ""):
         request = rf.get("/", HTTP_ACCEPT_LANGUAGE=header)
-        assert selectors.visitor_clock(request) == w.US_CLOCK
+        assert selectors.visitor_clock(request) == clock.US_CLOCK
         with translation.override("es"):
             assert selectors.visitor_clock(request) == ES
 

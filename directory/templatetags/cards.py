@@ -26,6 +26,7 @@ from django.utils.translation import pgettext
 
 from directory.models import Resource
 from directory.scheduling import wording
+from directory.scheduling.clock import US_CLOCK, Clock, active_clock
 
 register = template.Library()
 
@@ -62,7 +63,7 @@ def _card_words(language: str) -> dict[str, str]:
 
 
 def render_card(
-    card, visitor_tz: str, url_pattern: str | None = None, clock: wording.Clock = wording.US_CLOCK
+    card, visitor_tz: str, url_pattern: str | None = None, clock: Clock = US_CLOCK
 ) -> str:
     """One card's HTML (``card`` is a ``directory.search.cards.Card``)."""
     page_language = (translation.get_language() or "en")[:2]
@@ -133,7 +134,7 @@ def render_card(
 def result_cards(context, cards, visitor_tz):
     """The ``<li>`` of every card, in order, on the visitor's clock."""
     pattern = _listing_url_pattern()
-    clock = context.get("visitor_clock") or wording.active_clock()
+    clock = context.get("visitor_clock") or active_clock()
     html = "".join(f"<li>{render_card(card, visitor_tz, pattern, clock)}</li>" for card in cards)
     # Every interpolated value above is escaped (html.escape, quotes included) or an int.
     return mark_safe(html)  # noqa: S308

@@ -8,12 +8,13 @@ the active language's (the page's, during a request).
 from django import template
 
 from directory.scheduling import wording
+from directory.scheduling.clock import Clock, active_clock
 
 register = template.Library()
 
 
-def _clock(context) -> wording.Clock:
-    return context.get("visitor_clock") or wording.active_clock()
+def _clock(context) -> Clock:
+    return context.get("visitor_clock") or active_clock()
 
 
 @register.simple_tag(takes_context=True)
@@ -47,7 +48,7 @@ def local_note(context, value, listing_zone: str) -> str:
 @register.filter
 def zone_name(zone: str) -> str:
     """ "Central Time" ("hora central" on a Spanish page: the active language's clock)."""
-    return wording.zone_name(zone or "UTC", wording.active_clock())
+    return wording.zone_name(zone or "UTC", active_clock())
 
 
 @register.simple_tag(takes_context=True)

@@ -40,6 +40,19 @@ def facet_values(facet):
 
 
 @register.simple_tag
+def filter_panel(facets):
+    """The search pages' filter panel: its heading, a fieldset per facet and the button that
+    applies them (the button is for pages without JavaScript; find.js applies each tick)."""
+    return mark_safe(  # noqa: S308 - escaped below and in facet_groups
+        '<div class="facets" id="filters" aria-labelledby="filters-title">\n'
+        f'<h2 id="filters-title" class="filters-title">{escape(_("Filter results"))}</h2>\n'
+        f"{facet_groups(facets)}\n"
+        f'<p class="apply-filters"><button type="submit">{escape(_("Apply filters"))}</button>'
+        "</p>\n</div>"
+    )
+
+
+@register.simple_tag
 def facet_groups(facets):
     """Each facet that has values as a fieldset: its legend and its checkboxes."""
     groups = [

@@ -76,11 +76,11 @@ from directory.models import (
     Credential,
     CredentialType,
     Feature,
+    Listing,
     Location,
     Organization,
     PeerWorker,
     Place,
-    Resource,
     Schedule,
     Submission,
     SupportType,
@@ -296,7 +296,7 @@ def read_reference() -> Reference:
 def demo_rows_exist() -> bool:
     return any(
         model.objects.filter(is_demo=True).exists()
-        for model in (Resource, PeerWorker, Location, Organization)
+        for model in (Listing, PeerWorker, Location, Organization)
     )
 
 
@@ -307,16 +307,16 @@ def delete_demo_data(summary: DemoSummary) -> None:
     organisations that a real row points at are kept (and reported) rather than deleted
     under it.
     """
-    summary.deleted["Schedule"] = Schedule.objects.filter(resource__is_demo=True).delete()[0]
-    Resource.features.through.objects.filter(resource__is_demo=True).delete()
-    Submission.objects.filter(resource__is_demo=True).delete()
+    summary.deleted["Schedule"] = Schedule.objects.filter(listing__is_demo=True).delete()[0]
+    Listing.features.through.objects.filter(listing__is_demo=True).delete()
+    Submission.objects.filter(listing__is_demo=True).delete()
     # With its dependants gone, a plain DELETE spares the ORM's collector loading every listing
     # (8 of 9 seconds at 100,000). A row added later that points at a demo listing makes the
     # foreign key fail at commit, so nothing is deleted silently.
     with connection.cursor() as cursor:
-        table = connection.ops.quote_name(Resource._meta.db_table)
+        table = connection.ops.quote_name(Listing._meta.db_table)
         cursor.execute(f"DELETE FROM {table} WHERE is_demo = %s", [True])  # noqa: S608
-        summary.deleted["Resource"] = cursor.rowcount
+        summary.deleted["Listing"] = cursor.rowcount
 
     workers = PeerWorker.objects.filter(is_demo=True)
     summary.deleted["Credential"] = Credential.objects.filter(worker__is_demo=True).delete()[0]
@@ -326,7 +326,7 @@ def delete_demo_data(summary: DemoSummary) -> None:
     ).delete()
 
     locations = Location.objects.filter(is_demo=True)
-    used = locations.filter(resources__isnull=False).distinct()
+    used = locations.filter(listings__isnull=False).distinct()
     if kept := used.count():
         summary.kept.append(f"Kept {kept} demo location(s) that real listings use.")
     summary.deleted["Location"] = (
@@ -335,7 +335,7 @@ def delete_demo_data(summary: DemoSummary) -> None:
 
     organizations = Organization.objects.filter(is_demo=True)
     used_orgs = organizations.filter(
-        models.Q(resources__isnull=False)
+        models.Q(listings__isnull=False)
         | models.Q(locations__isnull=False)
         | models.Q(workers__isnull=False)
     ).distinct()
@@ -550,10 +550,10 @@ class Generator:
         pick_start = _picker(rng, [(_time(t), w) for t, w in START_TIMES])
         pick_duration = _picker(rng, DURATIONS)
         meeting_based = {slug: st.is_meeting_based for slug, st in ref.support_types.items()}
-        through = Resource.features.through
+        through = Listing.features.through
 
         for start in range(0, listings, BATCH_SIZE):
-            resources: list[Resource] = []
+            batch: list[Listing] = []
             schedules: list[list[Schedule]] = []
             features: list[list[int]] = []
             for i in range(start, min(start + BATCH_SIZE, listings)):
@@ -598,32 +598,32 @@ class Generator:
                 chosen = self.features(type_slug, mode, country)
                 spanish = any(f.name == "Spanish" for f in chosen)
                 name = self.listing_name(type_slug, chosen, listing_schedules, city, spanish)
-                resource = self.resource(
+                listing = self.listing(
                     i, name, type_slug, mode, location, organization, country, city, curator
                 )
-                resource.status = pick_status()
+                listing.status = pick_status()
                 # A mentor or companion with no set hours is arranged with them.
-                resource.by_appointment = not listing_schedules and not meeting_based[type_slug]
-                resources.append(resource)
+                listing.by_appointment = not listing_schedules and not meeting_based[type_slug]
+                batch.append(listing)
                 schedules.append(listing_schedules)
                 features.append(sorted({f.pk for f in chosen}))
 
-            resources = _bulk(Resource, resources, self.summary)
+            batch = _bulk(Listing, batch, self.summary)
             rows = []
-            for resource, listing_schedules in zip(resources, schedules, strict=True):
+            for listing, listing_schedules in zip(batch, schedules, strict=True):
                 for schedule in listing_schedules:
-                    schedule.resource_id = resource.pk
+                    schedule.listing_id = listing.pk
                     rows.append(schedule)
             _bulk(Schedule, rows, self.summary)
             _bulk(
                 through,
                 [
-                    through(resource_id=resource.pk, feature_id=feature_id)
-                    for resource, ids in zip(resources, features, strict=True)
+                    through(listing_id=listing.pk, feature_id=feature_id)
+                    for listing, ids in zip(batch, features, strict=True)
                     for feature_id in ids
                 ],
                 self.summary,
-                "Resource features",
+                "Listing features",
             )
 
         self.workers(workers, orgs, curator)
@@ -752,18 +752,18 @@ class Generator:
             return f"{name}, {city}"
         return name
 
-    def resource(
+    def listing(
         self, i, name, type_slug, mode, location, organization, country, city, curator
-    ) -> Resource:
+    ) -> Listing:
         rng = self.rng
         where = f" in {city}" if city else ""
         description = (
             f"Fictional demo listing. {rng.choice(DESCRIPTION_LINES[type_slug])} "
             f"This sample shows how a real listing{where} would look; there is no group to join."
         )
-        resource = Resource(
+        listing = Listing(
             name=name,
-            slug=self.slug(Resource, name, i + 1),
+            slug=self.slug(Listing, name, i + 1),
             support_type=self.ref.support_types[type_slug],
             organization=organization,
             description=description,
@@ -775,36 +775,36 @@ class Generator:
         if mode in ("online", "hybrid"):
             roll = rng.random()
             if roll < 0.85:
-                resource.conference_url = (
+                listing.conference_url = (
                     f"https://meet.example.com/j/{rng.randrange(10**9, 10**10)}"
                 )
                 if rng.random() < 0.3:
-                    resource.conference_url_notes = f"Passcode: {rng.randrange(100000, 999999)}"
+                    listing.conference_url_notes = f"Passcode: {rng.randrange(100000, 999999)}"
             if roll > 0.6:
                 phone = _phone(rng, country).replace(" ", "").replace("-", "")
-                resource.conference_phone = f"{phone},,{rng.randrange(10**9, 10**10)}#"
-                resource.conference_phone_notes = "Dial in, then the meeting ID."
+                listing.conference_phone = f"{phone},,{rng.randrange(10**9, 10**10)}#"
+                listing.conference_phone_notes = "Dial in, then the meeting ID."
         if rng.random() < 0.55:
             first = rng.choice(FIRST_NAMES)
-            resource.contact_name = first
-            resource.contact_email = f"{first.lower()}.{i + 1}@example.org"
+            listing.contact_name = first
+            listing.contact_email = f"{first.lower()}.{i + 1}@example.org"
             if rng.random() < 0.5:
-                resource.contact_phone = _phone(rng, country)
+                listing.contact_phone = _phone(rng, country)
         if organization is not None and rng.random() < 0.5:
-            resource.website = f"{organization.website}groups/{i + 1}/"
+            listing.website = f"{organization.website}groups/{i + 1}/"
         if type_slug == "sober-companions":
-            resource.cost = "fee" if rng.random() < 0.8 else "donation"
+            listing.cost = "fee" if rng.random() < 0.8 else "donation"
         elif type_slug == "peer-mentors":
-            resource.cost = rng.choice(["free", "free", "fee"])
+            listing.cost = rng.choice(["free", "free", "fee"])
         else:
-            resource.cost = "donation" if rng.random() < 0.7 else "free"
-        if resource.cost == "fee":
-            resource.cost_notes = rng.choice(["Sliding scale available.", "Insurance accepted."])
+            listing.cost = "donation" if rng.random() < 0.7 else "free"
+        if listing.cost == "fee":
+            listing.cost_notes = rng.choice(["Sliding scale available.", "Insurance accepted."])
         if rng.random() < 0.93:
-            resource.last_verified_at = self.verified_at()
+            listing.last_verified_at = self.verified_at()
             if rng.random() < 0.5:
-                resource.last_verified_by = curator
-        return resource
+                listing.last_verified_by = curator
+        return listing
 
     # -- Peer workers and credentials
 

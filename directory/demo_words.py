@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from directory.models import Organization, Resource
+from directory.models import Listing, Organization
 
 # Share of listings per support type. Meeting-based types dominate, as in real directories.
 SUPPORT_TYPE_WEIGHTS = {
@@ -19,10 +19,10 @@ SUPPORT_TYPE_WEIGHTS = {
     "sober-companions": 5,
 }
 ATTENDANCE_WEIGHTS = [
-    (Resource.Attendance.IN_PERSON, 60),
-    (Resource.Attendance.ONLINE, 25),
-    (Resource.Attendance.HYBRID, 12),
-    (Resource.Attendance.INACTIVE, 3),
+    (Listing.Attendance.IN_PERSON, 60),
+    (Listing.Attendance.ONLINE, 25),
+    (Listing.Attendance.HYBRID, 12),
+    (Listing.Attendance.INACTIVE, 3),
 ]
 STATUS_WEIGHTS = [("published", 92), ("draft", 5), ("archived", 3)]
 # Schedules per listing: meeting-based types average ~3.4, one-to-one services ~0.7 (office

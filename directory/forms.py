@@ -16,8 +16,8 @@ from django import forms
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from directory.models import Feature, Location, Resource, Schedule, SupportType
-from directory.scheduling import wording
+from directory.models import Feature, Listing, Location, Schedule, SupportType
+from directory.scheduling import zone_names
 from directory.scheduling.wording import MONDAY_FIRST
 from directory.services.locations import gazetteer_place
 from directory.services.proposals import (
@@ -133,7 +133,7 @@ def zone_choices() -> list:
 
 @functools.cache
 def _zone_choices(language: str | None) -> list:
-    common = [(zone, wording.zone_name(zone)) for zone in NAMED_ZONES]
+    common = [(zone, zone_names.zone_name(zone)) for zone in NAMED_ZONES]
     # A zone CLDR names as one of those (America/Detroit is "Eastern Time") is that choice.
     named = {name for _zone, name in common}
     others = sorted(
@@ -141,7 +141,7 @@ def _zone_choices(language: str | None) -> list:
         for zone in zoneinfo.available_timezones()
         if "/" in zone
         and not zone.startswith(("Etc/", "SystemV/", "US/"))
-        and wording.zone_name(zone) not in named
+        and zone_names.zone_name(zone) not in named
     )
     return [
         ("", _("The town's time zone (we work it out)")),
@@ -160,7 +160,7 @@ class ListingFieldsForm(forms.Form):
     description = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    cost = forms.ChoiceField(choices=Resource.Cost.choices, initial=Resource.Cost.FREE)
+    cost = forms.ChoiceField(choices=Listing.Cost.choices, initial=Listing.Cost.FREE)
     features = forms.ModelMultipleChoiceField(
         Feature.objects.select_related("category"),
         to_field_name="slug",
@@ -169,9 +169,9 @@ class ListingFieldsForm(forms.Form):
     )
     features.label_from_instance = lambda feature: feature.label  # the page's language
     attendance = forms.ChoiceField(
-        choices=[c for c in Resource.Attendance.choices if c[0] != "inactive"],
+        choices=[c for c in Listing.Attendance.choices if c[0] != "inactive"],
         widget=forms.RadioSelect,
-        initial=Resource.Attendance.IN_PERSON,
+        initial=Listing.Attendance.IN_PERSON,
     )
     conference_url = forms.URLField(
         max_length=500,

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directory.forms import CLOSURE_CHOICE, TIME_INPUT, ListingFieldsForm, Section
-from directory.models import Resource, Schedule, Submission
-from directory.scheduling import wording
+from directory.models import Listing, Schedule, Submission
+from directory.scheduling import wording, zone_names
 from directory.scheduling.clock import US_CLOCK, Clock
 from directory.services.proposals import (
     current_values,
@@ -81,15 +81,15 @@ class ReportForm(ListingFieldsForm):
         initial=Submission.Kind.CORRECTION,
     )
 
-    def __init__(self, *args, resource: Resource, clock: Clock = US_CLOCK, **kwargs):
-        self.resource = resource
+    def __init__(self, *args, listing: Listing, clock: Clock = US_CLOCK, **kwargs):
+        self.listing = listing
         self.clock = clock  # how the visitor reads times (12- or 24-hour)
-        self.current = current_values(resource)
-        self.schedules = list(resource.schedules.all())
+        self.current = current_values(listing)
+        self.schedules = list(listing.schedules.all())
         self._schedule_ops: list[dict] = []
         initial = {k: v for k, v in self.current.items() if k != "support_type"}
-        initial["support_type"] = resource.support_type
-        initial["features"] = list(resource.features.all())
+        initial["support_type"] = listing.support_type
+        initial["features"] = list(listing.features.all())
         super().__init__(*args, initial=initial, **kwargs)
         for name in ["name", "support_type", "cost", "attendance", "country"]:
             self.fields[name].required = False
@@ -123,7 +123,7 @@ class ReportForm(ListingFieldsForm):
         if schedule.start_time is None:
             return schedule_words(schedule)
         words = wording.summarise([schedule], self.clock)[0]
-        return f"{words}, {wording.zone_name(schedule.timezone)}"
+        return f"{words}, {zone_names.zone_name(schedule.timezone)}"
 
     def when_sections(self) -> list[Section]:
         sections = []
@@ -171,8 +171,8 @@ class ReportForm(ListingFieldsForm):
     def _zone(self) -> str:
         if self.schedules:
             return self.schedules[0].timezone
-        if self.resource.location_id and self.resource.location.timezone != "UTC":
-            return self.resource.location.timezone
+        if self.listing.location_id and self.listing.location.timezone != "UTC":
+            return self.listing.location.timezone
         return settings.TIME_ZONE
 
     def schedule_changes(self) -> list[dict]:

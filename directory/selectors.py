@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from directory.models import CrisisLine, Feature, PeerWorker, Resource, SupportType
+from directory.models import CrisisLine, Feature, Listing, PeerWorker, SupportType
 
 
 def visitor_country(request: HttpRequest) -> str:
@@ -49,7 +49,7 @@ def demo_data_loaded() -> bool:
     """Whether any demo listing or worker exists (one query on every page)."""
     from django.db import connection
 
-    listings, workers = Resource._meta.db_table, PeerWorker._meta.db_table
+    listings, workers = Listing._meta.db_table, PeerWorker._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {listings} WHERE is_demo = %s) "  # noqa: S608 - our tables
@@ -63,9 +63,9 @@ def support_types() -> list[SupportType]:
     return list(SupportType.objects.all())
 
 
-def published_listing(slug: str) -> Resource | None:
+def published_listing(slug: str) -> Listing | None:
     return (
-        Resource.objects.published()
+        Listing.objects.published()
         .select_related("support_type", "organization", "location")
         .prefetch_related("features__category", "schedules")
         .filter(slug=slug)
@@ -89,17 +89,17 @@ def visitor_clock(request: HttpRequest):
     return active_clock()
 
 
-def schedule_lines(resource: Resource, now, visitor_zone: str, clock) -> list:
+def schedule_lines(listing: Listing, now, visitor_zone: str, clock) -> list:
     """The listing's schedules summarised on the visitor's clock (one line per distinct time)."""
     from directory.scheduling.wording import summarise_for_visitor
 
-    return summarise_for_visitor(resource.schedules.all(), now, visitor_zone, clock)
+    return summarise_for_visitor(listing.schedules.all(), now, visitor_zone, clock)
 
 
-def next_meeting(resource: Resource, now):
-    from directory.scheduling import next_start_for_resource
+def next_meeting(listing: Listing, now):
+    from directory.scheduling import next_start_for_listing
 
-    return next_start_for_resource(resource.schedules.all(), now)
+    return next_start_for_listing(listing.schedules.all(), now)
 
 
 def directions_url(location) -> str:
@@ -207,12 +207,12 @@ def national_fellowships(support_type: SupportType) -> list:
     )
 
 
-def recently_verified_listings(support_type: SupportType, *, limit: int = 6) -> list[Resource]:
+def recently_verified_listings(support_type: SupportType, *, limit: int = 6) -> list[Listing]:
     """The most recently verified published listings of a type (never-verified ones last)."""
     from django.db.models import F, Prefetch
 
     return list(
-        Resource.objects.published()
+        Listing.objects.published()
         .filter(support_type=support_type)
         .select_related("support_type", "location", "organization")
         # Their features for text_language(), in one query rather than one a listing.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.contrib.sitemaps import Sitemap
 from django.urls import NoReverseMatch, reverse
 
-from directory.models import GuideSection, PeerWorker, Resource, SupportType
+from directory.models import GuideSection, Listing, PeerWorker, SupportType
 
 
 class LocalisedSitemap(Sitemap):
@@ -22,7 +22,7 @@ class LocalisedSitemap(Sitemap):
     x_default = True
 
 
-class ResourceSitemap(LocalisedSitemap):
+class ListingSitemap(LocalisedSitemap):
     """(slug, updated) pairs rather than model instances: with a language per entry, Django
     lists every item before paginating, and 100,000 instances would cost a worker ~100 MB."""
 
@@ -30,10 +30,10 @@ class ResourceSitemap(LocalisedSitemap):
     priority = 0.8
 
     def items(self):
-        return list(Resource.objects.published().order_by("pk").values_list("slug", "updated_at"))
+        return list(Listing.objects.published().order_by("pk").values_list("slug", "updated_at"))
 
     def location(self, item) -> str:
-        return reverse("directory:resource-detail", args=[item[0]])
+        return reverse("directory:listing-detail", args=[item[0]])
 
     def lastmod(self, item):
         return item[1]
@@ -101,7 +101,7 @@ class PageSitemap(LocalisedSitemap):
 
 SITEMAPS = {
     "pages": PageSitemap,
-    "resources": ResourceSitemap,
+    "resources": ListingSitemap,
     "support-types": SupportTypeSitemap,
     "guide": GuideSectionSitemap,
     "peer-workers": PeerWorkerSitemap,

@@ -17,7 +17,7 @@ def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
     from directory.models import Submission
     from directory.services.curator_mail import notify_curators
 
-    submission = Submission.objects.select_related("resource").filter(pk=submission_id).first()
+    submission = Submission.objects.select_related("listing").filter(pk=submission_id).first()
     if submission is None:  # deleted before the worker got to it: nothing to say
         return False
     builder = (lambda path: site_root + path) if site_root else None

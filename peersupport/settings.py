@@ -219,7 +219,7 @@ AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
 AXES_VERBOSE = env_bool("DIRECTORY_AXES_VERBOSE", False)  # no banner on every command
 
 # CSV import/export of listings in admin: importing needs the "add" permission, exporting
-# "view"; an editor's rows are limited to their organisations by the admin and the resource.
+# "view"; an editor's rows are limited to their organisations by the admin and the listing.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -1,6 +1,7 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from directory.admin.view_on_site import view_on_site
 from directory.views import health, pages
@@ -9,6 +10,13 @@ from peersupport.security import csp_report
 urlpatterns = [
     # Before the admin's own URLs: "View on site" only for objects the user may reach.
     path("admin/r/<int:content_type_id>/<path:object_id>/", view_on_site),
+    # Staff bookmarks from before the model was renamed Listing (migration 0018).
+    re_path(
+        r"^admin/directory/resource/(?P<rest>.*)$",
+        RedirectView.as_view(
+            url="/admin/directory/listing/%(rest)s", permanent=True, query_string=True
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("csp-report", csp_report, name="csp-report"),
     path("favicon.ico", pages.favicon, name="favicon"),

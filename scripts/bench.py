@@ -196,10 +196,10 @@ def seed(listings: int, report: dict) -> None:
     """
     from django.db import connection
 
-    from directory.models import Resource, Schedule
+    from directory.models import Listing, Schedule
 
     manage("migrate", "--noinput")
-    if Resource.objects.filter(is_demo=True).count() != listings:
+    if Listing.objects.filter(is_demo=True).count() != listings:
         print(f"Seeding {listings:,} demo listings (one-off)...", flush=True)
         started = time.perf_counter()
         for command in ("setup_roles", "load_reference", "load_article", "load_gazetteer"):
@@ -213,7 +213,7 @@ def seed(listings: int, report: dict) -> None:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
-    report["listings"] = Resource.objects.count()
+    report["listings"] = Listing.objects.count()
     report["schedules"] = Schedule.objects.count()
     print(
         f"{report['database']}: {report['listings']:,} listings, "
@@ -242,7 +242,7 @@ def measure_index() -> dict:
     """Build the search index once: time, array bytes and the memory it adds to the process.
     Then the rebuild after one staff edit (a listing renamed, then named back): what the
     previous index holds of the other listings is kept."""
-    from directory.models import Resource
+    from directory.models import Listing
     from directory.search.builder import build_index
 
     gc.collect()
@@ -260,14 +260,14 @@ def measure_index() -> dict:
         "rss_added_mb": (held - before) / 1024,
         "peak_added_mb": (peak - before) / 1024,
     }
-    edited = Resource.objects.published().order_by("pk").values_list("pk", "name").first()
+    edited = Listing.objects.published().order_by("pk").values_list("pk", "name").first()
     if edited is not None:
         pk, name = edited
-        Resource.objects.filter(pk=pk).update(name=f"{name} (bench)")
+        Listing.objects.filter(pk=pk).update(name=f"{name} (bench)")
         try:
             kept = build_index(previous=ix)
         finally:
-            Resource.objects.filter(pk=pk).update(name=name)
+            Listing.objects.filter(pk=pk).update(name=name)
         facts["rebuilt_in"], facts["rebuild_kept"] = kept.built_in, kept.kept
         del kept
     del ix
@@ -281,11 +281,11 @@ def in_process(args, report: dict) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from directory.models import Place, Resource
+    from directory.models import Listing, Place
     from directory.validators import known_time_zones
 
     busiest = (
-        Resource.objects.published()
+        Listing.objects.published()
         .exclude(location__isnull=True)
         .values("location__city", "location__region")
         .annotate(n=Count("pk"))
@@ -294,7 +294,7 @@ def in_process(args, report: dict) -> None:
     )
     near = f"{busiest['location__city']}, {busiest['location__region']}" if busiest else "Boston"
     report["near"] = near
-    words = visitor_words(Resource.objects.published().values_list("name", "description"))
+    words = visitor_words(Listing.objects.published().values_list("name", "description"))
     slip_of = next(word for word in words if len(word) >= 5)  # shorter: no typo to guess
     report["common_words"] = [*words[:2], typo(slip_of, 1)]
     variants = {
@@ -485,7 +485,7 @@ def visitor_words(rows, limit: int = 200) -> list[str]:
     descriptions, commonest first, ties alphabetically: what visitors type into "What" is
     mostly these (and typos of them). On the demo data the first are the words of the demo
     notice every listing carries (in every listing: the worst case)."""
-    from directory.search.keywords import STOP_WORDS
+    from directory.search.analysis import STOP_WORDS
 
     counts: collections.Counter = collections.Counter()
     for name, description in rows:
@@ -517,9 +517,9 @@ def visitor_queries(rows, places) -> dict:
 
 def load_test_facts() -> dict:
     """Slugs, keywords and places the wrk script draws its searches from."""
-    from directory.models import Feature, Location, Resource, SupportType
+    from directory.models import Feature, Listing, Location, SupportType
 
-    rows = Resource.objects.published().values_list("name", "description").iterator(5000)
+    rows = Listing.objects.published().values_list("name", "description").iterator(5000)
     towns = (
         Location.objects.filter(country="US")
         .exclude(city="")

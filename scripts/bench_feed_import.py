@@ -133,7 +133,7 @@ def main() -> int:
     from django.db import connection
 
     from directory.meeting_guide.importing import run_source
-    from directory.models import Organization, Resource, SupportType
+    from directory.models import Listing, Organization, SupportType
     from tests import factories
 
     call_command("migrate", verbosity=0)
@@ -141,7 +141,7 @@ def main() -> int:
     org = Organization.objects.create(name="Bench intergroup", slug=f"bench-{os.getpid()}")
     support = SupportType.objects.first() or factories.support_type()
     for code in ["O", "C", "D", "SP", "B", "W", "M", "X"]:
-        if not Resource.features.field.related_model.objects.filter(code=code).exists():
+        if not Listing.features.field.related_model.objects.filter(code=code).exists():
             factories.feature("format", code=code, slug=f"bench-{code.lower()}")
     source = factories.feed_source(
         organization=org, support_type=support, url="", uploaded_feed="[]"
@@ -174,13 +174,13 @@ def main() -> int:
         print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         if not args.keep:
-            resources = Resource.objects.filter(feed_origin__source=source)
-            locations = list(resources.values_list("location_id", flat=True))
-            resources.delete()
+            listings = Listing.objects.filter(feed_origin__source=source)
+            locations = list(listings.values_list("location_id", flat=True))
+            listings.delete()
             source.delete()
             from directory.models import Location
 
-            Location.objects.filter(pk__in=locations, resources__isnull=True).delete()
+            Location.objects.filter(pk__in=locations, listings__isnull=True).delete()
             org.delete()
     return 0
 

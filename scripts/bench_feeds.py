@@ -85,7 +85,7 @@ def main() -> int:
     from django.db import connection
     from django.utils import timezone
 
-    from directory.models import Resource
+    from directory.models import Listing
 
     report: dict = {"database": args.database_url.rsplit("/", 1)[-1]}
     bench.seed(args.listings, report)
@@ -124,7 +124,7 @@ def main() -> int:
             assert status == 304, status
             note("304, ms", seconds * 1000)
             # A change: the last file at once, the new one when the task worker has built it.
-            Resource.objects.filter(pk=Resource.objects.order_by("pk").values("pk")[:1]).update(
+            Listing.objects.filter(pk=Listing.objects.order_by("pk").values("pk")[:1]).update(
                 updated_at=timezone.now()
             )
             status, stale, _, seconds = get(port, gz)

@@ -74,16 +74,16 @@ def main() -> int:
     from django.db import transaction
     from django.db.models import F
 
-    from directory.models import Resource, Schedule
+    from directory.models import Listing, Schedule
 
-    Link = Resource.features.through
+    Link = Listing.features.through
 
     report: dict = {"database": args.database_url.rsplit("/", 1)[-1]}
     bench.seed(args.listings, report)
     facts = bench.load_test_facts()
     chosen = list(
-        Resource.objects.published()
-        .filter(attendance=Resource.Attendance.IN_PERSON)
+        Listing.objects.published()
+        .filter(attendance=Listing.Attendance.IN_PERSON)
         .order_by("?")
         .values_list("pk", "slug", "name")[: args.changes]
     )
@@ -127,13 +127,13 @@ def main() -> int:
                 word = "zq" + secrets.token_hex(4)
                 what = EDITS[len(first) % len(EDITS)]
                 with transaction.atomic():  # as an admin save with its inlines
-                    Resource.objects.filter(pk=pk).update(name=f"{name} {word}")
+                    Listing.objects.filter(pk=pk).update(name=f"{name} {word}")
                     if what != EDITS[0]:  # the schedules rewritten, as they were
-                        Schedule.objects.filter(resource_id=pk).update(notes=F("notes"))
-                    link = Link.objects.filter(resource_id=pk).first()
+                        Schedule.objects.filter(listing_id=pk).update(notes=F("notes"))
+                    link = Link.objects.filter(listing_id=pk).first()
                     if what == EDITS[2] and link is not None:  # a feature link taken off and on
                         link.delete()
-                        Link.objects.create(resource_id=pk, feature_id=link.feature_id)
+                        Link.objects.create(listing_id=pk, feature_id=link.feature_id)
                 committed = time.monotonic()
                 at = dt.datetime.now(dt.UTC).isoformat()[11:23]
                 while not has_listing(port, word, slug):
@@ -168,7 +168,7 @@ def main() -> int:
             raise
         finally:
             for pk, _, name in chosen:
-                Resource.objects.filter(pk=pk).update(name=name)
+                Listing.objects.filter(pk=pk).update(name=name)
             if load is not None:
                 load.terminate()
                 load.wait(timeout=30)

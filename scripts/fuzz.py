@@ -69,7 +69,7 @@ def discover(target: Target) -> dict[str, str]:
     if status == 200 and json.loads(body)["contents"]:
         found["service"] = json.loads(body)["contents"][0]["id"]
     for section, key, pattern in [
-        ("resources", "listing", r"/resources/([\w-]+)/"),
+        ("listings", "listing", r"/resources/([\w-]+)/"),
         ("peer-workers", "worker", r"/peer-workers/([\w-]+)/"),
         ("support-types", "type", r"/support-types/([\w-]+)/"),
     ]:

@@ -362,7 +362,7 @@ def one_request(kind: str, client: Client, facts: dict, shared: Shared, rng: ran
             )[0]
             if "sessionid" not in client.cookies:
                 return status if status >= 400 else 401
-        changelist = "/admin/directory/resource/?status__exact=published"
+        changelist = "/admin/directory/listing/?status__exact=published"
         status, _, page = client.request("GET", changelist)
         match = CSRF.search(page)
         if status != 200 or not match:

@@ -92,11 +92,11 @@ def world(db):
     feature = f.feature("format", slug="open", name="Open")
     f.place(name="Portland", search_name="portland", region_code="ME", region_name="Maine")
     f.place(kind="postal_code", name="97201", search_name="97201", latitude=45.5, longitude=-122.7)
-    listing = f.resource(
+    listing = f.listing(
         slug="tuesday-group", name="Tuesday group", support_type=meeting_type, features=[feature]
     )
     f.schedule(listing, weekday=Schedule.Weekday.TUESDAY)
-    online = f.resource(slug="online-group", attendance="online", support_type=meeting_type)
+    online = f.listing(slug="online-group", attendance="online", support_type=meeting_type)
     f.schedule(online, weekday=Schedule.Weekday.MONDAY, timezone="Europe/London")
     worker = f.peer_worker(slug="worker-ana", display_name="Ana R.")
     f.credential(worker)

@@ -14,11 +14,11 @@ from directory.models import (
     Feature,
     FeatureCategory,
     FeedSource,
+    Listing,
     Location,
     Organization,
     PeerWorker,
     Place,
-    Resource,
     Schedule,
     SupportType,
 )
@@ -72,7 +72,7 @@ def location(**kw) -> Location:
     return Location.objects.create(**kw)
 
 
-def resource(**kw) -> Resource:
+def listing(**kw) -> Listing:
     i = n()
     features = kw.pop("features", [])
     kw.setdefault("name", f"Listing {i}")
@@ -80,24 +80,24 @@ def resource(**kw) -> Resource:
     if "support_type" not in kw:
         kw["support_type"] = support_type()
     kw.setdefault("status", "published")
-    attendance = kw.setdefault("attendance", Resource.Attendance.IN_PERSON)
-    if attendance in {Resource.Attendance.ONLINE, Resource.Attendance.HYBRID}:
+    attendance = kw.setdefault("attendance", Listing.Attendance.IN_PERSON)
+    if attendance in {Listing.Attendance.ONLINE, Listing.Attendance.HYBRID}:
         kw.setdefault("conference_url", f"https://meet.example.org/{i}")
-    if attendance != Resource.Attendance.ONLINE and "location" not in kw:
+    if attendance != Listing.Attendance.ONLINE and "location" not in kw:
         kw["location"] = location()
     kw.setdefault("last_verified_at", timezone.now())
-    obj = Resource.objects.create(**kw)
+    obj = Listing.objects.create(**kw)
     if features:
         obj.features.set(features)
     return obj
 
 
-def schedule(resource_obj: Resource | None = None, **kw) -> Schedule:
+def schedule(listing_obj: Listing | None = None, **kw) -> Schedule:
     kw.setdefault("weekday", Schedule.Weekday.TUESDAY)
     kw.setdefault("start_time", dt.time(19, 0))
     kw.setdefault("end_time", dt.time(20, 0))
     kw.setdefault("timezone", "America/Chicago")
-    return Schedule.objects.create(resource=resource_obj or resource(), **kw)
+    return Schedule.objects.create(listing=listing_obj or listing(), **kw)
 
 
 def place(**kw) -> Place:

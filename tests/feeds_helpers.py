@@ -7,7 +7,7 @@ import json
 import re
 import zoneinfo
 
-from directory.models import Resource, Schedule
+from directory.models import Listing, Schedule
 from tests import factories
 
 ADDRESS_FIELDS = ("formatted_address", "address", "city", "state", "postal_code", "country")
@@ -23,34 +23,32 @@ def coded_feature(code: str, category: str = "format", **kw):
 
 def weekly_meeting(*, days=(2,), start=dt.time(19), end=dt.time(20), tz="America/Chicago", **kw):
     """A published listing meeting every week on ``days`` (0 = Sunday)."""
-    resource = factories.resource(**kw)
+    listing = factories.listing(**kw)
     for day in days:
-        factories.schedule(resource, weekday=day, start_time=start, end_time=end, timezone=tz)
-    return resource
+        factories.schedule(listing, weekday=day, start_time=start, end_time=end, timezone=tz)
+    return listing
 
 
 def monthly_meeting(*, weekday=6, position=1, **kw):
-    resource = factories.resource(**kw)
-    factories.schedule(
-        resource, kind=Schedule.Kind.MONTHLY, weekday=weekday, week_of_month=position
-    )
-    return resource
+    listing = factories.listing(**kw)
+    factories.schedule(listing, kind=Schedule.Kind.MONTHLY, weekday=weekday, week_of_month=position)
+    return listing
 
 
 def interval_meeting(*, anchor=dt.date(2025, 1, 7), weeks=2, **kw):
-    resource = factories.resource(**kw)
+    listing = factories.listing(**kw)
     factories.schedule(
-        resource,
+        listing,
         kind=Schedule.Kind.INTERVAL,
         weekday=(anchor.weekday() + 1) % 7,
         interval_weeks=weeks,
         anchor_date=anchor,
     )
-    return resource
+    return listing
 
 
 def online_meeting(**kw):
-    kw.setdefault("attendance", Resource.Attendance.ONLINE)
+    kw.setdefault("attendance", Listing.Attendance.ONLINE)
     kw.setdefault("conference_phone", "+1 555 0100,,123#")
     return weekly_meeting(**kw)
 

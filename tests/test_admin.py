@@ -56,9 +56,9 @@ def test_staff_see_which_listings_declare_which_meeting_language(admin_client):
     "language" feature), which is not the page's language."""
     spanish = factories.feature("language", name="Spanish", name_es="Español", slug="spanish")
     factories.feature("language", name="English", slug="english")
-    en_espanol = factories.resource(name="Grupo Esperanza", features=[spanish])
-    factories.resource(name="Tuesday Serenity")
-    changelist = reverse("admin:directory_resource_changelist")
+    en_espanol = factories.listing(name="Grupo Esperanza", features=[spanish])
+    factories.listing(name="Tuesday Serenity")
+    changelist = reverse("admin:directory_listing_changelist")
     page = admin_client.get(changelist).content.decode()
     assert "By meetings held in" in page and "?language=spanish" in page
     filtered = admin_client.get(changelist, {"language": "spanish"}).content.decode()
@@ -78,8 +78,8 @@ def test_the_admin_follows_the_staff_users_language(admin_client):
 def test_the_listings_change_list_is_in_spanish_for_a_spanish_browser(admin_client):
     """This project's own admin text (filters, actions, model names) follows the staff
     user's language like Django's admin does."""
-    factories.resource(name="Grupo Esperanza")
-    changelist = reverse("admin:directory_resource_changelist")
+    factories.listing(name="Grupo Esperanza")
+    changelist = reverse("admin:directory_listing_changelist")
     page = admin_client.get(changelist, HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content.decode()
     assert "Por última verificación" in page  # list_filter title
     assert "Sin verificar en 6 meses" in page  # its lookup

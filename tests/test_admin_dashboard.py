@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from directory.admin.dashboard import DASHBOARD_ITEMS, DashboardItem, register
-from directory.models import FeedRun, Membership, Resource, Submission
+from directory.models import FeedRun, Listing, Membership, Submission
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories as f
 
@@ -35,13 +35,13 @@ def work():
     now = timezone.now()
     today = timezone.localdate()
     old = now - dt.timedelta(days=200)
-    f.resource(organization=ours, last_verified_at=old)  # stale
-    f.resource(organization=ours, last_verified_at=None)  # never verified: stale
-    f.resource(organization=ours, last_verified_at=old, status="draft")  # not public: not counted
-    f.resource(organization=ours)  # fresh
-    f.resource(organization=theirs, last_verified_at=old)  # someone else's
-    listing = f.resource(organization=theirs)
-    Submission.objects.create(kind="correction", resource=listing, proposed={"name": "x"})
+    f.listing(organization=ours, last_verified_at=old)  # stale
+    f.listing(organization=ours, last_verified_at=None)  # never verified: stale
+    f.listing(organization=ours, last_verified_at=old, status="draft")  # not public: not counted
+    f.listing(organization=ours)  # fresh
+    f.listing(organization=theirs, last_verified_at=old)  # someone else's
+    listing = f.listing(organization=theirs)
+    Submission.objects.create(kind="correction", listing=listing, proposed={"name": "x"})
     Submission.objects.create(kind="new", proposed={"name": "New one"})
     Submission.objects.create(
         kind="new",
@@ -144,7 +144,7 @@ def test_another_part_of_the_project_can_add_an_item(client, work):
     item = DashboardItem(
         key="drafts",
         label="draft listings",
-        model=Resource,
+        model=Listing,
         query="status__exact=draft",
         queryset=lambda qs, now: qs.filter(status="draft"),
     )
@@ -166,12 +166,12 @@ def test_admin_says_listings_and_hides_demo_internals_from_editors(client, work)
     client.force_login(editor)
     html = client.get(reverse("admin:index")).content.decode()
     assert "Listings" in html and ">Resources<" not in html
-    changelist = client.get(reverse("admin:directory_resource_changelist")).content.decode()
+    changelist = client.get(reverse("admin:directory_listing_changelist")).content.decode()
     assert "Is demo" not in changelist and "is_demo" not in changelist
-    listing = Resource.objects.filter(organization=work).first()
-    form = client.get(reverse("admin:directory_resource_change", args=[listing.pk]))
+    listing = Listing.objects.filter(organization=work).first()
+    form = client.get(reverse("admin:directory_listing_change", args=[listing.pk]))
     assert "is_demo" not in form.content.decode()
     curator = staff(CURATOR)
     client.force_login(curator)
-    changelist = client.get(reverse("admin:directory_resource_changelist")).content.decode()
+    changelist = client.get(reverse("admin:directory_listing_changelist")).content.decode()
     assert "is_demo" in changelist

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from directory.models import FeedRun, FeedSource, Membership, Resource
+from directory.models import FeedRun, FeedSource, Listing, Membership
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories
 from tests.fetch_helpers import PUBLIC_ADDRESS, fake_dns
@@ -72,11 +72,11 @@ def test_a_curator_uploads_a_feed_previews_it_and_runs_it(client, curator):
     text = preview.content.decode()
     assert "1 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 1 skipped" in text
     assert "Skipped: no time (1)" in text and "row 2 “No time” (no-time)" in text
-    assert not Resource.objects.exists() and not FeedRun.objects.exists()
+    assert not Listing.objects.exists() and not FeedRun.objects.exists()
 
     response = client.post(reverse("admin:directory_feedsource_run", args=[source.pk]))
     assert response.status_code == 302 and "/jobs/" in response["Location"]
-    assert Resource.objects.get().name == "Came to Believe"
+    assert Listing.objects.get().name == "Came to Believe"
     run = FeedRun.objects.get()
     assert run.status == "ok" and run.triggered_by.startswith("admin: ")
     html = client.get(change).content.decode()
@@ -101,9 +101,9 @@ def test_actions_need_post_and_a_source_in_the_users_organisations(client):
         )
         target = reverse(f"admin:directory_feedsource_{name}", args=[other.pk])
         assert client.post(target).status_code == 404
-    assert not FeedRun.objects.exists() and not Resource.objects.exists()
+    assert not FeedRun.objects.exists() and not Listing.objects.exists()
     client.post(reverse("admin:directory_feedsource_run", args=[own.pk]))
-    assert Resource.objects.get().organization == mine
+    assert Listing.objects.get().organization == mine
 
 
 def test_a_source_needs_a_url_or_a_file_and_the_file_must_be_a_feed(client, curator):

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from directory.admin.importexport import ListingResource
-from directory.models import Membership, Resource
+from directory.models import Listing, Membership
 from directory.services.roles import EDITOR, sync_roles
 from tests import factories as f
 
@@ -22,18 +22,18 @@ pytestmark = pytest.mark.django_db
 def listings():
     org = f.organization(slug="hope-centre")
     women, wheelchair = f.feature(slug="women"), f.feature(slug="wheelchair")
-    weekly = f.resource(organization=org, slug="weekly", features=[women, wheelchair])
+    weekly = f.listing(organization=org, slug="weekly", features=[women, wheelchair])
     f.schedule(weekly, weekday=2, start_time=dt.time(19), end_time=dt.time(20, 30))
     f.schedule(
         weekly, weekday=4, start_time=dt.time(7, 15), end_time=None, notes='Say "hi", bring tea'
     )
-    monthly = f.resource(
+    monthly = f.listing(
         organization=org, slug="monthly", attendance="hybrid", conference_phone="+1 555 0100"
     )
     f.schedule(
         monthly, kind="monthly", weekday=6, week_of_month=-1, start_time=dt.time(10), end_time=None
     )
-    fortnightly = f.resource(slug="fortnightly", attendance="online", description="Ünïcode, commas")
+    fortnightly = f.listing(slug="fortnightly", attendance="online", description="Ünïcode, commas")
     f.schedule(
         fortnightly,
         kind="interval",
@@ -62,7 +62,7 @@ def snapshot():
             sorted(r.features.values_list("slug", flat=True)),
             sorted(r.schedules.values_list("pk", "weekday", "start_time", "kind")),
         )
-        for r in Resource.objects.order_by("slug")
+        for r in Listing.objects.order_by("slug")
     ]
 
 
@@ -98,27 +98,27 @@ def test_import_updates_creates_and_rejects_per_row(listings):
     assert result.totals["new"] == 1, problems
     assert result.totals["invalid"] == 2, (problems, result.totals, [r.errors for r in result.rows])
     assert result.totals["skip"] == 1
-    updated = Resource.objects.get(slug=rows[1]["slug"])
+    updated = Listing.objects.get(slug=rows[1]["slug"])
     assert list(updated.schedules.values_list("weekday", "start_time")) == [(3, dt.time(18))]
-    created = Resource.objects.get(slug="brand-new")
+    created = Listing.objects.get(slug="brand-new")
     assert created.schedules.count() == rows[2]["schedules"].count("start_time")
-    assert not Resource.objects.filter(slug__in=["broken", "bad-type"]).exists()
+    assert not Listing.objects.filter(slug__in=["broken", "bad-type"]).exists()
 
 
 def test_dry_run_preview_in_admin_shows_rows_and_writes_nothing(admin_client, listings):
     csv = ListingResource().export().csv.replace("weekly", "weekly-copy", 1)
     response = admin_client.post(
-        reverse("admin:directory_resource_import"),
+        reverse("admin:directory_listing_import"),
         {
             "format": 0,
-            "resource": 0,
+            "listing": 0,
             "import_file": SimpleUploadedFile("listings.csv", csv.encode(), "text/csv"),
         },
     )
     assert response.status_code == 200
     html = response.content.decode()
     assert "New" in html and "Skip" in html
-    assert not Resource.objects.filter(slug="weekly-copy").exists()
+    assert not Listing.objects.filter(slug="weekly-copy").exists()
 
 
 def test_editor_import_cannot_touch_other_organisations(client, listings):
@@ -136,8 +136,8 @@ def test_editor_import_cannot_touch_other_organisations(client, listings):
     result = ListingResource(user=editor).import_data(as_dataset(rows), dry_run=False)
     assert result.totals["invalid"] == 4
     assert result.totals["new"] == 1
-    assert not Resource.objects.filter(name="Taken over").exclude(slug="my-new").exists()
-    assert Resource.objects.get(slug="my-new").organization == mine
+    assert not Listing.objects.filter(name="Taken over").exclude(slug="my-new").exists()
+    assert Listing.objects.get(slug="my-new").organization == mine
 
 
 def _schedules(listing) -> list:
@@ -192,10 +192,10 @@ def test_the_preview_shows_only_the_fields_that_change(admin_client, listings):
     )
     csv = tablib.Dataset(*[list(r.values()) for r in rows], headers=list(rows[0])).csv
     response = admin_client.post(
-        reverse("admin:directory_resource_import"),
+        reverse("admin:directory_listing_import"),
         {
             "format": 0,
-            "resource": 0,
+            "listing": 0,
             "import_file": SimpleUploadedFile("listings.csv", csv.encode(), "text/csv"),
         },
     )
@@ -213,7 +213,7 @@ def test_the_preview_shows_only_the_fields_that_change(admin_client, listings):
     assert "<dt>schedules</dt>" in changes["monthly"]
     assert "<dt>name</dt>" not in changes["monthly"]
     assert "No changes" in changes["fortnightly"]
-    assert Resource.objects.get(slug="weekly").name != "Weekly, renamed"  # a preview only
+    assert Listing.objects.get(slug="weekly").name != "Weekly, renamed"  # a preview only
 
 
 def test_an_import_file_over_the_limit_is_refused_and_nothing_is_cached(
@@ -228,16 +228,16 @@ def test_an_import_file_over_the_limit_is_refused_and_nothing_is_cached(
     csv = ListingResource().export().csv
     big = csv + ("x" * 1000 + "\n") * 1100
     response = admin_client.post(
-        reverse("admin:directory_resource_import"),
+        reverse("admin:directory_listing_import"),
         {
             "format": 0,
-            "resource": 0,
+            "listing": 0,
             "import_file": SimpleUploadedFile("listings.csv", big.encode(), "text/csv"),
         },
     )
     assert response.status_code == 200
     assert "The file is larger than 1 MB" in response.content.decode()
-    assert not Resource.objects.filter(slug="weekly-copy").exists()
+    assert not Listing.objects.filter(slug="weekly-copy").exists()
     assert ImportFileStorage.CACHE_LIFETIME == 3600
     assert not any(
         key.startswith(ImportFileStorage.CACHE_PREFIX) for key in getattr(cache, "_cache", {})

@@ -45,13 +45,13 @@ FACTORIES = {
     "Organization": lambda org: org,
     "Membership": lambda org: Membership.objects.create(user=f.user(), organization=org),
     "Location": lambda org: f.location(organization=org, name=f"Hall of {org.slug}"),
-    "Resource": lambda org: f.resource(organization=org, name=f"Meeting of {org.slug}"),
-    "Schedule": lambda org: f.schedule(f.resource(organization=org)),
+    "Listing": lambda org: f.listing(organization=org, name=f"Meeting of {org.slug}"),
+    "Schedule": lambda org: f.schedule(f.listing(organization=org)),
     "PeerWorker": lambda org: f.peer_worker(organization=org),
     "Credential": lambda org: f.credential(f.peer_worker(organization=org)),
     "Submission": lambda org: Submission.objects.create(
         kind=Submission.Kind.CORRECTION,
-        resource=f.resource(organization=org),
+        listing=f.listing(organization=org),
         proposed={"name": "New name"},
     ),
     "SupportType": lambda org: f.support_type(),
@@ -230,7 +230,7 @@ def test_export_never_includes_other_organisation(client, world, model_admin):
     client.force_login(world["editor"])
     export = url(model_admin, "export")
     formats = [fmt().get_title() for fmt in model_admin.get_export_formats()]
-    data = {"format": formats.index("csv"), "resource": 0}
+    data = {"format": formats.index("csv"), "listing": 0}
     fields = [f"listingresource_{name}" for name in model_admin.resource_classes[0]._meta.fields]
     data.update(dict.fromkeys(fields, "on"))
     content = client.post(export, data).content.decode()
@@ -307,12 +307,12 @@ def test_view_on_site_never_redirects_to_other_organisation(client, world, model
 def test_view_on_site_of_a_published_object_needs_no_change_permission(client, world):
     """A reader who may not change a published listing of their organisation may still
     follow "View on site"; an unknown id or content type is a 404."""
-    listing = f.resource(organization=world["a"], status="published")
+    listing = f.listing(organization=world["a"], status="published")
     viewer = f.user(username="viewer", is_staff=True)
     Membership.objects.create(user=viewer, organization=world["a"])
     from django.contrib.auth.models import Permission
 
-    viewer.user_permissions.add(Permission.objects.get(codename="view_resource"))
+    viewer.user_permissions.add(Permission.objects.get(codename="view_listing"))
     client.force_login(viewer)
     assert client.get(view_on_site_url(listing)).status_code == 302
     type(listing)._default_manager.filter(pk=listing.pk).update(status="draft")

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from directory.models import Location, Membership, Resource, Schedule
+from directory.models import Listing, Location, Membership, Schedule
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories as f
 from tests.admin_helpers import change_form_data
@@ -35,8 +35,8 @@ def new_row(data: dict, index: int, **fields) -> dict:
 
 def test_one_row_with_two_days_makes_two_meeting_times_in_the_locations_zone(client):
     staff(client, CURATOR)
-    listing = f.resource(location=f.location(timezone="America/Denver"))
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    listing = f.listing(location=f.location(timezone="America/Denver"))
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     data = change_form_data(client.get(url))
     new_row(data, 0, kind="weekly", days=["2", "4"], start_time="19:00", end_time="20:00")
     response = client.post(url, data)
@@ -50,8 +50,8 @@ def test_one_row_with_two_days_makes_two_meeting_times_in_the_locations_zone(cli
 
 def test_an_every_n_weeks_row_on_two_days_keeps_each_days_rhythm(client):
     staff(client, CURATOR)
-    listing = f.resource()
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    listing = f.listing()
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     data = change_form_data(client.get(url))
     # 2026-12-01 is a Tuesday.
     new_row(
@@ -72,9 +72,9 @@ def test_an_every_n_weeks_row_on_two_days_keeps_each_days_rhythm(client):
 
 def test_ticking_another_day_on_an_existing_time_adds_one_and_keeps_it(client):
     staff(client, CURATOR)
-    listing = f.resource()
+    listing = f.listing()
     tuesday = f.schedule(listing, weekday=2)
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     data = change_form_data(client.get(url))
     assert data["schedules-0-days"] == ["2"]
     data["schedules-0-days"] = ["2", "5"]
@@ -85,9 +85,9 @@ def test_ticking_another_day_on_an_existing_time_adds_one_and_keeps_it(client):
 
 def test_the_editor_is_after_the_basics_and_has_no_contradicting_time_zone_notes(client):
     staff(client, CURATOR)
-    listing = f.resource()
+    listing = f.listing()
     f.schedule(listing)
-    html = client.get(reverse("admin:directory_resource_change", args=[listing.pk]))
+    html = client.get(reverse("admin:directory_listing_change", args=[listing.pk]))
     html = html.content.decode()
     assert html.index("Meeting times") < html.index(">Description<")
     assert "timezone_warning" not in html and "DateTimeShortcuts" not in html
@@ -159,7 +159,7 @@ def test_an_identical_location_is_reused_not_duplicated(client):
 def test_a_single_organisation_editor_starts_with_their_organisation(client):
     centre = f.organization(name="Only Centre")
     staff(client, EDITOR, organization=centre)
-    for name in ("admin:directory_location_add", "admin:directory_resource_add"):
+    for name in ("admin:directory_location_add", "admin:directory_listing_add"):
         form = client.get(reverse(name)).context["adminform"].form
         assert form.initial.get("organization") == centre.pk, name
 
@@ -169,7 +169,7 @@ def test_an_editor_adds_a_listing_with_two_days_in_one_save(client):
     staff(client, EDITOR, organization=centre)
     location = f.location(organization=centre, timezone="America/Los_Angeles")
     support_type = f.support_type()
-    url = reverse("admin:directory_resource_add")
+    url = reverse("admin:directory_listing_add")
     data = change_form_data(client.get(url))
     data.update(
         name="Evening Hope",
@@ -184,7 +184,7 @@ def test_an_editor_adds_a_listing_with_two_days_in_one_save(client):
     new_row(data, 0, kind="weekly", days=["2", "4"], start_time="19:00", end_time="20:00")
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    listing = Resource.objects.get(slug="evening-hope")
+    listing = Listing.objects.get(slug="evening-hope")
     assert listing.organization == centre
     assert {(s.weekday, s.timezone) for s in listing.schedules.all()} == {
         (2, "America/Los_Angeles"),

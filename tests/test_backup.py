@@ -67,7 +67,7 @@ def row_counts(url: str) -> dict[str, int]:
 LISTINGS_SQL = (
     "select r.slug, r.name, r.description, r.status, coalesce(l.city, ''),"
     " (select string_agg(s.weekday || ' ' || s.start_time, ',' order by s.weekday, s.start_time)"
-    "  from directory_schedule s where s.resource_id = r.id)"
+    "  from directory_schedule s where s.listing_id = r.id)"
     " from directory_resource r left join directory_location l on l.id = r.location_id"
     " order by r.slug limit 5"
 )

@@ -24,7 +24,7 @@ def listings(db):
     SupportType.objects.get_or_create(slug="12-step-programs", defaults={"name": "12-Step"})
     made = []
     for i in range(30):
-        listing = f.resource(
+        listing = f.listing(
             name=f"Hope & Serenity Group {i}",
             description="A friendly open meeting — newcomers welcome. " * 3,
             attendance="online",

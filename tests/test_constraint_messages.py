@@ -34,8 +34,8 @@ def location_bad_coordinates():
     return Location(city="Springfield", latitude=91, longitude=None, timezone="America/Chicago")
 
 
-def resource(**overrides):
-    from directory.models import Resource
+def listing(**overrides):
+    from directory.models import Listing
 
     values = {
         "name": "A listing",
@@ -46,14 +46,14 @@ def resource(**overrides):
         "cost": "free",
     }
     values.update(overrides)
-    return Resource(**values)
+    return Listing(**values)
 
 
 def schedule(**overrides):
     from directory.models import Schedule
 
     values = {
-        "resource": f.resource(),
+        "listing": f.listing(),
         "kind": "weekly",
         "weekday": 2,
         "start_time": dt.time(19),
@@ -154,8 +154,8 @@ def feed_listing_twice():
     from directory.models import FeedListing
 
     source = f.feed_source()
-    FeedListing.objects.create(source=source, feed_slug="speaker-meeting", resource=f.resource())
-    return FeedListing(source=source, feed_slug="speaker-meeting", resource=f.resource())
+    FeedListing.objects.create(source=source, feed_slug="speaker-meeting", listing=f.listing())
+    return FeedListing(source=source, feed_slug="speaker-meeting", listing=f.listing())
 
 
 # Constraints on a field that no ModelForm edits (Django then skips them in forms): the admin
@@ -165,13 +165,13 @@ FORM_CHECKS_IT_ITSELF = {"feedsource_has_feed"}
 # constraint name -> (builder of a violating unsaved object, field the error belongs on)
 CASES = {
     "location_coordinates_valid": (location_bad_coordinates, "latitude"),
-    "resource_online_has_link_or_phone": (lambda: resource(attendance="online"), "conference_url"),
+    "resource_online_has_link_or_phone": (lambda: listing(attendance="online"), "conference_url"),
     "resource_verifier_has_date": (
-        lambda: resource(last_verified_by=f.user(), last_verified_at=None),
+        lambda: listing(last_verified_by=f.user(), last_verified_at=None),
         "last_verified_at",
     ),
-    "resource_attendance_known": (lambda: resource(attendance="by_post"), "attendance"),
-    "resource_status_known": (lambda: resource(status="hidden"), "status"),
+    "resource_attendance_known": (lambda: listing(attendance="by_post"), "attendance"),
+    "resource_status_known": (lambda: listing(status="hidden"), "status"),
     "schedule_weekday_range": (lambda: schedule(weekday=9), "weekday"),
     "schedule_end_after_start": (lambda: schedule(end_time=dt.time(18)), "end_time"),
     "schedule_kind_fields": (lambda: schedule(kind="monthly"), "week_of_month"),
@@ -187,8 +187,8 @@ CASES = {
         "anchor_date",
     ),
     "submission_kind_matches_resource": (
-        lambda: Submission(kind="correction", resource=None, proposed={"name": "x"}),
-        "resource",
+        lambda: Submission(kind="correction", listing=None, proposed={"name": "x"}),
+        "listing",
     ),
     "submission_decision_has_reviewer": (
         lambda: Submission(kind="new", status="approved", proposed={"name": "x"}),
@@ -339,8 +339,8 @@ def test_admin_shows_an_online_listing_without_a_link_at_the_link_field(curator_
 
     from tests.admin_helpers import change_form_data
 
-    listing = f.resource()
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    listing = f.listing()
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     data = change_form_data(curator_client.get(url))
     data.update(attendance="online", conference_url="", conference_phone="")
     response = curator_client.post(url, data)
@@ -359,9 +359,9 @@ def test_admin_shows_a_schedule_ending_before_it_starts_at_the_end_time(curator_
 
     from tests.admin_helpers import change_form_data
 
-    listing = f.resource()
+    listing = f.listing()
     f.schedule(listing)
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     data = change_form_data(curator_client.get(url))
     data["schedules-0-end_time"] = "18:00"
     response = curator_client.post(url, data)
@@ -376,11 +376,11 @@ def test_admin_schedule_row_without_a_day_is_an_error_not_a_crash(curator_client
 
     from tests.admin_helpers import change_form_data
 
-    listing = f.resource()
+    listing = f.listing()
     f.schedule(
         listing, kind="interval", interval_weeks=2, weekday=2, anchor_date=dt.date(2026, 12, 1)
     )
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     data = change_form_data(curator_client.get(url))
     data.pop("schedules-0-days")
     data["schedules-0-weekday"] = ""

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from directory.models import Resource, Submission
+from directory.models import Listing, Submission
 from directory.services import submission_review, submissions
 from directory.services.roles import CURATOR, sync_roles
 from tests import factories as f
@@ -26,25 +26,25 @@ def curator():
     return user
 
 
-def four_weekly(listing: Resource) -> dict:
+def four_weekly(listing: Listing) -> dict:
     return {
         day: f.schedule(listing, weekday=day, start_time=dt.time(19), end_time=dt.time(20))
         for day in (0, 2, 4, 6)
     }
 
 
-def schedules_of(listing: Resource) -> dict:
+def schedules_of(listing: Listing) -> dict:
     return {s.pk: model_to_dict(s) for s in listing.schedules.all()}
 
 
 def test_regression_a_legacy_correction_on_four_weekly_meetings_changes_one_time(curator):
     """The reported bug: the diff raised and approval replaced Sun/Tue/Thu/Sat with one."""
-    listing = f.resource(name="Four Times a Week")
+    listing = f.listing(name="Four Times a Week")
     days = four_weekly(listing)
     before = schedules_of(listing)
     # The shape the old report form stored: one flat weekly schedule.
     submission = Submission.objects.create(
-        kind="correction", resource=listing, proposed={"weekday": 2, "start_time": "18:30"}
+        kind="correction", listing=listing, proposed={"weekday": 2, "start_time": "18:30"}
     )
     rows = submission_review.diff(submission)  # used to raise ValueError
     (row,) = [r for r in rows if r["changed"]]
@@ -61,12 +61,12 @@ def test_regression_a_legacy_correction_on_four_weekly_meetings_changes_one_time
 
 
 def test_a_correction_names_the_schedule_it_changes(curator):
-    listing = f.resource()
+    listing = f.listing()
     days = four_weekly(listing)
     before = schedules_of(listing)
     submission = Submission.objects.create(
         kind="correction",
-        resource=listing,
+        listing=listing,
         proposed={
             "schedules": [{"op": "change", "id": days[4].pk, "fields": {"start_time": "18:30"}}]
         },
@@ -83,11 +83,11 @@ def test_a_correction_names_the_schedule_it_changes(curator):
 
 
 def test_add_and_remove_a_time_touch_only_those(curator):
-    listing = f.resource()
+    listing = f.listing()
     days = four_weekly(listing)
     submission = Submission.objects.create(
         kind="correction",
-        resource=listing,
+        listing=listing,
         proposed={
             "schedules": [
                 {"op": "remove", "id": days[0].pk},
@@ -112,11 +112,11 @@ def test_add_and_remove_a_time_touch_only_those(curator):
 
 
 def test_a_change_to_a_time_that_no_longer_exists_is_refused_and_changes_nothing(curator):
-    listing = f.resource(name="Keep")
+    listing = f.listing(name="Keep")
     days = four_weekly(listing)
     submission = Submission.objects.create(
         kind="correction",
-        resource=listing,
+        listing=listing,
         proposed={
             "name": "Changed",
             "schedules": [{"op": "change", "id": days[2].pk, "fields": {"start_time": "08:00"}}],
@@ -134,11 +134,11 @@ def test_a_change_to_a_time_that_no_longer_exists_is_refused_and_changes_nothing
 
 
 def test_the_review_screen_shows_every_schedule_change_in_words(client, curator):
-    listing = f.resource(name="Four Times a Week", attendance="in_person")
+    listing = f.listing(name="Four Times a Week", attendance="in_person")
     days = four_weekly(listing)
     submission = Submission.objects.create(
         kind="correction",
-        resource=listing,
+        listing=listing,
         proposed={
             "attendance": "hybrid",
             "conference_url": "https://meet.example.org/x",
@@ -155,7 +155,7 @@ def test_the_review_screen_shows_every_schedule_change_in_words(client, curator)
 
 
 def report_form(client, listing):
-    return client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
+    return client.get(reverse("directory:listing-report", args=[listing.slug])).context["form"]
 
 
 def report_data(client, listing) -> dict:
@@ -163,12 +163,12 @@ def report_data(client, listing) -> dict:
 
 
 def test_the_report_form_says_which_time_is_wrong(client):
-    listing = f.resource()
+    listing = f.listing()
     days = four_weekly(listing)
     data = report_data(client, listing)
     data.update(kind="correction")
     data[time_field(report_form(client, listing), days[4], "start_time")] = "18:30"
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     submission = Submission.objects.get()
     assert submission.proposed == {
@@ -177,13 +177,13 @@ def test_the_report_form_says_which_time_is_wrong(client):
 
 
 def test_the_report_form_removes_and_adds_times(client):
-    listing = f.resource()
+    listing = f.listing()
     days = four_weekly(listing)
     data = report_data(client, listing)
     data.update(kind="correction")
     data[time_field(report_form(client, listing), days[6], "remove")] = "on"
     data.update(add_weekday="3", add_start_time="12:00", add_end_time="13:00")
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     ops = Submission.objects.get().proposed["schedules"]
     assert {"op": "remove", "id": days[6].pk} in ops
@@ -193,16 +193,16 @@ def test_the_report_form_removes_and_adds_times(client):
 
 
 def test_an_added_time_needs_a_day_but_unchanged_times_do_not(client):
-    listing = f.resource()
+    listing = f.listing()
     four_weekly(listing)
     data = report_data(client, listing)
     data.update(kind="correction", add_start_time="12:00")
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert list(errors) == ["add_weekday"]
     data.update(add_start_time="", name="Renamed")
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 302
     assert Submission.objects.get().proposed == {"name": "Renamed"}
 
@@ -210,13 +210,13 @@ def test_an_added_time_needs_a_day_but_unchanged_times_do_not(client):
 def test_a_meeting_time_that_ends_before_it_starts_is_named_in_the_error_summary(client):
     """Each meeting time is a form of a formset: its error is next to its field and in the
     summary at the top, which links to that field; nothing is stored."""
-    listing = f.resource()
+    listing = f.listing()
     days = four_weekly(listing)
     form = report_form(client, listing)
     data = report_data(client, listing)
     data.update(kind="correction")
     data[time_field(form, days[2], "end_time")] = "18:00"  # it starts at 19:00
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 200
     html = response.content.decode()
     summary = html[
@@ -232,22 +232,22 @@ def test_a_meeting_time_that_ends_before_it_starts_is_named_in_the_error_summary
 def test_a_page_without_the_meeting_times_formset_still_sends_its_other_corrections(client):
     """A report page served before the times were a formset (or a client that leaves them
     out) proposes no change to the times, and loses nothing else."""
-    listing = f.resource(name="Old Name")
+    listing = f.listing(name="Old Name")
     four_weekly(listing)
     data = {k: v for k, v in report_data(client, listing).items() if not k.startswith("times-")}
     data.update(kind="correction", name="New Name")
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 302
     assert Submission.objects.get().proposed == {"name": "New Name"}
 
 
 def test_a_tampered_count_of_meeting_times_reads_only_the_listing_s_times(client):
-    listing = f.resource()
+    listing = f.listing()
     days = four_weekly(listing)
     form = report_form(client, listing)
     data = report_data(client, listing)
     data.update({"kind": "correction", "times-TOTAL_FORMS": "999", "times-7-remove": "on"})
     data[time_field(form, days[0], "remove")] = "on"
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     assert Submission.objects.get().proposed == {"schedules": [{"op": "remove", "id": days[0].pk}]}

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from directory.models import Resource, Schedule, Submission
+from directory.models import Listing, Schedule, Submission
 from directory.services import proposals, submission_review, submissions
 from directory.services.proposals import schedule_json
 from tests import factories as f
@@ -88,7 +88,7 @@ class ApprovalAppliesExactlyTheProposal(TestCase):
     @given(scenarios())
     def test_approval_applies_exactly_the_proposal(self, scenario):
         existing, fields, fates, targets, added = scenario
-        listing = f.resource(
+        listing = f.listing(
             name="Original name",
             description="Original description",
             cost="free",
@@ -98,7 +98,7 @@ class ApprovalAppliesExactlyTheProposal(TestCase):
         )
         schedules = []
         for values in existing:
-            schedule = Schedule(resource=listing)
+            schedule = Schedule(listing=listing)
             for name, value in proposals._parse_schedule_fields(values).items():
                 setattr(schedule, name, value)
             schedule.full_clean()
@@ -130,7 +130,7 @@ class ApprovalAppliesExactlyTheProposal(TestCase):
         if ops:
             proposed["schedules"] = ops
         submission = Submission.objects.create(
-            kind="correction", resource=listing, proposed=proposed
+            kind="correction", listing=listing, proposed=proposed
         )
 
         rows = submission_review.diff(submission)
@@ -150,7 +150,7 @@ class ApprovalAppliesExactlyTheProposal(TestCase):
 
         submissions.approve(submission, by=self.curator)
 
-        listing = Resource.objects.get(pk=listing.pk)
+        listing = Listing.objects.get(pk=listing.pk)
         after_listing = {k: getattr(listing, k) for k in [*LISTING_KEYS, "support_type_id"]}
         after_listing["location_id"] = listing.location_id
         assert after_listing == {**before_listing, **fields}

@@ -14,7 +14,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
-from directory.models import Membership, Resource, Schedule, Submission
+from directory.models import Listing, Membership, Schedule, Submission
 from directory.services import submissions
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories as f
@@ -30,9 +30,9 @@ def curator():
     return user
 
 
-def state(listing: Resource) -> dict:
+def state(listing: Listing) -> dict:
     """Everything about a listing a visitor could notice, except the update time."""
-    listing = Resource.objects.get(pk=listing.pk)
+    listing = Listing.objects.get(pk=listing.pk)
     data = model_to_dict(listing)
     data["features"] = sorted(f.slug for f in data["features"])
     data["location"] = model_to_dict(listing.location) if listing.location else None
@@ -45,12 +45,12 @@ def history(obj) -> list[LogEntry]:
 
 
 def test_an_approved_correction_changes_exactly_the_proposed_fields(curator):
-    listing = f.resource(name="Old Name", description="Keep me", features=[f.feature()])
+    listing = f.listing(name="Old Name", description="Keep me", features=[f.feature()])
     f.schedule(listing, weekday=2, start_time=dt.time(19), end_time=dt.time(20))
     before = state(listing)
     submission = Submission.objects.create(
         kind="correction",
-        resource=listing,
+        listing=listing,
         proposed={"name": "New Name", "start_time": "18:30", "city": "Shelbyville"},
     )
     submissions.approve(submission, by=curator)
@@ -79,11 +79,11 @@ def test_an_approved_correction_changes_exactly_the_proposed_fields(curator):
 
 
 def test_approval_is_one_transaction(curator, monkeypatch):
-    listing = f.resource(name="Old Name")
+    listing = f.listing(name="Old Name")
     f.schedule(listing)
     before = state(listing)
     submission = Submission.objects.create(
-        kind="correction", resource=listing, proposed={"name": "New Name", "start_time": "09:00"}
+        kind="correction", listing=listing, proposed={"name": "New Name", "start_time": "09:00"}
     )
 
     def fail(*args, **kwargs):
@@ -100,9 +100,9 @@ def test_approval_is_one_transaction(curator, monkeypatch):
 
 def test_a_shared_location_is_copied_not_changed(curator):
     hall = f.location(name="St Mark's")
-    listing, neighbour = f.resource(location=hall), f.resource(location=hall)
+    listing, neighbour = f.listing(location=hall), f.listing(location=hall)
     submission = Submission.objects.create(
-        kind="correction", resource=listing, proposed={"address_line1": "2 Side Door"}
+        kind="correction", listing=listing, proposed={"address_line1": "2 Side Door"}
     )
     submissions.approve(submission, by=curator)
     listing.refresh_from_db()
@@ -112,10 +112,10 @@ def test_a_shared_location_is_copied_not_changed(curator):
 
 
 def test_a_rejected_submission_changes_nothing_and_needs_a_reason(curator):
-    listing = f.resource(name="Old Name")
+    listing = f.listing(name="Old Name")
     before = state(listing)
     submission = Submission.objects.create(
-        kind="correction", resource=listing, proposed={"name": "Vandalised"}
+        kind="correction", listing=listing, proposed={"name": "Vandalised"}
     )
     with pytest.raises(ValidationError):
         submissions.reject(submission, by=curator, reason="  ")
@@ -130,8 +130,8 @@ def test_a_rejected_submission_changes_nothing_and_needs_a_reason(curator):
 
 
 def test_an_approved_closure_report_archives_the_listing(client, curator):
-    listing = f.resource()
-    submission = Submission.objects.create(kind="closure", resource=listing, proposed={})
+    listing = f.listing()
+    submission = Submission.objects.create(kind="closure", listing=listing, proposed={})
     submissions.approve(submission, by=curator)
     listing.refresh_from_db()
     assert listing.status == "archived"
@@ -177,15 +177,15 @@ def test_an_invalid_suggestion_cannot_be_approved(curator):
     )
     with pytest.raises(ValidationError):
         submissions.approve(submission, by=curator)
-    assert not Resource.objects.exists()
+    assert not Listing.objects.exists()
     submission.refresh_from_db()
     assert submission.status == "pending"
 
 
 def test_the_review_screen_shows_a_diff_and_approves(client, curator):
-    listing = f.resource(name="Old Name")
+    listing = f.listing(name="Old Name")
     submission = Submission.objects.create(
-        kind="correction", resource=listing, proposed={"name": "New Name"}
+        kind="correction", listing=listing, proposed={"name": "New Name"}
     )
     client.force_login(curator)
     page = client.get(reverse("admin:directory_submission_change", args=[submission.pk]))
@@ -209,9 +209,9 @@ def test_editors_cannot_review_submissions(client):
     editor = f.user(is_staff=True)
     editor.groups.add(Group.objects.get(name=EDITOR))
     Membership.objects.create(user=editor, organization=org)
-    listing = f.resource(organization=org, name="Theirs")
+    listing = f.listing(organization=org, name="Theirs")
     submission = Submission.objects.create(
-        kind="correction", resource=listing, proposed={"name": "Changed"}
+        kind="correction", listing=listing, proposed={"name": "Changed"}
     )
     client.force_login(editor)
     url = reverse("admin:directory_submission_approve", args=[submission.pk])
@@ -225,10 +225,10 @@ def test_editors_cannot_review_submissions(client):
 
 def test_mark_verified_today_records_who_and_when_in_history(client, curator):
     old = timezone.now() - dt.timedelta(days=400)
-    listing = f.resource(last_verified_at=old)
+    listing = f.listing(last_verified_at=old)
     client.force_login(curator)
     response = client.post(
-        reverse("admin:directory_resource_changelist"),
+        reverse("admin:directory_listing_changelist"),
         {"action": "mark_verified_today", "_selected_action": [listing.pk]},
     )
     assert response.status_code == 302
@@ -243,22 +243,22 @@ def test_mark_verified_today_records_who_and_when_in_history(client, curator):
 
 
 def test_not_verified_in_six_months_filter(client, curator):
-    stale = f.resource(name="Stale one", last_verified_at=timezone.now() - dt.timedelta(days=200))
-    never = f.resource(name="Never checked", last_verified_at=None)
-    fresh = f.resource(name="Fresh one")
+    stale = f.listing(name="Stale one", last_verified_at=timezone.now() - dt.timedelta(days=200))
+    never = f.listing(name="Never checked", last_verified_at=None)
+    fresh = f.listing(name="Fresh one")
     client.force_login(curator)
-    response = client.get(reverse("admin:directory_resource_changelist"), {"verified": "stale"})
+    response = client.get(reverse("admin:directory_listing_changelist"), {"verified": "stale"})
     shown = set(response.context["cl"].result_list)
     assert shown == {stale, never}
     assert fresh not in shown
 
 
 def test_list_stale_listings_command(curator):
-    f.resource(
+    f.listing(
         name="Stale one", slug="stale-one", last_verified_at=timezone.now() - dt.timedelta(days=200)
     )
-    f.resource(name="Draft stale", status="draft", last_verified_at=None)
-    f.resource(name="Fresh one")
+    f.listing(name="Draft stale", status="draft", last_verified_at=None)
+    f.listing(name="Fresh one")
     out = StringIO()
     call_command("list_stale_listings", stdout=out)
     text = out.getvalue()
@@ -270,9 +270,9 @@ def test_list_stale_listings_command(curator):
 
 
 def test_publish_and_archive_actions_are_audited(client, curator):
-    listing = f.resource(status="draft")
+    listing = f.listing(status="draft")
     client.force_login(curator)
-    changelist = reverse("admin:directory_resource_changelist")
+    changelist = reverse("admin:directory_listing_changelist")
     client.post(changelist, {"action": "publish", "_selected_action": [listing.pk]})
     listing.refresh_from_db()
     assert listing.status == "published"
@@ -286,10 +286,10 @@ def test_publish_and_archive_actions_are_audited(client, curator):
 
 
 def test_admin_edits_are_in_history_with_who_and_what(client, curator):
-    listing = f.resource(name="Before")
+    listing = f.listing(name="Before")
     schedule = f.schedule(listing)
     client.force_login(curator)
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     form = client.get(url).context["adminform"].form
     data = {}
     for name, field in form.fields.items():
@@ -304,7 +304,7 @@ def test_admin_edits_are_in_history_with_who_and_what(client, curator):
             "schedules-TOTAL_FORMS": 1,
             "schedules-INITIAL_FORMS": 1,
             "schedules-0-id": schedule.pk,
-            "schedules-0-resource": listing.pk,
+            "schedules-0-listing": listing.pk,
             "schedules-0-kind": "weekly",
             "schedules-0-days": [2],
             "schedules-0-start_time": "19:00",
@@ -318,16 +318,16 @@ def test_admin_edits_are_in_history_with_who_and_what(client, curator):
     entry = history(listing)[-1]
     assert entry.user == curator
     assert "Name" in entry.get_change_message()
-    assert Schedule.objects.filter(resource=listing).count() == 1
+    assert Schedule.objects.filter(listing=listing).count() == 1
 
 
 def test_save_and_mark_verified_is_one_trip_and_in_history(client, curator):
     from tests.admin_helpers import change_form_data
 
     old = timezone.now() - dt.timedelta(days=400)
-    listing = f.resource(name="Before", last_verified_at=old)
+    listing = f.listing(name="Before", last_verified_at=old)
     client.force_login(curator)
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     page = client.get(url)
     assert 'name="_save_verified"' in page.content.decode()
     data = change_form_data(page)

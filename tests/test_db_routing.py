@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import RequestFactory
 
-from directory.models import Resource, SearchVersion, Submission
+from directory.models import Listing, SearchVersion, Submission
 from peersupport.db_routing import PrimaryReplicaRouter, ReplicaReadsMiddleware
 from tests.process_helpers import clean_environment
 
@@ -27,8 +27,8 @@ def aliases_during(request) -> dict[str, str]:
     seen = {}
 
     def view(request):
-        seen["listing read"] = router.db_for_read(Resource)
-        seen["listing write"] = router.db_for_write(Resource)
+        seen["listing read"] = router.db_for_read(Listing)
+        seen["listing write"] = router.db_for_write(Listing)
         seen["submission write"] = router.db_for_write(Submission)
         seen["search version read"] = router.db_for_read(SearchVersion)
         seen["session read"] = router.db_for_read(Session)
@@ -58,7 +58,7 @@ def test_anonymous_public_reads_go_to_the_replica_and_writes_to_the_primary(path
 @pytest.mark.parametrize(
     "request_",
     [
-        RequestFactory().get("/admin/directory/resource/"),
+        RequestFactory().get("/admin/directory/listing/"),
         RequestFactory().get("/suggest/"),
         RequestFactory().post("/suggest/"),
         RequestFactory().get("/resources/tuesday/report/"),
@@ -80,7 +80,7 @@ def test_a_signed_in_curator_reads_their_own_writes_from_the_primary():
 
 def test_outside_a_request_everything_uses_the_primary():
     router = PrimaryReplicaRouter()
-    assert router.db_for_read(Resource) == "default"
+    assert router.db_for_read(Listing) == "default"
     assert router.allow_migrate("replica", "directory") is False
     assert router.allow_migrate("default", "directory") is True
 
@@ -92,7 +92,7 @@ SCRIPT = textwrap.dedent(
     from django.conf import settings
     from django.db import connections
     from django.test import Client
-    from directory.models import Resource, Submission, SupportType
+    from directory.models import Listing, Submission, SupportType
     from tests import factories as f
 
     assert settings.DATABASE_ROUTERS == ["peersupport.db_routing.PrimaryReplicaRouter"]
@@ -100,7 +100,7 @@ SCRIPT = textwrap.dedent(
     stage = sys.argv[1]
     if stage == "seed":
         SupportType.objects.create(slug="12-step-programs", name="12-Step", position=0)
-        f.schedule(f.resource(name="Harbour Lights", slug="harbour-lights"))
+        f.schedule(f.listing(name="Harbour Lights", slug="harbour-lights"))
     else:
         page = client.get("/resources/harbour-lights/").content.decode()
         print("page:", "Replica Copy" in page, "Harbour Lights" in page)
@@ -175,13 +175,13 @@ def test_a_csv_import_waits_for_confirmation_in_the_shared_cache_not_on_local_di
     from tests import factories as f
 
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # where a local file would go
-    f.schedule(f.resource(slug="weekly", name="Weekly Hope"))
+    f.schedule(f.listing(slug="weekly", name="Weekly Hope"))
     csv = ListingResource().export().csv.replace("weekly", "weekly-copy", 1)
     preview = admin_client.post(
-        reverse("admin:directory_resource_import"),
+        reverse("admin:directory_listing_import"),
         {
             "format": 0,
-            "resource": 0,
+            "listing": 0,
             "import_file": SimpleUploadedFile("listings.csv", csv.encode(), "text/csv"),
         },
     )
@@ -193,9 +193,9 @@ def test_a_csv_import_waits_for_confirmation_in_the_shared_cache_not_on_local_di
     assert not list(tmp_path.iterdir()), "nothing written to the local temp folder"
     fields = dict(re_.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', html))
     confirmed = admin_client.post(
-        reverse("admin:directory_resource_process_import"),
+        reverse("admin:directory_listing_process_import"),
         {key: fields[key] for key in ("import_file_name", "original_file_name", "format")}
-        | {"resource": fields.get("resource", "0")},
+        | {"listing": fields.get("listing", "0")},
     )
     assert confirmed.status_code == 302, confirmed.content.decode()[:2000]
-    assert Resource.objects.filter(slug="weekly-copy").exists()
+    assert Listing.objects.filter(slug="weekly-copy").exists()

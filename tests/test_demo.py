@@ -19,11 +19,11 @@ from directory.models import (
     CredentialType,
     Feature,
     FeatureCategory,
+    Listing,
     Location,
     Organization,
     PeerWorker,
     Place,
-    Resource,
     Schedule,
     SupportType,
 )
@@ -34,7 +34,7 @@ from tests.meeting_guide_clients import tsml_plugin_import, tsml_ui_load
 
 pytestmark = pytest.mark.django_db
 
-DEMO_MODELS = [Organization, Location, Resource, PeerWorker]
+DEMO_MODELS = [Organization, Location, Listing, PeerWorker]
 ALL_MODELS = [*DEMO_MODELS, Schedule, Credential, CredentialType]
 
 
@@ -51,13 +51,13 @@ def counts() -> dict[str, int]:
 def snapshot():
     """What two runs with the same seed must agree on."""
     return (
-        list(Resource.objects.order_by("slug").values_list("slug", "name", "attendance", "status")),
+        list(Listing.objects.order_by("slug").values_list("slug", "name", "attendance", "status")),
         sorted(
             Schedule.objects.values_list(
-                "resource__slug", "kind", "weekday", "start_time", "end_time", "timezone"
+                "listing__slug", "kind", "weekday", "start_time", "end_time", "timezone"
             )
         ),
-        sorted(Resource.features.through.objects.values_list("resource__slug", "feature__slug")),
+        sorted(Listing.features.through.objects.values_list("listing__slug", "feature__slug")),
         list(Location.objects.order_by("address_line1", "city").values_list("name", "city")),
         list(PeerWorker.objects.order_by("slug").values_list("slug", "display_name")),
     )
@@ -66,7 +66,7 @@ def snapshot():
 def test_exact_counts_and_summary(reference):
     out = generate("--listings", "40", "--seed", "1")
 
-    assert Resource.objects.count() == 40
+    assert Listing.objects.count() == 40
     assert Organization.objects.count() == 3  # ~N/200, at least 3
     assert PeerWorker.objects.count() == 5  # N // 20, at least 5
     assert Location.objects.count() >= 40 * 0.6 / 3
@@ -76,10 +76,10 @@ def test_exact_counts_and_summary(reference):
         "fellowship",
     }
     # Every listing of a meeting-based type meets at least once; schedules ≈ 3 per listing.
-    meeting = Resource.objects.filter(support_type__is_meeting_based=True)
+    meeting = Listing.objects.filter(support_type__is_meeting_based=True)
     assert not meeting.filter(schedules__isnull=True).exists()
     assert 40 * 2 <= Schedule.objects.count() <= 40 * 4.5
-    for model in [Resource, Schedule, Location, Organization, PeerWorker, Credential]:
+    for model in [Listing, Schedule, Location, Organization, PeerWorker, Credential]:
         assert re.search(rf"\b{model.__name__} {model.objects.count()}\b", out), model
     assert "committed in" in out
 
@@ -113,13 +113,13 @@ def test_everything_created_is_labelled_demo_and_fictional(reference):
     assert all(
         name.endswith("(demo)") for name in Organization.objects.values_list("name", flat=True)
     )
-    for resource in Resource.objects.all():
-        assert resource.description.startswith("Fictional demo listing.")
-        assert " " not in resource.contact_name  # first names only
-        for url in [resource.conference_url, resource.website]:
+    for listing in Listing.objects.all():
+        assert listing.description.startswith("Fictional demo listing.")
+        assert " " not in listing.contact_name  # first names only
+        for url in [listing.conference_url, listing.website]:
             assert not url or re.match(r"https://([a-z0-9-]+\.)*example\.(com|org)/", url)
-        assert not resource.contact_email or resource.contact_email.endswith("@example.org")
-        for phone in [resource.contact_phone, resource.conference_phone]:
+        assert not listing.contact_email or listing.contact_email.endswith("@example.org")
+        for phone in [listing.contact_phone, listing.conference_phone]:
             digits = re.sub(r"\D", "", phone)
             assert not phone or "55501" in digits or "2079460" in digits, phone
     for location in Location.objects.all():
@@ -129,9 +129,7 @@ def test_everything_created_is_labelled_demo_and_fictional(reference):
         assert worker.consent_to_publish
         assert re.fullmatch(r"[A-Z][a-z]+ [A-Z]\.", worker.display_name)
     # Slugs are unique by construction: slugify(name)-<number>.
-    assert all(
-        re.search(r"-\d+$", slug) for slug in Resource.objects.values_list("slug", flat=True)
-    )
+    assert all(re.search(r"-\d+$", slug) for slug in Listing.objects.values_list("slug", flat=True))
 
 
 def test_same_seed_gives_the_same_data(reference):
@@ -146,7 +144,7 @@ def test_same_seed_gives_the_same_data(reference):
 def test_schedules_are_valid_and_realistic(reference):
     generate("--listings", "1500", "--seed", "2", "--workers", "0")
 
-    schedules = list(Schedule.objects.select_related("resource__location"))
+    schedules = list(Schedule.objects.select_related("listing__location"))
     kinds = Counter(s.kind for s in schedules)
     total = len(schedules)
     assert 2.6 <= total / 1500 <= 3.4  # 100,000 listings → ≈ 300,000 schedules
@@ -163,19 +161,19 @@ def test_schedules_are_valid_and_realistic(reference):
         if s.kind == "interval":
             assert s.interval_weeks in {2, 3}
             assert sunday_based_weekday(s.anchor_date) == s.weekday
-        location = s.resource.location
+        location = s.listing.location
         if location is not None:
             assert s.timezone == location.timezone
 
-    attendance = Counter(Resource.objects.values_list("attendance", flat=True))
+    attendance = Counter(Listing.objects.values_list("attendance", flat=True))
     assert 0.52 <= attendance["in_person"] / 1500 <= 0.68
     assert 0.19 <= attendance["online"] / 1500 <= 0.31
     assert 0.08 <= attendance["hybrid"] / 1500 <= 0.16
     assert 0.005 <= attendance["inactive"] / 1500 <= 0.06
-    statuses = Counter(Resource.objects.values_list("status", flat=True))
+    statuses = Counter(Listing.objects.values_list("status", flat=True))
     assert statuses["published"] / 1500 > 0.85 and statuses["draft"] and statuses["archived"]
     per_listing = Counter(
-        Resource.objects.filter(features__isnull=False).values_list("pk", flat=True)
+        Listing.objects.filter(features__isnull=False).values_list("pk", flat=True)
     )
     assert len(per_listing) == 1500 and set(per_listing.values()) <= {1, 2, 3, 4, 5}
     assert Location.objects.filter(approximate=True).exists()
@@ -186,15 +184,15 @@ def test_schedules_are_valid_and_realistic(reference):
 def test_online_listings_can_be_joined(reference):
     generate("--listings", "200", "--seed", "4")
 
-    online = Resource.objects.filter(attendance__in=["online", "hybrid"])
+    online = Listing.objects.filter(attendance__in=["online", "hybrid"])
     assert online.count() > 20
-    for resource in online.select_related("location"):
-        assert resource.conference_url or resource.conference_phone
-        if resource.attendance == "online" and resource.location:
-            assert resource.location.approximate
-        if resource.attendance == "hybrid":
-            assert resource.location and not resource.location.approximate
-    assert Resource.objects.filter(attendance="online", location__isnull=True).exists()
+    for listing in online.select_related("location"):
+        assert listing.conference_url or listing.conference_phone
+        if listing.attendance == "online" and listing.location:
+            assert listing.location.approximate
+        if listing.attendance == "hybrid":
+            assert listing.location and not listing.location.approximate
+    assert Listing.objects.filter(attendance="online", location__isnull=True).exists()
 
 
 def test_credentials_mix_and_demo_curator(reference):
@@ -229,23 +227,23 @@ def test_existing_credential_types_are_used(reference):
 
 def test_replace_removes_old_demo_rows_and_keeps_real_data(reference):
     real_type = SupportType.objects.get(slug="12-step-programs")
-    real = f.resource(name="Real Tuesday Group", support_type=real_type)
+    real = f.listing(name="Real Tuesday Group", support_type=real_type)
     f.schedule(real)
     real_worker = f.peer_worker(display_name="Real R.")
     generate("--listings", "30", "--seed", "1")
-    old_ids = set(Resource.objects.filter(is_demo=True).values_list("pk", flat=True))
+    old_ids = set(Listing.objects.filter(is_demo=True).values_list("pk", flat=True))
     # A real listing that a curator attached to a demo location keeps that location.
     shared = Location.objects.filter(is_demo=True).first()
-    f.resource(name="Real listing at a demo hall", location=shared, support_type=real_type)
+    f.listing(name="Real listing at a demo hall", location=shared, support_type=real_type)
 
     with pytest.raises(CommandError, match="already loaded; use --replace"):
         generate("--listings", "30", "--seed", "1")
     out = generate("--listings", "30", "--seed", "2", "--replace")
 
     assert "Deleted demo rows" in out and "Kept 1 demo location" in out
-    assert not Resource.objects.filter(pk__in=old_ids).exists()
-    assert Resource.objects.filter(is_demo=True).count() == 30
-    assert Resource.objects.filter(is_demo=False).count() == 2
+    assert not Listing.objects.filter(pk__in=old_ids).exists()
+    assert Listing.objects.filter(is_demo=True).count() == 30
+    assert Listing.objects.filter(is_demo=False).count() == 2
     assert real.schedules.count() == 1
     assert PeerWorker.objects.filter(pk=real_worker.pk).exists()
     assert Location.objects.filter(pk=shared.pk).exists()
@@ -273,7 +271,7 @@ def test_missing_reference_data_is_an_error_and_writes_nothing(reference, remove
 def test_dry_run_writes_nothing(reference):
     before = counts()
     out = generate("--listings", "50", "--seed", "1", "--dry-run")
-    assert "Resource 50" in out and "dry run" in out
+    assert "Listing 50" in out and "dry run" in out
     assert counts() == before
 
 
@@ -301,7 +299,7 @@ def test_the_demo_site_draws_its_maps(reference, client):
     unplaced = re.search(r'data-unplaced="(\d+)"', html)
     assert total > 0 and placed + (int(unplaced.group(1)) if unplaced else 0) == total
     assert 'class="map-land"' in html and 'class="map-town"' in html
-    in_person = Resource.objects.filter(
+    in_person = Listing.objects.filter(
         attendance="in_person", location__latitude__isnull=False
     ).first()
     page = client.get(f"/resources/{in_person.slug}/").content.decode()

@@ -186,7 +186,7 @@ def gunicorn(database: str, redis: str, **extra):
 @pytest.fixture
 def site(db):
     CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
-    return f.resource(slug="tuesday-group", name="Tuesday group")
+    return f.listing(slug="tuesday-group", name="Tuesday group")
 
 
 needs_postgres = pytest.mark.skipif(

@@ -54,7 +54,7 @@ def cache_down(settings):
 @pytest.fixture
 def content():
     CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
-    return f.resource(slug="tuesday-group", name="Tuesday group")
+    return f.listing(slug="tuesday-group", name="Tuesday group")
 
 
 def suggestion_form(client) -> dict:

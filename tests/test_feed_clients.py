@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from directory.feeds import published
 from directory.meeting_guide import export as meeting_guide
-from directory.models import Resource
+from directory.models import Listing
 from tests import factories
 from tests.feeds_helpers import (
     assert_meeting_guide_row,
@@ -45,20 +45,20 @@ def every_kind():
     online_meeting(slug="online-alone", tz="Europe/London")
     weekly_meeting(
         slug="hybrid",
-        attendance=Resource.Attendance.HYBRID,
+        attendance=Listing.Attendance.HYBRID,
         conference_url="https://zoom.us/j/123",
     )
-    weekly_meeting(slug="closed", attendance=Resource.Attendance.INACTIVE, days=[1, 2])
-    factories.resource(slug="by-appointment", by_appointment=True)
-    factories.resource(
+    weekly_meeting(slug="closed", attendance=Listing.Attendance.INACTIVE, days=[1, 2])
+    factories.listing(slug="by-appointment", by_appointment=True)
+    factories.listing(
         slug="online-by-appointment",
         by_appointment=True,
-        attendance=Resource.Attendance.ONLINE,
+        attendance=Listing.Attendance.ONLINE,
         conference_phone="+15550100",
     )
     weekly_meeting(slug="x" * 200, days=[0, 1])
     monthly_meeting(slug="first-saturday")  # not in the feed: the format cannot say it
-    factories.resource(slug="no-schedule")  # not a meeting by appointment: not in the feed
+    factories.listing(slug="no-schedule")  # not a meeting by appointment: not in the feed
 
 
 def test_the_client_model_fails_as_the_real_client_did_on_our_old_feed():

@@ -12,14 +12,10 @@ from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from directory.meeting_guide.addresses import Context, parse_formatted_address
 from directory.meeting_guide.importing import run_source
-from directory.meeting_guide.rows import (
-    Context,
-    clean_text,
-    parse_formatted_address,
-    parse_time,
-)
-from directory.models import FeedListing, FeedRun, FeedSource, Location, Resource
+from directory.meeting_guide.values import clean_text, parse_time
+from directory.models import FeedListing, FeedRun, FeedSource, Listing, Location
 from tests import factories
 from tests.feeds_helpers import coded_feature
 
@@ -82,16 +78,14 @@ def test_two_sources_with_the_same_generic_slugs_never_touch_each_other(source):
     assert counts(sync(source, san_jose)) == (2, 0, 0, 0, 0)
     assert counts(sync(other, newport)) == (2, 0, 0, 0, 0)
 
-    mine = Resource.objects.get(
-        feed_origin__source=source, feed_origin__feed_slug="speaker-meeting"
-    )
-    theirs = Resource.objects.get(
+    mine = Listing.objects.get(feed_origin__source=source, feed_origin__feed_slug="speaker-meeting")
+    theirs = Listing.objects.get(
         feed_origin__source=other, feed_origin__feed_slug="speaker-meeting"
     )
     assert mine.slug == "speaker-meeting" and theirs.slug == "speaker-meeting-newport-ig"
     assert mine.location.city == "San Jose" and mine.organization.slug == "san-jose-ig"
     assert theirs.location.city == "Newport Beach" and theirs.organization.slug == "newport-ig"
-    assert Resource.objects.count() == 4
+    assert Listing.objects.count() == 4
     # Back and forth for ever changes nothing.
     for _ in range(2):
         assert counts(sync(source, san_jose)) == (0, 0, 2, 0, 0)
@@ -99,9 +93,9 @@ def test_two_sources_with_the_same_generic_slugs_never_touch_each_other(source):
 
 
 def test_no_feed_can_update_a_listing_of_another_source_or_our_own(source):
-    ours = factories.resource(slug="back-to-basics-3", name="Curated by us")
+    ours = factories.listing(slug="back-to-basics-3", name="Curated by us")
     sync(source, [row("came-to-believe")])
-    theirs = Resource.objects.get(feed_origin__source=source)
+    theirs = Listing.objects.get(feed_origin__source=source)
     attacker = factories.feed_source()
     # Every key the attacker could aim at: their slug, our global slugs, the other's feed slug.
     rows = [
@@ -113,7 +107,7 @@ def test_no_feed_can_update_a_listing_of_another_source_or_our_own(source):
     theirs.refresh_from_db()
     assert ours.name == "Curated by us" and theirs.name == "Meeting came-to-believe"
     assert theirs.feed_origin.source == source
-    assert not Resource.objects.filter(name="Hijacked", feed_origin__source=source).exists()
+    assert not Listing.objects.filter(name="Hijacked", feed_origin__source=source).exists()
     assert FeedListing.objects.filter(source=attacker).count() == 4
 
 
@@ -128,7 +122,7 @@ def test_importing_several_sources_twice_creates_updates_and_archives_nothing():
     for source, rows in zip(sources, feeds, strict=True):
         assert counts(sync(source, rows)) == (0, 0, len(rows), 0, 0)
         assert set(
-            Resource.objects.filter(feed_origin__source=source).values_list(
+            Listing.objects.filter(feed_origin__source=source).values_list(
                 "feed_origin__feed_slug", flat=True
             )
         ) == {r["slug"] for r in rows}
@@ -137,7 +131,7 @@ def test_importing_several_sources_twice_creates_updates_and_archives_nothing():
 def test_slugs_of_any_characters_the_spec_allows(source):
     result = sync(source, [row("a.a.-for-women-235"), row(4711), row("Über Meeting")])
     assert result.created == 3 and not result.skips
-    assert set(Resource.objects.values_list("slug", flat=True)) == {
+    assert set(Listing.objects.values_list("slug", flat=True)) == {
         "aa-for-women-235",
         "4711",
         "uber-meeting",
@@ -183,7 +177,7 @@ def test_a_town_only_address_with_a_link_is_online_not_hybrid(source):
     coded_feature("O")
     result = sync(source, rows)
     assert result.created == 7, result.lines()
-    attendance = dict(Resource.objects.values_list("feed_origin__feed_slug", "attendance"))
+    attendance = dict(Listing.objects.values_list("feed_origin__feed_slug", "attendance"))
     assert attendance == {
         "online-serenity": "online",
         "onl-code": "hybrid",  # ONL plus a street address and a link
@@ -193,7 +187,7 @@ def test_a_town_only_address_with_a_link_is_online_not_hybrid(source):
         "closed": "inactive",
         "option-wins": "in_person",
     }
-    online = Resource.objects.get(feed_origin__feed_slug="online-serenity")
+    online = Listing.objects.get(feed_origin__feed_slug="online-serenity")
     location = online.location
     assert (location.address_line1, location.city, location.region, location.country) == (
         "",
@@ -255,7 +249,7 @@ def test_a_feed_of_12_hour_times_imports_every_row(source):
     assert result.created == 4 and not result.skips
     starts = {
         r.feed_origin.feed_slug: sorted((s.weekday, s.start_time) for s in r.schedules.all())
-        for r in Resource.objects.select_related("feed_origin")
+        for r in Listing.objects.select_related("feed_origin")
     }
     assert starts == {
         "m0": [(1, dt.time(19, 30))],
@@ -296,7 +290,7 @@ def test_missing_time_zones_are_inferred_per_meeting_across_zones(source):
     ]
     result = sync(source, rows)
     assert result.created == 6 and not result.skips
-    zones = dict(Resource.objects.values_list("feed_origin__feed_slug", "schedules__timezone"))
+    zones = dict(Listing.objects.values_list("feed_origin__feed_slug", "schedules__timezone"))
     assert zones == {
         "los-angeles": "America/Los_Angeles",
         "berlin": "Europe/Berlin",
@@ -387,7 +381,7 @@ def test_foreign_meetings_keep_their_country_and_town(source):
         },
     ]
     assert sync(source, rows).created == 2
-    berlin = Location.objects.get(resources__feed_origin__feed_slug="berlin")
+    berlin = Location.objects.get(listings__feed_origin__feed_slug="berlin")
     assert (berlin.country, berlin.city, berlin.postal_code, berlin.approximate) == (
         "DE",
         "Berlin",
@@ -395,7 +389,7 @@ def test_foreign_meetings_keep_their_country_and_town(source):
         False,
     )
     assert berlin.timezone == "Europe/Berlin"
-    assert Location.objects.get(resources__feed_origin__feed_slug="eindhoven").country == "NL"
+    assert Location.objects.get(listings__feed_origin__feed_slug="eindhoven").country == "NL"
 
 
 # ----------------------------------------------------------------------------- text and fields
@@ -412,11 +406,11 @@ def test_entities_and_tags_become_plain_text(source):
         )
     ]
     sync(source, rows)
-    resource = Resource.objects.get()
-    assert resource.name == "Men's Step & Tradition"
-    assert resource.description == "Bring a friend.\nCoffee & cake"
-    assert resource.location.name == "St. Mary’s"
-    assert resource.location_notes == "Enter through the first gate\nRoom 15"
+    listing = Listing.objects.get()
+    assert listing.name == "Men's Step & Tradition"
+    assert listing.description == "Bring a friend.\nCoffee & cake"
+    assert listing.location.name == "St. Mary’s"
+    assert listing.location_notes == "Enter through the first gate\nRoom 15"
     assert clean_text("&lt;script&gt;alert(1)&lt;/script&gt;") == "alert(1)"
 
 
@@ -440,7 +434,7 @@ def test_every_feed_field_is_kept(source):
         row("sub", region="South Bay", sub_region="Campbell"),
     ]
     sync(source, rows)
-    full = Resource.objects.get(feed_origin__feed_slug="full")
+    full = Listing.objects.get(feed_origin__feed_slug="full")
     assert (full.group_name, full.group_notes, full.district) == (
         "Came to Believe Group",
         "Business meeting first Sunday",
@@ -455,7 +449,7 @@ def test_every_feed_field_is_kept(source):
     assert full.feed_origin.feed_url == "https://aa.example.org/meetings/full"
     assert full.feed_origin.feedback_url == "https://aa.example.org/feedback?m=full"
     assert full.location_notes == "Room 15" and full.contact_name == "Pat"
-    assert Resource.objects.get(feed_origin__feed_slug="sub").regions == ["South Bay", "Campbell"]
+    assert Listing.objects.get(feed_origin__feed_slug="sub").regions == ["South Bay", "Campbell"]
 
 
 def test_one_bad_field_is_dropped_with_a_warning_and_the_meeting_kept(source):
@@ -475,7 +469,7 @@ def test_one_bad_field_is_dropped_with_a_warning_and_the_meeting_kept(source):
     assert result.created == 7 and not result.skips, result.lines()
     by_slug = {
         r.feed_origin.feed_slug: r
-        for r in Resource.objects.select_related("feed_origin", "location")
+        for r in Listing.objects.select_related("feed_origin", "location")
     }
     assert by_slug["long-dial"].conference_phone == long_dial
     assert by_slug["long-dial"].attendance == "online"
@@ -509,14 +503,14 @@ def test_a_shared_building_keeps_each_meetings_notes(source):
         row("moved-pin", latitude=37.3390),  # same address, other coordinates: another place
     ]
     sync(source, rows)
-    notes = dict(Resource.objects.values_list("feed_origin__feed_slug", "location_notes"))
+    notes = dict(Listing.objects.values_list("feed_origin__feed_slug", "location_notes"))
     assert notes == {
         "first": "Enter through the first gate",
         "second": "Room 15",
         "third": "",
         "moved-pin": "",
     }
-    locations = dict(Resource.objects.values_list("feed_origin__feed_slug", "location_id"))
+    locations = dict(Listing.objects.values_list("feed_origin__feed_slug", "location_id"))
     assert locations["first"] == locations["second"] == locations["third"]
     assert locations["moved-pin"] != locations["first"]
     assert Location.objects.count() == 2
@@ -529,7 +523,7 @@ def test_a_shared_building_keeps_each_meetings_notes(source):
 def test_a_meeting_missing_from_two_runs_is_archived_and_restored_when_back(source):
     rows = [row(f"m{i}") for i in range(4)]
     sync(source, rows)
-    gone = Resource.objects.get(feed_origin__feed_slug="m3")
+    gone = Listing.objects.get(feed_origin__feed_slug="m3")
 
     assert counts(sync(source, rows[:3])) == (0, 0, 3, 0, 0)  # missing once: kept
     gone.refresh_from_db()
@@ -537,7 +531,7 @@ def test_a_meeting_missing_from_two_runs_is_archived_and_restored_when_back(sour
 
     assert counts(sync(source, rows[:3])) == (0, 0, 3, 1, 0)  # missing twice: archived
     gone.refresh_from_db()
-    assert gone.status == "archived" and Resource.objects.filter(pk=gone.pk).exists()
+    assert gone.status == "archived" and Listing.objects.filter(pk=gone.pk).exists()
     assert counts(sync(source, rows[:3])) == (0, 0, 3, 0, 0)  # archived once only
 
     assert counts(sync(source, rows)) == (0, 0, 3, 0, 1)  # back: restored
@@ -548,21 +542,21 @@ def test_a_meeting_missing_from_two_runs_is_archived_and_restored_when_back(sour
 
 def test_a_curators_archive_stands_when_the_meeting_is_still_in_the_feed(source):
     sync(source, [row("m1"), row("m2")])
-    Resource.objects.filter(feed_origin__feed_slug="m1").update(status="archived")
+    Listing.objects.filter(feed_origin__feed_slug="m1").update(status="archived")
     assert counts(sync(source, [row("m1"), row("m2")])) == (0, 0, 2, 0, 0)
-    assert Resource.objects.get(feed_origin__feed_slug="m1").status == "archived"
+    assert Listing.objects.get(feed_origin__feed_slug="m1").status == "archived"
 
 
 def test_a_source_that_shrinks_by_80_percent_changes_nothing_and_says_why(source, tmp_path):
     rows = [row(f"m{i}") for i in range(10)]
     sync(source, rows)
-    before = list(Resource.objects.order_by("pk").values())
+    before = list(Listing.objects.order_by("pk").values())
 
     for _ in range(3):
         result = sync(source, rows[:2])
         assert not result.ok
         assert "2 rows, under 50% of the 10 of the last successful run" in result.failed
-    assert list(Resource.objects.order_by("pk").values()) == before
+    assert list(Listing.objects.order_by("pk").values()) == before
     assert FeedListing.objects.filter(missing_runs__gt=0).count() == 0
     assert list(FeedSource.objects.failing()) == [source]
     assert source.last_run.status == "failed"
@@ -588,7 +582,7 @@ def test_a_failed_download_changes_nothing_and_is_recorded(source, settings):
     source.save()
     result = run_source(source, timeout=2)
     assert not result.ok and result.failed == "The feed's server could not be reached."
-    assert Resource.objects.get().status == "published"
+    assert Listing.objects.get().status == "published"
     run = source.last_run
     assert (run.status, run.created, run.updated) == ("failed", 0, 0)
     assert list(FeedSource.objects.failing()) == [source]
@@ -597,7 +591,7 @@ def test_a_failed_download_changes_nothing_and_is_recorded(source, settings):
 def test_dry_run_changes_nothing_and_saves_no_run(source):
     result = sync(source, [row("m1"), row("m2")], dry_run=True)
     assert result.created == 2 and result.dry_run
-    assert not Resource.objects.exists() and not FeedRun.objects.exists()
+    assert not Listing.objects.exists() and not FeedRun.objects.exists()
 
 
 def test_each_run_is_saved_with_its_grouped_report(source):
@@ -623,7 +617,7 @@ def test_sync_feeds_runs_every_enabled_source_and_fails_only_for_a_failed_source
     out = StringIO()
     with pytest.raises(CommandError, match="1 source\\(s\\) failed: Broken feed"):
         call_command("sync_feeds", stdout=out)
-    assert Resource.objects.filter(feed_origin__source=good).count() == 1
+    assert Listing.objects.filter(feed_origin__source=good).count() == 1
     assert "Disabled" not in out.getvalue() and "Could not read" in out.getvalue()
     # Only the good one: exit status 0.
     out = StringIO()
@@ -642,11 +636,11 @@ def test_an_imported_listing_shows_in_search_and_an_inactive_one_has_no_next_mee
     sync(source, [row("findable", name="Came to Believe Larkspur"), row("closed", types=["TC"])])
     page = parse_find_page(client.get("/find/?q=Larkspur&" + EVERY_KIND).content.decode())
     assert page.result_names == ["Came to Believe Larkspur"]
-    closed = Resource.objects.get(feed_origin__feed_slug="closed")
+    closed = Listing.objects.get(feed_origin__feed_slug="closed")
     assert closed.attendance == "inactive"
     html = client.get(closed.get_absolute_url()).content.decode()
     assert "temporarily not meeting" in html and "Next meeting" not in html
-    html = client.get(Resource.objects.get(slug="findable").get_absolute_url()).content.decode()
+    html = client.get(Listing.objects.get(slug="findable").get_absolute_url()).content.decode()
     assert "Next meeting" in html
     # Search leaves inactive listings out altogether.
     closed_search = client.get("/find/?q=closed&" + EVERY_KIND).content.decode()
@@ -717,19 +711,20 @@ messy_rows = st.fixed_dictionaries(
 def test_whatever_a_row_holds_parsing_gives_a_valid_listing_or_a_reason(data):
     """New listings are bulk-created without clean_fields: parse_row must hold every field
     to the model's rules itself."""
-    from directory.meeting_guide.rows import RowError, parse_row
+    from directory.meeting_guide.rows import parse_row
+    from directory.meeting_guide.values import RowError
 
     context = Context(fallback_timezone="UTC")
     try:
         parsed = parse_row(data, context)
     except RowError:
         return
-    resource = Resource(slug="x", support_type_id=1, **parsed.resource)
-    resource.clean_fields(exclude=["support_type", "organization", "location", "slug"])
+    listing = Listing(slug="x", support_type_id=1, **parsed.listing)
+    listing.clean_fields(exclude=["support_type", "organization", "location", "slug"])
     if parsed.location is not None:
         Location(**parsed.location).clean_fields()
-    if resource.attendance in {"online", "hybrid"}:
-        assert resource.conference_url or resource.conference_phone
+    if listing.attendance in {"online", "hybrid"}:
+        assert listing.conference_url or listing.conference_phone
     assert len(parsed.feed_slug) <= 255
 
 
@@ -739,13 +734,13 @@ def test_an_unexpected_error_changes_nothing_and_is_recorded(source, monkeypatch
     sync(source, [row("m1")])
 
     def explode(self, rows):
-        Resource.objects.update(name="half-written")
+        Listing.objects.update(name="half-written")
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(meeting_guide_import._Importer, "run", explode)
     result = sync(source, [row("m1"), row("m2")])
     assert not result.ok and "RuntimeError: disk on fire" in result.failed
-    assert Resource.objects.get().name == "Meeting m1"
+    assert Listing.objects.get().name == "Meeting m1"
     assert source.last_run.status == "failed"
 
 
@@ -821,7 +816,7 @@ def test_an_address_only_canadian_feed_imports_every_row_with_zone_and_place(sou
     result = sync(source, rows)
 
     assert (result.created, result.skipped) == (20, 0), result.skips
-    for listing in Resource.objects.select_related("location").prefetch_related("schedules"):
+    for listing in Listing.objects.select_related("location").prefetch_related("schedules"):
         location = listing.location
         assert (location.city, location.region, location.postal_code, location.country) == (
             "Edmonton",
@@ -868,7 +863,7 @@ def test_whole_addresses_of_many_countries_give_town_and_zone(
     result = sync(source, [address_only("m", address)])
 
     assert result.created == 1, result.skips
-    listing = Resource.objects.select_related("location").get()
+    listing = Listing.objects.select_related("location").get()
     assert (listing.location.city, listing.location.country) == (city, country)
     assert listing.schedules.get().timezone == zone
 
@@ -909,7 +904,7 @@ def test_links_are_stored_whole_never_cut(source):
     assert result.created == 2
     origin = FeedListing.objects.get(feed_slug="long")
     assert origin.feedback_url == long_url and origin.feed_url == long_url + "&page"
-    listing = origin.resource
+    listing = origin.listing
     assert listing.website == long_url + "&web"
     assert listing.conference_url == long_url + "&join"
     assert not any("cut" in reason for reason in result.warnings)
@@ -928,7 +923,7 @@ def test_long_text_is_kept_whole_or_dropped_with_a_warning(source):
         source,
         [row("notes", notes=notes, location_notes="Round the back. " * 300, district="D" * 150)],
     )
-    listing = Resource.objects.get()
+    listing = Listing.objects.get()
     assert listing.description == notes.strip()
     assert len(listing.location_notes) > 4000
     assert listing.district == ""
@@ -943,7 +938,7 @@ def test_a_meeting_without_a_day_is_listed_by_appointment(source, client):
     result = sync(source, [appointment])
 
     assert result.created == 1 and not result.skips
-    listing = Resource.objects.get()
+    listing = Listing.objects.get()
     assert listing.by_appointment and not listing.schedules.exists()
     page = client.get(listing.get_absolute_url())
     assert "By appointment." in page.content.decode()
@@ -972,7 +967,7 @@ def test_day_records_stay_one_listing_as_its_days_change(source):
     )
     first = sync(source, [monday, wednesday])
     assert first.created == 1
-    listing = Resource.objects.get()
+    listing = Listing.objects.get()
     assert listing.slug == "serenity"  # what its records' slugs share
     assert sorted(listing.schedules.values_list("weekday", flat=True)) == [1, 3]
 
@@ -981,7 +976,7 @@ def test_day_records_stay_one_listing_as_its_days_change(source):
     assert sorted(listing.schedules.values_list("weekday", flat=True)) == [3, 5]
     third = sync(source, [wednesday, friday])
     assert (third.created, third.unchanged, third.archived) == (0, 1, 0)
-    assert Resource.objects.get().pk == listing.pk
+    assert Listing.objects.get().pk == listing.pk
 
 
 def test_rows_that_share_a_url_but_are_different_meetings_stay_apart(source):
@@ -997,7 +992,7 @@ def test_rows_that_share_a_url_but_are_different_meetings_stay_apart(source):
 def test_a_listing_moved_to_another_organisation_is_a_conflict_never_overwritten(source):
     """Issue 22, 6: the feed's next run used to overwrite it and move it back."""
     sync(source, [row("moved", name="From the feed")])
-    listing = Resource.objects.get()
+    listing = Listing.objects.get()
     other = factories.organization(name="Treatment centre B")
     listing.organization = other
     listing.name = "Curated by B"
@@ -1015,7 +1010,7 @@ def test_a_listing_moved_to_another_organisation_is_a_conflict_never_overwritten
     assert (result.updated, result.created, result.archived) == (0, 0, 0)
     (item,) = result.skips["listing moved to another organisation: not updated"]
     assert "Treatment centre B" in item["detail"]
-    assert again.archived == 0 and Resource.objects.count() == 1
+    assert again.archived == 0 and Listing.objects.count() == 1
 
 
 def test_a_report_counts_every_problem_and_keeps_fifty_examples(source):
@@ -1034,7 +1029,7 @@ def test_a_report_counts_every_problem_and_keeps_fifty_examples(source):
 
 
 def test_a_feed_too_big_or_too_deep_changes_nothing_and_says_why(source, settings, tmp_path):
-    from directory.meeting_guide.importing import FeedReadError, parse_feed
+    from directory.meeting_guide.reading import FeedReadError, parse_feed
 
     settings.DIRECTORY_FEED_MAX_ROWS = 10
     with pytest.raises(FeedReadError, match="11 rows, more than the 10"):
@@ -1055,6 +1050,6 @@ def test_control_and_text_direction_characters_never_reach_a_listing(source):
             )
         ],
     )
-    listing = Resource.objects.get()
+    listing = Listing.objects.get()
     assert listing.name == "Hope group Tuesday"
     assert listing.description == "Line one\nLine two"

@@ -22,7 +22,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from directory.meeting_guide import importing as meeting_guide_import
-from directory.models import FeedRun, FeedSource, Membership, Resource
+from directory.meeting_guide import reading
+from directory.models import FeedRun, FeedSource, Listing, Membership
 from directory.services import fetching
 from directory.services.fetching import FetchError, fetch, is_public
 from directory.services.roles import CURATOR, EDITOR, sync_roles
@@ -518,7 +519,7 @@ def test_a_sync_of_three_where_the_second_breaks_syncs_the_first_and_third(tmp_p
     with pytest.raises(CommandError, match=r"1 source\(s\) failed: Feed 1"):
         call_command("sync_feeds", stdout=out)
     for source in (sources[0], sources[2]):
-        assert Resource.objects.filter(feed_origin__source=source).count() == 1
+        assert Listing.objects.filter(feed_origin__source=source).count() == 1
         assert source.last_run.status == "ok"
     run = sources[1].last_run
     assert run.status == "failed"
@@ -688,7 +689,7 @@ def test_run_source_uses_the_fetcher(monkeypatch):
     """read_source goes through fetching.fetch (no other way to the network)."""
     calls = []
     monkeypatch.setattr(fetching, "fetch", lambda url, **kw: calls.append((url, kw)) or b"[]")
-    assert meeting_guide_import.read_source("https://feeds.example.org/m.json", timeout=3) == []
+    assert reading.read_source("https://feeds.example.org/m.json", timeout=3) == []
     assert calls == [("https://feeds.example.org/m.json", {"deadline": 3})]
 
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from directory.models import FAQ, ChecklistItem, GuideSection, Resource, SupportType
+from directory.models import FAQ, ChecklistItem, GuideSection, Listing, SupportType
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -195,17 +195,15 @@ def test_a_type_previews_its_six_most_recently_verified_published_listings(clien
     family = SupportType.objects.get(slug="family-and-friends")
     now = timezone.now()
     for days in range(8):
-        f.resource(
+        f.listing(
             name=f"Family group verified {days} days ago",
             support_type=family,
             last_verified_at=now - dt.timedelta(days=days),
         )
-    never = f.resource(name="Family group never verified", support_type=family)
-    Resource.objects.filter(pk=never.pk).update(last_verified_at=None)
-    f.resource(name="Draft family group", support_type=family, status="draft")
-    f.resource(
-        name="A recovery group", support_type=SupportType.objects.get(slug="recovery-groups")
-    )
+    never = f.listing(name="Family group never verified", support_type=family)
+    Listing.objects.filter(pk=never.pk).update(last_verified_at=None)
+    f.listing(name="Draft family group", support_type=family, status="draft")
+    f.listing(name="A recovery group", support_type=SupportType.objects.get(slug="recovery-groups"))
     html = get_html(client, "/support-types/family-and-friends/")
     shown = re.findall(r'<a href="/resources/[^"]+/">([^<]+)</a>', html)
     assert shown == [f"Family group verified {days} days ago" for days in range(6)]
@@ -241,7 +239,7 @@ def test_pages_work_before_the_article_is_loaded(client):
 def test_query_counts_are_bounded(client, article, django_assert_max_num_queries, url, most):
     for support_type in SupportType.objects.all():
         for _ in range(8):
-            f.resource(support_type=support_type, organization=f.organization())
+            f.listing(support_type=support_type, organization=f.organization())
         national = f.organization(is_national=True, website="https://fellowship.example.org/")
         national.support_types.add(support_type)
     with django_assert_max_num_queries(most):

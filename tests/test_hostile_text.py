@@ -21,7 +21,7 @@ from django.core import mail
 from django.urls import reverse
 
 from directory.admin.importexport import ListingResource
-from directory.models import Location, Resource, Schedule, Submission
+from directory.models import Listing, Location, Schedule, Submission
 from directory.services import curator_mail, proposals, submissions
 from directory.spreadsheets import escape_cell, unescape_cell
 from directory.validators import SingleLineValidator, one_line, plain_text
@@ -53,9 +53,9 @@ def export_through_admin(client, file_format: str) -> bytes:
     """Export every listing as a logged-in curator would, through the admin's export page."""
     model_admin = ListingAdmin()
     formats = [fmt().get_title() for fmt in model_admin.get_export_formats()]
-    data = {"format": formats.index(file_format), "resource": 0}
+    data = {"format": formats.index(file_format), "listing": 0}
     data.update(dict.fromkeys((f"listingresource_{n}" for n in ListingResource._meta.fields), "on"))
-    response = client.post(reverse("admin:directory_resource_export"), data)
+    response = client.post(reverse("admin:directory_listing_export"), data)
     assert response.status_code == 200, response.content[:500]
     return response.content
 
@@ -63,7 +63,7 @@ def export_through_admin(client, file_format: str) -> bytes:
 def ListingAdmin():  # noqa: N802 - reads like the class it returns
     from django.contrib import admin
 
-    return admin.site._registry[Resource]
+    return admin.site._registry[Listing]
 
 
 def names_in_csv(content: bytes) -> dict[str, str]:
@@ -82,7 +82,7 @@ def names_in_xlsx(content: bytes) -> dict[str, tuple[str, str]]:
 @pytest.fixture
 def formula_listings():
     return {
-        key: f.resource(slug=f"formula-{key}", name=value, conference_phone="+1 555 0100")
+        key: f.listing(slug=f"formula-{key}", name=value, conference_phone="+1 555 0100")
         for key, value in FORMULAS.items()
     }
 
@@ -186,11 +186,11 @@ def test_a_description_keeps_its_line_breaks(client):
 
 
 def test_the_report_form_refuses_a_line_break_in_a_name(client):
-    listing = f.resource(name="Calm Waters", slug="calm-waters")
-    form = client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
+    listing = f.listing(name="Calm Waters", slug="calm-waters")
+    form = client.get(reverse("directory:listing-report", args=[listing.slug])).context["form"]
     data = {name: form[name].value() or "" for name in form.fields if "time_" not in name}
     data.update(kind="correction", name="Calm\nWaters", support_type=listing.support_type.slug)
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 200
     assert response.context["form"].errors["name"] == [
         "Remove the line break from the name of the meeting or group."
@@ -198,7 +198,7 @@ def test_the_report_form_refuses_a_line_break_in_a_name(client):
 
 
 def test_admin_listing_and_location_forms_refuse_them(admin_client):
-    listing = f.resource(name="Calm Waters", slug="calm-waters")
+    listing = f.listing(name="Calm Waters", slug="calm-waters")
     request = _request()
     listing_form = ListingAdmin().get_form(request)(instance=listing)
     assert any(isinstance(v, SingleLineValidator) for v in listing_form.fields["name"].validators)
@@ -230,8 +230,8 @@ def test_admin_listing_and_location_forms_refuse_them(admin_client):
 
 
 def test_admin_change_form_post_shows_the_message(admin_client):
-    listing = f.resource(name="Calm Waters", slug="calm-waters")
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    listing = f.listing(name="Calm Waters", slug="calm-waters")
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
     data.update({"name": "Calm Waters\x07", "features": [], "location": listing.location_id})
@@ -260,7 +260,7 @@ def _request():
 
 
 def test_a_csv_import_row_with_a_line_break_in_the_name_is_invalid():
-    listing = f.resource(name="Calm Waters", slug="calm-waters")
+    listing = f.listing(name="Calm Waters", slug="calm-waters")
     rows = tablib.Dataset().load(ListingResource().export().csv, format="csv").dict
     row = next(r for r in rows if r["slug"] == "calm-waters")
     row["name"] = "Calm\r\nWaters"
@@ -283,7 +283,7 @@ def stored_hostile_listing(request):
     """A listing stored with a bad name (before the forms refused it, or by another path)."""
     value = HOSTILE[request.param]
     location = f.location(name=f"Hall {value}", address_line1=f"1 Main {value}")
-    listing = f.resource(
+    listing = f.listing(
         slug="stored",
         name=value,
         location=location,
@@ -329,7 +329,7 @@ def test_a_stored_hostile_name_still_makes_the_search_calendar(client, stored_ho
 def test_a_stored_hostile_name_still_reaches_the_curators(settings, stored_hostile_listing):
     settings.DIRECTORY_CURATOR_EMAILS = ["curators@example.org"]
     submission = Submission.objects.create(
-        kind="correction", resource=stored_hostile_listing, proposed={"city": "Shelbyville"}
+        kind="correction", listing=stored_hostile_listing, proposed={"city": "Shelbyville"}
     )
     assert curator_mail.notify_curators(submission) is True
     new = Submission.objects.create(kind="new", proposed={"name": stored_hostile_listing.name})
@@ -450,13 +450,13 @@ def test_approval_refuses_a_stored_name_with_a_line_break():
     with pytest.raises(Exception) as caught:
         submissions.approve(submission, by=curator, organization=f.organization())
     assert caught.value.messages == ["Remove the line break from the name of the meeting or group."]
-    assert not Resource.objects.filter(slug__startswith="bad").exists()
+    assert not Listing.objects.filter(slug__startswith="bad").exists()
 
 
 def test_the_spanish_report_form_says_what_it_found_in_spanish(client):
     """A whole Spanish sentence naming the field by its Spanish label (English builds its own
     with the field's words)."""
-    listing = f.resource(name="Calm Waters", slug="calm-waters")
+    listing = f.listing(name="Calm Waters", slug="calm-waters")
     url = f"/es/resources/{listing.slug}/report/"
     form = client.get(url).context["form"]
     data = {name: form[name].value() or "" for name in form.fields if "time_" not in name}

@@ -15,8 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from directory.feeds import hsds
-from directory.models import Place
-from directory.models import Resource as Listing
+from directory.models import Listing, Place
 from tests import factories
 from tests.feeds_helpers import (
     coded_feature,
@@ -55,16 +54,14 @@ def _is_date_time(value) -> bool:
 
 
 def _registry() -> Registry:
-    resources = []
+    schemas = []
     for path in SCHEMAS.rglob("*.json"):
         if path.name == "openapi.json":
             continue
         contents = json.loads(path.read_text())
         name = str(path.relative_to(SCHEMAS))
-        resources.append(
-            (name, Resource.from_contents(contents, default_specification=DRAFT202012))
-        )
-    return Registry().with_resources(resources)
+        schemas.append((name, Resource.from_contents(contents, default_specification=DRAFT202012)))
+    return Registry().with_resources(schemas)
 
 
 REGISTRY = _registry()
@@ -140,7 +137,7 @@ def directory():
         "interval": interval_meeting(weeks=3),
         "inactive": weekly_meeting(attendance=Listing.Attendance.INACTIVE),
     }
-    factories.resource(status="draft", name="Hidden draft")
+    factories.listing(status="draft", name="Hidden draft")
     return listings
 
 
@@ -339,7 +336,7 @@ def test_unknown_ids_are_404_json(client, directory, path):
 
 
 def test_drafts_are_not_found(client):
-    draft = factories.resource(status="draft")
+    draft = factories.listing(status="draft")
     get(client, f"/hsds/services/{draft.uuid}", status=404)
 
 

@@ -254,9 +254,9 @@ def test_recently_verified_names_and_the_report_heading_say_the_listings_languag
     """As cards do: a listing's name carries lang when its language is not the page's."""
     spanish = factories.feature("language", name="Spanish", name_es="Español", slug="spanish")
     support_type = factories.support_type(slug="mutual-aid")
-    grupo = factories.resource(slug="grupo", name="Grupo Esperanza", support_type=support_type)
+    grupo = factories.listing(slug="grupo", name="Grupo Esperanza", support_type=support_type)
     grupo.features.add(spanish)
-    factories.resource(slug="hope", name="Tuesday Hope & Co", support_type=support_type)
+    factories.listing(slug="hope", name="Tuesday Hope & Co", support_type=support_type)
 
     spanish_page = client.get("/es/support-types/mutual-aid/").content.decode()
     assert '<span lang="en">Tuesday Hope &amp; Co</span></a>' in spanish_page

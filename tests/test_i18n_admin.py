@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from directory.models import Credential, Resource, Submission
+from directory.models import Credential, Listing, Submission
 from directory.models.listings import Status
 from directory.services.curation import set_status
 from tests import factories
@@ -46,8 +46,8 @@ def options(text: str, name: str) -> list[str]:
 
 
 def test_the_listing_change_form_labels_and_status_choices_are_in_spanish(admin_client):
-    listing = factories.resource(name="Grupo Esperanza", status=Status.DRAFT)
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    listing = factories.listing(name="Grupo Esperanza", status=Status.DRAFT)
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     spanish = page(admin_client, url, SPANISH)
     shown = labels(spanish)
     for label in ["Nombre", "Tipo de apoyo", "Estado", "Modalidad", "Costo", "Enlace para unirse",
@@ -61,8 +61,8 @@ def test_the_listing_change_form_labels_and_status_choices_are_in_spanish(admin_
 
 
 def test_the_listing_change_form_stays_english_for_an_english_browser(admin_client):
-    listing = factories.resource(name="Tuesday Serenity")
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    listing = factories.listing(name="Tuesday Serenity")
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     english = page(admin_client, url, ENGLISH)
     shown = labels(english)
     for label in ["Name", "Support type", "Status", "Attendance", "Join link", "Demo data"]:
@@ -72,8 +72,8 @@ def test_the_listing_change_form_stays_english_for_an_english_browser(admin_clie
 
 
 def test_change_list_columns_and_filters_built_from_fields_are_in_spanish(admin_client):
-    factories.resource(name="Grupo Esperanza")
-    url = reverse("admin:directory_resource_changelist")
+    factories.listing(name="Grupo Esperanza")
+    url = reverse("admin:directory_listing_changelist")
     spanish = page(admin_client, url, SPANISH)
     # Column headers from list_display field names, and filters from list_filter ones.
     for text in ["Tipo de apoyo", "Modalidad", "Por estado", "Por modalidad", "Por costo",
@@ -103,15 +103,15 @@ def test_other_admin_pages_show_spanish_labels_and_choices(admin_client):
 
 def test_labels_are_lazy_and_stored_values_do_not_change():
     with translation.override("es"):
-        assert str(Resource._meta.get_field("status").verbose_name) == "estado"
+        assert str(Listing._meta.get_field("status").verbose_name) == "estado"
         assert [str(label) for label in Status.labels] == ["Borrador", "Publicado", "Archivado"]
         assert str(Submission.State.APPROVED.label) == "Aprobado"
         assert str(Credential.Verification.VERIFIED.label) == "Verificada"
     with translation.override("en"):
-        assert str(Resource._meta.get_field("status").verbose_name) == "status"
+        assert str(Listing._meta.get_field("status").verbose_name) == "status"
         assert str(Status.PUBLISHED.label) == "Published"
     assert Status.values == ["draft", "published", "archived"]
-    assert Resource.Attendance.values == ["in_person", "online", "hybrid", "inactive"]
+    assert Listing.Attendance.values == ["in_person", "online", "hybrid", "inactive"]
 
 
 @pytest.mark.django_db(transaction=True)  # SQLite's schema editor needs no open transaction
@@ -132,7 +132,7 @@ def test_the_migration_that_makes_labels_translatable_writes_no_sql():
 
 
 def test_the_history_stays_english_whoever_changes_a_status(admin_user):
-    listing = factories.resource(status=Status.DRAFT)
+    listing = factories.listing(status=Status.DRAFT)
     with translation.override("es"):
         set_status([listing], Status.PUBLISHED, by=admin_user)
     entry = LogEntry.objects.get(object_id=str(listing.pk))
@@ -147,7 +147,7 @@ def post_change_form(client, listing, browser, **changes):
     language: the response (200: the form came back with errors)."""
     from tests.admin_helpers import change_form_data
 
-    url = reverse("admin:directory_resource_change", args=[listing.pk])
+    url = reverse("admin:directory_listing_change", args=[listing.pk])
     data = change_form_data(client.get(url, HTTP_ACCEPT_LANGUAGE=browser))
     data.update(changes)
     response = client.post(url, data, HTTP_ACCEPT_LANGUAGE=browser)
@@ -156,7 +156,7 @@ def post_change_form(client, listing, browser, **changes):
 
 
 def test_a_constraints_message_is_in_spanish_for_a_spanish_staff_user(admin_client):
-    listing = factories.resource()
+    listing = factories.listing()
     response = post_change_form(
         admin_client, listing, SPANISH, attendance="online", conference_url="", conference_phone=""
     )
@@ -166,11 +166,11 @@ def test_a_constraints_message_is_in_spanish_for_a_spanish_staff_user(admin_clie
     ]
     assert "Una reunión en línea o híbrida necesita" in html.unescape(response.content.decode())
     listing.refresh_from_db()
-    assert listing.attendance == Resource.Attendance.IN_PERSON  # nothing was saved
+    assert listing.attendance == Listing.Attendance.IN_PERSON  # nothing was saved
 
 
 def test_a_constraints_message_stays_english_for_an_english_staff_user(admin_client):
-    listing = factories.resource()
+    listing = factories.listing()
     response = post_change_form(
         admin_client, listing, ENGLISH, attendance="online", conference_url="", conference_phone=""
     )
@@ -181,7 +181,7 @@ def test_a_constraints_message_stays_english_for_an_english_staff_user(admin_cli
 
 
 def test_a_schedule_that_does_not_fit_its_kind_is_explained_in_spanish(admin_client):
-    listing = factories.resource()
+    listing = factories.listing()
     factories.schedule(listing)
     response = post_change_form(admin_client, listing, SPANISH, **{"schedules-0-kind": "monthly"})
     (formset,) = [i.formset for i in response.context["inline_admin_formsets"]]
@@ -229,7 +229,7 @@ def test_an_already_reviewed_submission_is_said_in_the_staff_users_language(admi
     from directory.services import submissions as submission_services
 
     submission = Submission.objects.create(
-        kind="correction", resource=factories.resource(), proposed={"name": "New Name"}
+        kind="correction", listing=factories.listing(), proposed={"name": "New Name"}
     )
     submission_services.reject(submission, by=admin_user, reason="Duplicate")
     with translation.override("es"), pytest.raises(submission_services.ReviewError) as caught:

@@ -9,8 +9,8 @@ from django.utils.functional import Promise
 
 from directory import forms
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Resource, Schedule
-from directory.search import vocabulary, workers
+from directory.models import Listing, Schedule
+from directory.search import vocabulary, worker_credentials, workers
 from directory.services.proposals import FIELD_LABELS
 
 
@@ -34,7 +34,7 @@ def test_feature_legends_are_the_categories_names():
         vocabulary.FACET_LEGENDS,
         workers.LEGENDS,
         workers.MODE_CHOICES,
-        dict(Resource.Attendance.choices),
+        dict(Listing.Attendance.choices),
         dict(Schedule.Weekday.choices),
         forms.FEATURE_LEGENDS,
         forms.REQUIRED_MESSAGES,
@@ -63,6 +63,6 @@ def test_time_zone_menu_is_kept_per_language():
 def test_credential_dates_keep_their_english_form_and_follow_the_language():
     for month in range(1, 13):
         day = dt.date(2026, month, 5)
-        assert workers.short_date(day) == day.strftime("%d %b %Y")
+        assert worker_credentials.short_date(day) == day.strftime("%d %b %Y")
     with translation.override("es"):
-        assert workers.short_date(dt.date(2026, 1, 5)) == "05 ene 2026"
+        assert worker_credentials.short_date(dt.date(2026, 1, 5)) == "05 ene 2026"

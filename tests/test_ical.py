@@ -12,7 +12,7 @@ import recurring_ical_events
 from django.urls import reverse
 
 from directory.feeds.ical import build_calendar
-from directory.models import Resource, Schedule
+from directory.models import Listing, Schedule
 from directory.scheduling import occurrences
 from tests import factories
 from tests.feeds_helpers import interval_meeting, monthly_meeting, online_meeting, weekly_meeting
@@ -23,9 +23,9 @@ AFTER = dt.datetime.now(dt.UTC)
 WINDOW = dt.timedelta(days=390)  # a year and more: crosses both daylight-saving changes
 
 
-def loaded(*resources):
+def loaded(*listings):
     return list(
-        Resource.objects.filter(pk__in=[r.pk for r in resources]).with_card_data().order_by("pk")
+        Listing.objects.filter(pk__in=[r.pk for r in listings]).with_card_data().order_by("pk")
     )
 
 
@@ -49,10 +49,10 @@ def expected_starts(schedule: Schedule) -> list[dt.datetime]:
     ],
 )
 def test_occurrences_match_the_schedule_arithmetic(make):
-    resource = make()
-    schedule = resource.schedules.get()
+    listing = make()
+    schedule = listing.schedules.get()
 
-    body = build_calendar(loaded(resource), name="Test")
+    body = build_calendar(loaded(listing), name="Test")
 
     got = expanded_starts(body)
     want = expected_starts(schedule)
@@ -112,26 +112,26 @@ def test_a_second_independent_parser_reads_it():
 
 
 def test_listing_calendar_download(client):
-    resource = online_meeting(slug="owls", conference_url="https://meet.example.org/owls")
+    listing = online_meeting(slug="owls", conference_url="https://meet.example.org/owls")
 
-    response = client.get(reverse("directory:resource-ics", args=["owls"]))
+    response = client.get(reverse("directory:listing-ics", args=["owls"]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     calendar = icalendar.Calendar.from_ical(response.content)
     (event,) = calendar.walk("VEVENT")
-    assert str(event["SUMMARY"]) == resource.name
+    assert str(event["SUMMARY"]) == listing.name
     assert str(event["URL"]) == "https://meet.example.org/owls"
     assert "http://testserver/resources/owls/" in str(event["DESCRIPTION"])
     assert client.get("/resources/nope.ics").status_code == 404
-    factories.resource(slug="draft", status="draft")
+    factories.listing(slug="draft", status="draft")
     assert client.get("/resources/draft.ics").status_code == 404
 
 
 def test_file_imports_into_a_calendar_as_expected():
     """Read one file as a calendar application would: the next Tuesday at 19:00 local."""
-    resource = weekly_meeting(days=[2], name="Tuesday group")
-    body = build_calendar(loaded(resource), name="One").decode()
+    listing = weekly_meeting(days=[2], name="Tuesday group")
+    body = build_calendar(loaded(listing), name="One").decode()
     lines = body.split("\r\n")
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-2] == "END:VCALENDAR"
     assert "VERSION:2.0" in lines and any(line.startswith("PRODID:") for line in lines)

@@ -54,7 +54,7 @@ def json_logs():
 def test_a_journey_logs_json_lines_with_request_ids_and_no_visitor_data(json_logs, settings):
     settings.DIRECTORY_CURATOR_EMAILS = ["curators@directory.example"]
     SupportType.objects.create(slug="12-step-programs", name="12-Step Programs", position=0)
-    f.schedule(f.resource(name="Harbour Lights"))
+    f.schedule(f.listing(name="Harbour Lights"))
     client = Client(raise_request_exception=False)
 
     search = client.get(f"/find/?q={TERM}&near={TERM}+Town&when=now")

@@ -14,7 +14,7 @@ import pytest
 from directory.maps import atlas as atlas_module
 from directory.maps.atlas import Shapes
 from directory.maps.draw import View, _clip_ring, _lines, _path, cluster, scale_bar
-from directory.models import Place, Resource
+from directory.models import Listing, Place
 from tests import factories as f
 
 ATLAS = Path(atlas_module.__file__).parent / "atlas"
@@ -207,24 +207,24 @@ def evanston(db):
             timezone="America/Chicago",
         )
     church = f.location(city="Evanston", latitude=42.0450, longitude=-87.6800)
-    at_church = [f.resource(name=f"Church group {i}", location=church) for i in range(3)]
-    lone = f.resource(
+    at_church = [f.listing(name=f"Church group {i}", location=church) for i in range(3)]
+    lone = f.listing(
         name="Skokie Tuesday Step Study",
         location=f.location(city="Skokie", latitude=42.0330, longitude=-87.7500),
     )
-    rough = f.resource(
+    rough = f.listing(
         name="Wilmette Family Circle",
         location=f.location(
             city="Wilmette", latitude=42.0723, longitude=-87.7228, approximate=True
         ),
     )
-    online = f.resource(name="Night Owls Online", attendance="online")
-    unknown = f.resource(
+    online = f.listing(name="Night Owls Online", attendance="online")
+    unknown = f.listing(
         name="Somewhere Hybrid",
         attendance="hybrid",
         location=f.location(city="Evanston", latitude=None, longitude=None),
     )
-    far = f.resource(
+    far = f.listing(
         name="Far Away Group",
         location=f.location(city="Springfield", latitude=39.78, longitude=-89.65),
     )
@@ -301,7 +301,7 @@ def test_a_group_that_can_be_separated_zooms_in_to_the_nearest_town(client, db):
     f.place(name="Evanston", search_name="evanston", region_name="Illinois",
             latitude=42.0411, longitude=-87.6901, population=74_000)  # fmt: skip
     for i in range(6):  # 0.2 miles apart: one marker at 25 miles, apart at 5
-        f.resource(location=f.location(latitude=42.04 + i * 0.003, longitude=-87.69))
+        f.listing(location=f.location(latitude=42.04 + i * 0.003, longitude=-87.69))
     html = client.get("/find/?near=Evanston&view=map&q=&type=").content.decode()
     drawn = _parse(html)
     group = next(m for m in drawn.markers if m["count"] > 1)
@@ -373,7 +373,7 @@ def test_the_map_is_in_spanish_on_the_spanish_page(client, evanston):
 def test_a_map_from_a_non_us_place_uses_the_world_data(client, db):
     f.place(name="Leeds", search_name="leeds", country="GB", region_code="ENG",
             latitude=53.7965, longitude=-1.5478, population=455_000)  # fmt: skip
-    f.resource(
+    f.listing(
         name="Leeds Lunchtime",
         location=f.location(
             city="Leeds",
@@ -397,5 +397,5 @@ def test_the_index_knows_which_places_are_approximate(evanston):
     rough = np.flatnonzero(ix.ids == evanston["rough"].pk)[0]
     lone = np.flatnonzero(ix.ids == evanston["lone"].pk)[0]
     assert ix.approximate[rough] and not ix.approximate[lone]
-    assert Resource.objects.filter(location__approximate=True).count() == 1
+    assert Listing.objects.filter(location__approximate=True).count() == 1
     assert Place.objects.count() == 4

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from directory.meeting_guide import export as meeting_guide
-from directory.models import Resource
+from directory.models import Listing
 from tests import factories
 from tests.feeds_helpers import (
     assert_meeting_guide_row,
@@ -42,9 +42,9 @@ def test_feed_rows_follow_the_spec(client):
     weekly_meeting(days=[2, 4], slug="tuesday-thursday", features=[women, speaker, custom, plain])
     online_meeting(slug="online", conference_url="https://meet.example.org/join")
     weekly_meeting(
-        slug="hybrid", attendance=Resource.Attendance.HYBRID, conference_url="https://x.example/j"
+        slug="hybrid", attendance=Listing.Attendance.HYBRID, conference_url="https://x.example/j"
     )
-    weekly_meeting(slug="closed-for-now", attendance=Resource.Attendance.INACTIVE)
+    weekly_meeting(slug="closed-for-now", attendance=Listing.Attendance.INACTIVE)
 
     rows = by_slug(get_feed(client))
 
@@ -81,8 +81,8 @@ def test_feed_rows_follow_the_spec(client):
 
 
 def test_one_listing_with_several_times_gives_unique_slugs(client):
-    resource = weekly_meeting(days=[1, 3], slug="morning-and-evening", start=dt.time(7))
-    factories.schedule(resource, weekday=5, start_time=dt.time(19), end_time=dt.time(20, 30))
+    listing = weekly_meeting(days=[1, 3], slug="morning-and-evening", start=dt.time(7))
+    factories.schedule(listing, weekday=5, start_time=dt.time(19), end_time=dt.time(20, 30))
     long_one = weekly_meeting(slug="a" * 120)
     factories.schedule(long_one, weekday=0, start_time=dt.time(8), end_time=None)
 
@@ -110,7 +110,7 @@ def test_monthly_interval_unpublished_and_expired_schedules_are_left_out(client)
     interval_meeting(slug="fortnightly")
     weekly_meeting(slug="draft", status="draft")
     weekly_meeting(slug="archived", status="archived")
-    expired = factories.resource(slug="ended")
+    expired = factories.listing(slug="ended")
     factories.schedule(expired, valid_to=dt.date(2020, 1, 1))
     mixed = monthly_meeting(slug="mixed")
     factories.schedule(mixed, weekday=3)
@@ -289,15 +289,15 @@ def test_import_creates_skips_and_drops_the_right_things(tmp_path, twelve_step):
         "    row 15",
     ]:
         assert text in err, text
-    new = Resource.objects.get(slug="new-one")
+    new = Listing.objects.get(slug="new-one")
     assert sorted(new.schedules.values_list("weekday", flat=True)) == [1, 3]
     # The same meeting twice under one slug, at two times: one listing, two times.
-    twice = Resource.objects.get(slug="twice")
+    twice = Listing.objects.get(slug="twice")
     assert sorted(twice.schedules.values_list("start_time", flat=True)) == [
         dt.time(8),
         dt.time(19),
     ]
-    assert Resource.objects.get(slug="clash").name == "First clash"
+    assert Listing.objects.get(slug="clash").name == "First clash"
     assert {f.code for f in new.features.all()} == {"O", "D"}
     assert new.support_type == twelve_step and new.status == "published"
     assert new.location.city == "Albany" and new.location.timezone == "America/New_York"
@@ -305,15 +305,15 @@ def test_import_creates_skips_and_drops_the_right_things(tmp_path, twelve_step):
     ours.refresh_from_db()
     assert ours.name == "Our own listing"
     assert {f.code for f in ours.features.all()} == {"O"} and discussion
-    theirs = Resource.objects.get(feed_origin__feed_slug="existing")
+    theirs = Listing.objects.get(feed_origin__feed_slug="existing")
     assert theirs.slug == "existing-intergroup" and theirs.name == "From the feed"
-    online = Resource.objects.get(slug="online-one")
+    online = Listing.objects.get(slug="online-one")
     assert online.attendance == "online" and online.location.approximate  # just the town
-    assert Resource.objects.get(slug="pm-time").schedules.get().start_time == dt.time(19)
-    zone = Resource.objects.get(slug="bad-zone").schedules.get().timezone
+    assert Listing.objects.get(slug="pm-time").schedules.get().start_time == dt.time(19)
+    zone = Listing.objects.get(slug="bad-zone").schedules.get().timezone
     assert zone == "America/New_York"  # from its coordinates
-    assert Resource.objects.get(slug="bad-phone").conference_phone == ""
-    assert not Resource.objects.filter(slug__in=["bad-day", "no-name"]).exists()
+    assert Listing.objects.get(slug="bad-phone").conference_phone == ""
+    assert not Listing.objects.filter(slug__in=["bad-day", "no-name"]).exists()
     # One church hall, one Location row.
     assert new.location_id == theirs.location_id
 
@@ -323,7 +323,7 @@ def test_import_creates_skips_and_drops_the_right_things(tmp_path, twelve_step):
 
 def test_import_never_deletes_and_keeps_what_the_format_cannot_say(tmp_path, twelve_step):
     run_import(tmp_path, [valid_row("keeper", day=2)])
-    keeper = Resource.objects.get(slug="keeper")
+    keeper = Listing.objects.get(slug="keeper")
     factories.schedule(keeper, kind="monthly", weekday=6, week_of_month=1)
     plain = factories.feature("format", slug="no-code-feature")
     keeper.features.add(plain)
@@ -335,7 +335,7 @@ def test_import_never_deletes_and_keeps_what_the_format_cannot_say(tmp_path, twe
     kinds = sorted(keeper.schedules.values_list("kind", "weekday"))
     assert kinds == [("monthly", 6), ("weekly", 4)]
     assert plain in keeper.features.all()
-    assert Resource.objects.filter(pk=untouched.pk).exists()
+    assert Listing.objects.filter(pk=untouched.pk).exists()
 
 
 def test_dry_run_saves_nothing(tmp_path, twelve_step):
@@ -345,7 +345,7 @@ def test_dry_run_saves_nothing(tmp_path, twelve_step):
     from directory.models import FeedSource
 
     assert not FeedSource.objects.exists()
-    assert not Resource.objects.exists()
+    assert not Listing.objects.exists()
 
 
 def test_import_reads_the_spec_variants(tmp_path, twelve_step):
@@ -391,7 +391,7 @@ def test_import_reads_the_spec_variants(tmp_path, twelve_step):
     ]
     out, err = run_import(tmp_path, rows, "--timezone", "America/New_York")
     assert out == "4 created, 0 updated, 0 unchanged, 0 archived, 0 restored, 0 skipped", err
-    formatted = Resource.objects.get(slug="formatted")
+    formatted = Listing.objects.get(slug="formatted")
     location = formatted.location
     assert (
         location.address_line1,
@@ -402,11 +402,11 @@ def test_import_reads_the_spec_variants(tmp_path, twelve_step):
     ) == ("5 High St", "Troy", "NY", "12180", "US")
     schedule = formatted.schedules.get()
     assert (schedule.weekday, schedule.start_time, schedule.end_time) == (3, dt.time(7, 30), None)
-    attendance = dict(Resource.objects.values_list("slug", "attendance"))
+    attendance = dict(Listing.objects.values_list("slug", "attendance"))
     assert attendance["closed"] == "inactive"
     assert attendance["closed-online"] == "online"
     assert attendance["hybrid"] == "hybrid"
-    assert Resource.objects.get(slug="hybrid").contact_name == "Pat"
+    assert Listing.objects.get(slug="hybrid").contact_name == "Pat"
 
 
 def test_unreadable_sources_import_nothing_and_say_why(tmp_path, twelve_step):
@@ -432,7 +432,7 @@ def test_unreadable_sources_import_nothing_and_say_why(tmp_path, twelve_step):
             call_command("import_meeting_guide", source, "--organization", "intergroup", stdout=out)
         assert message in out.getvalue()
         assert FeedRun.objects.filter(status="failed", error__contains=message).exists()
-    assert not Resource.objects.exists()
+    assert not Listing.objects.exists()
     with pytest.raises(CommandError, match="No support type"):
         call_command(
             "import_meeting_guide",
@@ -475,11 +475,11 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
     )
     weekly_meeting(
         slug="hybrid",
-        attendance=Resource.Attendance.HYBRID,
+        attendance=Listing.Attendance.HYBRID,
         conference_url="https://meet.example.org/h",
         conference_phone="+15550100",
     )
-    weekly_meeting(slug="closed", attendance=Resource.Attendance.INACTIVE, end=None)
+    weekly_meeting(slug="closed", attendance=Listing.Attendance.INACTIVE, end=None)
     shared_hall = factories.location(name="Grace Church", notes="Parking behind")
     weekly_meeting(
         slug="imported-fields",
@@ -496,11 +496,11 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
         contact_phone="+1 408 555 0101",
     )
     weekly_meeting(slug="same-hall", location=shared_hall, regions=["South Bay", "Campbell"])
-    factories.resource(slug="appointment", by_appointment=True, contact_name="Lee")
-    factories.resource(
+    factories.listing(slug="appointment", by_appointment=True, contact_name="Lee")
+    factories.listing(
         slug="online-appointment",
         by_appointment=True,
-        attendance=Resource.Attendance.ONLINE,
+        attendance=Listing.Attendance.ONLINE,
         conference_url="https://meet.example.org/a",
     )
     split = weekly_meeting(slug="split", days=[1])
@@ -518,7 +518,7 @@ def test_round_trip_feed_import_feed(tmp_path, twelve_step):
     assert emitted["location_notes"] == "Parking behind\nRoom 15"
     assert (emitted["website"], emitted["phone"]) == ("https://ctb.example.org", "+1 408 555 0100")
 
-    Resource.objects.all().delete()
+    Listing.objects.all().delete()
     from directory.models import Location
 
     Location.objects.all().delete()
@@ -593,7 +593,7 @@ def test_import_from_an_http_url_then_again_changes_nothing(tmp_path, twelve_ste
             "0 created, 0 updated, 1 unchanged, 0 archived, 0 restored, 1 skipped",
         ]
         assert "day 9" in outputs[0]
-        assert Resource.objects.get(slug="from-url").schedules.count() == 1
+        assert Listing.objects.get(slug="from-url").schedules.count() == 1
         with pytest.raises(CommandError, match="answered 404"):
             call_command(
                 "import_meeting_guide", f"{url}/missing.json", "--organization", organization.slug
@@ -617,7 +617,7 @@ def test_reimporting_our_feed_settles_when_placeless_listings_share_a_town_not_a
     rows = meeting_guide.build_feed("https://example.org")
     addresses = {row["slug"]: row["formatted_address"] for row in rows}
     assert addresses["chicago"] == addresses["new-york"]  # the shape that made runs flip
-    Resource.objects.all().delete()
+    Listing.objects.all().delete()
 
     first, _ = run_import(tmp_path, rows)
     assert first.startswith("3 created, 0 updated, 0 unchanged,"), first

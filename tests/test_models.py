@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
-from directory.models import Credential, Feature, Membership, Resource, Schedule, Submission
+from directory.models import Credential, Feature, Listing, Membership, Schedule, Submission
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -23,16 +23,16 @@ def rejects(make) -> bool:
 def test_online_listing_needs_a_link_or_phone():
     st = f.support_type()
     assert rejects(
-        lambda: Resource.objects.create(
-            name="x", slug="x", support_type=st, attendance=Resource.Attendance.ONLINE
+        lambda: Listing.objects.create(
+            name="x", slug="x", support_type=st, attendance=Listing.Attendance.ONLINE
         )
     )
     assert rejects(
-        lambda: Resource.objects.create(
-            name="y", slug="y", support_type=st, attendance=Resource.Attendance.HYBRID
+        lambda: Listing.objects.create(
+            name="y", slug="y", support_type=st, attendance=Listing.Attendance.HYBRID
         )
     )
-    ok = Resource.objects.create(
+    ok = Listing.objects.create(
         name="z", slug="z", support_type=st, attendance="online", conference_phone="+1 555 0100"
     )
     assert ok.pk
@@ -41,10 +41,10 @@ def test_online_listing_needs_a_link_or_phone():
 def test_listing_attendance_and_status_must_be_known():
     st = f.support_type()
     assert rejects(
-        lambda: Resource.objects.create(name="a", slug="a", support_type=st, attendance="x")
+        lambda: Listing.objects.create(name="a", slug="a", support_type=st, attendance="x")
     )
     assert rejects(
-        lambda: Resource.objects.create(name="b", slug="b", support_type=st, status="gone")
+        lambda: Listing.objects.create(name="b", slug="b", support_type=st, status="gone")
     )
 
 
@@ -52,13 +52,13 @@ def test_listing_verifier_needs_a_date():
     user = f.user()
     st = f.support_type()
     assert rejects(
-        lambda: Resource.objects.create(name="a", slug="a", support_type=st, last_verified_by=user)
+        lambda: Listing.objects.create(name="a", slug="a", support_type=st, last_verified_by=user)
     )
 
 
 def test_listing_slug_is_unique():
-    f.resource(slug="same")
-    assert rejects(lambda: f.resource(slug="same"))
+    f.listing(slug="same")
+    assert rejects(lambda: f.listing(slug="same"))
 
 
 def test_location_coordinates_in_range_and_paired():
@@ -73,7 +73,7 @@ def test_place_coordinates_in_range():
 
 
 def test_schedule_end_after_start():
-    r = f.resource()
+    r = f.listing()
     assert rejects(lambda: f.schedule(r, start_time=dt.time(19), end_time=dt.time(18)))
     assert rejects(lambda: f.schedule(r, start_time=dt.time(19), end_time=dt.time(19)))
     assert f.schedule(r, start_time=dt.time(19), end_time=None).pk
@@ -85,7 +85,7 @@ def test_schedule_weekday_range():
 
 
 def test_schedule_kind_needs_its_fields():
-    r = f.resource()
+    r = f.listing()
     assert rejects(lambda: f.schedule(r, kind="monthly"))
     assert rejects(lambda: f.schedule(r, kind="monthly", week_of_month=5))
     assert rejects(lambda: f.schedule(r, kind="weekly", week_of_month=1))
@@ -158,9 +158,9 @@ def test_published_worker_needs_consent_and_a_mode():
 
 
 def test_submission_kind_matches_resource_and_decisions_are_recorded():
-    listing = f.resource()
+    listing = f.listing()
     assert rejects(lambda: Submission.objects.create(kind="correction"))
-    assert rejects(lambda: Submission.objects.create(kind="new", resource=listing))
+    assert rejects(lambda: Submission.objects.create(kind="new", listing=listing))
     assert rejects(lambda: Submission.objects.create(kind="new", status="approved"))
     reviewer = f.user()
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -185,9 +185,9 @@ def test_verified_and_current_follows_expiry():
 
 
 def test_published_queryset():
-    live = f.resource(status="published")
-    f.resource(status="draft")
-    f.resource(status="archived")
-    assert list(Resource.objects.published()) == [live]
+    live = f.listing(status="published")
+    f.listing(status="draft")
+    f.listing(status="archived")
+    assert list(Listing.objects.published()) == [live]
     assert Feature.objects.count() == 0
     assert Schedule.objects.count() == 0

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from directory.models import Resource, Submission
+from directory.models import Listing, Submission
 from directory.services import submissions
 from directory.services.roles import CURATOR, sync_roles
 from tests import factories as f
@@ -86,7 +86,7 @@ def test_approving_a_suggestion_makes_a_draft_with_the_curators_choices(
         follow=True,
     )
     assert "Not approved" not in response.content.decode()
-    listing = Resource.objects.get(name="Hope on Tuesday")
+    listing = Listing.objects.get(name="Hope on Tuesday")
     assert listing.status == "draft"  # not public until the curator publishes it
     assert listing.organization == centre and listing.support_type == other_type
     assert listing.location.organization == centre
@@ -99,7 +99,7 @@ def test_approving_a_suggestion_can_publish_it(client, curator, twelve_step):
         reverse("admin:directory_submission_approve", args=[submission.pk]),
         {"approve-support_type": twelve_step.slug, "approve-status": "published"},
     )
-    assert Resource.objects.get(name="Hope on Tuesday").status == "published"
+    assert Listing.objects.get(name="Hope on Tuesday").status == "published"
 
 
 def test_likely_duplicates_are_shown_before_approving(client, curator, twelve_step):
@@ -112,10 +112,10 @@ def test_likely_duplicates_are_shown_before_approving(client, curator, twelve_st
     )
     near = f.location(latitude=39.785, longitude=-89.655, city="Springfield")
     far = f.location(latitude=41.0, longitude=-87.0, city="Elsewhere")
-    same_name_near = f.resource(name="The Hope on Tuesday Group", location=near)
-    f.resource(name="Hope on Tuesday", location=far)  # same name, far away: not a duplicate
-    f.resource(name="Serenity Now", location=near)  # near, different name
-    same_link = f.resource(
+    same_name_near = f.listing(name="The Hope on Tuesday Group", location=near)
+    f.listing(name="Hope on Tuesday", location=far)  # same name, far away: not a duplicate
+    f.listing(name="Serenity Now", location=near)  # near, different name
+    same_link = f.listing(
         name="Totally different", attendance="online", conference_url="https://meet.example.org/h"
     )
     found = submissions.likely_duplicates(

@@ -64,19 +64,19 @@ def test_every_page_has_a_crisis_line_and_no_cookies_or_third_party_assets(clien
 
 def test_demo_data_is_labelled_on_every_page_while_loaded(client, content):
     assert "Demo data" not in client.get("/").content.decode()
-    demo = f.resource(name="Fictional group", is_demo=True)
+    demo = f.listing(name="Fictional group", is_demo=True)
     for url in ["/", "/find/", demo.get_absolute_url(), "/peer-workers/"]:
         assert "Demo data" in client.get(url).content.decode(), url
 
 
 def test_online_meetings_starting_soon_on_the_home_page(client, content):
-    online = f.resource(name="Soon Online", attendance="online")
+    online = f.listing(name="Soon Online", attendance="online")
     f.schedule(
         online, weekday=2, start_time=dt.time(19), end_time=dt.time(20), timezone="America/New_York"
     )
-    later = f.resource(name="Much Later", attendance="online")
+    later = f.listing(name="Much Later", attendance="online")
     f.schedule(later, weekday=5, start_time=dt.time(19), timezone="America/New_York")
-    under_way = f.resource(name="Already Going", attendance="online")
+    under_way = f.listing(name="Already Going", attendance="online")
     f.schedule(under_way, weekday=2, start_time=dt.time(18), timezone="America/New_York")
     with time_machine.travel(dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC), tick=False):  # 18:30
         html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
@@ -124,7 +124,7 @@ def test_a_server_error_page_needs_nothing_but_itself(client, settings):
 
 def test_the_only_cookie_is_the_forms_security_cookie(client, content):
     """Suggest and report forms need CSRF protection: one HttpOnly, same-site cookie, no more."""
-    listing = f.resource()
+    listing = f.listing()
     for url in ("/suggest/", f"/resources/{listing.slug}/report/"):
         response = client.get(url)
         assert set(response.cookies) == {"csrftoken"}

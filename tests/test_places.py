@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from directory.models import Resource
+from directory.models import Listing
 from directory.search.geo import resolve_place
 from tests import factories as f
 from tests.search_helpers import parse_find_page
@@ -30,14 +30,14 @@ def test_an_unknown_place_suggests_the_nearest_spellings(towns):
 
 
 def test_an_unknown_place_shows_online_listings_only(client, towns):
-    f.resource(name="In person far away", location=f.location(latitude=30.0, longitude=-90.0))
-    f.resource(
+    f.listing(name="In person far away", location=f.location(latitude=30.0, longitude=-90.0))
+    f.listing(
         name="Hybrid far away",
-        attendance=Resource.Attendance.HYBRID,
+        attendance=Listing.Attendance.HYBRID,
         location=f.location(latitude=31.0, longitude=-91.0),
     )
-    f.resource(name="Online anywhere", attendance=Resource.Attendance.ONLINE)
-    for schedule_owner in Resource.objects.all():
+    f.listing(name="Online anywhere", attendance=Listing.Attendance.ONLINE)
+    for schedule_owner in Listing.objects.all():
         f.schedule(schedule_owner)
     html = client.get("/find/?near=Rehobth+Beach").content.decode()
     assert parse_find_page(html).result_names == ["Online anywhere"]

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from directory.models import Credential, Membership, Resource
+from directory.models import Credential, Listing, Membership
 from directory.services import credentials as credential_services
 from directory.services.roles import CURATOR, EDITOR, is_curator
 from tests import factories as f
@@ -45,9 +45,9 @@ def test_setup_roles_is_idempotent():
     assert "Organisation editor: unchanged" in out.getvalue()
     assert {g.name: set(g.permissions.all()) for g in Group.objects.all()} == permissions
     editor = {p.codename for p in Group.objects.get(name=EDITOR).permissions.all()}
-    assert {"change_resource", "add_resource", "change_credential"} <= editor
+    assert {"change_listing", "add_listing", "change_credential"} <= editor
     assert not {"change_submission", "view_submission", "change_supporttype"} & editor
-    assert not {"delete_resource", "change_membership", "change_credentialtype"} & editor
+    assert not {"delete_listing", "change_membership", "change_credentialtype"} & editor
 
 
 def test_is_curator(people):
@@ -60,7 +60,7 @@ def test_editor_choices_are_limited_to_their_organisations(client, people):
     mine = f.location(organization=people["a"], name="Our hall")
     f.location(organization=people["b"], name="Their hall")
     client.force_login(people["editor"])
-    form = client.get(reverse("admin:directory_resource_add")).context["adminform"].form
+    form = client.get(reverse("admin:directory_listing_add")).context["adminform"].form
     assert list(form.fields["organization"].queryset) == [people["a"]]
     assert form.fields["organization"].required
     assert list(form.fields["location"].queryset) == [mine]
@@ -88,31 +88,31 @@ def test_editor_can_only_create_listings_for_their_organisations(client, people)
     mine = f.location(organization=people["a"])
     theirs = f.location(organization=people["b"])
     client.force_login(people["editor"])
-    add = reverse("admin:directory_resource_add")
+    add = reverse("admin:directory_listing_add")
     response = client.post(add, listing_form(support_type, people["b"], mine))
     assert response.status_code == 200
     assert "organization" in response.context["adminform"].form.errors
     response = client.post(add, listing_form(support_type, people["a"], theirs))
     assert "location" in response.context["adminform"].form.errors
-    assert not Resource.objects.exists()
+    assert not Listing.objects.exists()
     response = client.post(add, listing_form(support_type, people["a"], mine))
     assert response.status_code == 302
-    listing = Resource.objects.get()
+    listing = Listing.objects.get()
     assert listing.organization == people["a"]
     assert LogEntry.objects.get(object_id=str(listing.pk)).user == people["editor"]
 
 
 def test_editor_can_edit_publish_and_verify_their_own_listing(client, people):
-    listing = f.resource(organization=people["a"], status="draft", last_verified_at=None)
+    listing = f.listing(organization=people["a"], status="draft", last_verified_at=None)
     client.force_login(people["editor"])
-    changelist = reverse("admin:directory_resource_changelist")
+    changelist = reverse("admin:directory_listing_changelist")
     for action in ("publish", "mark_verified_today"):
         client.post(changelist, {"action": action, "_selected_action": [listing.pk]})
     listing.refresh_from_db()
     assert listing.status == "published"
     assert listing.last_verified_by == people["editor"]
     assert (
-        client.get(reverse("admin:directory_resource_change", args=[listing.pk])).status_code == 200
+        client.get(reverse("admin:directory_listing_change", args=[listing.pk])).status_code == 200
     )
 
 
@@ -256,3 +256,49 @@ def test_credential_attention_filters(client, people):
     assert later not in shown("expiring")
     html = client.get(url).content.decode()
     assert "Expires within 60 days" in html
+
+
+def test_renaming_the_model_keeps_every_group_s_listing_permissions():
+    """Migration 0018's data step: a database from before the rename had ``change_resource``
+    (and add/delete/view) on the old content type; the groups holding them keep them, renamed."""
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    migration = importlib.import_module("directory.migrations.0018_listing_name")
+    old_type = ContentType.objects.create(app_label="directory", model="resource")
+    group = Group.objects.create(name="Staff from before the rename")
+    for action in ("add", "change", "delete", "view"):
+        group.permissions.add(
+            Permission.objects.create(
+                content_type=old_type, codename=f"{action}_resource", name=f"Can {action} listing"
+            )
+        )
+    kept = set(group.permissions.values_list("pk", flat=True))
+
+    migration.rename_permissions(django_apps, None)
+
+    assert set(group.permissions.values_list("pk", flat=True)) == kept
+    assert sorted(group.permissions.values_list("codename", flat=True)) == [
+        "add_listing",
+        "change_listing",
+        "delete_listing",
+        "view_listing",
+    ]
+    assert not Permission.objects.filter(codename__endswith="_resource").exists()
+
+
+def test_staff_bookmarks_to_the_old_admin_address_reach_the_listing(admin_client):
+    listing = f.listing()
+    response = admin_client.get(
+        f"/admin/directory/resource/{listing.pk}/change/?_changelist_filters=q"
+    )
+    assert response.status_code == 301
+    assert (
+        response["Location"]
+        == f"/admin/directory/listing/{listing.pk}/change/?_changelist_filters=q"
+    )
+    assert admin_client.get(response["Location"]).status_code == 200
+    assert Listing._meta.db_table == "directory_resource"

@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory.models import Place, Resource, Schedule
+from directory.models import Listing, Place, Schedule
 from directory.search.geo import haversine_miles
 from tests import factories as f
 from tests.search_helpers import parse_find_page
@@ -55,7 +55,7 @@ def generated(taxonomy):
         kwargs = {}
         if attendance != "online":
             kwargs["location"] = f.location(city=city, region=region)
-        listing = f.resource(
+        listing = f.listing(
             name=f"Group {i:02d}",
             support_type=rng.choice(taxonomy["types"]),
             attendance=attendance,
@@ -126,7 +126,7 @@ def test_facets_combine_or_within_and_across(client, generated):
     both_and_online = find(client, "audience=women&audience=men&attendance=online").result_count
     # No place given: online listings only, until the visitor gives one.
     expected_both = (
-        Resource.objects.published()
+        Listing.objects.published()
         .filter(features__slug__in=["women", "men"], attendance="online")
         .distinct()
         .count()
@@ -137,7 +137,7 @@ def test_facets_combine_or_within_and_across(client, generated):
 
 
 def test_zero_count_values_are_disabled_never_dead_links(client, taxonomy):
-    f.resource(name="Only women", features=[taxonomy["women"]], support_type=taxonomy["types"][0])
+    f.listing(name="Only women", features=[taxonomy["women"]], support_type=taxonomy["types"][0])
     page = find(client, "")
     men = [v for v in page.facet_values if v["value"] == "men"]
     assert men == [] or (men[0]["count"] == 0 and men[0]["disabled"])
@@ -150,10 +150,10 @@ def test_zero_count_values_are_disabled_never_dead_links(client, taxonomy):
 
 def test_keyword_ranks_an_exact_name_first(client):
     online = {"attendance": "online"}  # no place given: online listings
-    f.resource(name="SMART Recovery Family & Friends", description="For families", **online)
-    f.resource(name="Recovery Dharma", description="SMART Recovery tools are discussed", **online)
-    f.resource(name="SMART Recovery", **online)
-    f.resource(name="Unrelated Walking Group", **online)
+    f.listing(name="SMART Recovery Family & Friends", description="For families", **online)
+    f.listing(name="Recovery Dharma", description="SMART Recovery tools are discussed", **online)
+    f.listing(name="SMART Recovery", **online)
+    f.listing(name="Unrelated Walking Group", **online)
     page = find(client, "q=SMART+Recovery")
     assert page.result_names[0] == "SMART Recovery"
     assert "Unrelated Walking Group" not in page.result_names
@@ -162,8 +162,8 @@ def test_keyword_ranks_an_exact_name_first(client):
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="typo tolerance uses pg_trgm")
 def test_keyword_finds_a_misspelled_name_on_postgresql(client):
-    f.resource(name="Serenity Seekers", attendance="online")  # no place: online listings
-    f.resource(name="Hope Circle", attendance="online")
+    f.listing(name="Serenity Seekers", attendance="online")  # no place: online listings
+    f.listing(name="Hope Circle", attendance="online")
     page = find(client, "q=Serentiy+Seekrs")
     assert page.result_names == ["Serenity Seekers"]
 
@@ -184,10 +184,8 @@ def test_distance_filter_and_sort_match_hand_computed_distances(client):
         ("Philadelphia", PHILADELPHIA),
         ("Newark", NEWARK),
     ]:
-        f.resource(
-            name=f"{name} group", location=f.location(latitude=lat, longitude=lon, city=name)
-        )
-    f.resource(name="Online only", attendance="online")
+        f.listing(name=f"{name} group", location=f.location(latitude=lat, longitude=lon, city=name))
+    f.listing(name="Online only", attendance="online")
     near = {"lat": NYC[0], "lon": NYC[1]}
     assert find(client, {**near, "radius": 10}).result_names == ["Newark group"]
     assert find(client, {**near, "radius": 100}).result_names == [
@@ -233,8 +231,8 @@ def test_place_names_and_zip_codes_resolve_through_the_gazetteer(client):
         longitude=-70.2553,
         source_id="04101",
     )
-    f.resource(name="Oregon group", location=f.location(latitude=45.52, longitude=-122.68))
-    f.resource(name="Maine group", location=f.location(latitude=43.66, longitude=-70.26))
+    f.listing(name="Oregon group", location=f.location(latitude=45.52, longitude=-122.68))
+    f.listing(name="Maine group", location=f.location(latitude=43.66, longitude=-70.26))
     html = client.get("/find/?near=Portland").content.decode()
     assert parse_find_page(html).result_names == ["Oregon group"]
     assert "Did you mean" in html and "Portland, Maine, US" in html
@@ -270,7 +268,7 @@ def test_place_names_and_zip_codes_resolve_through_the_gazetteer(client):
     ],
 )
 def test_invalid_parameters_never_cause_a_server_error(client, taxonomy, query):
-    f.resource(name="Still here", features=[taxonomy["women"]])
+    f.listing(name="Still here", features=[taxonomy["women"]])
     response = client.get("/find/?" + query)
     assert response.status_code == 200
     assert client.get("/find/print/?" + query).status_code == 200
@@ -302,7 +300,7 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
 
     def add(n):
         for _ in range(n):
-            listing = f.resource(
+            listing = f.listing(
                 name=f"Group {f.n()}",
                 features=[taxonomy["women"], taxonomy["open"]],
                 support_type=taxonomy["types"][0],
@@ -328,21 +326,21 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
 
 
 def test_a_card_shown_before_changes_with_its_listing(client, taxonomy):
-    listing = f.resource(name="Hope at Noon", attendance="online")
+    listing = f.listing(name="Hope at Noon", attendance="online")
     f.schedule(listing, weekday=2, start_time=dt.time(12))
     assert find(client, "").result_names == ["Hope at Noon"]
     listing.name = "Hope at One"
     listing.save()
-    Schedule.objects.filter(resource=listing).update(start_time=dt.time(13))
+    Schedule.objects.filter(listing=listing).update(start_time=dt.time(13))
     html = client.get("/find/").content.decode()
     assert "Hope at One" in html and "Hope at Noon" not in html
-    Resource.objects.filter(pk=listing.pk).update(status="draft")
+    Listing.objects.filter(pk=listing.pk).update(status="draft")
     assert find(client, "").result_names == []
 
 
 def test_pagination_keeps_the_other_filters(client, taxonomy):
     for i in range(25):
-        f.resource(name=f"Women group {i:02d}", features=[taxonomy["women"]], attendance="online")
+        f.listing(name=f"Women group {i:02d}", features=[taxonomy["women"]], attendance="online")
     html = client.get("/find/?audience=women&sort=name").content.decode()
     assert 'href="?audience=women&amp;sort=name&amp;page=2"' in html
     second = find(client, "audience=women&sort=name&page=2")
@@ -350,10 +348,10 @@ def test_pagination_keeps_the_other_filters(client, taxonomy):
 
 
 def test_drafts_archived_and_inactive_listings_stay_out(client):
-    f.resource(name="Live")
-    f.resource(name="Draft", status="draft")
-    f.resource(name="Archived", status="archived")
-    f.resource(name="Paused", attendance="inactive")
+    f.listing(name="Live")
+    f.listing(name="Draft", status="draft")
+    f.listing(name="Archived", status="archived")
+    f.listing(name="Paused", attendance="inactive")
     every_kind = "attendance=in_person&attendance=online&attendance=hybrid"
     assert find(client, every_kind).result_names == ["Live"]
 
@@ -362,7 +360,7 @@ def test_an_empty_result_suggests_what_to_relax_and_offers_online_and_crisis_hel
     from directory.models import CrisisLine
 
     CrisisLine.objects.create(country="US", name="988 Lifeline", phone="988")
-    f.resource(name="Women group", features=[taxonomy["women"]])
+    f.listing(name="Women group", features=[taxonomy["women"]])
     html = client.get("/find/?audience=women&attendance=online").content.decode()
     assert "No listings match" in html
     # No place given: the way out is in-person listings anywhere (or giving a place).
@@ -373,9 +371,9 @@ def test_an_empty_result_suggests_what_to_relax_and_offers_online_and_crisis_hel
 
 
 def test_calendar_subscription_and_print_follow_the_search(client, taxonomy):
-    wanted = f.resource(name="Women Tuesday", features=[taxonomy["women"]], attendance="online")
+    wanted = f.listing(name="Women Tuesday", features=[taxonomy["women"]], attendance="online")
     f.schedule(wanted, weekday=2)
-    other = f.resource(name="Men Thursday", features=[taxonomy["men"]], attendance="online")
+    other = f.listing(name="Men Thursday", features=[taxonomy["men"]], attendance="online")
     f.schedule(other, weekday=4)
     response = client.get("/find/calendar.ics?audience=women")
     assert response["Content-Type"].startswith("text/calendar")
@@ -391,7 +389,7 @@ def test_print_and_calendar_of_a_broad_search_carry_the_first_100_and_say_so(cli
     kind = taxonomy["types"][0]
     for i in range(103):
         f.schedule(
-            f.resource(name=f"Meeting {i:03d}", support_type=kind, attendance="online"),
+            f.listing(name=f"Meeting {i:03d}", support_type=kind, attendance="online"),
             weekday=i % 7,
         )
     handout = client.get("/find/print/").content.decode()
@@ -406,10 +404,10 @@ def test_print_and_calendar_of_a_broad_search_carry_the_first_100_and_say_so(cli
 
 @time_machine.travel(dt.datetime(2026, 12, 1, 18, 30, tzinfo=UTC), tick=False)  # Tue 12:30 CST
 def test_starting_soonest_follows_the_real_next_starts(client):
-    from directory.scheduling import next_start_for_resource
+    from directory.scheduling import next_start_for_listing
 
     def listing(name, **schedule):
-        item = f.resource(name=name, attendance="online")
+        item = f.listing(name=name, attendance="online")
         f.schedule(item, **schedule)
         return item
 
@@ -445,9 +443,9 @@ def test_starting_soonest_follows_the_real_next_starts(client):
     listing("G ended for good", weekday=3, start_time=dt.time(8), valid_to=dt.date(2026, 11, 1))
     now = dt.datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
     expected = sorted(
-        Resource.objects.all(),
+        Listing.objects.all(),
         key=lambda r: (
-            (start := next_start_for_resource(r.schedules.all(), now)) is None,
+            (start := next_start_for_listing(r.schedules.all(), now)) is None,
             start or now,
             r.name,
         ),
@@ -472,13 +470,13 @@ def test_cards_read_by_postgresql_s_statements_are_the_orm_s(reference):
     from directory.search import cards
 
     call_command("generate_demo", listings=150, seed=3, verbosity=0)
-    f.resource(name="Nowhere", location=None, attendance="online")
-    f.resource(name="Drafted", status="draft")
-    ids = list(Resource.objects.values_list("pk", flat=True)) + [10**9]
+    f.listing(name="Nowhere", location=None, attendance="online")
+    f.listing(name="Drafted", status="draft")
+    ids = list(Listing.objects.values_list("pk", flat=True)) + [10**9]
     written = cards._card_statements_postgresql(ids)
     orm = cards._card_statements_orm(ids)
     assert sorted(written[0]) == sorted(orm[0])
-    assert len(written[0]) == Resource.objects.published().count()
+    assert len(written[0]) == Listing.objects.published().count()
     assert written[1] == orm[1] and len(orm[1]) > 100
     assert sorted(written[2], key=repr) == sorted(orm[2], key=repr) and len(orm[2]) > 100
     kinds = {row[1] for row in orm[2]}

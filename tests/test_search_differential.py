@@ -19,7 +19,7 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from directory.models import Feature, Organization, Resource, SupportType
+from directory.models import Feature, Listing, Organization, SupportType
 from directory.search import listings as index_search
 from directory.search import vocabulary
 from directory.search.query import ListingQuery
@@ -72,7 +72,7 @@ def _edge_cases():
 
     def listing(name, **kw):
         kw.setdefault("support_type", types[len(name) % len(types)])
-        return f.resource(name=name, **kw)
+        return f.listing(name=name, **kw)
 
     a = listing("Zz Late Night Group", location=boston, features=features[:2], organization=org)
     f.schedule(a, weekday=5, start_time=dt.time(23, 30), end_time=None, timezone="America/New_York")
@@ -150,7 +150,7 @@ def world(reference):
         "types": list(SupportType.objects.values_list("slug", flat=True)),
         "orgs": [*Organization.objects.values_list("slug", flat=True)[:8], "unknown-org"],
         "regions": sorted(
-            {r for r in Resource.objects.values_list("location__region", flat=True) if r}
+            {r for r in Listing.objects.values_list("location__region", flat=True) if r}
         )[:8]
         + ["Nowhere"],
         "features": {
@@ -258,7 +258,7 @@ def compare(params: dict) -> None:
 
 
 def test_the_index_agrees_with_the_sql_oracle_on_generated_searches(world):
-    assert Resource.objects.filter(status="published").count() > 150
+    assert Listing.objects.filter(status="published").count() > 150
 
     @settings(
         max_examples=200,

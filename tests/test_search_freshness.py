@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from directory.models import Resource
+from directory.models import Listing
 from directory.search.freshness import database_version, search_index
 from directory.search.triggers import (
     ensure_search_version_triggers,
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.django_db
 def test_every_kind_of_write_changes_the_search_version():
-    listing = f.resource(name="Versioned")
+    listing = f.listing(name="Versioned")
     versions = [database_version()]
 
     def changed() -> bool:
@@ -40,7 +40,7 @@ def test_every_kind_of_write_changes_the_search_version():
     listing.name = "Renamed"
     listing.save()
     assert changed()
-    Resource.objects.filter(pk=listing.pk).update(cost="fee")  # no signals: a trigger
+    Listing.objects.filter(pk=listing.pk).update(cost="fee")  # no signals: a trigger
     assert changed()
     f.schedule(listing)
     assert changed()
@@ -49,11 +49,11 @@ def test_every_kind_of_write_changes_the_search_version():
     listing.location.region = "WI"
     listing.location.save()
     assert changed()
-    Resource.objects.bulk_create(
-        [Resource(name="Bulk", slug="bulk", support_type_id=listing.support_type_id)]
+    Listing.objects.bulk_create(
+        [Listing(name="Bulk", slug="bulk", support_type_id=listing.support_type_id)]
     )
     assert changed()
-    Resource.objects.filter(slug="bulk").delete()
+    Listing.objects.filter(slug="bulk").delete()
     assert changed()
     before = database_version()
     f.peer_worker(support_types=[listing.support_type])  # not read by the listing index
@@ -62,7 +62,7 @@ def test_every_kind_of_write_changes_the_search_version():
 
 @pytest.mark.django_db
 def test_every_search_version_trigger_exists_after_migrating():
-    # SQLite drops a table's triggers when a migration rebuilds it (0008 rebuilt resource).
+    # SQLite drops a table's triggers when a migration rebuilds it (0008 rebuilt listing).
     expected = set(expected_triggers(connection.vendor))
     assert expected, connection.vendor
     assert expected <= existing_triggers(connection)
@@ -85,14 +85,14 @@ def test_a_lost_trigger_comes_back_on_the_next_migrate():
 
 @pytest.mark.django_db
 def test_a_rolled_back_write_leaves_no_new_version_and_the_index_follows_commits(client):
-    f.resource(name="Alpha")
+    f.listing(name="Alpha")
     assert search_index().size == 1
     before = database_version()
     with pytest.raises(RuntimeError), transaction.atomic():
-        f.resource(name="Ghost")
+        f.listing(name="Ghost")
         raise RuntimeError
     assert database_version() == before
-    f.resource(name="Beta")
+    f.listing(name="Beta")
     html = client.get("/find/?sort=name&" + EVERY_KIND).content.decode()
     assert "Alpha" in html and "Beta" in html and "Ghost" not in html
 
@@ -133,10 +133,10 @@ def shared_database(transactional_db, tmp_path):
 def test_an_edit_shows_in_search_on_every_gunicorn_worker_within_five_seconds(shared_database):
     _manage(
         shared_database,
-        "from directory.models import Resource, SupportType, Location\n"
+        "from directory.models import Listing, SupportType, Location\n"
         "t = SupportType.objects.create(name='Recovery Groups', slug='recovery-groups')\n"
         "for i in range(3):\n"
-        "    Resource.objects.create(name=f'Group {i}', slug=f'group-{i}', support_type=t,"
+        "    Listing.objects.create(name=f'Group {i}', slug=f'group-{i}', support_type=t,"
         " status='published', cost='free', location=Location.objects.create(city='X'))\n",
     )
     env = {
@@ -162,8 +162,8 @@ def test_an_edit_shows_in_search_on_every_gunicorn_worker_within_five_seconds(sh
         # A curator's edit from another process: Group 1 now charges a fee.
         _manage(
             shared_database,
-            "from directory.models import Resource\n"
-            "r = Resource.objects.get(slug='group-1'); r.cost = 'fee'; r.save()\n",
+            "from directory.models import Listing\n"
+            "r = Listing.objects.get(slug='group-1'); r.cost = 'fee'; r.save()\n",
         )
         edited = time.monotonic()
         while True:
@@ -222,7 +222,7 @@ def test_a_newer_index_lets_the_old_one_go_from_the_minute_caches(db):
     from directory.search.builder import build_index
     from directory.search.times import TimeMasks
 
-    f.resource()
+    f.listing()
     now = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
     old = build_index(1)
     TimeMasks(old, now, "UTC")

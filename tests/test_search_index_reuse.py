@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory.models import Feature, Location, Organization, Resource, Schedule
+from directory.models import Feature, Listing, Location, Organization, Schedule
 from directory.search.builder import build_index
 from directory.search.index import load_index, save_index
 from tests import factories as f
@@ -111,7 +111,7 @@ def _meaning(ix) -> dict:
 
 def _make_listing(rng, features):
     attendance = rng.choice(["in_person", "online", "hybrid"])
-    listing = f.resource(
+    listing = f.listing(
         name=" ".join(rng.sample(WORDS, 2)).title() + f" {rng.randint(1, 99)}",
         description=" ".join(rng.choices(WORDS, k=5)),
         attendance=attendance,
@@ -131,7 +131,7 @@ def _make_listing(rng, features):
 
 def _edit(rng, features) -> str:
     """One random change, committed on its own; what it was."""
-    listings = list(Resource.objects.order_by("pk"))
+    listings = list(Listing.objects.order_by("pk"))
     listing = rng.choice(listings)
     kind = rng.choice(
         [
@@ -153,23 +153,23 @@ def _edit(rng, features) -> str:
         ]
     )
     if kind == "rename":
-        Resource.objects.filter(pk=listing.pk).update(name=f"{rng.choice(WORDS)} {listing.name}")
+        Listing.objects.filter(pk=listing.pk).update(name=f"{rng.choice(WORDS)} {listing.name}")
     elif kind == "describe":
-        Resource.objects.filter(pk=listing.pk).update(description=rng.choice(WORDS))
+        Listing.objects.filter(pk=listing.pk).update(description=rng.choice(WORDS))
     elif kind == "move" and listing.location_id:
         Location.objects.filter(pk=listing.location_id).update(
             region=rng.choice(["IL", "NY", "CA"]), latitude=rng.uniform(30, 45)
         )
     elif kind == "unpublish":
-        Resource.objects.filter(pk=listing.pk).update(status="draft")
+        Listing.objects.filter(pk=listing.pk).update(status="draft")
     elif kind == "publish":
-        Resource.objects.filter(pk=listing.pk).update(status="published")
+        Listing.objects.filter(pk=listing.pk).update(status="published")
     elif kind == "new":
         _make_listing(rng, features)
     elif kind == "delete":
         listing.delete()
     elif kind == "schedule time":
-        Schedule.objects.filter(resource=listing).update(start_minute=rng.randint(0, 1300))
+        Schedule.objects.filter(listing=listing).update(start_minute=rng.randint(0, 1300))
     elif kind == "schedule add":
         f.schedule(listing, weekday=rng.randint(0, 6), timezone=rng.choice(ZONES))
     elif kind == "schedule delete":
@@ -215,7 +215,7 @@ def test_after_one_rename_only_that_listing_s_lexemes_are_read():
     rng = random.Random(7)
     listings = [_make_listing(rng, features) for _ in range(12)]
     served = build_index(1)
-    Resource.objects.filter(pk=listings[3].pk).update(name="Zebra Crossing Group")
+    Listing.objects.filter(pk=listings[3].pk).update(name="Zebra Crossing Group")
     with CaptureQueriesContext(connection) as queries:
         kept = build_index(2, previous=served)
     lexeme_reads = [
@@ -235,7 +235,7 @@ def test_inside_a_transaction_nothing_is_kept():
     (the tests', the inline mode's) reads everything again."""
     listing = _make_listing(random.Random(1), [f.feature()])
     served = build_index(1)
-    Resource.objects.filter(pk=listing.pk).update(description="zebra only")
+    Listing.objects.filter(pk=listing.pk).update(description="zebra only")
     kept = build_index(2, previous=served)
     assert kept.ids[kept.keywords.listings_with("zebra")].tolist() == [listing.pk]
 
@@ -243,7 +243,7 @@ def test_inside_a_transaction_nothing_is_kept():
 def test_feature_ids_are_not_reused_across_deletes(transactional_db):
     """A deleted feature renumbers the features after it: kept links are translated by slug."""
     first, _, third = f.feature(), f.feature(), f.feature()
-    listing = f.resource(features=[third])
+    listing = f.listing(features=[third])
     served = build_index(1)
     Feature.objects.filter(pk=first.pk).delete()
     kept = build_index(2, previous=served)

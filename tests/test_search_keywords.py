@@ -6,7 +6,7 @@ people type (the data's most frequent words, two of them, typos, quotes, "or", "
 other scripts), the listings matched and each one's rank equal the oracle's
 (``tests.oracle.keyword_sql``: PostgreSQL's full text and trigram operators on every row).
 On SQLite, which has no full text, the index's lexemes and queries come from Python
-(``keywords.analyse``, ``keywords.websearch``): the PostgreSQL-only tests below check that they
+(``analysis.analyse``, ``analysis.websearch``): the PostgreSQL-only tests below check that they
 are PostgreSQL's, on the demo data and the messy text, and for every typed keyword. The order
 on the page is the rank, then name.
 """
@@ -20,8 +20,8 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from directory.models import Resource
-from directory.search import keywords
+from directory.models import Listing
+from directory.search import analysis, keywords, tsquery
 from directory.search.freshness import search_index
 from directory.search.query import keyword_mask
 from tests import factories as f
@@ -79,14 +79,14 @@ TYPED = [
 def data(reference):  # noqa: F811 - the imported fixture
     call_command("generate_demo", listings=120, seed=5, verbosity=0)
     for name, description in MESSY:
-        f.resource(name=name, description=description)
-    return Resource.objects.count()
+        f.listing(name=name, description=description)
+    return Listing.objects.count()
 
 
 def frequent_words(limit: int = 20) -> list[str]:
     """The words that occur in the most listings' names and descriptions."""
     counts: dict[str, int] = {}
-    for name, description in Resource.objects.values_list("name", "description"):
+    for name, description in Listing.objects.values_list("name", "description"):
         for word in {w.strip(".,;:!?()'\"").lower() for w in f"{name} {description}".split()}:
             if word.isalpha():
                 counts[word] = counts.get(word, 0) + 1
@@ -107,8 +107,8 @@ def assert_agrees(keyword: str) -> None:
     mask, ranks = keyword_mask(index, keyword, with_rank=True)
     matches, rank = keyword_sql.keyword_filter_and_rank(keyword)
     expected = dict(
-        Resource.objects.published()
-        .exclude(attendance=Resource.Attendance.INACTIVE)
+        Listing.objects.published()
+        .exclude(attendance=Listing.Attendance.INACTIVE)
         .filter(matches)
         .annotate(r=rank)
         .values_list("pk", "r")
@@ -160,7 +160,7 @@ def test_listings_with_every_word_come_first(data):
     index = search_index()
     mask, ranks = keyword_mask(index, "smart recovery", with_rank=True)
     order = np.flatnonzero(mask)[np.argsort(-ranks[mask], kind="stable")]
-    names = [Resource.objects.get(pk=pk).name for pk in index.ids[order].tolist()]
+    names = [Listing.objects.get(pk=pk).name for pk in index.ids[order].tolist()]
     assert names[0] == "SMART Recovery"
     both = ranks[order] >= keywords.ALL_WORDS_WEIGHT
     assert both.any() and not both.all()
@@ -186,17 +186,17 @@ class Everything:
 def test_postgresql_s_parse_is_read_back(typed, lexemes, phrase):
     with connection.cursor() as cursor:
         cursor.execute("SELECT websearch_to_tsquery('english'::regconfig, %s)::text", [typed])
-        tree = keywords.parse_tsquery(cursor.fetchone()[0])
+        tree = tsquery.parse_tsquery(cursor.fetchone()[0])
     _, words = keywords.expand_typos(tree, Everything())
     assert [word for (word,) in words] == lexemes
-    assert keywords.has_phrase(tree) is phrase
+    assert tsquery.has_phrase(tree) is phrase
 
 
 def test_a_tsquery_with_quotes_and_backslashes_parses():
-    tree = keywords.parse_tsquery("'o''brien' & !'a\\\\b' | 'c' <2> 'd'")
-    assert tree == keywords.Or(
-        keywords.And(keywords.Lexeme("o'brien"), keywords.Not(keywords.Lexeme("a\\b"))),
-        keywords.Phrase(keywords.Lexeme("c"), keywords.Lexeme("d"), 2),
+    tree = tsquery.parse_tsquery("'o''brien' & !'a\\\\b' | 'c' <2> 'd'")
+    assert tree == tsquery.Or(
+        tsquery.And(tsquery.Lexeme("o'brien"), tsquery.Not(tsquery.Lexeme("a\\b"))),
+        tsquery.Phrase(tsquery.Lexeme("c"), tsquery.Lexeme("d"), 2),
     )
 
 
@@ -212,10 +212,10 @@ def _postgresql_lexemes(text: str) -> list[tuple[str, int]]:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="compared with PostgreSQL")
 def test_python_analysis_is_postgresql_s_on_the_data(data):
     """SQLite's lexemes (words, positions) equal PostgreSQL's for every listing's text."""
-    rows = Resource.objects.values_list("name", "description")
+    rows = Listing.objects.values_list("name", "description")
     for name, description in rows:
         text = f"{name} {description}"
-        ours = sorted(keywords.analyse(text), key=lambda row: (row[1], row[0]))
+        ours = sorted(analysis.analyse(text), key=lambda row: (row[1], row[0]))
         assert ours == _postgresql_lexemes(text), text
 
 
@@ -243,7 +243,7 @@ WORDY = st.lists(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=WORDY)
 def test_python_analysis_is_postgresql_s_on_generated_text(text):
-    ours = sorted(keywords.analyse(text), key=lambda row: (row[1], row[0]))
+    ours = sorted(analysis.analyse(text), key=lambda row: (row[1], row[0]))
     assert ours == _postgresql_lexemes(text)
 
 
@@ -262,8 +262,8 @@ def test_python_websearch_is_postgresql_s(words):
     typed = " ".join(words)
     with connection.cursor() as cursor:
         cursor.execute("SELECT websearch_to_tsquery('english'::regconfig, %s)::text", [typed])
-        expected = keywords.parse_tsquery(cursor.fetchone()[0])
-    assert keywords.websearch(typed) == expected, typed
+        expected = tsquery.parse_tsquery(cursor.fetchone()[0])
+    assert analysis.websearch(typed) == expected, typed
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="compared with PostgreSQL")
@@ -271,14 +271,14 @@ def test_python_websearch_reads_every_typed_keyword_as_postgresql(data):
     for typed in TYPED:
         with connection.cursor() as cursor:
             cursor.execute("SELECT websearch_to_tsquery('english'::regconfig, %s)::text", [typed])
-            expected = keywords.parse_tsquery(cursor.fetchone()[0])
-        assert keywords.websearch(typed) == expected, typed
+            expected = tsquery.parse_tsquery(cursor.fetchone()[0])
+        assert analysis.websearch(typed) == expected, typed
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="compared with PostgreSQL")
 def test_stop_words_are_postgresql_s():
     with connection.cursor() as cursor:
-        for word in keywords.STOP_WORDS:
+        for word in analysis.STOP_WORDS:
             cursor.execute("SELECT to_tsvector('english'::regconfig, %s)::text", [word])
             assert cursor.fetchone()[0] == "", word
 
@@ -302,9 +302,9 @@ def test_typo_alternatives_are_one_slip_away():
     assert keywords.typo_alternatives("recovri", known) == ["recoveri"]
     assert keywords.typo_alternatives("hpoe", known) == ["hope"]  # two letters swapped
     assert keywords.typo_alternatives("zzzzzz", known) == []
-    tree, words = keywords.expand_typos(keywords.websearch("grup -hpoe"), known)
+    tree, words = keywords.expand_typos(analysis.websearch("grup -hpoe"), known)
     assert words == [["grip", "group"]]  # a negated word is left as typed
-    assert keywords.tsquery_text(tree) == "( ( 'grip' | 'group' ) & !( 'hpoe' ) )"
+    assert tsquery.tsquery_text(tree) == "( ( 'grip' | 'group' ) & !( 'hpoe' ) )"
 
 
 def test_a_keyword_is_read_once_per_index(data, django_assert_num_queries):
@@ -317,14 +317,14 @@ def test_a_keyword_is_read_once_per_index(data, django_assert_num_queries):
     assert again.tolist() == first.tolist()
     assert np.count_nonzero(first)
 
-    resource = Resource.objects.published().exclude(name__icontains="zebra").first()
-    resource.name = "Zebra recovery group"
-    resource.save()
+    listing = Listing.objects.published().exclude(name__icontains="zebra").first()
+    listing.name = "Zebra recovery group"
+    listing.save()
     newer = search_index()
     assert newer is not ix
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 0):
         after, _ = keyword_mask(newer, "zebra", with_rank=False)
-    assert newer.ids[after].tolist() == [resource.pk]
+    assert newer.ids[after].tolist() == [listing.pk]
 
 
 def test_a_read_keyword_cannot_be_changed_by_its_users(data):

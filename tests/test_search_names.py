@@ -14,7 +14,7 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from directory.models import Resource
+from directory.models import Listing
 from directory.search.freshness import search_index
 from directory.search.names import trigrams, word_similarity
 from directory.search.query import keyword_mask
@@ -78,13 +78,13 @@ KEYWORDS = [
 @pytest.mark.parametrize("with_rank", [True, False])
 def test_name_candidates_never_lose_a_match(with_rank):
     for i, name in enumerate(NAMES):
-        f.resource(name=name, description="A meeting." if i % 2 else "Serenity and hope.")
+        f.listing(name=name, description="A meeting." if i % 2 else "Serenity and hope.")
     index = search_index()
     assert index.names is not None
     for keyword in KEYWORDS:
         mask, ranks = keyword_mask(index, keyword, with_rank=with_rank)
         matches, rank = keyword_sql.keyword_filter_and_rank(keyword)
-        expected = dict(Resource.objects.filter(matches).annotate(r=rank).values_list("pk", "r"))
+        expected = dict(Listing.objects.filter(matches).annotate(r=rank).values_list("pk", "r"))
         found = set(index.ids[mask].tolist())
         assert found == set(expected), keyword
         if with_rank:

@@ -101,10 +101,10 @@ def site(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     SupportType.objects.create(slug="12-step-programs", name="12-Step Programs", position=0)
     CrisisLine.objects.create(country="US", name="988 Suicide & Crisis Lifeline", phone="988")
-    resource = f.resource(name="Tuesday Hope Group", slug="tuesday-hope")
-    f.schedule(resource)
+    listing = f.listing(name="Tuesday Hope Group", slug="tuesday-hope")
+    f.schedule(listing)
     worker = f.peer_worker()
-    return {"resource": resource, "worker": worker}
+    return {"listing": listing, "worker": worker}
 
 
 PUBLIC_PAGES = [
@@ -170,14 +170,14 @@ def admin_client_(client, site):
 
 
 def _admin_pages(site) -> list[str]:
-    resource = site["resource"]
+    listing = site["listing"]
     return [
         reverse("admin:index"),
-        reverse("admin:directory_resource_changelist"),
-        reverse("admin:directory_resource_change", args=[resource.pk]),  # schedule inlines
-        reverse("admin:directory_resource_add"),
-        reverse("admin:directory_resource_import"),
-        reverse("admin:directory_resource_export"),
+        reverse("admin:directory_listing_changelist"),
+        reverse("admin:directory_listing_change", args=[listing.pk]),  # schedule inlines
+        reverse("admin:directory_listing_add"),
+        reverse("admin:directory_listing_import"),
+        reverse("admin:directory_listing_export"),
         reverse("admin:directory_organization_changelist"),
         reverse("admin:directory_submission_changelist"),
         reverse("admin:auth_user_changelist"),

@@ -90,7 +90,7 @@ def test_opengraph_include():
         slug="tuesday-group", name="Tuesday Night <Group>", description="A friendly open meeting."
     )
     request = RequestFactory().get("/resources/tuesday-group/")
-    html = render_to_string("includes/opengraph.html", {"resource": listing}, request=request)
+    html = render_to_string("includes/opengraph.html", {"listing": listing}, request=request)
     assert '<meta property="og:title" content="Tuesday Night &lt;Group&gt;">' in html
     assert 'content="http://testserver/resources/tuesday-group/"' in html
     assert "A friendly open meeting." in html

@@ -11,7 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
 from directory.forms import SuggestForm
-from directory.models import Resource, Submission
+from directory.models import Listing, Submission
 from directory.report_form import ReportForm
 from tests import factories as f
 from tests.submission_helpers import report_form_data, suggestion, time_field
@@ -52,11 +52,11 @@ def test_every_submission_field_has_a_size_limit():
         for name, field in form_class.base_fields.items():
             if isinstance(field, forms.CharField):
                 assert field.max_length, name
-    resource = Resource(name="x")
+    listing = Listing(name="x")
     for name, field in ReportForm.base_fields.items():
         if isinstance(field, forms.CharField):
             assert field.max_length, name
-    assert resource.name == "x"
+    assert listing.name == "x"
 
 
 def test_a_suggestion_is_stored_pending_and_nothing_is_published(
@@ -83,7 +83,7 @@ def test_a_suggestion_is_stored_pending_and_nothing_is_published(
             },
         }
     ]
-    assert not Resource.objects.exists()
+    assert not Listing.objects.exists()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["curators@example.org"]
     assert f"/admin/directory/submission/{submission.pk}/change/" in mail.outbox[0].body
@@ -161,8 +161,8 @@ def test_the_rate_limit_refuses_a_flood_clearly(client, support_type, settings):
     assert "Too many submissions" in response.content.decode()
     assert Submission.objects.count() == 2
     # Reports share the limit; another client is not affected.
-    listing = f.resource()
-    report = reverse("directory:resource-report", args=[listing.slug])
+    listing = f.listing()
+    report = reverse("directory:listing-report", args=[listing.slug])
     assert client.post(report, {"kind": "closure"}).status_code == 429
     other = client.post(report, {"kind": "closure"}, REMOTE_ADDR="10.1.2.3")
     assert other.status_code == 302
@@ -185,7 +185,7 @@ def test_oversized_and_inconsistent_input_is_rejected_with_errors_tied_to_fields
 
 
 def report_form(client, listing):
-    return client.get(reverse("directory:resource-report", args=[listing.slug])).context["form"]
+    return client.get(reverse("directory:listing-report", args=[listing.slug])).context["form"]
 
 
 def prefilled(client, listing) -> dict:
@@ -194,16 +194,16 @@ def prefilled(client, listing) -> dict:
 
 
 def test_a_correction_stores_only_the_changed_fields_and_the_page_is_unchanged(client):
-    listing = f.resource(name="Old Name", features=[f.feature()])
+    listing = f.listing(name="Old Name", features=[f.feature()])
     tuesday = f.schedule(listing, weekday=2)
     data = prefilled(client, listing)
     data.update(kind="correction", name="New Name")
     data[time_field(report_form(client, listing), tuesday, "start_time")] = "18:30"
-    response = client.post(reverse("directory:resource-report", args=[listing.slug]), data)
+    response = client.post(reverse("directory:listing-report", args=[listing.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     submission = Submission.objects.get()
     assert submission.kind == Submission.Kind.CORRECTION
-    assert submission.resource == listing
+    assert submission.listing == listing
     assert submission.proposed == {
         "name": "New Name",
         "schedules": [{"op": "change", "id": tuesday.pk, "fields": {"start_time": "18:30"}}],
@@ -215,10 +215,10 @@ def test_a_correction_stores_only_the_changed_fields_and_the_page_is_unchanged(c
 
 
 def test_a_correction_without_changes_is_refused(client):
-    listing = f.resource()
+    listing = f.listing()
     f.schedule(listing)
     response = client.post(
-        reverse("directory:resource-report", args=[listing.slug]), prefilled(client, listing)
+        reverse("directory:listing-report", args=[listing.slug]), prefilled(client, listing)
     )
     assert response.status_code == 200
     assert "Nothing was changed" in response.content.decode()
@@ -226,9 +226,9 @@ def test_a_correction_without_changes_is_refused(client):
 
 
 def test_this_meeting_no_longer_meets(client):
-    listing = f.resource()
+    listing = f.listing()
     response = client.post(
-        reverse("directory:resource-report", args=[listing.slug]),
+        reverse("directory:listing-report", args=[listing.slug]),
         {"kind": "closure", "message": "The hall closed in May."},
     )
     assert response.status_code == 302
@@ -239,8 +239,8 @@ def test_this_meeting_no_longer_meets(client):
 
 
 def test_reports_only_exist_for_published_listings(client):
-    draft = f.resource(status="draft")
-    assert client.get(reverse("directory:resource-report", args=[draft.slug])).status_code == 404
+    draft = f.listing(status="draft")
+    assert client.get(reverse("directory:listing-report", args=[draft.slug])).status_code == 404
 
 
 def _springfield():

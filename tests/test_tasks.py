@@ -55,14 +55,14 @@ POLL_FEED = textwrap.dedent(
     django.setup()
     from django.test import Client
     from django_tasks_db.models import DBTaskResult
-    from directory.models import Resource
+    from directory.models import Listing
     from tests.feeds_helpers import weekly_meeting
 
     step = sys.argv[1]
     if step == "first":
         weekly_meeting(slug="weekly", name="Before")
     elif step == "change":
-        listing = Resource.objects.get(slug="weekly")
+        listing = Listing.objects.get(slug="weekly")
         listing.name = "After"
         listing.save()
     response = Client(HTTP_HOST="localhost").get("/meetings.json")

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from directory import scheduling as schedules
-from directory.models import Resource, Schedule
+from directory.models import Listing, Schedule
 from directory.search.freshness import search_index
 from directory.search.times import TimeMasks
 from tests import factories as f
@@ -34,7 +34,7 @@ def index_in_progress(moment: dt.datetime) -> set[str]:
     index = search_index()
     under_way = index.listings_with(TimeMasks(index, moment, "UTC").in_progress())
     ids = index.ids[under_way].tolist()
-    return set(Resource.objects.filter(pk__in=ids).values_list("name", flat=True))
+    return set(Listing.objects.filter(pk__in=ids).values_list("name", flat=True))
 
 
 # --- plain Python schedule arithmetic ------------------------------------------------------
@@ -120,7 +120,7 @@ def test_wall_clock_time_holds_across_the_dst_change():
 
 @pytest.mark.django_db
 def test_happening_now_and_starting_soon_at_frozen_instants(client):
-    chicago = f.resource(name="Chicago Tuesday")
+    chicago = f.listing(name="Chicago Tuesday")
     f.schedule(
         chicago, weekday=2, start_time=dt.time(19), end_time=dt.time(20), timezone="America/Chicago"
     )
@@ -140,7 +140,7 @@ def test_happening_now_and_starting_soon_at_frozen_instants(client):
 
 @pytest.mark.django_db
 def test_happening_now_is_right_on_both_sides_of_a_dst_transition(client):
-    sunday = f.resource(name="Sunday Morning")
+    sunday = f.listing(name="Sunday Morning")
     f.schedule(
         sunday, weekday=0, start_time=dt.time(9), end_time=dt.time(10), timezone="America/New_York"
     )
@@ -160,7 +160,7 @@ def test_happening_now_is_right_on_both_sides_of_a_dst_transition(client):
 
 @pytest.mark.django_db
 def test_online_meeting_in_another_time_zone_seen_from_london(client):
-    online = f.resource(name="LA Online", attendance="online")
+    online = f.listing(name="LA Online", attendance="online")
     f.schedule(
         online,
         weekday=2,
@@ -190,7 +190,7 @@ def test_online_meeting_in_another_time_zone_seen_from_london(client):
 
 @pytest.mark.django_db
 def test_a_meeting_crossing_midnight_utc_is_in_progress():
-    late = f.resource(name="Late Night")
+    late = f.listing(name="Late Night")
     f.schedule(
         late, weekday=2, start_time=dt.time(23, 30), end_time=None, timezone="America/New_York"
     )
@@ -201,7 +201,7 @@ def test_a_meeting_crossing_midnight_utc_is_in_progress():
 
 @pytest.mark.django_db
 def test_monthly_and_interval_schedules_are_now_only_on_their_dates(client):
-    monthly = f.resource(name="First Saturday")
+    monthly = f.listing(name="First Saturday")
     f.schedule(
         monthly,
         kind="monthly",
@@ -211,7 +211,7 @@ def test_monthly_and_interval_schedules_are_now_only_on_their_dates(client):
         end_time=dt.time(11),
         timezone="America/New_York",
     )
-    fortnight = f.resource(name="Fortnightly Tuesday")
+    fortnight = f.listing(name="Fortnightly Tuesday")
     f.schedule(
         fortnight,
         kind="interval",
@@ -222,7 +222,7 @@ def test_monthly_and_interval_schedules_are_now_only_on_their_dates(client):
         end_time=dt.time(20),
         timezone="America/New_York",
     )
-    ended = f.resource(name="Ended")
+    ended = f.listing(name="Ended")
     f.schedule(
         ended,
         weekday=6,
@@ -239,16 +239,16 @@ def test_monthly_and_interval_schedules_are_now_only_on_their_dates(client):
     assert index_in_progress(at(2026, 10, 27, 23, 30)) == {"Fortnightly Tuesday"}  # 19:30 EDT
     # The SQL agrees with the Python arithmetic for every hour of six weeks.
     moment = at(2026, 11, 1, 0, 30)
-    all_schedules = list(Schedule.objects.select_related("resource"))
+    all_schedules = list(Schedule.objects.select_related("listing"))
     while moment < at(2026, 12, 13, 0, 0):
-        expected = {s.resource.name for s in all_schedules if schedules.is_in_progress(s, moment)}
+        expected = {s.listing.name for s in all_schedules if schedules.is_in_progress(s, moment)}
         assert index_in_progress(moment) == expected, moment
         moment += dt.timedelta(minutes=90)
 
 
 @pytest.mark.django_db
 def test_cards_and_detail_show_the_next_occurrence_in_the_visitors_zone(client):
-    listing = f.resource(name="Detail Group", attendance="hybrid")
+    listing = f.listing(name="Detail Group", attendance="hybrid")
     f.schedule(
         listing,
         kind="monthly",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from directory.scheduling import clock
+from directory.scheduling import clock, zone_names
 from directory.scheduling import wording as w
 
 
@@ -97,9 +97,9 @@ def test_every_12_hour_range_says_which_half_of_the_day(start, end):
     ],
 )
 def test_zone_names_people_know(zone, name):
-    assert w.zone_name(zone) == name
-    assert w.zone_name(zone, clock.US_CLOCK) == name
-    assert w.zone_name(zone, clock.UK_CLOCK) == name  # en_GB names these zones alike
+    assert zone_names.zone_name(zone) == name
+    assert zone_names.zone_name(zone, clock.US_CLOCK) == name
+    assert zone_names.zone_name(zone, clock.UK_CLOCK) == name  # en_GB names these zones alike
 
 
 @pytest.mark.parametrize("zone", ["Asia/Amman", "Asia/Damascus", "Pacific/Bougainville"])
@@ -107,20 +107,20 @@ def test_a_zone_cldr_has_no_name_for_is_named_after_its_city(zone):
     """CLDR gives these zones no metazone: the reader sees the city in CLDR's English pattern
     "{0} Time" ("Amman Time"), in CLDR's capitals like every other name."""
     city = zone.rsplit("/", 1)[1]
-    assert w.zone_name(zone, clock.US_CLOCK) == f"{city} Time"
+    assert zone_names.zone_name(zone, clock.US_CLOCK) == f"{city} Time"
 
 
 def test_zone_names_are_looked_up_once():
-    w.zone_name("America/Chicago", clock.US_CLOCK)
-    before = w._zone_name.cache_info().hits
-    assert w.zone_name("America/Chicago", clock.US_CLOCK) == "Central Time"
-    assert w._zone_name.cache_info().hits == before + 1
+    zone_names.zone_name("America/Chicago", clock.US_CLOCK)
+    before = zone_names._zone_name.cache_info().hits
+    assert zone_names.zone_name("America/Chicago", clock.US_CLOCK) == "Central Time"
+    assert zone_names._zone_name.cache_info().hits == before + 1
 
 
 @given(st.sampled_from(sorted(__import__("zoneinfo").available_timezones())))
 def test_no_zone_name_is_an_iana_id(zone):
-    assert "/" not in w.zone_name(zone)
-    assert "_" not in w.zone_name(zone)
+    assert "/" not in zone_names.zone_name(zone)
+    assert "_" not in zone_names.zone_name(zone)
 
 
 @pytest.mark.parametrize(
@@ -207,7 +207,7 @@ def test_a_listing_page_for_a_us_visitor_reads_at_a_glance(client):
 
     from tests import factories as f
 
-    listing = f.resource(name="Night Owls")
+    listing = f.listing(name="Night Owls")
     for day in range(7):
         f.schedule(
             listing, weekday=day, start_time=T(21), end_time=T(22), timezone="America/Chicago"
@@ -234,7 +234,7 @@ def test_find_results_for_a_us_visitor_read_at_a_glance(client):
 
     from tests import factories as f
 
-    online = f.resource(name="Night Owls Online", attendance="online")
+    online = f.listing(name="Night Owls Online", attendance="online")
     for day in range(7):
         f.schedule(online, weekday=day, start_time=T(21), end_time=T(22), timezone="Europe/London")
     with time_machine.travel(dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC), tick=False):
@@ -337,13 +337,13 @@ def test_spanish_times_of_day_on_each_clock():
     ],
 )
 def test_spanish_zone_names_from_cldr(zone, name):
-    assert w.zone_name(zone, ES) == name
+    assert zone_names.zone_name(zone, ES) == name
 
 
 @given(st.sampled_from(sorted(__import__("zoneinfo").available_timezones())))
 def test_no_spanish_zone_name_is_an_iana_id(zone):
-    assert "/" not in w.zone_name(zone, ES)
-    assert "_" not in w.zone_name(zone, ES)
+    assert "/" not in zone_names.zone_name(zone, ES)
+    assert "_" not in zone_names.zone_name(zone, ES)
 
 
 @pytest.mark.parametrize(
@@ -387,12 +387,12 @@ def test_a_spanish_moment_and_day():
     ],
 )
 def test_a_chicago_meeting_seen_from_new_york_across_daylight_saving_changes(now, next_meeting):
-    from directory.scheduling import next_start_for_resource
+    from directory.scheduling import next_start_for_listing
 
     chicago = [S(0, T(19), T(20), "America/Chicago"), S(1, T(19), T(20), "America/Chicago")]
     lines = w.summarise_for_visitor(chicago, now, "America/New_York", ES)
     assert lines == [w.Line(f"Lun y dom, 8–9{NB}p.m.", f"7–8{NB}p.m. hora central")]
-    start = next_start_for_resource(chicago, now)
+    start = next_start_for_listing(chicago, now)
     assert w.moment(start, "America/New_York", ES) == next_meeting
     assert w.local_time_note(start, "America/Chicago", "America/New_York", ES) == (
         f"7{NB}p.m. hora central"
@@ -414,10 +414,10 @@ def test_english_stays_english_whatever_the_active_language():
     daily = [S(day, T(21), T(22)) for day in range(7)]
     with translation.override("es"):
         assert w.summarise(daily, clock.US_CLOCK) == ["Every day, 9–10 pm"]
-        assert w.zone_name("America/Chicago", clock.US_CLOCK) == "Central Time"
+        assert zone_names.zone_name("America/Chicago", clock.US_CLOCK) == "Central Time"
         # Without a clock, the active language's.
-        assert w.zone_name("America/Chicago") == "hora central"
-    assert w.zone_name("America/Chicago") == "Central Time"
+        assert zone_names.zone_name("America/Chicago") == "hora central"
+    assert zone_names.zone_name("America/Chicago") == "Central Time"
 
 
 def test_spanish_every_day_and_one_day(spanish):
@@ -468,8 +468,8 @@ def test_spanish_lines_for_a_visitor_in_another_zone(spanish):
     assert line == w.Line(f"Primer sábado del mes, 10{NB}a.m. hora británica")
     # CLDR names Mexico City too (one clock all year: the standard name); a zone it has no
     # name for is written after its city, in CLDR's Spanish for it.
-    assert w.zone_name("America/Mexico_City", spanish) == "hora estándar central"
-    assert w.zone_name("Asia/Amman", spanish) == "hora de Ammán"
+    assert zone_names.zone_name("America/Mexico_City", spanish) == "hora estándar central"
+    assert zone_names.zone_name("Asia/Amman", spanish) == "hora de Ammán"
 
 
 def test_spanish_between_the_us_and_uk_changes(spanish):
@@ -526,7 +526,7 @@ def test_find_results_on_a_spanish_page_write_times_in_spanish(client):
 
     from tests import factories as f
 
-    online = f.resource(name="Night Owls Online", attendance="online")
+    online = f.listing(name="Night Owls Online", attendance="online")
     for day in range(7):
         f.schedule(online, weekday=day, start_time=T(21), end_time=T(22), timezone="Europe/London")
     with time_machine.travel(dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC), tick=False):

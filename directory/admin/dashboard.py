@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Credential, Resource, Submission
+from directory.models import Credential, Listing, Submission
 from directory.models.listings import Status
 
 
@@ -74,7 +74,7 @@ register(
     DashboardItem(
         key="listings_stale",
         label=_("published listings not verified in 6 months"),
-        model=Resource,
+        model=Listing,
         query="status__exact=published&verified=stale",
         queryset=lambda qs, now: qs.filter(status=Status.PUBLISHED).not_verified_since(
             now - STALE_AFTER

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.admin.dashboard import DashboardItem, register
 from directory.admin.scoping import ScopedModelAdmin
-from directory.meeting_guide.importing import MAX_BYTES, FeedReadError, parse_feed
 from directory.meeting_guide.jobs import TooManyJobs, request_job
+from directory.meeting_guide.reading import MAX_BYTES, FeedReadError, parse_feed
 from directory.meeting_guide.report import describe_entry, report_groups
 from directory.models import FeedJob, FeedRun, FeedSource
 from directory.services.fetching import FetchError, check_url

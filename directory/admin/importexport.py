@@ -27,7 +27,7 @@ from import_export import fields, resources, widgets
 from import_export.forms import ImportForm
 from import_export.tmp_storages import CacheStorage
 
-from directory.models import Feature, Location, Organization, Resource, Schedule, SupportType
+from directory.models import Feature, Listing, Location, Organization, Schedule, SupportType
 from directory.models.schedules import SCHEDULE_FIELDS
 from directory.services.roles import is_curator, organization_ids
 from directory.validators import SingleLineValidator
@@ -83,7 +83,7 @@ def parse_schedules(cell) -> list[Schedule]:
             for name in SCHEDULE_FIELDS:
                 field = Schedule._meta.get_field(name)
                 setattr(schedule, name, field.to_python(getattr(schedule, name)))
-            schedule.full_clean(exclude=["resource"], validate_constraints=False)
+            schedule.full_clean(exclude=["listing"], validate_constraints=False)
             _check_schedule_constraints(schedule)
         except ValidationError as exc:
             raise ValidationError(
@@ -118,14 +118,14 @@ def _check_schedule_constraints(schedule: Schedule) -> None:
         raise ValidationError(gettext("valid_to must not be before valid_from"))
 
 
-def single_line_errors(instance: Resource, import_fields) -> dict[str, list[str]]:
+def single_line_errors(instance: Listing, import_fields) -> dict[str, list[str]]:
     """The admin form's one-line rule for the imported cells (names, phones, notes): model
     validation (``full_clean``) knows nothing of it, the forms add it (directory/validators.py).
     """
     errors = {}
     for name in {field.attribute for field in import_fields if field.attribute}:
         try:
-            model_field = Resource._meta.get_field(name)
+            model_field = Listing._meta.get_field(name)
         except FieldDoesNotExist:
             continue
         if type(model_field) is not models.CharField or model_field.choices:
@@ -238,7 +238,7 @@ class ListingResource(resources.ModelResource):
         return ClassedDiff
 
     class Meta:
-        model = Resource
+        model = Listing
         import_id_fields = ["slug"]
         fields = [
             "slug",
@@ -315,18 +315,18 @@ class ListingResource(resources.ModelResource):
 
     # --- schedules -----------------------------------------------------------------------
 
-    def dehydrate_location_address(self, listing: Resource) -> str:
+    def dehydrate_location_address(self, listing: Listing) -> str:
         location = listing.location if listing.location_id else None
         if location is None:
             return ""
         return ", ".join(p for p in [location.name, location.formatted_address] if p)
 
-    def dehydrate_last_verified(self, listing: Resource) -> str:
+    def dehydrate_last_verified(self, listing: Listing) -> str:
         if listing.last_verified_at is None:
             return ""
         return timezone.localtime(listing.last_verified_at).strftime("%Y-%m-%d %H:%M")
 
-    def dehydrate_schedules(self, listing: Resource) -> str:
+    def dehydrate_schedules(self, listing: Listing) -> str:
         if listing.pk is None:
             return ""
         return schedules_to_cell(listing.schedules.all())
@@ -348,7 +348,7 @@ class ListingResource(resources.ModelResource):
         if imported is not None and self._schedules_changed(instance):
             instance.schedules.all().delete()
             for schedule in imported:
-                schedule.resource = instance
+                schedule.listing = instance
             Schedule.objects.bulk_create(imported)
 
 

@@ -10,7 +10,7 @@ from import_export.admin import ImportExportMixin
 
 from directory.admin.importexport import ListingResource, SizedImportForm
 from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
-from directory.models import Feature, Location, Resource, Schedule
+from directory.models import Feature, Listing, Location, Schedule
 from directory.models.listings import ADDRESS_FIELDS, Status
 from directory.models.schedules import SCHEDULE_FIELDS
 from directory.services import curation
@@ -103,7 +103,7 @@ class ScheduleInlineForm(forms.ModelForm):
         for day in self.extra_days:
             copy = self._copy_for(day, data)
             try:
-                copy.full_clean(exclude=["resource", "timezone"])
+                copy.full_clean(exclude=["listing", "timezone"])
             except forms.ValidationError as exc:
                 self.add_error("days", exc.messages)
                 break
@@ -132,7 +132,7 @@ class ScheduleInlineForm(forms.ModelForm):
 class ScheduleInline(ScopedStackedInline):
     model = Schedule
     form = ScheduleInlineForm
-    organization_path = "resource__organization"
+    organization_path = "listing__organization"
     fields = [
         ("kind", "days", "weekday"),
         ("start_time", "end_time", "timezone"),
@@ -192,8 +192,8 @@ class LanguageFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Resource)
-class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
+@admin.register(Listing)
+class ListingAdmin(ImportExportMixin, ScopedModelAdmin):
     organization_path = "organization"
     resource_classes = [ListingResource]
     import_form_class = SizedImportForm
@@ -227,7 +227,7 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["last_verified_at", "last_verified_by", "uuid", "created_at", "updated_at"]
     # The change form shows the meeting times right after the first two fieldsets (see
-    # templates/admin/directory/resource/change_form.html).
+    # templates/admin/directory/listing/change_form.html).
     fieldsets = [
         (None, {"fields": ["name", "slug", "support_type", "organization", "status"]}),
         (_("Where"), {"fields": ["attendance", "location", "by_appointment"]}),
@@ -290,7 +290,7 @@ class ResourceAdmin(ImportExportMixin, ScopedModelAdmin):
                 continue
             schedules = [inline_form.instance, *inline_form.copies()]
             for schedule in schedules:
-                schedule.resource = listing
+                schedule.listing = listing
                 if not schedule.timezone:
                     zone = zone or zone_for_listing(listing)
                     schedule.timezone = zone
@@ -435,23 +435,23 @@ class LocationAdmin(ScopedModelAdmin):
 
 @admin.register(Schedule)
 class ScheduleAdmin(ScopedModelAdmin):
-    organization_path = "resource__organization"
-    list_display = ["resource", "kind", "weekday", "start_time", "end_time", "timezone"]
+    organization_path = "listing__organization"
+    list_display = ["listing", "kind", "weekday", "start_time", "end_time", "timezone"]
     list_filter = ["kind", "weekday"]
-    search_fields = ["resource__name", "timezone"]
-    list_select_related = ["resource"]
-    autocomplete_fields = ["resource"]
+    search_fields = ["listing__name", "timezone"]
+    list_select_related = ["listing"]
+    autocomplete_fields = ["listing"]
     form = ScheduleInlineForm
-    fields = ["resource", *ScheduleInline.fields]
+    fields = ["listing", *ScheduleInline.fields]
 
     class Media:
         js = ["js/staff-schedule.js"]
 
     def save_model(self, request, obj, form, change):
         for schedule in [obj, *form.copies()]:
-            schedule.resource = obj.resource
+            schedule.listing = obj.listing
             if not schedule.timezone:
-                schedule.timezone = zone_for_listing(obj.resource)
+                schedule.timezone = zone_for_listing(obj.listing)
             schedule.save()
 
 

@@ -62,15 +62,15 @@ REVIEW = _("Review")
 class SubmissionAdmin(ScopedModelAdmin):
     """Review public submissions: a field-by-field diff, then Approve or Reject (with reason)."""
 
-    organization_path = "resource__organization"
+    organization_path = "listing__organization"
     curator_only = True
     list_display = ["__str__", "kind", "status", "created_at", "reviewer", "reviewed_at"]
     list_filter = ["status", "kind"]
-    search_fields = ["resource__name", "message", "reporter_email", "reporter_name"]
-    list_select_related = ["resource", "reviewer"]
+    search_fields = ["listing__name", "message", "reporter_email", "reporter_name"]
+    list_select_related = ["listing", "reviewer"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["kind", "listing", "status", "created_at"]}),
+        (None, {"fields": ["kind", "listing_link", "status", "created_at"]}),
         (_("Proposed changes"), {"fields": ["proposed_changes"]}),
         (_("From the public"), {"fields": ["message", "reporter_name", "reporter_email"]}),
         (REVIEW, {"fields": ["reviewer", "reviewed_at", "decision_reason"]}),
@@ -85,7 +85,7 @@ class SubmissionAdmin(ScopedModelAdmin):
 
     readonly_fields = [
         "kind",
-        "listing",
+        "listing_link",
         "status",
         "created_at",
         "proposed_changes",
@@ -144,11 +144,11 @@ class SubmissionAdmin(ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("listing"))
-    def listing(self, obj: Submission):
-        if not obj.resource_id:
+    def listing_link(self, obj: Submission):
+        if not obj.listing_id:
             return gettext("New listing")
-        url = reverse("admin:directory_resource_change", args=[obj.resource_id])
-        return format_html('<a href="{}">{}</a>', url, obj.resource)
+        url = reverse("admin:directory_listing_change", args=[obj.listing_id])
+        return format_html('<a href="{}">{}</a>', url, obj.listing)
 
     @admin.display(description=_("current → proposed"))
     def proposed_changes(self, obj: Submission):
@@ -197,7 +197,7 @@ class SubmissionAdmin(ScopedModelAdmin):
                 return redirect("admin:directory_submission_change", submission.pk)
             options = form.cleaned_data
         try:
-            resource = submission_services.approve(submission, by=request.user, **options)
+            listing = submission_services.approve(submission, by=request.user, **options)
         except (ValidationError, submission_services.ReviewError) as exc:
             problems = "; ".join(getattr(exc, "messages", None) or [str(exc)])
             self.message_user(
@@ -206,7 +206,7 @@ class SubmissionAdmin(ScopedModelAdmin):
                 messages.ERROR,
             )
             return redirect("admin:directory_submission_change", submission.pk)
-        url = reverse("admin:directory_resource_change", args=[resource.pk])
+        url = reverse("admin:directory_listing_change", args=[listing.pk])
         if submission.kind == Submission.Kind.NEW_LISTING:
             # One whole sentence per status.
             text = {
@@ -217,12 +217,12 @@ class SubmissionAdmin(ScopedModelAdmin):
                 Status.ARCHIVED: gettext(
                     'Approved. Created <a href="{url}">{listing}</a> as archived.'
                 ),
-            }[resource.status]
+            }[listing.status]
         elif submission.kind == Submission.Kind.CLOSURE:
             text = gettext('Approved. <a href="{url}">{listing}</a> is archived.')
         else:
             text = gettext('Approved. <a href="{url}">{listing}</a> is updated.')
-        self.message_user(request, format_html(text, url=url, listing=resource), messages.SUCCESS)
+        self.message_user(request, format_html(text, url=url, listing=listing), messages.SUCCESS)
         return redirect("admin:directory_submission_changelist")
 
     def reject_view(self, request, object_id):

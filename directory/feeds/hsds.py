@@ -34,9 +34,9 @@ from directory.feeds.ical import rrule_for
 from directory.models import (
     Feature,
     FeatureCategory,
+    Listing,
     Location,
     Organization,
-    Resource,
     Schedule,
     SupportType,
 )
@@ -61,8 +61,8 @@ SAL_MASKS = {
 }
 
 
-def sal_id(resource_uuid: uuid.UUID, kind: str) -> str:
-    return str(uuid.UUID(int=resource_uuid.int ^ SAL_MASKS[kind]))
+def sal_id(listing_uuid: uuid.UUID, kind: str) -> str:
+    return str(uuid.UUID(int=listing_uuid.int ^ SAL_MASKS[kind]))
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -161,14 +161,14 @@ class TermIndex:
             self.entries.append((feature_term(feature), "feature", feature))
         self.by_id = {term["id"]: (term, kind, obj) for term, kind, obj in self.entries}
 
-    def resource_q(self, term_id: uuid.UUID) -> Q | None:
+    def listing_q(self, term_id: uuid.UUID) -> Q | None:
         found = self.by_id.get(str(term_id))
         if found is None:
             return None
         _, kind, obj = found
         if kind == "support_type":
             return Q(support_type=obj)
-        through = Resource.features.through.objects.filter(resource=OuterRef("pk"))
+        through = Listing.features.through.objects.filter(listing=OuterRef("pk"))
         if kind == "category":
             return Q(Exists(through.filter(feature__category=obj)))
         return Q(Exists(through.filter(feature=obj)))
@@ -250,20 +250,20 @@ def _required_address(location: Location) -> dict:
     return {k: full[k] for k in ("address_1", "city", "state_province", "postal_code", "country")}
 
 
-def virtual_location(resource: Resource) -> dict:
+def virtual_location(listing: Listing) -> dict:
     return _clean(
         {
-            "id": derived_id("virtual-location", resource.pk),
+            "id": derived_id("virtual-location", listing.pk),
             "location_type": "virtual",
             "name": "Online",
-            "url": resource.conference_url,
-            "description": resource.conference_url_notes,
+            "url": listing.conference_url,
+            "description": listing.conference_url_notes,
         }
     )
 
 
-def service_status(resource: Resource) -> str:
-    if resource.attendance == Resource.Attendance.INACTIVE:
+def service_status(listing: Listing) -> str:
+    if listing.attendance == Listing.Attendance.INACTIVE:
         return "temporarily closed"
     return "active"
 
@@ -275,46 +275,46 @@ class Urls:
         self.base = base.rstrip("/")
         self.builder = UrlBuilder(self.base)
 
-    def page(self, resource: Resource) -> str:
-        return self.builder.detail_url(resource.slug)
+    def page(self, listing: Listing) -> str:
+        return self.builder.detail_url(listing.slug)
 
-    def ics(self, resource: Resource) -> str:
-        return f"{self.base}/resources/{resource.slug}.ics"
+    def ics(self, listing: Listing) -> str:
+        return f"{self.base}/resources/{listing.slug}.ics"
 
 
-def service_basic(resource: Resource, urls: Urls) -> dict:
-    fees = resource.get_cost_display()
-    if resource.cost_notes:
-        fees += f": {resource.cost_notes}"
+def service_basic(listing: Listing, urls: Urls) -> dict:
+    fees = listing.get_cost_display()
+    if listing.cost_notes:
+        fees += f": {listing.cost_notes}"
     data = _clean(
         {
-            "id": str(resource.uuid),
-            "organization_id": str(resource.organization.uuid) if resource.organization else None,
-            "name": resource.name,
-            "description": resource.description,
-            "url": resource.website or urls.page(resource),
-            "email": resource.contact_email,
-            "status": service_status(resource),
+            "id": str(listing.uuid),
+            "organization_id": str(listing.organization.uuid) if listing.organization else None,
+            "name": listing.name,
+            "description": listing.description,
+            "url": listing.website or urls.page(listing),
+            "email": listing.contact_email,
+            "status": service_status(listing),
             "fees_description": fees,
-            "assured_date": resource.last_verified_at.date().isoformat()
-            if resource.last_verified_at
+            "assured_date": listing.last_verified_at.date().isoformat()
+            if listing.last_verified_at
             else None,
-            "last_modified": _iso(resource.updated_at),
+            "last_modified": _iso(listing.updated_at),
         }
     )
-    if resource.organization:
-        data["organization"] = organization_basic(resource.organization)
+    if listing.organization:
+        data["organization"] = organization_basic(listing.organization)
     return data
 
 
-def schedule_object(schedule: Schedule, resource: Resource, urls: Urls) -> dict:
+def schedule_object(schedule: Schedule, listing: Listing, urls: Urls) -> dict:
     rule = rrule_for(schedule)
-    created = resource.created_at.astimezone(dt.UTC).date()
+    created = listing.created_at.astimezone(dt.UTC).date()
     first = first_meeting_day(schedule, created)
     return _clean(
         {
             "id": derived_id("Schedule", schedule.pk),
-            "service_id": str(resource.uuid),
+            "service_id": str(listing.uuid),
             "valid_from": schedule.valid_from.isoformat() if schedule.valid_from else None,
             "valid_to": schedule.valid_to.isoformat() if schedule.valid_to else None,
             "dtstart": first.isoformat() if first else None,
@@ -327,33 +327,33 @@ def schedule_object(schedule: Schedule, resource: Resource, urls: Urls) -> dict:
             "closes_at": schedule.end_time.strftime("%H:%M") if schedule.end_time else None,
             "description": f"{describe(schedule)} ({schedule.timezone})",
             "notes": schedule.notes,
-            "schedule_link": urls.ics(resource),
-            "attending_type": resource.get_attendance_display(),
+            "schedule_link": urls.ics(listing),
+            "attending_type": listing.get_attendance_display(),
             "timezone_name": schedule.timezone,  # profile extension: see the module docstring
         }
     )
 
 
-def phones(resource: Resource) -> list[dict]:
+def phones(listing: Listing) -> list[dict]:
     found = []
-    if resource.is_online and resource.conference_phone:
+    if listing.is_online and listing.conference_phone:
         found.append(
             _clean(
                 {
-                    "id": derived_id("Resource.conference_phone", resource.pk),
-                    "service_id": str(resource.uuid),
-                    "number": resource.conference_phone,
+                    "id": derived_id("Listing.conference_phone", listing.pk),
+                    "service_id": str(listing.uuid),
+                    "number": listing.conference_phone,
                     "type": "voice",
-                    "description": "Join the meeting by phone. " + resource.conference_phone_notes,
+                    "description": "Join the meeting by phone. " + listing.conference_phone_notes,
                 }
             )
         )
-    if resource.contact_phone:
+    if listing.contact_phone:
         found.append(
             {
-                "id": derived_id("Resource.contact_phone", resource.pk),
-                "service_id": str(resource.uuid),
-                "number": resource.contact_phone,
+                "id": derived_id("Listing.contact_phone", listing.pk),
+                "service_id": str(listing.uuid),
+                "number": listing.contact_phone,
                 "type": "voice",
                 "description": "Contact",
             }
@@ -361,25 +361,25 @@ def phones(resource: Resource) -> list[dict]:
     return found
 
 
-def service_at_locations(resource: Resource, features: list[Feature], *, nested: bool) -> list:
+def service_at_locations(listing: Listing, features: list[Feature], *, nested: bool) -> list:
     """The listing's service-at-locations: its meeting place and/or its online room."""
     rows = []
-    if resource.location is not None and resource.attendance != Resource.Attendance.ONLINE:
-        location = physical_location(resource.location, features)
+    if listing.location is not None and listing.attendance != Listing.Attendance.ONLINE:
+        location = physical_location(listing.location, features)
         rows.append(
             {
-                "id": sal_id(resource.uuid, "physical"),
-                "service_id": str(resource.uuid),
+                "id": sal_id(listing.uuid, "physical"),
+                "service_id": str(listing.uuid),
                 "location_id": location["id"],
                 "location": location,
             }
         )
-    if resource.is_online:
-        location = virtual_location(resource)
+    if listing.is_online:
+        location = virtual_location(listing)
         rows.append(
             {
-                "id": sal_id(resource.uuid, "virtual"),
-                "service_id": str(resource.uuid),
+                "id": sal_id(listing.uuid, "virtual"),
+                "service_id": str(listing.uuid),
                 "location_id": location["id"],
                 "location": location,
             }
@@ -390,13 +390,13 @@ def service_at_locations(resource: Resource, features: list[Feature], *, nested:
     return rows
 
 
-def attributes(resource: Resource, features: list[Feature]) -> list[dict]:
-    service_id = str(resource.uuid)
-    terms = [("support_type", support_type_term(resource.support_type))]
+def attributes(listing: Listing, features: list[Feature]) -> list[dict]:
+    service_id = str(listing.uuid)
+    terms = [("support_type", support_type_term(listing.support_type))]
     terms += [(f.category.slug, feature_term(f)) for f in features]
     return [
         {
-            "id": derived_id("attribute", f"{resource.pk}:{term['id']}"),
+            "id": derived_id("attribute", f"{listing.pk}:{term['id']}"),
             "link_id": service_id,
             "link_type": link_type,
             "link_entity": "service",
@@ -407,17 +407,17 @@ def attributes(resource: Resource, features: list[Feature]) -> list[dict]:
     ]
 
 
-def service_full(resource: Resource, urls: Urls) -> dict:
-    """A fully nested service (resource loaded with :func:`services_queryset` ``full=True``)."""
-    features = list(resource.features.all())
-    data = service_basic(resource, urls)
-    data["phones"] = phones(resource)
-    data["schedules"] = [schedule_object(s, resource, urls) for s in resource.schedules.all()]
-    data["service_at_locations"] = service_at_locations(resource, features, nested=True)
+def service_full(listing: Listing, urls: Urls) -> dict:
+    """A fully nested service (listing loaded with :func:`services_queryset` ``full=True``)."""
+    features = list(listing.features.all())
+    data = service_basic(listing, urls)
+    data["phones"] = phones(listing)
+    data["schedules"] = [schedule_object(s, listing, urls) for s in listing.schedules.all()]
+    data["service_at_locations"] = service_at_locations(listing, features, nested=True)
     data["languages"] = [
         {
-            "id": derived_id("language", f"{resource.pk}:{f.pk}"),
-            "service_id": str(resource.uuid),
+            "id": derived_id("language", f"{listing.pk}:{f.pk}"),
+            "service_id": str(listing.uuid),
             "name": f.name,
         }
         for f in features
@@ -426,27 +426,27 @@ def service_full(resource: Resource, urls: Urls) -> dict:
     data["cost_options"] = [
         _clean(
             {
-                "id": derived_id("cost_option", resource.pk),
-                "service_id": str(resource.uuid),
-                "option": resource.get_cost_display(),
-                "amount_description": resource.cost_notes,
+                "id": derived_id("cost_option", listing.pk),
+                "service_id": str(listing.uuid),
+                "option": listing.get_cost_display(),
+                "amount_description": listing.cost_notes,
             }
         )
     ]
-    if resource.contact_name or resource.contact_email:
+    if listing.contact_name or listing.contact_email:
         from directory.meeting_guide.export import first_name_only
 
         data["contacts"] = [
             _clean(
                 {
-                    "id": derived_id("contact", resource.pk),
-                    "service_id": str(resource.uuid),
-                    "name": first_name_only(resource.contact_name),
-                    "email": resource.contact_email,
+                    "id": derived_id("contact", listing.pk),
+                    "service_id": str(listing.uuid),
+                    "name": first_name_only(listing.contact_name),
+                    "email": listing.contact_email,
                 }
             )
         ]
-    data["attributes"] = attributes(resource, features)
+    data["attributes"] = attributes(listing, features)
     return data
 
 

@@ -34,10 +34,10 @@ from directory.feeds.hsds import (
 )
 from directory.models import (
     Feature,
+    Listing,
     Location,
     Organization,
     Place,
-    Resource,
 )
 
 DEFAULT_PER_PAGE = 25
@@ -171,7 +171,7 @@ def filter_terms(index: TermIndex, params) -> list[dict]:
 
 
 def published_services(*, full: bool = False) -> QuerySet:
-    qs = Resource.objects.published().select_related("organization", "support_type", "location")
+    qs = Listing.objects.published().select_related("organization", "support_type", "location")
     if full:
         qs = qs.prefetch_related(
             Prefetch("features", queryset=Feature.objects.select_related("category")),
@@ -208,7 +208,7 @@ class ServiceFilterSet(HsdsFilterSet):
     taxonomy_id = _uuid_filter(method="filter_taxonomy")
 
     class Meta:
-        model = Resource
+        model = Listing
         fields: list[str] = []
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
@@ -216,13 +216,13 @@ class ServiceFilterSet(HsdsFilterSet):
         return qs.filter(Q(name__icontains=text) | Q(description__icontains=text))
 
     def filter_taxonomy_term(self, qs: QuerySet, name: str, value: uuid.UUID) -> QuerySet:
-        term_q = TermIndex().resource_q(value)
+        term_q = TermIndex().listing_q(value)
         return qs.none() if term_q is None else qs.filter(term_q)
 
     def filter_taxonomy(self, qs: QuerySet, name: str, value: uuid.UUID) -> QuerySet:
         if str(value) == FEATURE_TAXONOMY_ID:
             return qs.filter(
-                Exists(Resource.features.through.objects.filter(resource=OuterRef("pk")))
+                Exists(Listing.features.through.objects.filter(listing=OuterRef("pk")))
             )
         return qs if str(value) == SUPPORT_TYPE_TAXONOMY_ID else qs.none()
 
@@ -248,7 +248,7 @@ def service_list(params, urls: Urls) -> dict:
     qs = filter_services(published_services(full=full), params).order_by("name", "pk")
     total, items = page.of(qs)
     serialise = service_full if full else service_basic
-    return page.wrap(total, [serialise(resource, urls) for resource in items])
+    return page.wrap(total, [serialise(listing, urls) for listing in items])
 
 
 def service_detail(service_id: str, urls: Urls) -> dict | None:
@@ -256,12 +256,12 @@ def service_detail(service_id: str, urls: Urls) -> dict | None:
         key = uuid.UUID(service_id)
     except ValueError:
         return None
-    resource = published_services(full=True).filter(uuid=key).first()
-    return service_full(resource, urls) if resource else None
+    listing = published_services(full=True).filter(uuid=key).first()
+    return service_full(listing, urls) if listing else None
 
 
 def published_organizations() -> QuerySet:
-    has_listing = Resource.objects.published().filter(organization=OuterRef("pk"))
+    has_listing = Listing.objects.published().filter(organization=OuterRef("pk"))
     return Organization.objects.filter(Exists(has_listing))
 
 
@@ -282,7 +282,7 @@ def organization_detail(organization_id: str, urls: Urls) -> dict | None:
         return None
     services = [
         {"id": str(row["uuid"]), "name": row["name"]}
-        for row in Resource.objects.published()
+        for row in Listing.objects.published()
         .filter(organization=org)
         .order_by("name", "pk")
         .values("uuid", "name")
@@ -290,7 +290,7 @@ def organization_detail(organization_id: str, urls: Urls) -> dict | None:
     locations = [
         physical_location(location)
         for location in Location.objects.filter(
-            Exists(Resource.objects.published().filter(organization=org, location=OuterRef("pk")))
+            Exists(Listing.objects.published().filter(organization=org, location=OuterRef("pk")))
         ).order_by("pk")
     ]
     return organization_full(org, services, locations)
@@ -325,8 +325,8 @@ def taxonomy_term_detail(term_id: str) -> dict | None:
 
 def _sal_querysets(params):
     base = filter_services(published_services(full=True), params).order_by("name", "pk")
-    physical = base.filter(location__isnull=False).exclude(attendance=Resource.Attendance.ONLINE)
-    virtual = base.filter(attendance__in=[Resource.Attendance.ONLINE, Resource.Attendance.HYBRID])
+    physical = base.filter(location__isnull=False).exclude(attendance=Listing.Attendance.ONLINE)
+    virtual = base.filter(attendance__in=[Listing.Attendance.ONLINE, Listing.Attendance.HYBRID])
     postcode = (params.get("postcode") or "").strip()
     proximity = params.get("proximity")
     if proximity not in (None, "") and not postcode:
@@ -367,19 +367,19 @@ def _near_postcode(qs: QuerySet, postcode: str, proximity: str) -> QuerySet:
     )
 
 
-def _sal_row(resource: Resource, kind: str, urls: Urls, *, nested: bool) -> dict:
-    features = list(resource.features.all())
-    rows = service_at_locations(resource, features, nested=nested)
-    row = next(r for r in rows if r["id"] == sal_id(resource.uuid, kind))
+def _sal_row(listing: Listing, kind: str, urls: Urls, *, nested: bool) -> dict:
+    features = list(listing.features.all())
+    rows = service_at_locations(listing, features, nested=nested)
+    row = next(r for r in rows if r["id"] == sal_id(listing.uuid, kind))
     if nested:
-        service = service_full(resource, urls)
+        service = service_full(listing, urls)
         service.pop("service_at_locations")
         row["service"] = service
         row["schedules"] = service["schedules"]
         row["phones"] = service["phones"]
         row["attributes"] = service["attributes"]
     else:
-        row["service"] = service_basic(resource, urls)
+        row["service"] = service_basic(listing, urls)
     return row
 
 
@@ -387,9 +387,7 @@ def service_at_location_list(params, urls: Urls) -> dict:
     page = Page.from_params(params)
     physical, virtual = _sal_querysets(params)
     total, rows = page.of(_PhysicalThenVirtual(physical, virtual))
-    return page.wrap(
-        total, [_sal_row(resource, kind, urls, nested=False) for resource, kind in rows]
-    )
+    return page.wrap(total, [_sal_row(listing, kind, urls, nested=False) for listing, kind in rows])
 
 
 class _PhysicalThenVirtual:
@@ -422,8 +420,8 @@ def service_at_location_detail(sal: str, urls: Urls) -> dict | None:
     except ValueError:
         return None
     candidates = {uuid.UUID(int=key.int ^ mask): kind for kind, mask in SAL_MASKS.items()}
-    for resource in published_services(full=True).filter(uuid__in=list(candidates)):
-        kind = candidates[resource.uuid]
-        if any(r["id"] == str(key) for r in service_at_locations(resource, [], nested=False)):
-            return _sal_row(resource, kind, urls, nested=True)
+    for listing in published_services(full=True).filter(uuid__in=list(candidates)):
+        kind = candidates[listing.uuid]
+        if any(r["id"] == str(key) for r in service_at_locations(listing, [], nested=False)):
+            return _sal_row(listing, kind, urls, nested=True)
     return None

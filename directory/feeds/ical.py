@@ -29,7 +29,7 @@ import icalendar
 from django.utils.translation import gettext as _
 
 from directory.meeting_guide.export import UrlBuilder
-from directory.models import Resource, Schedule
+from directory.models import Listing, Schedule
 from directory.scheduling import describe, duration, first_meeting_day
 from directory.validators import one_line, plain_text
 
@@ -52,43 +52,43 @@ def schedule_uid(schedule: Schedule) -> str:
     return f"{uuid.uuid5(UID_NAMESPACE, f'schedule:{schedule.pk}')}@peer-support-directory"
 
 
-def _description(resource: Resource, schedule: Schedule, page_url: str) -> str:
+def _description(listing: Listing, schedule: Schedule, page_url: str) -> str:
     lines = [describe(schedule) + f" ({schedule.timezone})"]
     if schedule.notes:
         lines.append(schedule.notes)
-    if resource.is_online and resource.conference_url:
-        lines.append(_("Join online: %(link)s") % {"link": resource.conference_url})
-        if resource.conference_url_notes:
-            lines.append(resource.conference_url_notes)
-    if resource.is_online and resource.conference_phone:
-        lines.append(_("Join by phone: %(phone)s") % {"phone": resource.conference_phone})
-        if resource.conference_phone_notes:
-            lines.append(resource.conference_phone_notes)
-    if resource.description:
+    if listing.is_online and listing.conference_url:
+        lines.append(_("Join online: %(link)s") % {"link": listing.conference_url})
+        if listing.conference_url_notes:
+            lines.append(listing.conference_url_notes)
+    if listing.is_online and listing.conference_phone:
+        lines.append(_("Join by phone: %(phone)s") % {"phone": listing.conference_phone})
+        if listing.conference_phone_notes:
+            lines.append(listing.conference_phone_notes)
+    if listing.description:
         lines.append("")
-        lines.append(resource.description)
+        lines.append(listing.description)
     if page_url:
         lines.append("")
         lines.append(_("Details: %(link)s") % {"link": page_url})
     return plain_text("\n".join(lines))
 
 
-def _location_text(resource: Resource) -> str:
-    location = resource.location
-    if location is not None and resource.attendance != Resource.Attendance.ONLINE:
+def _location_text(listing: Listing) -> str:
+    location = listing.location
+    if location is not None and listing.attendance != Listing.Attendance.ONLINE:
         parts = [location.name, location.formatted_address]
         return one_line(", ".join(part for part in parts if part))
-    if resource.is_online:
-        return one_line(resource.conference_url or resource.conference_phone)
+    if listing.is_online:
+        return one_line(listing.conference_url or listing.conference_phone)
     return ""
 
 
 def event_for(
-    resource: Resource, schedule: Schedule, *, urls: UrlBuilder | None = None
+    listing: Listing, schedule: Schedule, *, urls: UrlBuilder | None = None
 ) -> icalendar.Event | None:
     """One recurring VEVENT, or None when the schedule has no meeting left."""
     tz = ZoneInfo(schedule.timezone)
-    created = resource.created_at.astimezone(tz).date() if resource.created_at else dt.date.today()
+    created = listing.created_at.astimezone(tz).date() if listing.created_at else dt.date.today()
     day = first_meeting_day(schedule, created)
     if day is None:
         return None
@@ -97,39 +97,35 @@ def event_for(
     if schedule.valid_to:
         last = dt.datetime.combine(schedule.valid_to, schedule.start_time, tzinfo=tz)
         rule["UNTIL"] = last.astimezone(dt.UTC)
-    page_url = urls.detail_url(resource.slug) if urls is not None else ""
+    page_url = urls.detail_url(listing.slug) if urls is not None else ""
 
     event = icalendar.Event()
     event.add("uid", schedule_uid(schedule))
-    event.add("dtstamp", (resource.updated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
-    event.add("summary", one_line(resource.name))
+    event.add("dtstamp", (listing.updated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
+    event.add("summary", one_line(listing.name))
     event.add("dtstart", start)
     event.add("dtend", start + duration(schedule))
     event.add("rrule", rule)
-    event.add("description", _description(resource, schedule, page_url))
-    location = _location_text(resource)
+    event.add("description", _description(listing, schedule, page_url))
+    location = _location_text(listing)
     if location:
         event.add("location", location)
-    if resource.is_online and resource.conference_url:
-        event.add("url", one_line(resource.conference_url))
+    if listing.is_online and listing.conference_url:
+        event.add("url", one_line(listing.conference_url))
     elif page_url:
         event.add("url", page_url)
-    if (
-        resource.location is not None
-        and resource.location.has_coordinates
-        and resource.is_in_person
-    ):
-        event.add("geo", (resource.location.latitude, resource.location.longitude))
-    if resource.attendance == Resource.Attendance.INACTIVE:
+    if listing.location is not None and listing.location.has_coordinates and listing.is_in_person:
+        event.add("geo", (listing.location.latitude, listing.location.longitude))
+    if listing.attendance == Listing.Attendance.INACTIVE:
         event.add("status", "TENTATIVE")
     return event
 
 
-def build_calendar(resources: Iterable[Resource], *, name: str, base_url: str = "") -> bytes:
+def build_calendar(listings: Iterable[Listing], *, name: str, base_url: str = "") -> bytes:
     """A VCALENDAR with one recurring event per schedule of each listing.
 
-    ``resources`` should have ``schedules`` (and ``location``) loaded already, e.g. with
-    ``Resource.objects.with_card_data()``; ``base_url`` (``https://host``) adds a link to each
+    ``listings`` should have ``schedules`` (and ``location``) loaded already, e.g. with
+    ``Listing.objects.with_card_data()``; ``base_url`` (``https://host``) adds a link to each
     listing's page.
     """
     calendar = icalendar.Calendar()
@@ -140,9 +136,9 @@ def build_calendar(resources: Iterable[Resource], *, name: str, base_url: str = 
     calendar.add("name", name)
     calendar.add("x-wr-calname", name)
     urls = UrlBuilder(base_url) if base_url else None
-    for resource in resources:
-        for schedule in resource.schedules.all():
-            event = event_for(resource, schedule, urls=urls)
+    for listing in listings:
+        for schedule in listing.schedules.all():
+            event = event_for(listing, schedule, urls=urls)
             if event is not None:
                 calendar.add_component(event)
     calendar.add_missing_timezones()

@@ -27,7 +27,7 @@ from directory.maps.draw import (
     scale_bar,
     towns_in,
 )
-from directory.models import Resource
+from directory.models import Listing
 from directory.search import geo
 
 SIZE = 560  # the results map's viewBox: square, so a search's circle fills it; drawn at
@@ -144,7 +144,7 @@ def _names(ids: list[int]) -> dict[int, tuple[str, str]]:
         return {}
     return {
         pk: (name, slug)
-        for pk, name, slug in Resource.objects.published()
+        for pk, name, slug in Listing.objects.published()
         .filter(pk__in=ids)
         .order_by()
         .values_list("pk", "name", "slug")
@@ -155,7 +155,7 @@ def _listing_urls():
     """A listing's address from its slug, in the page's language (/es/resources/... on
     Spanish pages): one ``reverse`` for a map's few hundred markers."""
     placeholder = "slug-placeholder"
-    pattern = reverse("directory:resource-detail", args=[placeholder])
+    pattern = reverse("directory:listing-detail", args=[placeholder])
     head, tail = pattern.split(placeholder)
     return lambda slug: f"{head}{slug}{tail}"
 
@@ -327,12 +327,12 @@ def _summary(drawing: Drawing, result) -> str:
     return text
 
 
-def locator_map(resource: Resource) -> Drawing | None:
+def locator_map(listing: Listing) -> Drawing | None:
     """A small map of a listing's place and the towns around it (in person or hybrid only)."""
-    location = resource.location
+    location = listing.location
     if location is None or location.latitude is None or location.longitude is None:
         return None
-    if not resource.is_in_person:
+    if not listing.is_in_person:
         return None
     view = View.around(
         location.latitude, location.longitude, LOCATOR_MILES, LOCATOR_WIDTH, LOCATOR_HEIGHT
@@ -346,16 +346,16 @@ def locator_map(resource: Resource) -> Drawing | None:
         approximate=bool(location.approximate),
         one_place=True,
     )
-    marker.title = resource.name
+    marker.title = listing.name
     drawing.markers = [marker]
     _bar(drawing)
     _labelled(drawing, most=8)
     town = location.city or ""
     drawing.summary = (
         _("Map of where %(name)s meets, in %(town)s, with the towns around it.")
-        % {"name": resource.name, "town": town}
+        % {"name": listing.name, "town": town}
         if town
-        else _("Map of where %(name)s meets, with the towns around it.") % {"name": resource.name}
+        else _("Map of where %(name)s meets, with the towns around it.") % {"name": listing.name}
     )
     if location.approximate:
         drawing.summary += " " + _("The place shown is approximate: the town, not the address.")

@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from directory.feeds import published
 from directory.meeting_guide.format import TEMPORARILY_CLOSED, first_name_only, known_type_codes
-from directory.models import Resource, Schedule
+from directory.models import Listing, Schedule
 from directory.scheduling.zones import zone_country
 
 SLUG_MAX = 64
@@ -76,9 +76,9 @@ class UrlBuilder:
 
     def __init__(self, base: str = ""):
         self.base = base.rstrip("/")
-        self.detail = _url_pattern("directory:resource-detail", f"/resources/{_SLUG_PLACEHOLDER}/")
+        self.detail = _url_pattern("directory:listing-detail", f"/resources/{_SLUG_PLACEHOLDER}/")
         self.report = _url_pattern(
-            "directory:resource-report", f"/resources/{_SLUG_PLACEHOLDER}/report/"
+            "directory:listing-report", f"/resources/{_SLUG_PLACEHOLDER}/report/"
         )
 
     def detail_url(self, slug: str) -> str:
@@ -100,10 +100,9 @@ def feed_queryset(today: dt.date | None = None):
     """Published listings with a weekly schedule valid today or by appointment, in id order."""
     today = today or timezone.localdate()
     return (
-        Resource.objects.published()
+        Listing.objects.published()
         .filter(
-            Q(Exists(feed_schedules(today).filter(resource=OuterRef("pk"))))
-            | Q(by_appointment=True)
+            Q(Exists(feed_schedules(today).filter(listing=OuterRef("pk")))) | Q(by_appointment=True)
         )
         .select_related("location")
         .order_by("pk")
@@ -167,10 +166,10 @@ def record_slugs(listing_slug: str, meetings: list[Meeting]) -> list[str]:
     return slugs
 
 
-def _updated(resource: Resource) -> str:
-    moments = [resource.updated_at]
-    if resource.location is not None:
-        moments.append(resource.location.updated_at)
+def _updated(listing: Listing) -> str:
+    moments = [listing.updated_at]
+    if listing.location is not None:
+        moments.append(listing.location.updated_at)
     return max(moments).astimezone(dt.UTC).strftime(UPDATED_FORMAT)
 
 
@@ -187,7 +186,7 @@ class ApproximatePlaces:
 
     def __init__(self):
         counts = (
-            Resource.objects.published()
+            Listing.objects.published()
             .filter(organization__isnull=False, location__isnull=False)
             .exclude(location__city="")
             .values("organization_id", "location__city", "location__region", "location__country")
@@ -205,20 +204,20 @@ class ApproximatePlaces:
                 },
             )
 
-    def for_listing(self, resource: Resource, zone: str) -> dict:
-        town = self.towns.get(resource.organization_id)
+    def for_listing(self, listing: Listing, zone: str) -> dict:
+        town = self.towns.get(listing.organization_id)
         if town is not None:
             return dict(town)
         return {"country": zone_country(zone) or settings.DIRECTORY_DEFAULT_COUNTRY}
 
 
-def _location_fields(resource: Resource, places: ApproximatePlaces, zone: str) -> dict:
-    location = resource.location
-    online_only = resource.attendance == Resource.Attendance.ONLINE
+def _location_fields(listing: Listing, places: ApproximatePlaces, zone: str) -> dict:
+    location = listing.location
+    online_only = listing.attendance == Listing.Attendance.ONLINE
     if location is None:
-        place = places.for_listing(resource, zone)
+        place = places.for_listing(listing, zone)
         fields = {
-            "location_notes": resource.location_notes,
+            "location_notes": listing.location_notes,
             **place,
             "formatted_address": _place_line(
                 place.get("city", ""), place.get("state", ""), "", place["country"]
@@ -228,8 +227,8 @@ def _location_fields(resource: Resource, places: ApproximatePlaces, zone: str) -
         return {key: value for key, value in fields.items() if value != ""}
     address = ", ".join(part for part in [location.address_line1, location.address_line2] if part)
     notes = [location.notes]
-    if resource.location_notes and resource.location_notes != location.notes:
-        notes.append(resource.location_notes)
+    if listing.location_notes and listing.location_notes != location.notes:
+        notes.append(listing.location_notes)
     fields = {
         "location": location.name,
         "location_notes": "\n".join(note for note in notes if note),
@@ -250,9 +249,9 @@ def _location_fields(resource: Resource, places: ApproximatePlaces, zone: str) -
     return {key: value for key, value in fields.items() if value != ""}
 
 
-def _regions(resource: Resource, town: str) -> dict:
+def _regions(listing: Listing, town: str) -> dict:
     """``region`` (and ``sub_region``, ``regions`` when deeper): the source's, else the town."""
-    regions = list(resource.regions or [])
+    regions = list(listing.regions or [])
     if not regions and town:
         regions = [town]
     fields = {}
@@ -265,7 +264,7 @@ def _regions(resource: Resource, town: str) -> dict:
 
 
 def rows_for(
-    resource: Resource,
+    listing: Listing,
     schedules: list[Schedule],
     codes: list[str],
     urls: UrlBuilder,
@@ -275,57 +274,57 @@ def rows_for(
     features' Meeting Guide codes: one per meeting day, or one without a day when it meets
     by appointment."""
     meetings = meeting_days(schedules)
-    if not meetings and not resource.by_appointment:
+    if not meetings and not listing.by_appointment:
         return []
     places = places or ApproximatePlaces()
     known = known_type_codes()
     types = {code for code in codes if code in known}
-    online = resource.attendance in {Resource.Attendance.ONLINE, Resource.Attendance.HYBRID}
-    if resource.attendance == Resource.Attendance.INACTIVE and TEMPORARILY_CLOSED in known:
+    online = listing.attendance in {Listing.Attendance.ONLINE, Listing.Attendance.HYBRID}
+    if listing.attendance == Listing.Attendance.INACTIVE and TEMPORARILY_CLOSED in known:
         types.add(TEMPORARILY_CLOSED)
     zone = meetings[0][3] if meetings else ""
-    location = _location_fields(resource, places, zone)
+    location = _location_fields(listing, places, zone)
     shared = {
-        "name": resource.name,
-        "notes": resource.description,
+        "name": listing.name,
+        "notes": listing.description,
         "types": sorted(types),
-        "attendance_option": resource.attendance,
-        "updated": _updated(resource),
-        "url": urls.detail_url(resource.slug),
-        "feedback_url": urls.report_url(resource.slug),
+        "attendance_option": listing.attendance,
+        "updated": _updated(listing),
+        "url": urls.detail_url(listing.slug),
+        "feedback_url": urls.report_url(listing.slug),
         **location,
     }
     if online:
         shared.update(
             {
-                "conference_url": resource.conference_url,
-                "conference_url_notes": resource.conference_url_notes,
-                "conference_phone": resource.conference_phone,
-                "conference_phone_notes": resource.conference_phone_notes,
+                "conference_url": listing.conference_url,
+                "conference_url_notes": listing.conference_url_notes,
+                "conference_phone": listing.conference_phone,
+                "conference_phone_notes": listing.conference_phone_notes,
             }
         )
     shared.update(
         {
-            "contact_1_name": first_name_only(resource.contact_name),
-            "contact_1_email": resource.contact_email,
-            "contact_1_phone": resource.contact_phone,
-            "group": resource.group_name,
-            "group_notes": resource.group_notes,
-            "district": resource.district,
-            "website": resource.website,
-            "email": resource.group_email,
-            "phone": resource.group_phone,
+            "contact_1_name": first_name_only(listing.contact_name),
+            "contact_1_email": listing.contact_email,
+            "contact_1_phone": listing.contact_phone,
+            "group": listing.group_name,
+            "group_notes": listing.group_notes,
+            "district": listing.district,
+            "website": listing.website,
+            "email": listing.group_email,
+            "phone": listing.group_phone,
         }
     )
-    shared.update(_regions(resource, location.get("city", "")))
+    shared.update(_regions(listing, location.get("city", "")))
     shared = {key: value for key, value in shared.items() if value not in ("", None)}
     shared.setdefault("types", [])
 
     if not meetings:
-        return [{"name": shared["name"], "slug": fit_slug(resource.slug), **shared}]
+        return [{"name": shared["name"], "slug": fit_slug(listing.slug), **shared}]
     rows = []
     for slug, (day, start, end, tz_name) in zip(
-        record_slugs(resource.slug, meetings), meetings, strict=True
+        record_slugs(listing.slug, meetings), meetings, strict=True
     ):
         row = {"slug": slug, "day": day, "time": _time(start)}
         if end is not None:
@@ -339,27 +338,27 @@ def iter_rows(base_url: str = "", *, today: dt.date | None = None) -> Iterator[d
     today = today or timezone.localdate()
     urls = UrlBuilder(base_url)
     places = ApproximatePlaces()
-    published = Resource.objects.published().values("pk")
+    published = Listing.objects.published().values("pk")
     schedules = _ByListing(
         feed_schedules(today)
-        .filter(resource__in=published)
-        .order_by("resource_id", "weekday", "start_time", "end_time", "timezone")
+        .filter(listing__in=published)
+        .order_by("listing_id", "weekday", "start_time", "end_time", "timezone")
         .iterator(chunk_size=CHUNK_SIZE),
-        key=lambda schedule: schedule.resource_id,
+        key=lambda schedule: schedule.listing_id,
     )
     codes = _ByListing(
-        Resource.features.through.objects.filter(resource__in=published)
+        Listing.features.through.objects.filter(listing__in=published)
         .exclude(feature__code="")
-        .order_by("resource_id", "feature__code")
-        .values_list("resource_id", "feature__code")
+        .order_by("listing_id", "feature__code")
+        .values_list("listing_id", "feature__code")
         .iterator(chunk_size=CHUNK_SIZE * 4),
         key=lambda row: row[0],
     )
-    for resource in feed_queryset(today).iterator(chunk_size=CHUNK_SIZE):
+    for listing in feed_queryset(today).iterator(chunk_size=CHUNK_SIZE):
         yield from rows_for(
-            resource,
-            schedules.take(resource.pk),
-            [code for _, code in codes.take(resource.pk)],
+            listing,
+            schedules.take(listing.pk),
+            [code for _, code in codes.take(listing.pk)],
             urls,
             places,
         )

@@ -37,35 +37,32 @@ type and organisation; an existing listing keeps its status and support type.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-from dataclasses import dataclass, replace
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from directory.meeting_guide.addresses import Context
+from directory.meeting_guide.grouping import common_slug, group_meetings
+from directory.meeting_guide.reading import FeedReadError, read_feed
 from directory.meeting_guide.report import RunResult
-from directory.meeting_guide.rows import Context, ParsedRow, RowError, parse_row
+from directory.meeting_guide.rows import ParsedRow, parse_row
+from directory.meeting_guide.values import RowError
 from directory.models import (
     Feature,
     FeedListing,
     FeedRun,
     FeedSource,
+    Listing,
     Location,
-    Resource,
     Schedule,
 )
 from directory.models.listings import ADDRESS_FIELDS, Status
-from directory.services import fetching
 
 logger = logging.getLogger(__name__)
-MAX_BYTES = 50 * 1024 * 1024
 SHRINK_LIMIT = 0.5  # a feed with fewer rows than this share of the last run's changes nothing
 BATCH_SIZE = 500
 LOCATION_KEY = (
@@ -78,58 +75,6 @@ LOCATION_KEY = (
     "timezone",
 )
 LOCATION_DETAILS = ("approximate",)
-
-
-class FeedReadError(Exception):
-    """The source cannot be read or is not a JSON array; nothing is imported."""
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-def read_source(source: str, *, timeout: float | None = None) -> list:
-    """The feed at a file path or an http(s) URL, parsed. URLs are fetched by
-    :mod:`directory.services.fetching` (public addresses only, a total deadline and a byte
-    cap); ``timeout`` overrides its deadline."""
-    if source.startswith(("http://", "https://")) or "://" in source:
-        try:
-            raw = fetching.fetch(source, deadline=timeout)
-        except fetching.FetchError as error:
-            raise FeedReadError(str(error)) from None
-    else:
-        try:
-            raw = Path(source).read_bytes()
-        except OSError as error:
-            raise FeedReadError(f"Could not read {source}: {error.strerror or error}") from None
-    return parse_feed(raw, source)
-
-
-def parse_feed(raw: bytes | str, label: str = "the feed") -> list:
-    if len(raw) > MAX_BYTES:
-        raise FeedReadError(f"{label} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
-    try:
-        data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise FeedReadError(f"{label} is not JSON: {error}") from error
-    except RecursionError:  # "[[[[…" thousands deep: no feed looks like that
-        raise FeedReadError(f"{label} is nested too deeply to be a Meeting Guide feed.") from None
-    if not isinstance(data, list):
-        raise FeedReadError(f"{label} is not a Meeting Guide feed (expected a JSON array).")
-    limit = settings.DIRECTORY_FEED_MAX_ROWS
-    if len(data) > limit:
-        raise FeedReadError(
-            f"{label} has {len(data):,} rows, more than the {limit:,} a feed may have "
-            "(DIRECTORY_FEED_MAX_ROWS)."
-        )
-    return data
-
-
-def read_feed(source: FeedSource, *, timeout: float | None = None) -> list:
-    if source.url:
-        return read_source(source.url, timeout=timeout)
-    if source.uploaded_feed:
-        return parse_feed(source.uploaded_feed, "the uploaded feed")
-    raise FeedReadError("The source has neither a URL nor an uploaded feed.")
 
 
 # ----------------------------------------------------------------------------- running
@@ -215,51 +160,6 @@ def _save_run(source: FeedSource, result: RunResult, started, triggered_by: str)
     )
 
 
-def _meeting_key(parsed: ParsedRow) -> tuple:
-    """What makes two rows the same meeting: everything but the slug, day and time (and the
-    per-record feedback link)."""
-    resource = tuple(
-        (key, tuple(value) if isinstance(value, list) else value)
-        for key, value in sorted(parsed.resource.items())
-    )
-    location = tuple(sorted(parsed.location.items())) if parsed.location else None
-    return (parsed.name, resource, location, parsed.codes, parsed.feed_url)
-
-
-@dataclass
-class _Group:
-    first_row: int
-    key: tuple
-    rows: list[ParsedRow]
-
-    def merged(self) -> ParsedRow:
-        """The group as one listing: every record's meeting times, known by all its slugs;
-        its own slug is the lowest (stable while that record stays in the feed)."""
-        first = self.rows[0]
-        if len(self.rows) == 1:
-            return first
-        slugs = frozenset(slug for row in self.rows for slug in row.slugs)
-        return replace(
-            first,
-            feed_slug=min(slugs),
-            schedules=frozenset().union(*(row.schedules for row in self.rows)),
-            slugs=slugs,
-            warnings=[],
-        )
-
-
-def _common_slug(slugs: frozenset[str]) -> str:
-    """What a listing's record slugs share up to a separator ("split-mon-1900",
-    "split-sat-0900" -> "split"), else ""."""
-    if len(slugs) < 2:
-        return ""
-    prefix = os.path.commonprefix(sorted(slugs))
-    if any(len(slug) > len(prefix) and slug[len(prefix)] not in "-_" for slug in slugs):
-        prefix = prefix[: max(prefix.rfind("-"), prefix.rfind("_")) + 1]
-    prefix = prefix.rstrip("-_")
-    return prefix if len(prefix) >= 3 else ""
-
-
 def _location_key(values: dict) -> tuple:
     return tuple(values[key] for key in LOCATION_KEY)
 
@@ -302,36 +202,7 @@ class _Importer:
             for kind, detail in parsed.warnings:
                 self.result.warn(kind, index, parsed.name, parsed.feed_slug, detail)
             parsed_rows.append((index, parsed))
-        return self.group(parsed_rows), seen
-
-    def group(self, parsed_rows: list[tuple[int, ParsedRow]]) -> list[tuple[int, ParsedRow]]:
-        """One listing per meeting: day records merged, repeated slugs settled (module)."""
-        groups: dict[int, _Group] = {}  # by first row
-        by_slug: dict[str, _Group] = {}
-        by_url: dict[tuple, _Group] = {}
-        for index, parsed in parsed_rows:
-            key = _meeting_key(parsed)
-            group = by_slug.get(parsed.feed_slug)
-            if group is None and parsed.feed_url:
-                group = by_url.get((parsed.feed_url, key))
-            if group is not None and group.key != key:
-                if parsed.feed_slug in by_slug:
-                    self.result.skip(
-                        "slug repeated in the feed: the first row with it is imported",
-                        index,
-                        parsed.name,
-                        parsed.feed_slug,
-                        f"the same slug as row {group.first_row}, another meeting",
-                    )
-                    continue
-                group = None
-            if group is None:
-                group = groups[index] = _Group(index, key, [])
-                if parsed.feed_url:
-                    by_url[(parsed.feed_url, key)] = group
-            group.rows.append(parsed)
-            by_slug[parsed.feed_slug] = group
-        return [(index, group.merged()) for index, group in groups.items()]
+        return group_meetings(parsed_rows, self.result), seen
 
     # --- 2. what is there -----------------------------------------------------------------
 
@@ -341,21 +212,21 @@ class _Importer:
         links = {
             link.feed_slug: link
             for link in FeedListing.objects.filter(source=self.source).select_related(
-                "resource", "resource__location"
+                "listing", "listing__location"
             )
         }
         schedules: dict[int, dict[tuple, int]] = {}
-        coded: dict[int, dict[int, int]] = {}  # resource -> {feature id: through row id}
-        for pk, resource_id, weekday, start, end, zone in Schedule.objects.filter(
-            resource__feed_origin__source=self.source, kind=Schedule.Kind.WEEKLY
-        ).values_list("pk", "resource_id", "weekday", "start_time", "end_time", "timezone"):
-            schedules.setdefault(resource_id, {})[(weekday, start, end, zone)] = pk
-        for pk, resource_id, feature_id in (
-            Resource.features.through.objects.filter(resource__feed_origin__source=self.source)
+        coded: dict[int, dict[int, int]] = {}  # listing -> {feature id: through row id}
+        for pk, listing_id, weekday, start, end, zone in Schedule.objects.filter(
+            listing__feed_origin__source=self.source, kind=Schedule.Kind.WEEKLY
+        ).values_list("pk", "listing_id", "weekday", "start_time", "end_time", "timezone"):
+            schedules.setdefault(listing_id, {})[(weekday, start, end, zone)] = pk
+        for pk, listing_id, feature_id in (
+            Listing.features.through.objects.filter(listing__feed_origin__source=self.source)
             .exclude(feature__code="")
-            .values_list("pk", "resource_id", "feature_id")
+            .values_list("pk", "listing_id", "feature_id")
         ):
-            coded.setdefault(resource_id, {})[feature_id] = pk
+            coded.setdefault(listing_id, {})[feature_id] = pk
         for location in Location.objects.filter(organization=self.source.organization).order_by(
             "-pk"
         ):
@@ -385,14 +256,14 @@ class _Importer:
         now = timezone.now()
         new_rows: list[tuple[int, ParsedRow]] = []
         location_updates: dict[int, Location] = {}
-        resource_updates: list[Resource] = []
-        resource_fields: set[str] = set()
+        listing_updates: list[Listing] = []
+        listing_fields: set[str] = set()
         link_updates: list[FeedListing] = []
         schedule_deletes: list[int] = []
         schedule_creates: list[Schedule] = []
         feature_deletes: list[int] = []
         feature_creates: list = []
-        through = Resource.features.through
+        through = Listing.features.through
 
         claimed: set[int] = set()
         by_url: dict[str, list[FeedListing]] = {}
@@ -424,8 +295,8 @@ class _Importer:
             if link.feed_slug != parsed.feed_slug and parsed.feed_slug not in links:
                 link.feed_slug = parsed.feed_slug  # its record under the old slug has gone
                 links[parsed.feed_slug] = link
-            resource = link.resource
-            if resource.organization_id != self.source.organization_id:
+            listing = link.listing
+            if listing.organization_id != self.source.organization_id:
                 # A curator moved it to another organisation: theirs now, never overwritten
                 # or moved back by this feed (and not archived as missing).
                 self.result.skip(
@@ -433,7 +304,7 @@ class _Importer:
                     index,
                     parsed.name,
                     parsed.feed_slug,
-                    f"now {resource.organization or 'no organisation'}; “{resource.slug}”",
+                    f"now {listing.organization or 'no organisation'}; “{listing.slug}”",
                 )
                 continue
             changed = False
@@ -448,21 +319,21 @@ class _Importer:
                         setattr(location, k, parsed.location[k])
                     location_updates[location.pk] = location
                     changed = True
-            values = {**parsed.resource, "location": location}
-            fields = [k for k, v in values.items() if getattr(resource, k) != v]
-            restored = link.archived_by_feed and resource.status == Status.ARCHIVED
+            values = {**parsed.listing, "location": location}
+            fields = [k for k, v in values.items() if getattr(listing, k) != v]
+            restored = link.archived_by_feed and listing.status == Status.ARCHIVED
             link_dirty = bool(
                 link.missing_runs or link.archived_by_feed or link.feed_slug not in seen
             )
             if fields or restored:
-                original = {k: getattr(resource, k) for k in fields}
+                original = {k: getattr(listing, k) for k in fields}
                 for k in fields:
-                    setattr(resource, k, values[k])
+                    setattr(listing, k, values[k])
                 try:
-                    resource.clean_fields(exclude=["support_type", "organization", "location"])
+                    listing.clean_fields(exclude=["support_type", "organization", "location"])
                 except ValidationError as error:
                     for k, v in original.items():
-                        setattr(resource, k, v)
+                        setattr(listing, k, v)
                     self.result.skip(
                         "invalid listing",
                         index,
@@ -472,23 +343,23 @@ class _Importer:
                     )
                     continue
                 if restored:
-                    resource.status = Status.PUBLISHED
+                    listing.status = Status.PUBLISHED
                     fields.append("status")
-                resource.updated_at = now
-                resource_updates.append(resource)
-                resource_fields.update(fields)
+                listing.updated_at = now
+                listing_updates.append(listing)
+                listing_fields.update(fields)
                 changed = changed or bool(set(fields) - {"status"})
-            current_schedules = schedules.get(resource.pk, {})
+            current_schedules = schedules.get(listing.pk, {})
             stale = [pk for key, pk in current_schedules.items() if key not in parsed.schedules]
             missing = [key for key in parsed.schedules if key not in current_schedules]
             schedule_deletes += stale
-            schedule_creates += [self._schedule(resource.pk, key) for key in missing]
+            schedule_creates += [self._schedule(listing.pk, key) for key in missing]
             wanted = {self.features_by_code[c] for c in parsed.codes if c in self.features_by_code}
-            have = coded.get(resource.pk, {})
+            have = coded.get(listing.pk, {})
             if wanted != set(have):
                 feature_deletes += [pk for feature, pk in have.items() if feature not in wanted]
                 feature_creates += [
-                    through(resource_id=resource.pk, feature_id=pk) for pk in wanted - set(have)
+                    through(listing_id=listing.pk, feature_id=pk) for pk in wanted - set(have)
                 ]
                 changed = True
             if (link.feed_url, link.feedback_url) != (parsed.feed_url, parsed.feedback_url):
@@ -510,9 +381,9 @@ class _Importer:
             Location.objects.bulk_update(
                 list(location_updates.values()), [*LOCATION_DETAILS, "updated_at"]
             )
-        if resource_updates:
-            Resource.objects.bulk_update(
-                resource_updates, [*sorted(resource_fields), "updated_at"], batch_size=BATCH_SIZE
+        if listing_updates:
+            Listing.objects.bulk_update(
+                listing_updates, [*sorted(listing_fields), "updated_at"], batch_size=BATCH_SIZE
             )
         if link_updates:
             FeedListing.objects.bulk_update(
@@ -531,39 +402,39 @@ class _Importer:
         self.result.created += len(created)
         self.archive_missing(seen, links, claimed)
 
-    def _schedule(self, resource_id: int, key: tuple) -> Schedule:
+    def _schedule(self, listing_id: int, key: tuple) -> Schedule:
         weekday, start, end, zone = key
         return Schedule(
-            resource_id=resource_id, weekday=weekday, start_time=start, end_time=end, timezone=zone
+            listing_id=listing_id, weekday=weekday, start_time=start, end_time=end, timezone=zone
         )
 
     def create(self, new_rows, schedule_creates, feature_creates) -> list:
         """New listings, their schedules, features and origin, in bulk."""
-        resources: list[tuple[int, ParsedRow, Resource]] = []
+        listings: list[tuple[int, ParsedRow, Listing]] = []
         slugs = self.public_slugs([parsed for _, parsed in new_rows])
         for index, parsed in new_rows:
             location = None
             if parsed.location is not None:
                 location = self.locations[_location_key(parsed.location)]
-            resource = Resource(
+            listing = Listing(
                 slug=slugs[parsed.feed_slug],
                 support_type_id=self.source.support_type_id,
                 organization_id=self.source.organization_id,
                 status=Status.PUBLISHED,
                 location=location,
-                **parsed.resource,
+                **parsed.listing,
             )
             # parse_row already holds every field to the model's rules (a property test checks
             # it against clean_fields); validating 2,000 new listings again would double the
             # import's time.
-            resources.append((index, parsed, resource))
-        Resource.objects.bulk_create([r for _, _, r in resources], batch_size=BATCH_SIZE)
-        through = Resource.features.through
+            listings.append((index, parsed, listing))
+        Listing.objects.bulk_create([r for _, _, r in listings], batch_size=BATCH_SIZE)
+        through = Listing.features.through
         links = []
-        for _, parsed, resource in resources:
-            schedule_creates += [self._schedule(resource.pk, key) for key in parsed.schedules]
+        for _, parsed, listing in listings:
+            schedule_creates += [self._schedule(listing.pk, key) for key in parsed.schedules]
             feature_creates += [
-                through(resource_id=resource.pk, feature_id=self.features_by_code[code])
+                through(listing_id=listing.pk, feature_id=self.features_by_code[code])
                 for code in parsed.codes
                 if code in self.features_by_code
             ]
@@ -571,23 +442,23 @@ class _Importer:
                 FeedListing(
                     source=self.source,
                     feed_slug=parsed.feed_slug,
-                    resource=resource,
+                    listing=listing,
                     feed_url=parsed.feed_url,
                     feedback_url=parsed.feedback_url,
                 )
             )
         FeedListing.objects.bulk_create(links, batch_size=BATCH_SIZE)
-        return resources
+        return listings
 
     def public_slugs(self, parsed_rows: list[ParsedRow]) -> dict[str, str]:
         """A unique public slug for each new listing: the feed's slug when it is free."""
         wanted = {}
         for parsed in parsed_rows:
-            feed_slug = _common_slug(parsed.slugs) or parsed.feed_slug
+            feed_slug = common_slug(parsed.slugs) or parsed.feed_slug
             base = slugify(feed_slug)[:160].strip("-") or slugify(parsed.name)[:160]
             wanted[parsed.feed_slug] = base or "meeting"
         taken = set(
-            Resource.objects.filter(slug__in=set(wanted.values())).values_list("slug", flat=True)
+            Listing.objects.filter(slug__in=set(wanted.values())).values_list("slug", flat=True)
         )
         result, pending = {}, {}
         used: set[str] = set()
@@ -606,7 +477,7 @@ class _Importer:
                 for feed_slug, base in pending.items()
             }
             taken = set(
-                Resource.objects.filter(slug__in=set(candidates.values())).values_list(
+                Listing.objects.filter(slug__in=set(candidates.values())).values_list(
                     "slug", flat=True
                 )
             )
@@ -629,12 +500,12 @@ class _Importer:
         due = FeedListing.objects.filter(
             pk__in=missing,
             missing_runs__gte=self.source.archive_after_runs,
-            resource__status=Status.PUBLISHED,
+            listing__status=Status.PUBLISHED,
         )
-        resource_ids = list(due.values_list("resource_id", flat=True))
-        if resource_ids:
-            Resource.objects.filter(pk__in=resource_ids).update(
+        listing_ids = list(due.values_list("listing_id", flat=True))
+        if listing_ids:
+            Listing.objects.filter(pk__in=listing_ids).update(
                 status=Status.ARCHIVED, updated_at=timezone.now()
             )
-            FeedListing.objects.filter(resource_id__in=resource_ids).update(archived_by_feed=True)
-        self.result.archived += len(resource_ids)
+            FeedListing.objects.filter(listing_id__in=listing_ids).update(archived_by_feed=True)
+        self.result.archived += len(listing_ids)

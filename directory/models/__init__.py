@@ -1,6 +1,6 @@
 from directory.models.content import FAQ, ChecklistItem, CrisisLine, GuidePoint, GuideSection
 from directory.models.feed_sources import FeedJob, FeedListing, FeedRun, FeedSource
-from directory.models.listings import Location, Resource
+from directory.models.listings import Listing, Location
 from directory.models.organizations import Membership, Organization
 from directory.models.places import Place
 from directory.models.schedules import Schedule
@@ -28,7 +28,7 @@ __all__ = [
     "Organization",
     "PeerWorker",
     "Place",
-    "Resource",
+    "Listing",
     "Schedule",
     "SearchVersion",
     "Submission",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from directory.models.base import ConstraintErrorsOnFields
-from directory.models.listings import Resource
+from directory.models.listings import Listing
 from directory.models.organizations import Organization
 from directory.models.taxonomy import SupportType
 from directory.validators import validate_time_zone
@@ -233,8 +233,8 @@ class FeedListing(ConstraintErrorsOnFields, models.Model):
         FeedSource, on_delete=models.CASCADE, related_name="listings", verbose_name=_("source")
     )
     feed_slug = models.CharField(max_length=255, verbose_name=_("feed slug"))
-    resource = models.OneToOneField(
-        Resource, on_delete=models.CASCADE, related_name="feed_origin", verbose_name=_("listing")
+    listing = models.OneToOneField(
+        Listing, on_delete=models.CASCADE, related_name="feed_origin", verbose_name=_("listing")
     )
     feed_url = models.URLField(_("meeting's page at the source"), max_length=2048, blank=True)
     feedback_url = models.URLField(_("source's report link"), max_length=2048, blank=True)

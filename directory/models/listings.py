@@ -146,7 +146,7 @@ class Location(ConstraintErrorsOnFields, models.Model):
         return self.latitude is not None and self.longitude is not None
 
 
-class ResourceQuerySet(models.QuerySet):
+class ListingQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
@@ -162,13 +162,13 @@ class ResourceQuerySet(models.QuerySet):
         )
 
 
-class ResourceManager(models.Manager.from_queryset(ResourceQuerySet)):
+class ListingManager(models.Manager.from_queryset(ListingQuerySet)):
     def get_queryset(self):
         # Only keyword search reads the stored search document; rows never carry it.
         return super().get_queryset().defer("search_document")
 
 
-class Resource(ConstraintErrorsOnFields, models.Model):
+class Listing(ConstraintErrorsOnFields, models.Model):
     """A listing: a meeting, group, programme or service people can join."""
 
     # The labels are what visitors read (cards, listing pages, the forms): translated.
@@ -188,7 +188,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
     support_type = models.ForeignKey(
         SupportType,
         on_delete=models.PROTECT,
-        related_name="resources",
+        related_name="listings",
         verbose_name=_("support type"),
     )
     organization = models.ForeignKey(
@@ -196,7 +196,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="resources",
+        related_name="listings",
         verbose_name=_("organization"),
     )
     description = models.TextField(blank=True, verbose_name=_("description"))
@@ -211,7 +211,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="resources",
+        related_name="listings",
         verbose_name=_("location"),
     )
     location_notes = models.TextField(
@@ -275,7 +275,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
     )
     cost_notes = models.CharField(max_length=200, blank=True, verbose_name=_("cost notes"))
     features = models.ManyToManyField(
-        Feature, blank=True, related_name="resources", verbose_name=_("features")
+        Feature, blank=True, related_name="listings", verbose_name=_("features")
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
@@ -308,7 +308,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
         db_persist=True,
     )
 
-    objects = ResourceManager()
+    objects = ListingManager()
 
     constraint_error_fields = {
         "resource_online_has_link_or_phone": "conference_url",
@@ -318,6 +318,8 @@ class Resource(ConstraintErrorsOnFields, models.Model):
     }
 
     class Meta:
+        # The table kept its first name when the model became Listing (migration 0018).
+        db_table = "directory_resource"
         ordering = ["name"]
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
@@ -369,7 +371,7 @@ class Resource(ConstraintErrorsOnFields, models.Model):
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
-        return reverse("directory:resource-detail", args=[self.slug])
+        return reverse("directory:listing-detail", args=[self.slug])
 
     def text_language(self) -> str:
         """The language curators and feeds wrote this listing in, as far as we can tell
@@ -441,7 +443,7 @@ class MinuteOfDay(models.Func):
 # How a listing that meets can be attended (every value but "temporarily inactive"): what a
 # search offers, and what a reference file may say.
 ACTIVE_ATTENDANCE = (
-    Resource.Attendance.IN_PERSON,
-    Resource.Attendance.ONLINE,
-    Resource.Attendance.HYBRID,
+    Listing.Attendance.IN_PERSON,
+    Listing.Attendance.ONLINE,
+    Listing.Attendance.HYBRID,
 )

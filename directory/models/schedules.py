@@ -12,7 +12,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from directory.models.base import ConstraintErrorsOnFields
-from directory.models.listings import DaysSinceEpochSunday, MinuteOfDay, Resource
+from directory.models.listings import DaysSinceEpochSunday, Listing, MinuteOfDay
 from directory.validators import validate_time_zone
 
 # The fields that say when a meeting happens (not which listing it belongs to), as staff edit
@@ -69,8 +69,8 @@ class Schedule(ConstraintErrorsOnFields, models.Model):
         FOURTH = 4, pgettext_lazy("week of the month", "Fourth")
         LAST = -1, pgettext_lazy("week of the month", "Last")
 
-    resource = models.ForeignKey(
-        Resource, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("listing")
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("listing")
     )
     kind = models.CharField(
         max_length=10, choices=Kind.choices, default=Kind.WEEKLY, verbose_name=_("kind")

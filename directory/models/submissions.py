@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from directory.models.base import ConstraintErrorsOnFields
-from directory.models.listings import Resource
+from directory.models.listings import Listing
 
 
 class Submission(ConstraintErrorsOnFields, models.Model):
@@ -25,8 +25,8 @@ class Submission(ConstraintErrorsOnFields, models.Model):
         REJECTED = "rejected", pgettext_lazy("submission", "Rejected")
 
     kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
-    resource = models.ForeignKey(
-        Resource,
+    listing = models.ForeignKey(
+        Listing,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -53,7 +53,7 @@ class Submission(ConstraintErrorsOnFields, models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     constraint_error_fields = {
-        "submission_kind_matches_resource": "resource",
+        "submission_kind_matches_resource": "listing",
         "submission_decision_has_reviewer": "reviewer",
         "submission_rejection_has_reason": "decision_reason",
     }
@@ -64,8 +64,8 @@ class Submission(ConstraintErrorsOnFields, models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="new", resource__isnull=True)
-                | Q(kind__in=["correction", "closure"], resource__isnull=False),
+                condition=Q(kind="new", listing__isnull=True)
+                | Q(kind__in=["correction", "closure"], listing__isnull=False),
                 name="submission_kind_matches_resource",
                 violation_error_code="kind_resource_mismatch",
                 violation_error_message=_(
@@ -92,5 +92,5 @@ class Submission(ConstraintErrorsOnFields, models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="submission_status_created")]
 
     def __str__(self) -> str:
-        target = self.resource.name if self.resource_id else self.proposed.get("name", "?")
+        target = self.listing.name if self.listing_id else self.proposed.get("name", "?")
         return f"{self.get_kind_display()}: {target}"

@@ -8,7 +8,7 @@ urlpatterns = [
     path("find/", search.find, name="find"),
     path("find/print/", search.find_print, name="find-print"),
     path("find/calendar.ics", search.find_calendar, name="find-calendar"),
-    path("resources/<slug:slug>/", search.resource_detail, name="resource-detail"),
+    path("resources/<slug:slug>/", search.listing_detail, name="listing-detail"),
     # A listing's calendar: its name and description are in the page's language.
-    path("resources/<slug:slug>.ics", feeds.resource_calendar, name="resource-ics"),
+    path("resources/<slug:slug>.ics", feeds.listing_calendar, name="listing-ics"),
 ]

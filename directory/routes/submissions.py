@@ -8,5 +8,5 @@ from directory.views import submissions
 urlpatterns = [
     path("suggest/", submissions.suggest, name="suggest"),
     path("suggest/thanks/", submissions.submission_thanks, name="submission-thanks"),
-    path("resources/<slug:slug>/report/", submissions.resource_report, name="resource-report"),
+    path("resources/<slug:slug>/report/", submissions.listing_report, name="listing-report"),
 ]

@@ -161,7 +161,7 @@ def next_start_after(schedule: Recurrence, after: dt.datetime) -> dt.datetime | 
     return next((start for start, _end in occurrences(schedule, after) if start >= after), None)
 
 
-def next_start_for_resource(schedules, after: dt.datetime) -> dt.datetime | None:
+def next_start_for_listing(schedules, after: dt.datetime) -> dt.datetime | None:
     """The soonest upcoming start among a listing's schedules (meetings in progress count)."""
     starts = [found[0] for s in schedules if (found := next_occurrence(s, after)) is not None]
     return min(starts) if starts else None

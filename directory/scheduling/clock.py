@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import parse_locale
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,20 @@ def active_clock() -> Clock:
     return page_clock(
         translation.get_language() or settings.LANGUAGE_CODE, settings.DIRECTORY_DEFAULT_COUNTRY
     )
+
+
+def translated(clock: Clock, message: str) -> str:
+    """A gettext_noop message in the clock's language. They are written in English, so an
+    English clock takes them as they are (byte for byte, without a catalog look-up)."""
+    if clock.english:
+        return message
+    with in_language(clock):
+        return gettext(message)
+
+
+def in_language(clock: Clock):
+    """Translate in the clock's language (a no-op when it is already the active one)."""
+    active = translation.get_language() or settings.LANGUAGE_CODE
+    if active.split("-", 1)[0] == clock.language.split("-", 1)[0]:
+        return contextlib.nullcontext()
+    return translation.override(clock.language)

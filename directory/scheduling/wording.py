@@ -28,7 +28,6 @@ depend on its URL only.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import re
@@ -37,22 +36,15 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.core import get_global
 from babel.dates import (
-    NO_INHERITANCE_MARKER,
     format_date,
     format_interval,
     format_skeleton,
     get_day_names,
-    get_timezone,
-    get_timezone_location,
-    get_timezone_name,
     match_skeleton,
 )
 from babel.lists import format_list
-from django.conf import settings
-from django.utils import translation
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from directory.scheduling import (
     WEEKDAY_NAMES,
@@ -61,10 +53,8 @@ from directory.scheduling import (
     local_start,
     next_occurrence,
 )
-from directory.scheduling.clock import (
-    Clock,
-    active_clock,
-)
+from directory.scheduling.clock import Clock, active_clock, in_language, translated
+from directory.scheduling.zone_names import in_zone, zone_name
 
 DAY_ABBREVIATIONS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 MONDAY_FIRST = [1, 2, 3, 4, 5, 6, 0]
@@ -93,36 +83,12 @@ MONTHLY_POSITION = {
 EVERY_DAY = gettext_noop("Every day")
 # Translators: a schedule line: its days ("Every day", "Mon–Fri"), then its hours ("9–10 pm").
 DAYS_HOURS = gettext_noop("%(days)s, %(hours)s")
-# Translators: a time (or a schedule line), then the name of its time zone: "7:30 pm Central
-# Time".
-ZONE_TIME = gettext_noop("%(time)s %(zone)s")
 # Translators: a meeting's time in its own zone, which falls on the day before the day shown
 # to the reader ("Every Tuesday, 2 am" in New York is "11 pm Pacific Time, the day before").
 ZONE_TIME_DAY_BEFORE = gettext_noop("%(time)s %(zone)s, the day before")
 # Translators: a meeting's time in its own zone, which falls on the day after the day shown to
 # the reader ("Every Monday, 11 pm" in Los Angeles is "2 am Eastern Time, the day after").
 ZONE_TIME_DAY_AFTER = gettext_noop("%(time)s %(zone)s, the day after")
-# Translators: the name of a time zone CLDR has no name for, after its main city: "Amman time"
-# (Asia/Amman). English pages write CLDR's own pattern instead ("Amman Time").
-CITY_TIME = gettext_noop("%(city)s time")
-LOCAL_TIME = gettext_noop("local time")
-
-
-def _translated(clock: Clock, message: str) -> str:
-    """One of the messages above in the clock's language. They are written in English, so an
-    English clock takes them as they are (byte for byte, without a catalog look-up)."""
-    if clock.english:
-        return message
-    with _language(clock):
-        return gettext(message)
-
-
-def _language(clock: Clock):
-    """Translate in the clock's language (a no-op when it is already the active one)."""
-    active = translation.get_language() or settings.LANGUAGE_CODE
-    if active.split("-", 1)[0] == clock.language.split("-", 1)[0]:
-        return contextlib.nullcontext()
-    return translation.override(clock.language)
 
 
 def _time_skeleton(value: dt.time, clock: Clock) -> str:
@@ -185,96 +151,6 @@ def time_range(start: dt.time, end: dt.time | None, clock: Clock | None = None) 
     return f"{time_of_day(start, clock)}–{time_of_day(end, clock)}"
 
 
-# Zones that are a time scale, not a place: CLDR's long name for them ("Coordinated Universal
-# Time", "Greenwich Mean Time" for Etc/GMT) is not what people call them; they take CLDR's short
-# name for UTC ("UTC") in every language.
-_UNIVERSAL_ZONES = {"Etc/UTC", "Etc/GMT"}
-
-
-def _has_cldr_name(zone: str, variant: str, locale: Locale) -> bool:
-    """Whether CLDR names the (canonical) zone, itself or through its metazone, in the variant.
-
-    Babel falls back to the zone's location ("Jordan Time") when it does not, which cannot be
-    told from a real name by comparing strings: "Venezuela Time" is both.
-    """
-    for names in (
-        locale.time_zones.get(zone, {}),
-        locale.meta_zones.get(get_global("meta_zones").get(zone, ""), {}),
-    ):
-        name = names.get("long", {}).get(variant)
-        if name and name != NO_INHERITANCE_MARKER:
-            return True
-    return False
-
-
-def _cldr_zone_name(zone: str, locale: str, year: int) -> str:
-    """CLDR's long name of the zone ("Central Time", "hora central"), or "" when CLDR has none.
-
-    The generic name ("Central Time") for a zone that changes its clocks; the standard one for
-    a zone that does not, since the generic name would claim the summer change its neighbours
-    make ("Mountain Standard Time" for Arizona, "Hawaii Time"; "hora estándar de las Montañas
-    Rocosas", "hora de Hawái").
-    """
-    try:
-        tz = get_timezone(zone)
-    except LookupError:
-        return ""
-    canonical = get_timezone_name(tz, return_zone=True)
-    if canonical in _UNIVERSAL_ZONES:
-        return get_timezone_name(
-            get_timezone("Etc/UTC"), "short", zone_variant="standard", locale=locale
-        )
-    winter = dt.datetime(year, 1, 1, tzinfo=tz).utcoffset()
-    summer = dt.datetime(year, 7, 1, tzinfo=tz).utcoffset()
-    variant = "generic" if winter != summer else "standard"
-    if not _has_cldr_name(canonical, variant, Locale.parse(locale)):
-        return ""
-    return get_timezone_name(tz, "long", zone_variant=variant, locale=locale)
-
-
-def _city(zone: str, clock: Clock) -> str:
-    if not clock.english:
-        with contextlib.suppress(LookupError):
-            return get_timezone_location(get_timezone(zone), locale=clock.locale, return_city=True)
-    return zone.rsplit("/", 1)[-1].replace("_", " ")
-
-
-def zone_name(zone: str, clock: Clock | None = None) -> str:
-    """CLDR's name of the zone in the clock's language: "Central Time" for America/Chicago,
-    "Mountain Standard Time" for America/Phoenix, "British Time" for Europe/London; "hora
-    central", "hora británica" in Spanish. "UTC" for UTC.
-
-    A zone CLDR has no name for is named after its city: "Amman Time" in English (CLDR's
-    English pattern for it, "{0} Time", with the city as the IANA id names it), "hora de Ammán"
-    (the catalog's message, with CLDR's name of the city) in other languages.
-    """
-    clock = clock or active_clock()
-    return _zone_name(zone, clock, dt.date.today().year)
-
-
-# Babel reads CLDR on every call (tens of µs): a page names the same few zones many times.
-@functools.lru_cache(maxsize=4096)
-def _zone_name(zone: str, clock: Clock, year: int) -> str:
-    name = _cldr_zone_name(zone, clock.locale, year)
-    if name:
-        return name
-    city = _city(zone, clock)
-    if not city:
-        return _translated(clock, LOCAL_TIME)
-    if clock.english:
-        # Not the catalog's "%(city)s time": CLDR's capitals, as in the names above. Other
-        # languages keep the message: Babel 2.19 gives es_US's daylight pattern for this one
-        # ("hora de verano de %s").
-        return Locale.parse(clock.locale).zone_formats["region"] % city
-    return _translated(clock, CITY_TIME) % {"city": city}
-
-
-def in_zone(text: str, zone: str, clock: Clock | None = None) -> str:
-    """ "7:30 pm Central Time": a time (or a schedule line) followed by the zone's name."""
-    clock = clock or active_clock()
-    return _translated(clock, ZONE_TIME) % {"time": text, "zone": zone_name(zone, clock)}
-
-
 def _day_name(weekday: int, clock: Clock, width: str = "wide") -> str:
     """The weekday (0 = Sunday) in the clock's language: "Tuesday", "martes"; "Tue", "mar"."""
     if clock.english:
@@ -296,9 +172,9 @@ def days_phrase(days: Iterable[int], clock: Clock | None = None) -> str:
     clock = clock or active_clock()
     chosen = set(days)
     if len(chosen) == 7:
-        return _translated(clock, EVERY_DAY)
+        return translated(clock, EVERY_DAY)
     if len(chosen) == 1:
-        return _translated(clock, EVERY_WEEKDAY[next(iter(chosen))])
+        return translated(clock, EVERY_WEEKDAY[next(iter(chosen))])
     runs: list[list[int]] = []
     for position, day in enumerate(MONDAY_FIRST):
         if day not in chosen:
@@ -328,20 +204,20 @@ def _pattern(schedule: Recurrence, clock: Clock) -> str:
     """ "Every Tuesday", "First Saturday of the month", "Every 2 weeks on Tuesday"."""
     day = _day_name(schedule.weekday, clock)
     if schedule.kind == "monthly":
-        return _translated(clock, MONTHLY_POSITION[schedule.week_of_month]) % {"day": day}
+        return translated(clock, MONTHLY_POSITION[schedule.week_of_month]) % {"day": day}
     weeks = schedule.interval_weeks
     if weeks and weeks > 1:
-        with _language(clock):
+        with in_language(clock):
             # Translators: a meeting every 2 (or more) weeks; %(day)s is a weekday ("Tuesday").
             return ngettext(
                 "Every %(weeks)s week on %(day)s", "Every %(weeks)s weeks on %(day)s", weeks
             ) % {"weeks": weeks, "day": day}
-    return _translated(clock, EVERY_WEEKDAY[schedule.weekday])
+    return translated(clock, EVERY_WEEKDAY[schedule.weekday])
 
 
 def _line(clock: Clock, days: str, hours: str) -> str:
     """ "Every day, 9–10 pm": the days, then the hours."""
-    return _translated(clock, DAYS_HOURS) % {
+    return translated(clock, DAYS_HOURS) % {
         "days": days,
         "hours": hours,
     }
@@ -524,7 +400,7 @@ def summarise_for_visitor(
             local = in_zone(hours_local, schedule.timezone, clock)
         else:
             message = ZONE_TIME_DAY_BEFORE if shift == 1 else ZONE_TIME_DAY_AFTER
-            local = _translated(clock, message) % {
+            local = translated(clock, message) % {
                 "time": hours_local,
                 "zone": zone_name(schedule.timezone, clock),
             }

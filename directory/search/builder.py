@@ -14,8 +14,9 @@ from django.db.models import BigIntegerField, F, Func, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
-from directory.models import Feature, Organization, Resource, Schedule, SupportType
+from directory.models import Feature, Listing, Organization, Schedule, SupportType
 from directory.models.listings import DaysSinceEpochSunday
+from directory.search.analysis import lexemes as analysed_lexemes
 from directory.search.index import (
     ATTENDANCE_VALUES,
     COST_VALUES,
@@ -27,7 +28,6 @@ from directory.search.index import (
     ListingIndex,
 )
 from directory.search.keywords import KeywordIndex
-from directory.search.keywords import lexemes as analysed_lexemes
 from directory.search.names import NameTrigrams
 
 CHUNK_ROWS = 20_000  # rows read and converted at a time: keeps the build's peak memory low
@@ -78,7 +78,7 @@ class _RowVersion(RawSQL):
     """A row's version: PostgreSQL's ``xmin``, the transaction that wrote it. Any write gives
     the row a new one (a listing's full-text document is a column of its own row)."""
 
-    def __init__(self, table: str = Resource._meta.db_table):
+    def __init__(self, table: str = Listing._meta.db_table):
         super().__init__(f'"{table}"."xmin"::text::bigint', (), BigIntegerField())
 
 
@@ -99,7 +99,7 @@ def _fingerprint(counts, sums) -> np.ndarray:
         return sums + counts * np.int64(0x9E3779B97F4A7C15 - (1 << 64))
 
 
-_CHILD_TABLES = (Schedule._meta.db_table, Resource.features.through._meta.db_table)
+_CHILD_TABLES = (Schedule._meta.db_table, Listing.features.through._meta.db_table)
 
 
 UNKNOWN = np.iinfo(np.int64).min  # a listing's fingerprint not computed (``_Reuse``)
@@ -122,9 +122,9 @@ def _child_versions(table: str, positions, size: int) -> np.ndarray:
     in one row: 89,000 rows one by one cost the client three times as long."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT array_agg(resource_id), array_agg(count), array_agg(xmins) FROM ("  # noqa: S608
-            f"SELECT resource_id, {_FINGERPRINT} FROM {table} GROUP BY resource_id"
-            ") AS listings (resource_id, count, xmins)"
+            "SELECT array_agg(listing_id), array_agg(count), array_agg(xmins) FROM ("  # noqa: S608
+            f"SELECT listing_id, {_FINGERPRINT} FROM {table} GROUP BY listing_id"
+            ") AS listings (listing_id, count, xmins)"
         )
         listing_ids, counts, xmins = cursor.fetchone()
     versions = np.zeros(size, dtype=np.int64)
@@ -187,7 +187,7 @@ class _Reuse:
         moved[self.old[same]] = np.flatnonzero(same)
         return moved
 
-    def to_read(self, same: np.ndarray, rows, field: str = "resource_id"):
+    def to_read(self, same: np.ndarray, rows, field: str = "listing_id"):
         """``rows`` narrowed to the listings not ``same``; None when there are none to read
         (then everything is kept), ``rows`` itself when they are too many to name."""
         stale = ~same
@@ -214,7 +214,7 @@ def _keywords(searchable, ids, positions, reuse: _Reuse | None, postgresql) -> K
         rows = rows.annotate(
             document_lexemes=_Lexemes(F("search_document")), name_lexemes=_NameLexemes(F("name"))
         ).values_list("pk", "document_lexemes", "name_lexemes")
-    else:  # from the name and description (``keywords.analyse``)
+    else:  # from the name and description (``analysis.analyse``)
         rows = rows.values_list("pk", "description", "name")
     for chunk in _chunks(rows.order_by()):
         pks, documents, names = zip(*chunk, strict=True)
@@ -242,7 +242,7 @@ def _feature_links(ids, positions, code_of_feature_id, features: Codes, reuse: _
     """(listing position, feature code) of every feature link: kept from the previous index
     for the listings whose links did not change (their codes translated by slug), read for
     the others."""
-    rows = Resource.features.through.objects.order_by().values_list("resource_id", "feature_id")
+    rows = Listing.features.through.objects.order_by().values_list("listing_id", "feature_id")
     listing_parts: list[np.ndarray] = []
     code_parts: list[np.ndarray] = []
     if reuse is not None and reuse.features.any():
@@ -292,7 +292,7 @@ def _schedules(ids, positions, reuse: _Reuse | None) -> dict:
         .annotate(valid_from_day=DaysSinceEpochSunday(F("valid_from")))
         .annotate(valid_to_day=DaysSinceEpochSunday(F("valid_to")))
         .values_list(
-            "resource_id",
+            "listing_id",
             "kind",
             "weekday",
             "start_minute",
@@ -394,7 +394,7 @@ def build_index(version=None, previous: ListingIndex | None = None) -> ListingIn
     # each row's version (PostgreSQL's xmin: it changes whenever the row is written), which
     # tells the lexemes a previous build read that are still valid.
     postgresql = connection.vendor == "postgresql"
-    searchable = Resource.objects.published().exclude(attendance=Resource.Attendance.INACTIVE)
+    searchable = Listing.objects.published().exclude(attendance=Listing.Attendance.INACTIVE)
     listing_rows = (
         searchable.annotate(lowered_name=Lower("name") if postgresql else F("name"))
         .annotate(row_version=_RowVersion() if postgresql else Value(0))

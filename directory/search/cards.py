@@ -16,15 +16,15 @@ import numpy as np
 from django.db import connection
 from django.utils import translation
 
-from directory.models import Feature, FeatureCategory, Location, Resource, Schedule, SupportType
+from directory.models import Feature, FeatureCategory, Listing, Location, Schedule, SupportType
 from directory.models.listings import Status, text_language
-from directory.scheduling import next_start_for_resource
+from directory.scheduling import next_start_for_listing
 
 if TYPE_CHECKING:
     from directory.search.query import CompiledSearch
 
 
-def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) -> list[Resource]:
+def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) -> list[Listing]:
     """The listings at ``positions`` as model instances with their cards' data, in that order
     (for print and calendars, which read more of each listing than a results card).
 
@@ -32,7 +32,7 @@ def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) 
     """
     ids = search.index.ids[positions].tolist()
     by_id = {
-        item.pk: item for item in Resource.objects.published().filter(pk__in=ids).with_card_data()
+        item.pk: item for item in Listing.objects.published().filter(pk__in=ids).with_card_data()
     }
     distances = search.distance[positions].tolist() if search.distance is not None else None
     items = []
@@ -41,7 +41,7 @@ def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) 
         if item is None:
             continue
         item.distance = distances[i] if distances is not None else None
-        item.next_start = next_start_for_resource(item.schedules.all(), now)
+        item.next_start = next_start_for_listing(item.schedules.all(), now)
         item.happening_now = item.next_start is not None and item.next_start <= now
         items.append(item)
     return items
@@ -89,11 +89,11 @@ class Card:
 
     @property
     def attendance_label(self) -> str:
-        """As ``Resource.get_attendance_display()``: the choice's label, else the value."""
+        """As ``Listing.get_attendance_display()``: the choice's label, else the value."""
         return str(ATTENDANCE_LABELS.get(self.attendance, self.attendance))
 
 
-ATTENDANCE_LABELS = dict(Resource.Attendance.choices)
+ATTENDANCE_LABELS = dict(Listing.Attendance.choices)
 
 
 CARD_FEATURES = 5  # a card shows the first five features
@@ -139,7 +139,7 @@ CARD_FIELDS = (
     "support_type__name_es",
 )  # fmt: skip
 CARD_FEATURE_FIELDS = (
-    "resource_id", "feature__name", "feature__name_es", "feature__slug",
+    "listing_id", "feature__name", "feature__name_es", "feature__slug",
     "feature__category__slug",
 )  # fmt: skip
 
@@ -148,8 +148,8 @@ def _card_statements_postgresql(ids: list[int]) -> tuple[list, list, list]:
     """The ORM statements of ``_card_statements`` written out: the same rows for a third of
     the CPU (building three joined statements costs more than running them, and a page
     with new cards is every other search)."""
-    listing, kind, place = Resource._meta.db_table, SupportType._meta.db_table, Location._meta
-    links = Resource.features.through._meta.db_table
+    listing, kind, place = Listing._meta.db_table, SupportType._meta.db_table, Location._meta
+    links = Listing.features.through._meta.db_table
     feature, category = Feature._meta.db_table, FeatureCategory._meta.db_table
     schedule = Schedule._meta.db_table
     with connection.cursor() as cursor:
@@ -164,15 +164,15 @@ def _card_statements_postgresql(ids: list[int]) -> tuple[list, list, list]:
         base = cursor.fetchall()
         published = [row[0] for row in base]
         cursor.execute(
-            f"SELECT rf.resource_id, f.name, f.name_es, f.slug, c.slug FROM {links} rf"  # noqa: S608 - our tables
+            f"SELECT rf.listing_id, f.name, f.name_es, f.slug, c.slug FROM {links} rf"  # noqa: S608 - our tables
             f" JOIN {feature} f ON f.id = rf.feature_id JOIN {category} c ON c.id = f.category_id"
-            " WHERE rf.resource_id = ANY(%s) ORDER BY c.position, f.position, f.name",
+            " WHERE rf.listing_id = ANY(%s) ORDER BY c.position, f.position, f.name",
             [published],
         )
         features = cursor.fetchall()
         cursor.execute(
-            f"SELECT resource_id, {', '.join(SCHEDULE_ROW_FIELDS)} FROM {schedule}"  # noqa: S608 - our table and field names
-            " WHERE resource_id = ANY(%s)",
+            f"SELECT listing_id, {', '.join(SCHEDULE_ROW_FIELDS)} FROM {schedule}"  # noqa: S608 - our table and field names
+            " WHERE listing_id = ANY(%s)",
             [published],
         )
         schedules = cursor.fetchall()
@@ -189,19 +189,17 @@ def _card_statements(ids: list[int]) -> tuple[list, list, list]:
 
 
 def _card_statements_orm(ids: list[int]) -> tuple[list, list, list]:
-    base = list(
-        Resource.objects.published().filter(pk__in=ids).order_by().values_list(*CARD_FIELDS)
-    )
+    base = list(Listing.objects.published().filter(pk__in=ids).order_by().values_list(*CARD_FIELDS))
     published = [row[0] for row in base]
     features = list(
-        Resource.features.through.objects.filter(resource_id__in=published)
+        Listing.features.through.objects.filter(listing_id__in=published)
         .order_by("feature__category__position", "feature__position", "feature__name")
         .values_list(*CARD_FEATURE_FIELDS)
     )
     schedules = list(
-        Schedule.objects.filter(resource_id__in=published)
+        Schedule.objects.filter(listing_id__in=published)
         .order_by()
-        .values_list("resource_id", *SCHEDULE_ROW_FIELDS)
+        .values_list("listing_id", *SCHEDULE_ROW_FIELDS)
     )
     return base, features, schedules
 
@@ -214,11 +212,11 @@ def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
     features: dict[int, list[tuple[str, str]]] = {pk: [] for pk in base}
     languages: dict[int, list[str]] = {pk: [] for pk in base}
     # Each feature as (English, Spanish) names: the cards are shared by both languages' pages.
-    for resource_id, name, name_es, slug, category in feature_rows:
-        if len(features[resource_id]) < CARD_FEATURES:
-            features[resource_id].append((name, name_es))
+    for listing_id, name, name_es, slug, category in feature_rows:
+        if len(features[listing_id]) < CARD_FEATURES:
+            features[listing_id].append((name, name_es))
         if category == "language":
-            languages[resource_id].append(slug)
+            languages[listing_id].append(slug)
     schedules: dict[int, list[ScheduleRow]] = {pk: [] for pk in base}
     for row in schedule_rows:
         schedules[row[0]].append(ScheduleRow(*row[1:]))
@@ -257,7 +255,7 @@ def load_result_cards(
         if pk in next_starts:
             next_start = next_starts[pk]
         else:
-            next_start = next_starts[pk] = next_start_for_resource(schedules, minute)
+            next_start = next_starts[pk] = next_start_for_listing(schedules, minute)
         cards.append(
             Card(
                 pk=row[0],

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from directory.models import Resource
+from directory.models import Listing
 from directory.models.listings import ACTIVE_ATTENDANCE
 from directory.scheduling import (
     TIMES_OF_DAY,
@@ -37,7 +37,7 @@ NO_VALUE = -1
 FAR_PAST = -(2**30)
 FAR_FUTURE = 2**30
 ATTENDANCE_VALUES = [attendance.value for attendance in ACTIVE_ATTENDANCE]
-COST_VALUES = [value for value, _ in Resource.Cost.choices]
+COST_VALUES = [value for value, _ in Listing.Cost.choices]
 TIME_OF_DAY_VALUES = list(TIMES_OF_DAY)
 
 

@@ -22,7 +22,7 @@ from django.core.paginator import Page
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from directory.models import Resource
+from directory.models import Listing
 from directory.scheduling import (
     next_start_after,
 )
@@ -275,14 +275,14 @@ def place_prompt(result: SearchResult) -> str | None:
     if result.query.online_until_placed:
         return "online"
     chosen = result.query.selection.get("attendance", [])
-    return "everywhere" if set(chosen) - {Resource.Attendance.ONLINE.value} else None
+    return "everywhere" if set(chosen) - {Listing.Attendance.ONLINE.value} else None
 
 
 def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
     """For an empty result: what each active filter's removal would give."""
     found = []
     for name in search.selection:
-        in_person = Resource.Attendance.IN_PERSON.value
+        in_person = Listing.Attendance.IN_PERSON.value
         if name == "attendance" and origin is None and in_person not in search.selection[name]:
             # No place, online only: the way out is in-person listings, wherever they are
             # (removing the facet would give online only again).
@@ -324,7 +324,7 @@ def _relaxations(search: CompiledSearch, origin) -> list[Relaxation]:
 class Export:
     """The first ``EXPORT_LIMIT`` results of a search, for print and calendars."""
 
-    items: list[Resource]
+    items: list[Listing]
     count: int
     origin: geo.Origin | None
     query: ListingQuery
@@ -346,7 +346,7 @@ def listings_for_export(
     return Export(load_cards(search, positions, now), np.count_nonzero(results), origin, query)
 
 
-def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) -> list[Resource]:
+def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) -> list[Listing]:
     """Online meetings starting within ``hours`` (not those already under way), soonest first."""
     index = search_index()
     clock = TimeMasks(index, now, "UTC")
@@ -361,7 +361,7 @@ def online_starting_soon(now: dt.datetime, *, hours: int = 2, limit: int = 5) ->
     positions = positions[np.argsort(soonest, kind="stable")][: limit * 4]
     ids = index.ids[positions].tolist()
     items = list(
-        Resource.objects.published()
+        Listing.objects.published()
         .filter(pk__in=ids)
         .select_related("support_type")
         .prefetch_related("schedules")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from directory.models import Resource
+from directory.models import Listing
 from directory.search import geo, keywords, text
 from directory.search.index import ATTENDANCE_VALUES, COST_VALUES, TIME_OF_DAY_VALUES, lookup
 from directory.search.times import TimeMasks
@@ -36,7 +36,7 @@ class ListingQuery:
     online_until_placed: bool = False
 
 
-PLACELESS_ATTENDANCE = [Resource.Attendance.ONLINE.value]
+PLACELESS_ATTENDANCE = [Listing.Attendance.ONLINE.value]
 
 
 class CompiledSearch:

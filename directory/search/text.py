@@ -3,7 +3,7 @@
 On PostgreSQL the database reads it (``parse_keyword``: its ``websearch_to_tsquery`` and the
 names it matches by trigram similarity, in one statement) and checks phrases
 (``full_text_matches``); on SQLite, which has neither full text nor trigrams, Python does the
-same (``directory.search.keywords.websearch``, ``NameTrigrams.decide``), checked against
+same (``directory.search.analysis.websearch``, ``NameTrigrams.decide``), checked against
 PostgreSQL in the tests. Matching and ranking then happen on the search index
 (``directory.search.query.keyword_mask``).
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection
 
-from directory.models import Resource
-from directory.search import keywords
+from directory.models import Listing
+from directory.search import analysis, tsquery
 from directory.search.names import NameTrigrams
 
 MAX_TERMS = 8
@@ -86,7 +86,7 @@ def _read_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedK
         codes, ranks, ask = names.similar(lowered)
         decided = names.decide(lowered, ask)
         return ParsedKeyword(
-            keywords.websearch(clean_terms(text)),
+            analysis.websearch(clean_terms(text)),
             np.concatenate((codes, np.array(list(decided), dtype=np.intp))),
             np.concatenate((ranks, np.array(list(decided.values()), dtype=np.float64))),
         )
@@ -104,7 +104,7 @@ def _parse_keyword_postgresql(text: str, *, with_rank: bool, names: NameTrigrams
     """
     terms = clean_terms(text)
     lowered = terms.lower()
-    table = Resource._meta.db_table
+    table = Listing._meta.db_table
     params: list = [terms]
     sql = (
         "SELECT websearch_to_tsquery('english'::regconfig, %s)::text,"
@@ -132,9 +132,9 @@ def _parse_keyword_postgresql(text: str, *, with_rank: bool, names: NameTrigrams
     asked: list[tuple[int, float]] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for tsquery, pk, name, rank in cursor.fetchall():
-            if tsquery is not None:
-                parsed.tree = keywords.parse_tsquery(tsquery)
+        for query_text, pk, name, rank in cursor.fetchall():
+            if query_text is not None:
+                parsed.tree = tsquery.parse_tsquery(query_text)
             elif pk is not None:
                 parsed.ids.append((pk, rank))
             elif name is not None:
@@ -151,17 +151,17 @@ def full_text_matches(ids: list[int], tree) -> list[int]:
     """Which of these listings' documents match the query ``tree`` (``document @@ query``):
     the check of a phrase, whose word positions the search index does not keep."""
     if connection.vendor != "postgresql":
-        rows = Resource.objects.filter(pk__in=ids).values_list("pk", "name", "description")
+        rows = Listing.objects.filter(pk__in=ids).values_list("pk", "name", "description")
         return [
             pk
             for pk, name, description in rows.iterator(2000)
-            if keywords.tree_matches(tree, keywords.analyse(f"{name} {description}"))
+            if analysis.tree_matches(tree, analysis.analyse(f"{name} {description}"))
         ]
-    table = Resource._meta.db_table
+    table = Listing._meta.db_table
     sql = (
         f"SELECT id FROM {table} WHERE id = ANY(%s)"  # noqa: S608 - our table
         " AND search_document @@ %s::tsquery"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ids, keywords.tsquery_text(tree)])
+        cursor.execute(sql, [ids, tsquery.tsquery_text(tree)])
         return [pk for (pk,) in cursor.fetchall()]

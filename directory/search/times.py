@@ -313,7 +313,7 @@ class TimeMasks:
 
     def minutes_to_next_start(self) -> np.ndarray:
         """Per listing, minutes from this minute to its next meeting's start, exactly as the
-        cards compute it (``next_start_for_resource``): a meeting under way counts, with its
+        cards compute it (``next_start_for_listing``): a meeting under way counts, with its
         own (past, so negative) start; monthly and every-N-weeks dates are real dates.
         Listings with no meeting ahead get the largest int32."""
         return self.times.get("next-start", self._minutes_to_next_start)

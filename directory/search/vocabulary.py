@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy
 
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Resource, Schedule
+from directory.models import Listing, Schedule
 from directory.models.listings import ACTIVE_ATTENDANCE
 from directory.scheduling import TIMES_OF_DAY
 
@@ -31,11 +31,11 @@ assert list(TIME_CHOICES) == list(TIMES_OF_DAY)  # noqa: S101 - one list of buck
 # The listing's own labels, except where a filter needs to say more.
 ATTENDANCE_CHOICES = {
     attendance.value: {
-        Resource.Attendance.HYBRID: gettext_lazy("Hybrid (in person and online)"),
+        Listing.Attendance.HYBRID: gettext_lazy("Hybrid (in person and online)"),
     }.get(attendance, attendance.label)
     for attendance in ACTIVE_ATTENDANCE
 }
-COST_CHOICES = dict(Resource.Cost.choices)
+COST_CHOICES = dict(Listing.Cost.choices)
 SORT_CHOICES = {
     "soonest": gettext_lazy("Starting soonest"),
     "distance": gettext_lazy("Nearest first"),

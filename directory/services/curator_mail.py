@@ -73,8 +73,8 @@ def notify_curators(submission: Submission, *, admin_url_builder=None) -> bool:
         path = reverse("admin:directory_submission_change", args=[submission.pk])
         link = admin_url_builder(path) if admin_url_builder else path
         target = (
-            submission.resource.name
-            if submission.resource_id
+            submission.listing.name
+            if submission.listing_id
             else str(submission.proposed.get("name", ""))
         )
         # A stored name may hold a line break (a header injection: Django refuses to send),

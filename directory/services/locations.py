@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from directory.models import Location, Resource
+from directory.models import Listing, Location
 
 IDENTITY_FIELDS = ["name", "address_line1", "address_line2", "city", "region", "postal_code"]
 
@@ -70,9 +70,9 @@ def identical_location(location: Location) -> Location | None:
     return query.order_by("pk").first()
 
 
-def zone_for_listing(resource: Resource | None) -> str:
+def zone_for_listing(listing: Listing | None) -> str:
     """The time zone a new meeting time of this listing is in unless someone says otherwise."""
-    location = resource.location if resource is not None and resource.location_id else None
+    location = listing.location if listing is not None and listing.location_id else None
     if location is not None:
         if location.timezone and location.timezone != "UTC":
             return location.timezone

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from directory.models import Resource, Schedule
+from directory.models import Listing, Schedule
 from directory.models.schedules import SCHEDULE_FIELDS
 
 LISTING_FIELDS = [
@@ -117,19 +117,19 @@ def schedule_json(schedule: Schedule) -> dict:
     return values
 
 
-def current_values(resource: Resource | None) -> dict:
+def current_values(listing: Listing | None) -> dict:
     """The listing's values under the proposal's keys ('' or [] when it has none)."""
     values: dict = dict.fromkeys([*LISTING_FIELDS, *LOCATION_FIELDS], "")
     values["features"] = []
-    if resource is None:
+    if listing is None:
         return values
     for name in LISTING_FIELDS:
-        values[name] = getattr(resource, name) or ""
-    values["support_type"] = resource.support_type.slug
-    if resource.location_id:
+        values[name] = getattr(listing, name) or ""
+    values["support_type"] = listing.support_type.slug
+    if listing.location_id:
         for key, field in LOCATION_FIELDS.items():
-            values[key] = getattr(resource.location, field) or ""
-    values["features"] = sorted(resource.features.values_list("slug", flat=True))
+            values[key] = getattr(listing.location, field) or ""
+    values["features"] = sorted(listing.features.values_list("slug", flat=True))
     return values
 
 
@@ -155,7 +155,7 @@ def check_schedule_ops(ops) -> None:
             raise ValueError(f"unknown schedule fields in {op!r}")
 
 
-def schedule_ops(resource: Resource | None, proposed: dict) -> list[dict]:
+def schedule_ops(listing: Listing | None, proposed: dict) -> list[dict]:
     """The proposal's schedule operations, reading an old flat proposal as one operation.
 
     An old proposal named no schedule: with one meeting time it changes that one; with several
@@ -168,7 +168,7 @@ def schedule_ops(resource: Resource | None, proposed: dict) -> list[dict]:
     if legacy.get("weekday") not in ("", None):
         legacy["weekday"] = int(legacy["weekday"])
     legacy = {k: (None if v == "" else v) for k, v in legacy.items()}
-    current = list(resource.schedules.all()) if resource is not None else []
+    current = list(listing.schedules.all()) if listing is not None else []
     target = None
     if len(current) == 1:
         target = current[0]
@@ -213,18 +213,18 @@ def _parse_schedule_fields(fields: dict) -> dict:
     return parsed
 
 
-def default_zone(resource: Resource) -> str:
-    if resource.location_id and resource.location.timezone not in ("", "UTC"):
-        return resource.location.timezone
+def default_zone(listing: Listing) -> str:
+    if listing.location_id and listing.location.timezone not in ("", "UTC"):
+        return listing.location.timezone
     return settings.TIME_ZONE
 
 
-def _new_schedule(resource: Resource, fields: dict) -> Schedule:
+def _new_schedule(listing: Listing, fields: dict) -> Schedule:
     schedule = Schedule(kind=Schedule.Kind.WEEKLY)
     for name, value in _parse_schedule_fields(fields).items():
         setattr(schedule, name, value)
     if not schedule.timezone:
-        schedule.timezone = default_zone(resource)
+        schedule.timezone = default_zone(listing)
     return schedule
 
 
@@ -238,12 +238,12 @@ class ScheduleStep:
     missing: bool = False
 
 
-def resolve_schedule_ops(resource: Resource | None, ops: list[dict]) -> list[ScheduleStep]:
-    current = {s.pk: s for s in resource.schedules.all()} if resource is not None else {}
+def resolve_schedule_ops(listing: Listing | None, ops: list[dict]) -> list[ScheduleStep]:
+    current = {s.pk: s for s in listing.schedules.all()} if listing is not None else {}
     steps = []
     for op in ops:
         if op["op"] == "add":
-            after = _new_schedule(resource or Resource(), op.get("fields", {}))
+            after = _new_schedule(listing or Listing(), op.get("fields", {}))
             steps.append(ScheduleStep("add", None, after))
             continue
         before = current.get(op["id"])

@@ -19,7 +19,7 @@ EDITOR = "Organisation editor"
 # Model name -> permission actions an editor gets. Everything else in the directory app is
 # curator-only. Editors archive listings and workers instead of deleting them.
 EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "resource": ("add", "change", "view"),
+    "listing": ("add", "change", "view"),
     "schedule": ("add", "change", "delete", "view"),
     "location": ("add", "change", "delete", "view"),
     "peerworker": ("add", "change", "view"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from directory.models import Feature, Resource, Schedule, Submission, SupportType
+from directory.models import Feature, Listing, Schedule, Submission, SupportType
 from directory.services.proposals import (
     FIELD_LABELS,
     LISTING_FIELDS,
@@ -25,8 +25,8 @@ def diff(submission: Submission) -> list[dict]:
     Every proposed change gets a row; meeting times the proposal does not name are listed as
     kept, so the curator sees the whole timetable after approval.
     """
-    resource = submission.resource
-    current = current_values(resource)
+    listing = submission.listing
+    current = current_values(listing)
     proposed = submission.proposed
     rows = []
     for key in [*LISTING_FIELDS, *LOCATION_FIELDS, "features"]:
@@ -44,13 +44,13 @@ def diff(submission: Submission) -> list[dict]:
                 "changed": before != after,
             }
         )
-    rows.extend(schedule_rows(resource, schedule_ops(resource, proposed)))
+    rows.extend(schedule_rows(listing, schedule_ops(listing, proposed)))
     return rows
 
 
-def schedule_rows(resource: Resource | None, ops: list[dict]) -> list[dict]:
+def schedule_rows(listing: Listing | None, ops: list[dict]) -> list[dict]:
     try:
-        steps = resolve_schedule_ops(resource, ops)
+        steps = resolve_schedule_ops(listing, ops)
     except ValidationError as exc:
         return [
             {
@@ -61,7 +61,7 @@ def schedule_rows(resource: Resource | None, ops: list[dict]) -> list[dict]:
                 "changed": True,
             }
         ]
-    home_zone = default_zone(resource) if resource is not None else settings.TIME_ZONE
+    home_zone = default_zone(listing) if listing is not None else settings.TIME_ZONE
     rows, named = [], set()
     for step in steps:
         if step.missing:
@@ -93,8 +93,8 @@ def schedule_rows(resource: Resource | None, ops: list[dict]) -> list[dict]:
                 "changed": step.op != "change" or before != after,
             }
         )
-    if resource is not None:
-        for schedule in resource.schedules.all():
+    if listing is not None:
+        for schedule in listing.schedules.all():
             if schedule.pk not in named:
                 words = schedule_words(schedule)
                 rows.append(
@@ -117,9 +117,9 @@ def display_value(key: str, value) -> str:
         found = SupportType.objects.filter(slug=value).values_list("name", flat=True).first()
         return found or f"{value} (unknown type)"
     if key == "attendance":
-        return dict(Resource.Attendance.choices).get(value, value)
+        return dict(Listing.Attendance.choices).get(value, value)
     if key == "cost":
-        return dict(Resource.Cost.choices).get(value, value)
+        return dict(Listing.Cost.choices).get(value, value)
     if key == "features":
         names = dict(Feature.objects.filter(slug__in=value).values_list("slug", "name"))
         return ", ".join(names.get(slug, f"{slug} (unknown)") for slug in value)

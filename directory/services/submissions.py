@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
-from directory.models import Feature, Location, Resource, Submission, SupportType
+from directory.models import Feature, Listing, Location, Submission, SupportType
 from directory.models.listings import Status
 from directory.services.audit import log_addition, log_change
 from directory.services.proposals import (
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 def submit(
     *,
     kind: str,
-    resource: Resource | None = None,
+    listing: Listing | None = None,
     proposed: dict,
     message: str = "",
     reporter_name: str = "",
@@ -65,7 +65,7 @@ def submit(
     with transaction.atomic():
         submission = Submission.objects.create(
             kind=kind,
-            resource=resource,
+            listing=listing,
             proposed=proposed,
             message=message,
             reporter_name=reporter_name,
@@ -118,7 +118,7 @@ def approve(
     organization=None,
     support_type: SupportType | None = None,
     status: str = Status.DRAFT,
-) -> Resource:
+) -> Listing:
     """Apply the submission in one transaction and record who approved it and when.
 
     New listing → created with the curator's organisation, support type (the suggested one
@@ -129,29 +129,29 @@ def approve(
     submission = _lock_pending(submission)
     now = timezone.now()
     if submission.kind == Submission.Kind.CLOSURE:
-        resource = Resource.objects.select_for_update().get(pk=submission.resource_id)
-        resource.status = Status.ARCHIVED
-        resource.save(update_fields=["status", "updated_at"])
-        log_change(by, resource, f"Archived: closure report #{submission.pk} approved.")
+        listing = Listing.objects.select_for_update().get(pk=submission.listing_id)
+        listing.status = Status.ARCHIVED
+        listing.save(update_fields=["status", "updated_at"])
+        log_change(by, listing, f"Archived: closure report #{submission.pk} approved.")
         note = "Listing archived."
     elif submission.kind == Submission.Kind.NEW_LISTING:
-        resource = Resource(status=Status(status), organization=organization)
+        listing = Listing(status=Status(status), organization=organization)
         proposed = dict(submission.proposed)
         if support_type is not None:
             proposed["support_type"] = support_type.slug
-        apply_proposal(resource, proposed)
-        log_addition(by, resource, f"Created from public suggestion #{submission.pk}.")
+        apply_proposal(listing, proposed)
+        log_addition(by, listing, f"Created from public suggestion #{submission.pk}.")
         with translation.override("en"):
             note = (
-                f"Created listing “{resource.name}” ({resource.slug}) as "
-                f"{resource.get_status_display().lower()}."
+                f"Created listing “{listing.name}” ({listing.slug}) as "
+                f"{listing.get_status_display().lower()}."
             )
     else:
-        resource = Resource.objects.select_for_update().get(pk=submission.resource_id)
-        changed = apply_proposal(resource, submission.proposed)
+        listing = Listing.objects.select_for_update().get(pk=submission.listing_id)
+        changed = apply_proposal(listing, submission.proposed)
         log_change(
             by,
-            resource,
+            listing,
             [{"changed": {"fields": changed}}] if changed else "No change.",
         )
         note = "Changed: " + (", ".join(changed) or "nothing") + "."
@@ -161,7 +161,7 @@ def approve(
     submission.decision_reason = note
     submission.save(update_fields=["status", "reviewer", "reviewed_at", "decision_reason"])
     log_change(by, submission, f"Approved. {note}")
-    return resource
+    return listing
 
 
 @transaction.atomic
@@ -217,15 +217,15 @@ def names_similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, first, second).ratio() >= DUPLICATE_NAME_SIMILARITY
 
 
-def likely_duplicates(proposed: dict, *, limit: int = 10) -> list[tuple[Resource, str]]:
+def likely_duplicates(proposed: dict, *, limit: int = 10) -> list[tuple[Listing, str]]:
     """Existing listings that may be the suggested one: the same join link, or a same or
     similar name within a mile (or in the same town when the place has no coordinates)."""
     from directory.search.geo import bounding_box_q, haversine_miles, resolve_place
 
-    found: dict[int, tuple[Resource, str]] = {}
+    found: dict[int, tuple[Listing, str]] = {}
     link = (proposed.get("conference_url") or "").strip().rstrip("/")
     if link:
-        for listing in Resource.objects.filter(conference_url__istartswith=link)[:limit]:
+        for listing in Listing.objects.filter(conference_url__istartswith=link)[:limit]:
             if listing.conference_url.strip().rstrip("/").lower() == link.lower():
                 found[listing.pk] = (listing, "the same join link")
     name = proposed.get("name") or ""
@@ -241,7 +241,7 @@ def likely_duplicates(proposed: dict, *, limit: int = 10) -> list[tuple[Resource
         )
     if city:
         area |= Q(location__city__iexact=city)
-    for listing in Resource.objects.filter(area).select_related("location")[:500]:
+    for listing in Listing.objects.filter(area).select_related("location")[:500]:
         if listing.pk in found or not names_similar(name, listing.name):
             continue
         location = listing.location
@@ -257,18 +257,18 @@ def likely_duplicates(proposed: dict, *, limit: int = 10) -> list[tuple[Resource
     return list(found.values())[:limit]
 
 
-def apply_proposal(resource: Resource, proposed: dict) -> list[str]:
-    """Write the proposed values onto ``resource`` (saved) and return the labels changed.
+def apply_proposal(listing: Listing, proposed: dict) -> list[str]:
+    """Write the proposed values onto ``listing`` (saved) and return the labels changed.
 
     Schedules change only as the proposal's operations say; a schedule it does not name is
     left exactly as it was.
     """
-    new = resource.pk is None
-    current = current_values(None if new else resource)
+    new = listing.pk is None
+    current = current_values(None if new else listing)
     keys = [*LISTING_FIELDS, *LOCATION_FIELDS, "features"]
     changed_keys = [k for k in keys if k in proposed and (new or proposed[k] != current[k])]
     _check_single_line({k: proposed[k] for k in changed_keys if k in SINGLE_LINE_KEYS})
-    ops = schedule_ops(None if new else resource, proposed)
+    ops = schedule_ops(None if new else listing, proposed)
     adds = sum(1 for op in ops if op["op"] == "add")
     if adds > MAX_NEW_SCHEDULES:
         raise ValidationError(
@@ -283,20 +283,20 @@ def apply_proposal(resource: Resource, proposed: dict) -> list[str]:
                 value = SupportType.objects.filter(slug=value).first()
                 if value is None:
                     raise ValidationError({"support_type": "Choose a known type of support."})
-            setattr(resource, key, value)
+            setattr(listing, key, value)
 
     if any(key in changed_keys for key in LOCATION_FIELDS):
-        resource.location = _updated_location(resource, proposed)
+        listing.location = _updated_location(listing, proposed)
 
     if new:
-        resource.slug = _unique_slug(resource.name)
-    resource.full_clean(exclude=None if new else ["slug"])
-    resource.save()
+        listing.slug = _unique_slug(listing.name)
+    listing.full_clean(exclude=None if new else ["slug"])
+    listing.save()
 
     if "features" in changed_keys:
-        resource.features.set(Feature.objects.filter(slug__in=proposed["features"]))
+        listing.features.set(Feature.objects.filter(slug__in=proposed["features"]))
     labels = [FIELD_LABELS.get(key, key) for key in changed_keys]
-    if ops and _apply_schedule_ops(resource, ops):
+    if ops and _apply_schedule_ops(listing, ops):
         labels.append("Meeting times")
     return labels
 
@@ -313,10 +313,10 @@ def _check_single_line(values: dict) -> None:
         raise ValidationError(errors)
 
 
-def _apply_schedule_ops(resource: Resource, ops: list[dict]) -> bool:
+def _apply_schedule_ops(listing: Listing, ops: list[dict]) -> bool:
     """Apply exactly these operations; ValidationError (and nothing written) when one fails."""
     changed = False
-    for step in resolve_schedule_ops(resource, ops):
+    for step in resolve_schedule_ops(listing, ops):
         if step.missing:
             if step.op == "change":
                 raise ValidationError(
@@ -329,26 +329,26 @@ def _apply_schedule_ops(resource: Resource, ops: list[dict]) -> bool:
             changed = True
             continue
         schedule = step.after
-        schedule.resource = resource
+        schedule.listing = listing
         if step.op == "add" and (schedule.weekday is None or schedule.start_time is None):
             raise ValidationError("A new meeting time needs a day and a start time.")
         if not schedule.timezone:
-            schedule.timezone = default_zone(resource)
-        schedule.full_clean(exclude=["resource"])
+            schedule.timezone = default_zone(listing)
+        schedule.full_clean(exclude=["listing"])
         if step.op == "add" or schedule_json(schedule) != schedule_json(step.before):
             schedule.save()
             changed = True
     return changed
 
 
-def _updated_location(resource: Resource, proposed: dict) -> Location | None:
+def _updated_location(listing: Listing, proposed: dict) -> Location | None:
     from directory.search.geo import resolve_place
 
-    existing = resource.location
-    shared = existing is not None and existing.resources.exclude(pk=resource.pk).exists()
+    existing = listing.location
+    shared = existing is not None and existing.listings.exclude(pk=listing.pk).exists()
     if existing is None or shared:
         # Another listing meets there too: leave it alone and give this one its own copy.
-        location = Location(organization=resource.organization)
+        location = Location(organization=listing.organization)
         if existing is not None:
             for field in [*LOCATION_FIELDS.values(), "timezone", "notes", "organization_id"]:
                 setattr(location, field, getattr(existing, field))
@@ -387,6 +387,6 @@ def _updated_location(resource: Resource, proposed: dict) -> Location | None:
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:200] or "listing"
     slug, n = base, 2
-    while Resource.objects.filter(slug=slug).exists():
+    while Listing.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug

@@ -24,7 +24,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from directory.models import Resource
+from directory.models import Listing
 from directory.scheduling import wording
 from directory.scheduling.clock import US_CLOCK, Clock, active_clock
 
@@ -37,7 +37,7 @@ _URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
 def _listing_url_pattern() -> str:
     # Reversed once per page with a marker slug, which each card's slug replaces, quoted as
     # reverse() quotes it.
-    return reverse("directory:resource-detail", args=[_SLUG_MARK])
+    return reverse("directory:listing-detail", args=[_SLUG_MARK])
 
 
 @functools.lru_cache(maxsize=8)
@@ -57,7 +57,7 @@ def _card_words(language: str) -> dict[str, str]:
             "unverified": escape(_("Not checked by our team yet")),
             "verified": _("Last verified: %(date)s"),
         }
-        for value, label in Resource.Attendance.choices:
+        for value, label in Listing.Attendance.choices:
             words[f"attendance:{value}"] = escape(str(label))
         return words
 

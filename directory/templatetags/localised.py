@@ -21,7 +21,7 @@ def localised(instance, field: str) -> str:
 @register.filter
 def in_its_language(listing, field: str = "name") -> str:
     """A listing's own text (as curators and feeds wrote it) with a ``lang`` attribute when its
-    language (``Resource.text_language``) is not the page's, as cards and the listing page do:
+    language (``Listing.text_language``) is not the page's, as cards and the listing page do:
     ``<span lang="es">Grupo Esperanza</span>`` on an English page, the plain (escaped) text
     otherwise. Safe inside ``{% blocktranslate with name=listing|in_its_language %}``."""
     text = getattr(listing, field, "") or ""

@@ -7,7 +7,7 @@ the active language's (the page's, during a request).
 
 from django import template
 
-from directory.scheduling import wording
+from directory.scheduling import wording, zone_names
 from directory.scheduling.clock import Clock, active_clock
 
 register = template.Library()
@@ -48,7 +48,7 @@ def local_note(context, value, listing_zone: str) -> str:
 @register.filter
 def zone_name(zone: str) -> str:
     """ "Central Time" ("hora central" on a Spanish page: the active language's clock)."""
-    return wording.zone_name(zone or "UTC", active_clock())
+    return zone_names.zone_name(zone or "UTC", active_clock())
 
 
 @register.simple_tag(takes_context=True)
@@ -61,7 +61,7 @@ def own_times(context, schedules) -> list[str]:
     for schedule in schedules:
         by_zone.setdefault(schedule.timezone, []).append(schedule)
     return [
-        wording.in_zone(line, zone or "UTC", clock)
+        zone_names.in_zone(line, zone or "UTC", clock)
         for zone, group in by_zone.items()
         for line in wording.summarise(group, clock)
     ]

@@ -85,13 +85,13 @@ def meetings_feed(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @published.conditional
-def resource_calendar(request: HttpRequest, slug: str) -> HttpResponse:
-    resource = selectors.published_listing(slug)
-    if resource is None:
+def listing_calendar(request: HttpRequest, slug: str) -> HttpResponse:
+    listing = selectors.published_listing(slug)
+    if listing is None:
         raise Http404("No published listing with that address.")
-    body = ical.build_calendar([resource], name=resource.name, base_url=_site_root(request))
+    body = ical.build_calendar([listing], name=listing.name, base_url=_site_root(request))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{resource.slug}.ics"'
+    response["Content-Disposition"] = f'inline; filename="{listing.slug}.ics"'
     return response
 
 
@@ -186,9 +186,9 @@ def hsds_openapi(request, urls):
     document["info"] = {
         "title": "Peer Support Directory HSDS API",
         "version": "1.0",
-        "summary": "Peer-support resources for addiction recovery as Open Referral HSDS 3.0.",
+        "summary": "Peer-support listings for addiction recovery as Open Referral HSDS 3.0.",
         "description": "Read-only. Profile: " + f"{urls.base}/hsds/profile. Based on the "
-        "Human Services Data Specification: an Open Referral resource "
+        "Human Services Data Specification: an Open Referral listing "
         "(https://openreferral.org/), CC BY-SA 4.0.",
         "license": {
             "name": "CC BY-SA 4.0",

@@ -39,7 +39,7 @@ def find(request: HttpRequest) -> HttpResponse:
         "place_prompt": listings.place_prompt(result),
         "active_filter_count": sum(value.selected for f in result.facets for value in f.values),
     }
-    return render(request, "directory/resource_list.html", context)
+    return render(request, "directory/listing_list.html", context)
 
 
 def find_print(request: HttpRequest) -> HttpResponse:
@@ -54,7 +54,7 @@ def find_print(request: HttpRequest) -> HttpResponse:
         "query": export.query,
         "printed_at": timezone.now(),
     }
-    return render(request, "directory/resource_print.html", context)
+    return render(request, "directory/listing_print.html", context)
 
 
 @published.conditional
@@ -74,20 +74,20 @@ def find_calendar(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    resource = selectors.published_listing(slug)
-    if resource is None:
+def listing_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    listing = selectors.published_listing(slug)
+    if listing is None:
         raise Http404("No published listing with that address.")
     now = timezone.now()
     visitor_tz = selectors.visitor_time_zone(request)
     context = {
-        "resource": resource,
+        "listing": listing,
         "schedules": selectors.schedule_lines(
-            resource, now, visitor_tz, selectors.visitor_clock(request)
+            listing, now, visitor_tz, selectors.visitor_clock(request)
         ),
-        "next_start": selectors.next_meeting(resource, now),
+        "next_start": selectors.next_meeting(listing, now),
         "visitor_tz": visitor_tz,
-        "directions_url": selectors.directions_url(resource.location),
-        "locator_map": maps.locator_map(resource),
+        "directions_url": selectors.directions_url(listing.location),
+        "locator_map": maps.locator_map(listing),
     }
-    return render(request, "directory/resource_detail.html", context)
+    return render(request, "directory/listing_detail.html", context)

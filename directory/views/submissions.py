@@ -50,18 +50,18 @@ def suggest(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def resource_report(request: HttpRequest, slug: str) -> HttpResponse:
-    resource = selectors.published_listing(slug)
-    if resource is None:
+def listing_report(request: HttpRequest, slug: str) -> HttpResponse:
+    listing = selectors.published_listing(slug)
+    if listing is None:
         raise Http404("No published listing with that address.")
     if request.method == "POST":
         if refused := _refused(request):
             return refused
-        form = ReportForm(request.POST, resource=resource, clock=selectors.visitor_clock(request))
+        form = ReportForm(request.POST, listing=listing, clock=selectors.visitor_clock(request))
         if form.is_valid():
             submissions.submit(
                 kind=form.cleaned_data["kind"],
-                resource=resource,
+                listing=listing,
                 proposed=form.proposal(),
                 message=form.cleaned_data["message"],
                 reporter_name=form.cleaned_data["reporter_name"],
@@ -70,8 +70,8 @@ def resource_report(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return redirect("directory:submission-thanks")
     else:
-        form = ReportForm(resource=resource, clock=selectors.visitor_clock(request))
-    return render(request, "directory/report_form.html", {"form": form, "resource": resource})
+        form = ReportForm(listing=listing, clock=selectors.visitor_clock(request))
+    return render(request, "directory/report_form.html", {"form": form, "listing": listing})
 
 
 def submission_thanks(request: HttpRequest) -> HttpResponse:

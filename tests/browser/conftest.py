@@ -270,7 +270,7 @@ def town(loaded_site):
         near = f.location(
             city="Springfield", region="IL", latitude=39.78 + i / 500, longitude=-89.65
         )
-        listing = f.resource(
+        listing = f.listing(
             name=f"Springfield Group {i:02d}",
             location=near,
             support_type=groups if i % 2 else steps,
@@ -278,6 +278,6 @@ def town(loaded_site):
         )
         f.schedule(listing, weekday=i % 7, start_time=dt.time(17 + i % 4), end_time=dt.time(21))
     for i in range(3):  # what /find/ shows before a place is given
-        online = f.resource(name=f"Online Group {i}", support_type=groups, attendance="online")
+        online = f.listing(name=f"Online Group {i}", support_type=groups, attendance="online")
         f.schedule(online, weekday=i, start_time=dt.time(12), end_time=dt.time(13))
     return loaded_site

@@ -19,13 +19,13 @@ def site_with_listings(loaded_site):
     springfield_place()
     groups = SupportType.objects.get(slug="recovery-groups")
     near = f.location(city="Springfield", region="IL", latitude=39.80, longitude=-89.64)
-    evening = f.resource(
+    evening = f.listing(
         name="Springfield Evening Serenity Group With A Rather Long Name",
         location=near,
         support_type=groups,
     )
     f.schedule(evening, weekday=2, start_time=dt.time(19), end_time=dt.time(20))
-    online = f.resource(
+    online = f.listing(
         name="Night Owls Online",
         support_type=groups,
         attendance="online",

@@ -13,7 +13,7 @@ import datetime as dt
 
 import pytest
 
-from directory.models import Feature, Resource, Submission
+from directory.models import Feature, Listing, Submission
 from tests import factories as f
 
 pytestmark = pytest.mark.browser
@@ -51,9 +51,9 @@ def listings(loaded_site, settings):
         "audience", name="Women", code="W"
     )
     online = {"attendance": "online"}  # found without giving a place
-    evening = f.resource(name="Serenity Evening Group", features=[women], **online)
+    evening = f.listing(name="Serenity Evening Group", features=[women], **online)
     f.schedule(evening, weekday=2, start_time=dt.time(19), end_time=dt.time(20))
-    morning = f.resource(name="Serenity Morning Group", **online)
+    morning = f.listing(name="Serenity Morning Group", **online)
     f.schedule(morning, weekday=3, start_time=dt.time(7), end_time=dt.time(8))
     f.user(username="boss", password=PASSWORD, is_staff=True, is_superuser=True)
     return loaded_site
@@ -103,21 +103,21 @@ def test_the_main_journeys_record_no_csp_violation(listings, watched):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(site("/admin/"))
     settle(page)
-    evening = Resource.objects.get(name="Serenity Evening Group")
-    page.goto(site(f"/admin/directory/resource/{evening.pk}/change/"))
+    evening = Listing.objects.get(name="Serenity Evening Group")
+    page.goto(site(f"/admin/directory/listing/{evening.pk}/change/"))
     settle(page)
     page.locator(".add-row a").first.click()
     settle(page)
     # The export page's "Select all" toggle works without its inline handler.
-    page.goto(site("/admin/directory/resource/export/"))
+    page.goto(site("/admin/directory/listing/export/"))
     fields = page.locator('.selectable-field-export-row input[type="checkbox"]')
     assert fields.count() > 5 and all(box.is_checked() for box in fields.all())
     page.locator("input.select-toggle").first.uncheck()
     assert not any(box.is_checked() for box in fields.all())
     settle(page)
     for path in (
-        "/admin/directory/resource/",
-        "/admin/directory/resource/import/",
+        "/admin/directory/listing/",
+        "/admin/directory/listing/import/",
         f"/admin/directory/submission/{Submission.objects.get().pk}/change/",
         "/admin/directory/organization/add/",
     ):

@@ -39,7 +39,7 @@ def log_in(page, site: str, username: str) -> None:
 
 
 def test_a_visitor_reports_a_correction_and_a_curator_approves_it(site, page):
-    listing = f.resource(name="Tuesday Serenity", slug="tuesday-serenity")
+    listing = f.listing(name="Tuesday Serenity", slug="tuesday-serenity")
     f.schedule(listing)
     staff("cora", CURATOR)
 
@@ -85,15 +85,15 @@ def test_the_suggest_form_is_accessible(site, page):
 
 def test_an_editor_cannot_reach_another_organisations_listing(site, page):
     mine, theirs = f.organization(name="Our Centre"), f.organization(name="Their Centre")
-    own = f.resource(name="Our Evening Group", organization=mine)
-    other = f.resource(name="Their Evening Group", organization=theirs)
+    own = f.listing(name="Our Evening Group", organization=mine)
+    other = f.listing(name="Their Evening Group", organization=theirs)
     staff("eddie", EDITOR, organization=mine)
 
     log_in(page, site, "eddie")
-    page.goto(site + "/admin/directory/resource/")
+    page.goto(site + "/admin/directory/listing/")
     assert page.get_by_role("link", name="Our Evening Group").is_visible()
     assert page.get_by_role("link", name="Their Evening Group").count() == 0
-    response = page.goto(site + f"/admin/directory/resource/{other.pk}/change/")
+    response = page.goto(site + f"/admin/directory/listing/{other.pk}/change/")
     assert response.status == 404
-    response = page.goto(site + f"/admin/directory/resource/{own.pk}/change/")
+    response = page.goto(site + f"/admin/directory/listing/{own.pk}/change/")
     assert response.status == 200

@@ -31,7 +31,7 @@ def _drawn(page) -> tuple[int, int]:
 @pytest.fixture
 def mapped_town(town):
     """The town fixture and one group far enough out to have a marker of its own."""
-    f.resource(
+    f.listing(
         name="Riverton Lone Group",
         location=f.location(city="Riverton", latitude=39.84, longitude=-89.54),
     )

@@ -25,11 +25,11 @@ def springfield(loaded_site):
     )
     near = f.location(city="Springfield", region="IL", latitude=39.80, longitude=-89.64)
     far = f.location(city="Chicago", region="IL", latitude=41.88, longitude=-87.63)
-    evening = f.resource(name="Women's Evening Serenity", location=near, features=[women])
+    evening = f.listing(name="Women's Evening Serenity", location=near, features=[women])
     f.schedule(evening, weekday=2, start_time=dt.time(19), end_time=dt.time(20))
-    morning = f.resource(name="Women's Morning Group", location=near, features=[women])
+    morning = f.listing(name="Women's Morning Group", location=near, features=[women])
     f.schedule(morning, weekday=2, start_time=dt.time(7), end_time=dt.time(8))
-    distant = f.resource(name="Chicago Women's Evening", location=far, features=[women])
+    distant = f.listing(name="Chicago Women's Evening", location=far, features=[women])
     f.schedule(distant, weekday=2, start_time=dt.time(19), end_time=dt.time(20))
     return loaded_site
 
@@ -94,11 +94,11 @@ def test_c_find_an_online_meeting_happening_now(loaded_site, page):
     local = now.astimezone(ZoneInfo(zone))
     start = (local - dt.timedelta(minutes=20)).time().replace(second=0, microsecond=0)
     end = (local + dt.timedelta(minutes=40)).time().replace(second=0, microsecond=0)
-    online = f.resource(name="Midday Online Meeting", attendance="online")
+    online = f.listing(name="Midday Online Meeting", attendance="online")
     f.schedule(
         online, weekday=(local.weekday() + 1) % 7, start_time=start, end_time=end, timezone=zone
     )
-    later = f.resource(name="Tomorrow Online Meeting", attendance="online")
+    later = f.listing(name="Tomorrow Online Meeting", attendance="online")
     f.schedule(
         later, weekday=(local.weekday() + 2) % 7, start_time=start, end_time=end, timezone=zone
     )

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from directory.models import Membership, Resource, Schedule, Submission
+from directory.models import Listing, Membership, Schedule, Submission
 from directory.services.roles import CURATOR, EDITOR, sync_roles
 from tests import factories as f
 from tests.browser.conftest import axe_audit
@@ -51,7 +51,7 @@ def screenshot(page, name: str) -> None:
 
 
 def four_schedule_listing():
-    listing = f.resource(name="Four Evenings", slug="four-evenings")
+    listing = f.listing(name="Four Evenings", slug="four-evenings")
     times = {
         day: f.schedule(listing, weekday=day, start_time=dt.time(19), end_time=dt.time(20))
         for day in (0, 2, 4, 6)
@@ -68,7 +68,7 @@ def test_axe_finds_nothing_on_the_staff_pages(site, page):
     listing.features.set([f.feature(slug="women"), f.feature(slug="wheelchair")])
     correction = Submission.objects.create(
         kind="correction",
-        resource=listing,
+        listing=listing,
         proposed={
             "schedules": [{"op": "change", "id": times[4].pk, "fields": {"start_time": "18:30"}}]
         },
@@ -83,9 +83,9 @@ def test_axe_finds_nothing_on_the_staff_pages(site, page):
     log_in(page, site, "cora")
     pages = {
         "dashboard": "/admin/",
-        "listing-list": "/admin/directory/resource/",
-        "listing-form": f"/admin/directory/resource/{listing.pk}/change/",
-        "listing-add": "/admin/directory/resource/add/",
+        "listing-list": "/admin/directory/listing/",
+        "listing-form": f"/admin/directory/listing/{listing.pk}/change/",
+        "listing-add": "/admin/directory/listing/add/",
         "submission-review": f"/admin/directory/submission/{correction.pk}/change/",
         "suggestion-review": f"/admin/directory/submission/{suggestion.pk}/change/",
         "credential-form": f"/admin/directory/credential/{credential.pk}/change/",
@@ -123,7 +123,7 @@ def test_an_editor_adds_a_tuesday_and_thursday_hybrid_meeting_at_a_new_location(
         lambda frame: loads.append(frame.url) if frame == page.main_frame else None,
     )
 
-    page.goto(site + "/admin/directory/resource/add/")  # load 1
+    page.goto(site + "/admin/directory/listing/add/")  # load 1
     page.locator("#id_name").fill("Boulder Evening Hope")
     page.locator("#id_support_type + .select2 .select2-selection").click()
     page.locator(".select2-search--dropdown .select2-search__field").fill("Recovery")
@@ -159,7 +159,7 @@ def test_an_editor_adds_a_tuesday_and_thursday_hybrid_meeting_at_a_new_location(
     page.get_by_text("was added successfully").wait_for()
     assert len(loads) <= 3, loads
 
-    listing = Resource.objects.get(name="Boulder Evening Hope")
+    listing = Listing.objects.get(name="Boulder Evening Hope")
     assert listing.organization == centre
     assert listing.location.timezone == "America/Denver" and listing.location.approximate
     assert sorted(
@@ -174,10 +174,10 @@ def test_an_editor_adds_a_tuesday_and_thursday_hybrid_meeting_at_a_new_location(
 
 def test_a_curator_approves_a_correction_and_only_that_time_changes(site, page):
     listing, times = four_schedule_listing()
-    stale = f.resource(name="Old and unchecked", last_verified_at=None)
+    stale = f.listing(name="Old and unchecked", last_verified_at=None)
     Submission.objects.create(
         kind="correction",
-        resource=listing,
+        listing=listing,
         proposed={
             "schedules": [{"op": "change", "id": times[4].pk, "fields": {"start_time": "18:30"}}]
         },
@@ -207,4 +207,4 @@ def test_a_curator_approves_a_correction_and_only_that_time_changes(site, page):
     schedule_text = page.locator(".schedule-list").inner_text()
     # The three untouched evenings stay one line; only Thursday moved to 6:30.
     assert schedule_text.splitlines() == ["Tue, Sat, Sun, 7–8 pm", "Every Thursday, 6:30–8 pm"]
-    assert Schedule.objects.filter(resource=listing).count() == 4
+    assert Schedule.objects.filter(listing=listing).count() == 4

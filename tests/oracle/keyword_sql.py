@@ -6,7 +6,7 @@ query's words in the document x 100, exact name x 10, share of the words in the 
 name's trigram similarity where it matches by either similarity), with PostgreSQL's own
 operators on every row. The query's words are the positive lexemes of PostgreSQL's parse.
 On SQLite, which has neither: every listing read and tested in Python with the same
-definitions (``keywords.analyse`` and ``websearch`` for the full text, pg_trgm's similarity
+definitions (``analysis.analyse`` and ``websearch`` for the full text, pg_trgm's similarity
 and word similarity for names), so the index's postings, bounds and masks are what is checked
 there; the Python analysis itself is checked against PostgreSQL's in
 tests/test_search_keywords.py.
@@ -20,8 +20,8 @@ import numpy as np
 from django.db import connection
 from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
 
-from directory.models import Resource
-from directory.search import keywords, text
+from directory.models import Listing
+from directory.search import analysis, keywords, text, tsquery
 from directory.search.names import (
     SIMILARITY_THRESHOLD,
     WORD_SIMILARITY_THRESHOLD,
@@ -47,7 +47,7 @@ class _KeywordSQL(Func):
 
 
 def searchable():
-    return Resource.objects.published().exclude(attendance=Resource.Attendance.INACTIVE)
+    return Listing.objects.published().exclude(attendance=Listing.Attendance.INACTIVE)
 
 
 def known_lexemes() -> set[str]:
@@ -62,8 +62,8 @@ def query_tree(terms: str):
     """PostgreSQL's reading of the keyword, typing slips expanded, and the query's words."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT websearch_to_tsquery('english'::regconfig, %s)::text", [terms])
-        (tsquery,) = cursor.fetchone()
-    return keywords.expand_typos(keywords.parse_tsquery(tsquery), known_lexemes())
+        (query_text,) = cursor.fetchone()
+    return keywords.expand_typos(tsquery.parse_tsquery(query_text), known_lexemes())
 
 
 def keyword_filter_and_rank(q: str):
@@ -76,11 +76,11 @@ def keyword_filter_and_rank(q: str):
     full_text = "FALSE" if tree is None else "{document} @@ %s::tsquery"
     matches = _KeywordSQL(
         f"({full_text} OR {similar})",
-        [*([keywords.tsquery_text(tree)] if tree is not None else []), lowered, lowered],
+        [*([tsquery.tsquery_text(tree)] if tree is not None else []), lowered, lowered],
         BooleanField(),
     )
     lexemes = [
-        keywords.tsquery_text(functools.reduce(keywords.Or, map(keywords.Lexeme, group)))
+        tsquery.tsquery_text(functools.reduce(tsquery.Or, map(tsquery.Lexeme, group)))
         for group in words
     ]
     share = float(max(len(lexemes), 1))
@@ -110,10 +110,10 @@ def _keyword_in_python(q: str):
     lowered = terms.lower()
     rows = list(searchable().values_list("pk", "name", "description"))
     analysed_rows = [
-        (pk, name, keywords.analyse(f"{name} {description}")) for pk, name, description in rows
+        (pk, name, analysis.analyse(f"{name} {description}")) for pk, name, description in rows
     ]
     known = {lexeme for _, _, analysed in analysed_rows for lexeme, _ in analysed}
-    tree, words = keywords.expand_typos(keywords.websearch(terms), known)
+    tree, words = keywords.expand_typos(analysis.websearch(terms), known)
     share = float(max(len(words), 1))
     wanted = trigrams(lowered)
     ranks = {}
@@ -127,10 +127,10 @@ def _keyword_in_python(q: str):
         similar = similarity >= SIMILARITY_THRESHOLD or bool(
             wanted and word_similarity(wanted, lowered_name) >= WORD_SIMILARITY_THRESHOLD
         )
-        if not (keywords.tree_matches(tree, analysed) or similar):
+        if not (analysis.tree_matches(tree, analysed) or similar):
             continue
         in_document = {lexeme for lexeme, _ in analysed}
-        in_name = set(keywords.lexemes(name))
+        in_name = set(analysis.lexemes(name))
         ranks[pk] = (
             keywords.ALL_WORDS_WEIGHT * (sum(bool(in_document & set(g)) for g in words) / share)
             + keywords.EXACT_NAME_WEIGHT * (lowered_name == lowered)

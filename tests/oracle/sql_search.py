@@ -31,8 +31,8 @@ from django.db.models import (
 )
 
 from directory.constants import FEATURE_CATEGORIES
-from directory.models import Feature, Organization, Resource, Schedule, SupportType
-from directory.scheduling import next_start_for_resource
+from directory.models import Feature, Listing, Organization, Schedule, SupportType
+from directory.scheduling import next_start_for_listing
 from directory.search import geo
 from tests.oracle import keyword_sql, timeq
 
@@ -52,11 +52,11 @@ DAY_CHOICES = {
 }
 TIME_CHOICES = {key: label for key, (label, _) in timeq.TIMES_OF_DAY.items()}
 ATTENDANCE_CHOICES = {
-    Resource.Attendance.IN_PERSON.value: "In person",
-    Resource.Attendance.ONLINE.value: "Online",
-    Resource.Attendance.HYBRID.value: "Hybrid (in person and online)",
+    Listing.Attendance.IN_PERSON.value: "In person",
+    Listing.Attendance.ONLINE.value: "Online",
+    Listing.Attendance.HYBRID.value: "Hybrid (in person and online)",
 }
-COST_CHOICES = dict(Resource.Cost.choices)
+COST_CHOICES = dict(Listing.Cost.choices)
 SORT_CHOICES = {
     "soonest": "Starting soonest",
     "distance": "Nearest first",
@@ -178,7 +178,7 @@ class Relaxation:
 
 @dataclass
 class SearchResult:
-    results: list[Resource]
+    results: list[Listing]
     count: int
     page: Page
     facets: list[Facet]
@@ -210,7 +210,7 @@ class _Context:
         self.visitor_tz = visitor_tz
         self._zones: list[str] | None = None
         self.conditions: dict[tuple, Q] = {}
-        self.resource_ids: dict[tuple, list[int]] = {}
+        self.listing_ids: dict[tuple, list[int]] = {}
 
     @property
     def zones(self) -> list[str]:
@@ -266,13 +266,13 @@ def _schedules_matching(selection: dict[str, list[str]], ctx: _Context) -> Query
 
 def _schedules_q(selection: dict[str, list[str]], ctx: _Context) -> Q | None:
     """Listings with ONE schedule meeting every active time condition."""
-    ids = ctx.resource_ids.get(_schedule_key(selection))
+    ids = ctx.listing_ids.get(_schedule_key(selection))
     if ids is not None:
         return Q(pk__in=ids) if ids else timeq.NOTHING
     schedules = _schedules_matching(selection, ctx)
     if schedules is None:
         return None
-    return Q(pk__in=schedules.values("resource_id"))
+    return Q(pk__in=schedules.values("listing_id"))
 
 
 # Up to this many matching schedules, the visitor's own time filter is looked up once and
@@ -293,17 +293,17 @@ def _materialise_time_filter(selection: dict[str, list[str]], ctx: _Context) -> 
     if schedules is None:
         return
     rows = list(
-        schedules.order_by().values_list("resource_id", flat=True)[: MATERIALISE_SCHEDULES + 1]
+        schedules.order_by().values_list("listing_id", flat=True)[: MATERIALISE_SCHEDULES + 1]
     )
     if len(rows) <= MATERIALISE_SCHEDULES:
-        ctx.resource_ids[_schedule_key(selection)] = sorted(set(rows))
+        ctx.listing_ids[_schedule_key(selection)] = sorted(set(rows))
 
 
 def _facet_q(name: str, values: list[str]) -> Q:
     if name in FIELD_FACETS:
         return Q(**{f"{FIELD_FACETS[name][1]}__in": values})
-    through = Resource.features.through.objects.filter(feature__slug__in=values)
-    return Q(pk__in=through.values("resource_id"))
+    through = Listing.features.through.objects.filter(feature__slug__in=values)
+    return Q(pk__in=through.values("listing_id"))
 
 
 def filter_q(selection: dict[str, list[str]], ctx: _Context, *, skip: str | None = None) -> Q:
@@ -325,7 +325,7 @@ def filter_q(selection: dict[str, list[str]], ctx: _Context, *, skip: str | None
 
 def base_queryset(query: ListingQuery, origin: geo.Origin | None) -> tuple[QuerySet, object]:
     """Published, active listings matching the keyword and the distance, before facets."""
-    qs = Resource.objects.published().exclude(attendance=Resource.Attendance.INACTIVE)
+    qs = Listing.objects.published().exclude(attendance=Listing.Attendance.INACTIVE)
     rank = None
     if query.q:
         keyword_q, rank = keyword_sql.keyword_filter_and_rank(query.q)
@@ -408,11 +408,11 @@ def _feature_counts(rows: QuerySet, categories: list[str]) -> dict[str, dict[str
     """Listings per feature among ``rows``, for several categories in one GROUP BY."""
     counts: dict[str, dict[str, int]] = {}
     grouped = (
-        Resource.features.through.objects.filter(
-            resource_id__in=rows.order_by().values("pk"), feature__category__slug__in=categories
+        Listing.features.through.objects.filter(
+            listing_id__in=rows.order_by().values("pk"), feature__category__slug__in=categories
         )
         .values_list("feature__category__slug", "feature__slug")
-        .annotate(n=Count("resource_id"))
+        .annotate(n=Count("listing_id"))
         .order_by()
     )
     for category, slug, n in grouped:
@@ -478,10 +478,10 @@ def _schedule_facets(
         if selected:
             already = Schedule.objects.filter(
                 other_q & _schedule_condition(name, selected, ctx)
-            ).values("resource_id")
+            ).values("listing_id")
             candidates = rows.exclude(pk__in=already)
         schedules = Schedule.objects.filter(
-            other_q, resource_id__in=candidates.order_by().values("pk")
+            other_q, listing_id__in=candidates.order_by().values("pk")
         )
         if name == "day":
             grouped = {
@@ -491,7 +491,7 @@ def _schedule_facets(
                 )
                 .order_by()
                 .values("bucket")
-                .annotate(n=Count("resource_id", distinct=True))
+                .annotate(n=Count("listing_id", distinct=True))
             }
         else:
             grouped = _count_by_time_of_day(schedules, ctx)
@@ -544,7 +544,7 @@ def _count_by_time_of_day(schedules: QuerySet, ctx: _Context) -> dict[str, int]:
                 ctx.zones, ctx.now, ctx.visitor_tz, "start_minute", timeq.MINUTES_PER_DAY
             )
         )
-        .values("resource_id", "visitor_minute")
+        .values("listing_id", "visitor_minute")
     )
     try:
         inner_sql, params = inner.query.sql_with_params()
@@ -559,7 +559,7 @@ def _count_by_time_of_day(schedules: QuerySet, ctx: _Context) -> dict[str, int]:
     fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
     sql = (
         f"SELECT CASE {' '.join(whens)} ELSE '' END AS bucket, "  # noqa: S608 - no user text
-        f"COUNT(DISTINCT s.resource_id) FROM (SELECT resource_id, "
+        f"COUNT(DISTINCT s.listing_id) FROM (SELECT listing_id, "
         f"CAST(visitor_minute AS INTEGER) AS m FROM ({inner_sql} {fence}) i) s GROUP BY 1"
     )
     with connection.cursor() as cursor:
@@ -571,13 +571,13 @@ def _count_by_time_of_day(schedules: QuerySet, ctx: _Context) -> dict[str, int]:
 
 
 def _soonest_order(results_qs, now: dt.datetime) -> list[int]:
-    """Result ids by their real next start (``next_start_for_resource``: a meeting under way
+    """Result ids by their real next start (``next_start_for_listing``: a meeting under way
     counts with its own start; monthly and every-N-weeks by their real dates), then name and
     pk; listings with no meeting ahead last. Exact to the minute, as schedules are."""
     minute = now.replace(second=0, microsecond=0)
     keyed = []
     for item in results_qs.prefetch_related("schedules").order_by("name", "pk"):
-        start = next_start_for_resource(item.schedules.all(), minute)
+        start = next_start_for_listing(item.schedules.all(), minute)
         keyed.append((start is None, start or minute, len(keyed), item.pk))
     return [pk for *_, pk in sorted(keyed)]
 
@@ -704,7 +704,7 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
         rows = list(ordered.values_list(*fields)[start : start + PER_PAGE])
     by_id = {
         item.pk: item
-        for item in Resource.objects.filter(pk__in=[row[0] for row in rows]).with_card_data()
+        for item in Listing.objects.filter(pk__in=[row[0] for row in rows]).with_card_data()
     }
     page_items = []
     for row in rows:
@@ -712,7 +712,7 @@ def _search_listings(query: ListingQuery, *, now: dt.datetime) -> SearchResult:
         item.distance = row[1] if origin is not None else None
         page_items.append(item)
     for item in page_items:
-        item.next_start = next_start_for_resource(item.schedules.all(), now)
+        item.next_start = next_start_for_listing(item.schedules.all(), now)
         item.happening_now = item.next_start is not None and item.next_start <= now
 
     result = SearchResult(
@@ -793,5 +793,5 @@ def listings_for_export(query: ListingQuery, *, now: dt.datetime, limit: int = 5
         qs = qs.order_by("name")
     items = list(qs.with_card_data()[:limit])
     for item in items:
-        item.next_start = next_start_for_resource(item.schedules.all(), now)
+        item.next_start = next_start_for_listing(item.schedules.all(), now)
     return items, origin

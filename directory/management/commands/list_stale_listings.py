@@ -31,7 +31,7 @@ class Command(BaseCommand):
             org = listing.organization.name if listing.organization else "-"
             self.stdout.write(
                 f"{verified}\t{listing.slug}\t{listing.name}\t{org}"
-                f"\t/admin/directory/resource/{listing.pk}/change/"
+                f"\t/admin/directory/listing/{listing.pk}/change/"
             )
         self.stdout.write(
             self.style.SUCCESS(f"{count} published listing(s) not verified in {months} months.")

@@ -38,7 +38,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "directory.maps",
             "directory.loaders",
             "directory.demo",
-            "directory.demo_words",
             "directory.spreadsheets",
             "directory.tasks",
         ),

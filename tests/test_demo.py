@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from directory.demo import CURATOR_USERNAME
+from directory.demo.basics import CURATOR_USERNAME
 from directory.models import (
     Credential,
     CredentialType,

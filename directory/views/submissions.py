@@ -28,6 +28,20 @@ def _refused(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def _submitted(request: HttpRequest, form, **about) -> HttpResponse:
+    """Store a valid form's proposal (``about``: its kind, and the listing it is about) and
+    thank the visitor."""
+    submissions.submit(
+        **about,
+        proposed=form.proposal(),
+        message=form.cleaned_data["message"],
+        reporter_name=form.cleaned_data["reporter_name"],
+        reporter_email=form.cleaned_data["reporter_email"],
+        admin_url_builder=request.build_absolute_uri,
+    )
+    return redirect("directory:submission-thanks")
+
+
 @never_cache
 def suggest(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -35,15 +49,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
             return refused
         form = SuggestForm(request.POST)
         if form.is_valid():
-            submissions.submit(
-                kind=Submission.Kind.NEW_LISTING,
-                proposed=form.proposal(),
-                message=form.cleaned_data["message"],
-                reporter_name=form.cleaned_data["reporter_name"],
-                reporter_email=form.cleaned_data["reporter_email"],
-                admin_url_builder=request.build_absolute_uri,
-            )
-            return redirect("directory:submission-thanks")
+            return _submitted(request, form, kind=Submission.Kind.NEW_LISTING)
     else:
         form = SuggestForm()
     return render(request, "directory/submission_suggest.html", {"form": form})
@@ -59,16 +65,7 @@ def listing_report(request: HttpRequest, slug: str) -> HttpResponse:
             return refused
         form = ReportForm(request.POST, listing=listing, clock=selectors.visitor_clock(request))
         if form.is_valid():
-            submissions.submit(
-                kind=form.cleaned_data["kind"],
-                listing=listing,
-                proposed=form.proposal(),
-                message=form.cleaned_data["message"],
-                reporter_name=form.cleaned_data["reporter_name"],
-                reporter_email=form.cleaned_data["reporter_email"],
-                admin_url_builder=request.build_absolute_uri,
-            )
-            return redirect("directory:submission-thanks")
+            return _submitted(request, form, kind=form.cleaned_data["kind"], listing=listing)
     else:
         form = ReportForm(listing=listing, clock=selectors.visitor_clock(request))
     return render(request, "directory/report_form.html", {"form": form, "listing": listing})

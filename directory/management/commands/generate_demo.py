@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.demo import DemoError, generate_demo
+from directory.demo.basics import DemoError
+from directory.demo.generator import generate_demo
 
 
 def positive(value: str) -> int:

@@ -11,6 +11,7 @@ class DirectoryConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
+        import directory.meeting_guide.export  # noqa: F401 - registers /meetings.json's FeedFile
         import peersupport.startup  # noqa: F401 - registers the production start check
         from directory.db import enable_sqlite_pragmas
         from directory.search.triggers import recreate_after_migrate

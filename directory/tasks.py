@@ -1,9 +1,16 @@
-"""Work that leaves the request: Django's tasks framework (settings.TASKS, docs/deploy.md).
+"""Tasks queued under their first names, before each moved beside its work (2026-12, issue 25).
 
-Production queues tasks in the database (django-tasks-db) and ``manage.py db_worker`` runs
-them (the compose ``worker`` service, which shares the built feeds' directory with the app);
-development and tests run them at once, in process.
-Arguments are plain ids and strings: a task may run in another process, later.
+Work that leaves the request is a task of Django's tasks framework (settings.TASKS,
+docs/deploy.md), declared where its work is:
+
+- ``directory.services.curator_mail.send_curator_notification``: the curators' e-mail;
+- ``directory.meeting_guide.jobs.run_feed_job``: a feed preview or run staff asked for;
+- ``directory.feeds.published.build_feed``: a published feed's next file.
+
+Production queues them in the database (django-tasks-db) and ``manage.py db_worker`` runs
+them; development and tests run them at once, in process. A task row names its function by
+path, so rows queued by the release before the move still name ``directory.tasks.…``: the
+three below run them. Delete this module one release after 2026-12.
 """
 
 from __future__ import annotations
@@ -13,31 +20,20 @@ from django.tasks import task
 
 @task
 def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
-    """E-mail the curators about a new submission (a link into admin on ``site_root``)."""
-    from directory.models import Submission
-    from directory.services.curator_mail import notify_curators
+    from directory.services.curator_mail import send_curator_notification as moved
 
-    submission = Submission.objects.select_related("listing").filter(pk=submission_id).first()
-    if submission is None:  # deleted before the worker got to it: nothing to say
-        return False
-    builder = (lambda path: site_root + path) if site_root else None
-    return notify_curators(submission, admin_url_builder=builder)
+    return moved.call(submission_id, site_root)
 
 
 @task
 def run_feed_job(job_id: int) -> str:
-    """Do a preview or run a staff member asked for (``FeedJob``): fetch and read the feed in
-    the worker, never in a web request. Whatever happens, the job ends done or failed."""
-    from directory.meeting_guide.jobs import run_feed_job as run
+    from directory.meeting_guide.jobs import run_feed_job as moved
 
-    return run(job_id)
+    return moved.call(job_id)
 
 
 @task
 def build_feed(name: str, family: str) -> str:
-    """Build the current file of a published feed (``/meetings.json``) for one site root, in
-    the worker: web requests serve the last file meanwhile (directory/feeds/published.py)."""
-    from directory.feeds import published
-    from directory.meeting_guide import export  # noqa: F401 - registers "meetings"
+    from directory.feeds.published import build_feed as moved
 
-    return published.build_queued(name, family)
+    return moved.call(name, family)

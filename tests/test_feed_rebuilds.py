@@ -1,11 +1,12 @@
 """A changed /meetings.json is rebuilt by the task worker, never in a web worker (issue 22).
 
-Production serves the last built file while the new one is built by ``directory.tasks.
-build_feed`` in the task worker (``manage.py db_worker``): a build at 100,000 listings takes
-15-18 s and a lot of Python memory, which a web worker used to keep afterwards. One rebuild per
-site root is queued at a time (a marker file next to the built files); a marker left by a
-worker that died goes stale. Here the task backend only records what is queued (Django's
-DummyBackend) and the tests run the task themselves; tests/test_tasks.py runs the real worker.
+Production serves the last built file while the new one is built by
+``directory.feeds.published.build_feed`` in the task worker (``manage.py db_worker``): a
+build at 100,000 listings takes 15-18 s and a lot of Python memory, which a web worker used
+to keep afterwards. One rebuild per site root is queued at a time (a marker file next to the
+built files); a marker left by a worker that died goes stale. Here the task backend only
+records what is queued (Django's DummyBackend) and the tests run the task themselves;
+tests/test_tasks.py runs the real worker.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from django.db import DatabaseError
 
 from directory.feeds import published
-from directory.tasks import build_feed
+from directory.feeds.published import build_feed
 from tests.feeds_helpers import weekly_meeting
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_a_rebuild_is_queued_for_the_task_worker_and_pollers_get_the_last_file(c
     assert poll(client) == (etag, ["Before"])  # the last file, at once
     assert len(built_files()) == 1, "nothing built in the request"
     [queued] = queue.results
-    assert queued.task.module_path == "directory.tasks.build_feed"
+    assert queued.task.module_path == "directory.feeds.published.build_feed"
     assert list(queued.args) == ["meetings", "http://testserver"]
 
     rename(listing, "After again")  # another save while the rebuild waits for the worker

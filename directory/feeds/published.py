@@ -13,7 +13,7 @@ triggers, ``directory.search.triggers``), stamped with the time it changed. So:
   others. Only the very first file is built in a request (the first poller's); pollers
   arriving during that build get 503 with ``Retry-After``. After a change the last file keeps
   being served, with its own ``ETag``, while the task worker builds the new one
-  (``directory.tasks.build_feed``, queued once per site root at a time), in the manner of the
+  (``build_feed`` below, queued once per site root at a time), in the manner of the
   search index (``DIRECTORY_SEARCH_INDEX_REFRESH``). One build per machine at a time (a file
   lock).
 """
@@ -40,6 +40,7 @@ from typing import IO
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest
+from django.tasks import task
 from django.utils import timezone
 from django.views.decorators.http import condition
 
@@ -159,8 +160,9 @@ class FeedFile:
     site root).
 
     ``plan`` says what to build (see :data:`Plan`). The first file is built in a request;
-    every later one in the task worker (``directory.tasks.build_feed``), which finds the feed
-    by its name: a FeedFile registers itself, and the task imports the module that makes it.
+    every later one in the task worker (``build_feed``), which finds the feed by its name: a
+    FeedFile registers itself when its module is imported (``directory/apps.py`` imports them
+    all at start, in the worker too).
     """
 
     def __init__(self, name: str, plan: Plan):
@@ -230,8 +232,6 @@ class FeedFile:
         drill, docs/operations.md). One rebuild per family is queued at a time: the marker
         file says one is, until the task ends or the marker is QUEUED_STALE_SECONDS old (its
         worker died, its task was lost)."""
-        from directory.tasks import build_feed
-
         marker = self._queued_marker(directory, family)
         if not _claim(marker):
             return
@@ -366,8 +366,10 @@ def _releasing(marker: Path):
     marker.unlink(missing_ok=True)
 
 
-def build_queued(name: str, family: str) -> str:
-    """What ``directory.tasks.build_feed`` does: build feed ``name``'s file for ``family``."""
+@task
+def build_feed(name: str, family: str) -> str:
+    """The task: build feed ``name``'s current file for ``family`` (one site root) in the
+    worker; web requests serve the last file meanwhile."""
     feed = _FEEDS.get(name)
     if feed is None:
         raise ValueError(f"no published feed named {name!r}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.tasks import task
 from django.utils import timezone
 
 from directory.meeting_guide.importing import run_source
@@ -33,8 +34,6 @@ def request_job(source: FeedSource, kind: str, requested_by: str) -> FeedJob:
     """Queue a preview or run of ``source`` for the task worker; TooManyJobs when as many as
     ``DIRECTORY_FEED_JOBS_AT_ONCE`` are queued or running (so staff can never fill the worker,
     or — where tasks run in process — the site's own workers)."""
-    from directory.tasks import run_feed_job
-
     with transaction.atomic():
         if connection.vendor == "postgresql":  # one request at a time counts (SQLite: always)
             with connection.cursor() as cursor:
@@ -46,8 +45,11 @@ def request_job(source: FeedSource, kind: str, requested_by: str) -> FeedJob:
     return job
 
 
+@task
 def run_feed_job(job_id: int) -> str:
-    """The task's work: see directory.tasks.run_feed_job."""
+    """The task: do a preview or run a staff member asked for (``FeedJob``), fetching and
+    reading the feed in the worker, never in a web request. Whatever happens, the job ends done
+    or failed."""
     claimed = FeedJob.objects.filter(pk=job_id, state=FeedJob.State.QUEUED).update(
         state=FeedJob.State.RUNNING, started_at=timezone.now()
     )

@@ -1,6 +1,6 @@
 """The curators' e-mail about a new public submission: who gets it and what it says.
 
-Sent by the task worker (``directory.tasks.send_curator_notification``), queued by
+Sent by the task worker (``send_curator_notification`` below), queued by
 ``directory.services.submissions.submit`` once the submission is committed.
 """
 
@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.tasks import task
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
@@ -97,3 +98,14 @@ def notify_curators(submission: Submission, *, admin_url_builder=None) -> bool:
         # The submission is already stored; the curators will see it in admin.
         logger.exception("Could not e-mail curators about submission %s", submission.pk)
         return False
+
+
+@task
+def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
+    """The task: e-mail the curators about a new submission (a link into admin on
+    ``site_root``). Arguments are plain ids and strings: it may run in another process, later."""
+    submission = Submission.objects.select_related("listing").filter(pk=submission_id).first()
+    if submission is None:  # deleted before the worker got to it: nothing to say
+        return False
+    builder = (lambda path: site_root + path) if site_root else None
+    return notify_curators(submission, admin_url_builder=builder)

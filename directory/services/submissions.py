@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from directory.models import Feature, Listing, Location, Submission, SupportType
 from directory.models.listings import Status
 from directory.services.audit import log_addition, log_change
+from directory.services.curator_mail import send_curator_notification
 from directory.services.proposals import (
     FIELD_LABELS,
     LISTING_FIELDS,
@@ -33,7 +34,6 @@ from directory.services.proposals import (
     schedule_json,
     schedule_ops,
 )
-from directory.tasks import send_curator_notification
 from directory.validators import SingleLineValidator
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ def submit(
 
 
 def _enqueue_notification(submission: Submission, admin_url_builder=None) -> None:
-    """Queue the curators' e-mail for the task worker (directory/tasks.py), once the
-    submission is committed (``transaction.on_commit``: a caller's transaction that rolls
+    """Queue the curators' e-mail for the task worker (``send_curator_notification``), once
+    the submission is committed (``transaction.on_commit``: a caller's transaction that rolls
     back sends nothing, and the worker never looks for a row it cannot see yet)."""
     site_root = admin_url_builder("/").rstrip("/") if admin_url_builder else ""
 

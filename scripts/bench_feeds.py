@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import bench
+import bench_server
 from soak import TaskWorker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,24 +53,6 @@ def get(port: int, headers: dict | None = None) -> tuple[int, dict, int, float]:
         connection.close()
 
 
-def worker_memory(parent: int, field: str) -> list[float]:
-    return bench.worker_rss_mb(parent, field=field) if field == "VmRSS" else _status(parent, field)
-
-
-def _status(parent: int, field: str) -> list[float]:
-    sizes = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                sizes.append(bench.proc_status_kb(field, entry / "status") / 1024)
-        except (OSError, ValueError):
-            continue
-    return sizes
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -80,7 +63,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    bench.setup_django(args.database_url)
+    bench_server.setup_django(args.database_url)
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
@@ -90,13 +73,13 @@ def main() -> int:
     report: dict = {"database": args.database_url.rsplit("/", 1)[-1]}
     bench.seed(args.listings, report)
 
-    port = bench.free_port()
-    env = bench.production_env(argparse.Namespace(**vars(args)), port)
+    port = bench_server.free_port()
+    env = bench_server.production_env(argparse.Namespace(**vars(args)), port)
     cache_dir = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
     env["DIRECTORY_FEED_CACHE_DIR"] = str(cache_dir)
-    bench.collect_static(env)
+    bench_server.collect_static(env)
     log_path = cache_dir.parent / f"{cache_dir.name}.log"
-    server = bench.start_gunicorn(env, log_path)
+    server = bench_server.start_gunicorn(env, log_path)
     task_worker = TaskWorker(env, cache_dir.parent / f"{cache_dir.name}-worker.log")
     task_worker.start()
     results: dict[str, list[float]] = {}
@@ -105,8 +88,8 @@ def main() -> int:
         results.setdefault(label, []).append(value)
 
     try:
-        bench.wait_until_ready(server, port, log_path, args.workers)
-        rss_before = worker_memory(server.pid, "VmRSS")
+        bench_server.wait_until_ready(server, port, log_path, args.workers)
+        rss_before = bench_server.worker_rss_mb(server.pid, "VmRSS")
         gz = {"Accept-Encoding": "gzip"}
         for _ in range(args.runs):
             for old in cache_dir.glob("peersupport-feeds-*"):
@@ -135,9 +118,9 @@ def main() -> int:
                 task_worker.keep_alive()
                 time.sleep(0.25)
             note("rebuild in the task worker until the new ETag, s", time.perf_counter() - started)
-        peak = worker_memory(server.pid, "VmHWM")
+        peak = bench_server.worker_rss_mb(server.pid, "VmHWM")
     finally:
-        bench.stop(server)
+        bench_server.stop(server)
         task_worker.stop()
         shutil.rmtree(cache_dir, ignore_errors=True)
         connection.close()

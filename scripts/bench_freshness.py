@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 
 import bench
+import bench_load
+import bench_server
 
 TARGET_SECONDS = 5.0
 AGREEING_ANSWERS = 8
@@ -70,7 +72,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when over the target")
     args = parser.parse_args()
 
-    bench.setup_django(args.database_url)
+    bench_server.setup_django(args.database_url)
     from django.db import transaction
     from django.db.models import F
 
@@ -80,7 +82,7 @@ def main() -> int:
 
     report: dict = {"database": args.database_url.rsplit("/", 1)[-1]}
     bench.seed(args.listings, report)
-    facts = bench.load_test_facts()
+    facts = bench_load.load_test_facts()
     chosen = list(
         Listing.objects.published()
         .filter(attendance=Listing.Attendance.IN_PERSON)
@@ -88,17 +90,17 @@ def main() -> int:
         .values_list("pk", "slug", "name")[: args.changes]
     )
 
-    port = bench.free_port()
-    env = bench.production_env(args, port)
-    bench.collect_static(env)
-    script_args = bench.find_mix(args.threads, facts)
+    port = bench_server.free_port()
+    env = bench_server.production_env(args, port)
+    bench_server.collect_static(env)
+    script_args = bench_load.find_mix(args.threads, facts)
     first, agreed = [], []
     with tempfile.TemporaryDirectory(prefix="bench-freshness-") as tmp:
         log_path = Path(tmp) / "gunicorn.log"
-        server = bench.start_gunicorn(env, log_path)
+        server = bench_server.start_gunicorn(env, log_path)
         load = None
         try:
-            bench.wait_until_ready(server, port, log_path, args.workers)
+            bench_server.wait_until_ready(server, port, log_path, args.workers)
             load = subprocess.Popen(  # noqa: S603 - our own command line, no shell
                 [
                     shutil.which("wrk") or "wrk",
@@ -107,7 +109,7 @@ def main() -> int:
                     f"--duration={int(args.changes * (args.limit + 10) + 30)}s",
                     "--timeout=10s",
                     "--header=X-Forwarded-Proto: https",
-                    f"--script={bench.LUA_SCRIPT}",
+                    f"--script={bench_load.LUA_SCRIPT}",
                     f"http://127.0.0.1:{port}",
                     "--",
                     *script_args,
@@ -153,7 +155,7 @@ def main() -> int:
                     flush=True,
                 )
                 time.sleep(5)
-            builds = bench.index_builds(log_path)
+            builds = bench_server.index_builds(log_path)
             print(
                 "  index builds under this load (the first at start, quiet): "
                 + ", ".join(f"{s:.2f} s" for s in builds),
@@ -164,7 +166,7 @@ def main() -> int:
                     entry = json.loads(line)
                     print(f"    {entry['timestamp'][11:23]} pid {entry['pid']} {entry['message']}")
         except Exception:
-            print("gunicorn log (last lines):\n" + bench.tail(log_path), file=sys.stderr)
+            print("gunicorn log (last lines):\n" + bench_server.tail(log_path), file=sys.stderr)
             raise
         finally:
             for pk, _, name in chosen:
@@ -172,7 +174,7 @@ def main() -> int:
             if load is not None:
                 load.terminate()
                 load.wait(timeout=30)
-            bench.stop(server)
+            bench_server.stop(server)
     worst = max(first, default=0.0)
     print(
         f"\nfirst answer with the change: worst {worst:.1f} s (target {TARGET_SECONDS:.0f} s); "

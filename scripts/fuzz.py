@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import bench  # noqa: E402 - scripts/ is on the path: this script's own folder
+import bench_server  # noqa: E402 - scripts/ is on the path: this script's own folder
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -144,7 +144,7 @@ def serve():
     database = os.environ.get("DATABASE_URL", "")
     if not database.startswith("postgres"):
         sys.exit("--serve needs DATABASE_URL=postgres://... (a database with content loaded)")
-    port = bench.free_port()
+    port = bench_server.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
     env |= {
         "DJANGO_DEBUG": "false",
@@ -155,11 +155,11 @@ def serve():
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "2"),
     }
-    bench.collect_static(env)
+    bench_server.collect_static(env)
     target = Target(f"http://127.0.0.1:{port}", "directory.example")
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
         log_path = Path(tmp) / "gunicorn.log"
-        server = bench.start_gunicorn(env, log_path)
+        server = bench_server.start_gunicorn(env, log_path)
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -167,11 +167,11 @@ def serve():
                     if target.get("/healthz", timeout=2)[0] == 200:
                         break
                 if server.poll() is not None or time.monotonic() > deadline:
-                    sys.exit("gunicorn did not start:\n" + bench.tail(log_path))
+                    sys.exit("gunicorn did not start:\n" + bench_server.tail(log_path))
                 time.sleep(0.3)
             yield target
         finally:
-            bench.stop(server)
+            bench_server.stop(server)
 
 
 def run(target: Target, cases: int, concurrency: int, seed: int) -> int:

@@ -51,6 +51,9 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import bench
+import bench_load
+import bench_machine
+import bench_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_URL = "postgres://postgres@127.0.0.1:5432/peersupport_bench"
@@ -108,7 +111,7 @@ class DrillCluster:
             self.bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
         self.directory = Path(tempfile.mkdtemp(prefix="soak-pg-"))
         self.data = self.directory / "data"
-        self.port = bench.free_port()
+        self.port = bench_server.free_port()
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
             shutil.chown(self.directory, "postgres", "postgres")
@@ -170,7 +173,7 @@ def dump_benchmark_database(path: Path) -> None:
     """The benchmark database (seeded once by scripts/bench.py) as a custom-format dump."""
     os.environ["DATABASE_URL"] = SHARED_URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
-    bench.create_database(SHARED_URL)
+    bench_machine.create_database(SHARED_URL)
     import django
 
     django.setup()
@@ -212,7 +215,7 @@ class TaskWorker:
         if self.process is None:
             return
         try:
-            peak = bench.proc_status_kb("VmHWM", f"/proc/{self.process.pid}/status") / 1024
+            peak = bench_machine.proc_status_kb("VmHWM", f"/proc/{self.process.pid}/status") / 1024
             self.peak_mb = max(self.peak_mb, peak)
         except OSError:
             pass
@@ -223,7 +226,7 @@ class TaskWorker:
     def stop(self) -> None:
         if self.process is not None:
             self.keep_alive()
-            bench.stop(self.process)
+            bench_server.stop(self.process)
 
 
 # ----------------------------------------------------------------------------- the clients
@@ -423,7 +426,7 @@ def drill_facts(database_url: str, staff: tuple[str, str]) -> dict:
         rows = conn.execute(
             "SELECT name, description FROM directory_resource WHERE status = 'published'"
         )
-        queries = bench.visitor_queries(rows, towns + zips)
+        queries = bench_load.visitor_queries(rows, towns + zips)
     return {
         "slugs": slugs,
         "ids": ids,
@@ -473,8 +476,8 @@ def main() -> int:
         cluster.load(dump)
         print(f"Drill cluster on port {cluster.port} loaded in {time.monotonic() - started:.0f} s",
               flush=True)  # fmt: skip
-        port = bench.free_port()
-        env = bench.production_env(
+        port = bench_server.free_port()
+        env = bench_server.production_env(
             argparse.Namespace(database_url=cluster.url, workers=args.workers or 5), port
         )
         if not args.workers:
@@ -497,10 +500,10 @@ def main() -> int:
              f"create_superuser('soak', 'soak@example.org', '{password}')"],
             cwd=ROOT, env=env, check=True,
         )  # fmt: skip
-        server = bench.start_gunicorn(env, log_path)
+        server = bench_server.start_gunicorn(env, log_path)
         task_worker = TaskWorker(env, cluster.directory / "worker.log")
         task_worker.start()
-        bench.wait_until_ready(server, port, log_path, 1)
+        bench_server.wait_until_ready(server, port, log_path, 1)
         facts = drill_facts(cluster.url, ("soak", password))
         # A site that has been up has its feed: the first build (a lone poller's), unloaded.
         built_in = time.monotonic()
@@ -509,7 +512,7 @@ def main() -> int:
         )
         print(f"/meetings.json first built in {time.monotonic() - built_in:.1f} s ({status})",
               flush=True)  # fmt: skip
-        ready = bench.worker_rss_mb(server.pid)
+        ready = bench_server.worker_rss_mb(server.pid)
         print(f"gunicorn ready on {port}: {len(ready)} workers, RSS "
               f"{', '.join(f'{m:.0f}' for m in ready)} MB; {args.connections} clients for "
               f"{args.warmup} s of warm-up, then {args.seconds} s", flush=True)  # fmt: skip
@@ -524,7 +527,7 @@ def main() -> int:
         # Warm workers first (templates, caches, the feed's first build): memory and every
         # figure below count from the end of the warm-up.
         time.sleep(args.warmup)
-        memory_start = bench.worker_rss_mb(server.pid)
+        memory_start = bench_server.worker_rss_mb(server.pid)
         with shared.lock:
             shared.samples.clear()
         start = args.warmup
@@ -536,8 +539,8 @@ def main() -> int:
             if now >= next_sample:
                 shared.memory_curve.append((
                     now - start,
-                    bench.worker_rss_mb(server.pid),
-                    bench.worker_rss_mb(server.pid, "RssAnon"),
+                    bench_server.worker_rss_mb(server.pid),
+                    bench_server.worker_rss_mb(server.pid, "RssAnon"),
                 ))  # fmt: skip
                 next_sample += MEMORY_EVERY
             if not flushed and now >= flush_at:
@@ -558,11 +561,11 @@ def main() -> int:
         shared.stop.set()
         for thread in threads:
             thread.join(timeout=90)
-        memory_end = bench.worker_rss_mb(server.pid)
+        memory_end = bench_server.worker_rss_mb(server.pid)
         lost = lost_suggestions(cluster.url, shared.suggested)
     finally:
         if server is not None:
-            bench.stop(server)
+            bench_server.stop(server)
         if task_worker is not None:
             task_worker.stop()
         gunicorn_log = log_path.read_text(errors="replace") if log_path.exists() else ""

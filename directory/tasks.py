@@ -3,7 +3,7 @@
 Work that leaves the request is a task of Django's tasks framework (settings.TASKS,
 docs/deploy.md), declared where its work is:
 
-- ``directory.services.curator_mail.send_curator_notification``: the curators' e-mail;
+- ``directory.submissions.curator_mail.send_curator_notification``: the curators' e-mail;
 - ``directory.meeting_guide.jobs.run_feed_job``: a feed preview or run staff asked for;
 - ``directory.feeds.published.build_feed``: a published feed's next file.
 
@@ -20,7 +20,7 @@ from django.tasks import task
 
 @task
 def send_curator_notification(submission_id: int, site_root: str = "") -> bool:
-    from directory.services.curator_mail import send_curator_notification as moved
+    from directory.submissions.curator_mail import send_curator_notification as moved
 
     return moved.call(submission_id, site_root)
 

@@ -3,7 +3,8 @@ under ``i18n_patterns`` (peersupport/urls.py); the machine-read URLs are ``feeds
 
 from django.urls import path
 
-from directory.routes import guide, search, submissions, workers
+from directory.routes import guide, search, workers
+from directory.submissions import urls as submissions
 from directory.views import pages
 
 app_name = "directory"

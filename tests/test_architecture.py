@@ -26,11 +26,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "peersupport.memory",  # glibc calls, loaded before Django by gunicorn's settings
         ),
     ),
-    ("models", ("directory.models", "directory.migrations")),
+    ("models", ("directory.models", "directory.migrations", "directory.submissions.models")),
     (
         "domain",
         (
             "directory.search",
+            "directory.submissions",  # its services, proposals, review and e-mail
             "directory.selectors",
             "directory.services",
             "directory.feeds",
@@ -48,8 +49,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "directory.views",
             "directory.routes",
             "directory.urls",
-            "directory.forms",
-            "directory.report_form",
+            "directory.submissions.forms",
+            "directory.submissions.report_form",
+            "directory.submissions.views",
+            "directory.submissions.urls",
+            "directory.submissions.admin",
             "directory.search.forms",  # the search pages' parameters
             "directory.admin",
             "directory.templatetags",

@@ -10,8 +10,9 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from directory.models import Listing, Submission
-from directory.services import submission_review, submissions
 from directory.services.roles import CURATOR, sync_roles
+from directory.submissions import review as submission_review
+from directory.submissions import services as submissions
 from tests import factories as f
 from tests.submission_helpers import report_form_data, time_field
 

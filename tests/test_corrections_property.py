@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from directory.models import Listing, Schedule, Submission
-from directory.services import proposals, submission_review, submissions
-from directory.services.proposals import schedule_json
+from directory.submissions import proposals
+from directory.submissions import review as submission_review
+from directory.submissions import services as submissions
+from directory.submissions.proposals import schedule_json
 from tests import factories as f
 
 ZONES = ["America/Chicago", "America/New_York", "America/Los_Angeles", "Europe/London"]

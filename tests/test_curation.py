@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from directory.models import Listing, Membership, Schedule, Submission
-from directory.services import submissions
 from directory.services.roles import CURATOR, EDITOR, sync_roles
+from directory.submissions import services as submissions
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

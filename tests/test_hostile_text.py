@@ -22,8 +22,9 @@ from django.urls import reverse
 
 from directory.admin.importexport import ListingResource
 from directory.models import Listing, Location, Schedule, Submission
-from directory.services import curator_mail, proposals, submissions
 from directory.spreadsheets import escape_cell, unescape_cell
+from directory.submissions import curator_mail, proposals
+from directory.submissions import services as submissions
 from directory.validators import SingleLineValidator, one_line, plain_text
 from tests import factories as f
 from tests.search_helpers import EVERY_KIND
@@ -373,7 +374,7 @@ def test_the_same_time_in_two_rows_is_one_meeting_time(client):
 
 
 def test_the_form_says_the_cap(client, monkeypatch):
-    monkeypatch.setattr("directory.forms.MAX_NEW_SCHEDULES", 3)
+    monkeypatch.setattr("directory.submissions.forms.MAX_NEW_SCHEDULES", 3)
     data = suggestion(f.support_type(), time1_days=["1", "2", "3", "4"])
     response = client.post(reverse("directory:suggest"), data)
     assert response.status_code == 200

@@ -226,7 +226,7 @@ def test_every_constraints_message_is_lazy_and_translated():
 
 
 def test_an_already_reviewed_submission_is_said_in_the_staff_users_language(admin_user):
-    from directory.services import submissions as submission_services
+    from directory.submissions import services as submission_services
 
     submission = Submission.objects.create(
         kind="correction", listing=factories.listing(), proposed={"name": "New Name"}

@@ -7,11 +7,11 @@ import pytest
 from django.utils import translation
 from django.utils.functional import Promise
 
-from directory import forms
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Listing, Schedule
 from directory.search import vocabulary, worker_credentials, workers
-from directory.services.proposals import FIELD_LABELS
+from directory.submissions import forms
+from directory.submissions.proposals import FIELD_LABELS
 
 
 def test_public_form_labels_are_the_review_screens_words():

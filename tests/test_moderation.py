@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from directory.models import Listing, Submission
-from directory.services import submissions
 from directory.services.roles import CURATOR, sync_roles
+from directory.submissions import services as submissions
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

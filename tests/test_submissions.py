@@ -10,9 +10,9 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
-from directory.forms import SuggestForm
 from directory.models import Listing, Submission
-from directory.report_form import ReportForm
+from directory.submissions.forms import SuggestForm
+from directory.submissions.report_form import ReportForm
 from tests import factories as f
 from tests.submission_helpers import report_form_data, suggestion, time_field
 
@@ -114,7 +114,7 @@ def test_a_submission_survives_an_email_failure(
 ):
     settings.MAILERS = {"default": {"BACKEND": "tests.test_submissions.BrokenMailBackend"}}
     with (
-        caplog.at_level(logging.ERROR, logger="directory.services.curator_mail"),
+        caplog.at_level(logging.ERROR, logger="directory.submissions.curator_mail"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.post(reverse("directory:suggest"), suggestion(support_type))
@@ -130,7 +130,7 @@ def test_nothing_is_sent_for_a_submission_whose_transaction_rolls_back(
     storing a submission (which then never existed) tells nobody about it."""
     from django.db import transaction
 
-    from directory.services import submissions
+    from directory.submissions import services as submissions
 
     with django_capture_on_commit_callbacks(execute=True) as queued:
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -311,7 +311,7 @@ def test_the_form_groups_features_by_category_with_languages_apart(client, suppo
 
 
 def test_the_time_zone_menu_names_zones_as_cldr_does_and_stores_the_same_zones():
-    from directory.forms import zone_choices
+    from directory.submissions.forms import zone_choices
 
     town, (_named, named), (_other, others), utc = zone_choices()
     assert town[0] == "" and utc == ("UTC", [("UTC", "UTC")])
@@ -350,7 +350,7 @@ def test_the_time_zone_menu_names_zones_as_cldr_does_and_stores_the_same_zones()
 def test_the_time_zone_menu_in_spanish_uses_cldrs_spanish_names():
     from django.utils import translation
 
-    from directory.forms import zone_choices
+    from directory.submissions.forms import zone_choices
 
     with translation.override("es"):
         named = zone_choices()[1][1]

@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 
 from directory.models import Submission
-from directory.services.curator_mail import send_curator_notification
+from directory.submissions.curator_mail import send_curator_notification
 from tests.process_helpers import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,8 @@ def test_the_request_queues_the_e_mail_and_the_worker_sends_it(tmp_path):
     assert "backend: DatabaseBackend" in served
     assert "status: 302 submissions: 1" in served
     assert (
-        "directory.services.curator_mail.send_curator_notification" in served and "READY" in served
+        "directory.submissions.curator_mail.send_curator_notification" in served
+        and "READY" in served
     )
     assert "Subject:" not in served, "no e-mail is sent while the visitor waits"
 

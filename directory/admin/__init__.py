@@ -9,10 +9,10 @@ from directory.admin import (  # noqa: F401
     listings,
     organizations,
     places,
-    submissions,
     taxonomy,
     workers,
 )
+from directory.submissions import admin as submissions_admin  # noqa: F401
 
 admin.site.site_header = _("Peer Support Directory — staff")
 admin.site.site_title = _("Peer Support Directory staff")

@@ -5,9 +5,9 @@ from directory.models.organizations import Membership, Organization
 from directory.models.places import Place
 from directory.models.schedules import Schedule
 from directory.models.search import SearchVersion
-from directory.models.submissions import Submission
 from directory.models.taxonomy import Feature, FeatureCategory, SupportType
 from directory.models.workers import Credential, CredentialType, PeerWorker
+from directory.submissions.models import Submission
 
 __all__ = [
     "FAQ",

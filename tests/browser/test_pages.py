@@ -85,7 +85,8 @@ def test_a_family_member_goes_from_the_type_page_to_the_guide_and_the_search(loa
     assert page.get_by_role("heading", level=1).inner_text().startswith("The Role of Family")
     page.go_back()
     page.get_by_role("link", name="Find family and friends groups near you or online").click()
-    assert "/find/?type=family-and-friends" in page.url
+    # The address changes before the page has loaded: wait for the page, not the address.
+    page.wait_for_url("**/find/?type=family-and-friends", wait_until="load")
     assert page.get_by_role("heading", level=1).count() == 1
 
 

@@ -1,6 +1,6 @@
 """The public "report a problem" form: a correction of a listing's details and meeting times,
 or a "no longer meets" report. The listing's fields are the suggestion form's
-(``directory.forms.ListingFieldsForm``); each meeting time is a form of a formset."""
+(``directory.submissions.forms.ListingFieldsForm``); each meeting time is a form of a formset."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory.forms import CLOSURE_CHOICE, TIME_INPUT, ListingFieldsForm, Section
 from directory.models import Listing, Schedule, Submission
 from directory.scheduling import wording, zone_names
 from directory.scheduling.clock import US_CLOCK, Clock
-from directory.services.proposals import (
+from directory.submissions.forms import CLOSURE_CHOICE, TIME_INPUT, ListingFieldsForm, Section
+from directory.submissions.proposals import (
     current_values,
     schedule_words,
 )

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from directory.admin.scoping import ScopedModelAdmin
 from directory.models import Organization, Submission, SupportType
 from directory.models.listings import Status
-from directory.services import submission_review
-from directory.services import submissions as submission_services
+from directory.submissions import review as submission_review
+from directory.submissions import services as submission_services
 
 
 class ApproveNewListingForm(forms.Form):

@@ -1,6 +1,6 @@
 """Public submission forms: suggest a listing, report a correction or a closure.
 
-Fields mirror the listing (see ``directory.services.proposals.PROPOSAL_FIELDS``). Every field
+Fields mirror the listing (see ``directory.submissions.proposals.PROPOSAL_FIELDS``). Every field
 has a size limit, and ``homepage`` is a honeypot: people never see it, bots fill it in.
 """
 
@@ -20,7 +20,7 @@ from directory.models import Feature, Listing, Location, Schedule, SupportType
 from directory.scheduling import zone_names
 from directory.scheduling.wording import MONDAY_FIRST
 from directory.services.locations import gazetteer_place
-from directory.services.proposals import (
+from directory.submissions.proposals import (
     FIELD_LABELS,
     LISTING_FIELDS,
     LOCATION_FIELDS,
@@ -54,7 +54,7 @@ FEATURE_LEGENDS = {
     "language": gettext_lazy("Languages spoken"),
 }
 # The public forms' field labels: the same words as the review screen's
-# ``directory.services.proposals.FIELD_LABELS``, marked for translation here for visitors
+# ``directory.submissions.proposals.FIELD_LABELS``, marked for translation here for visitors
 # (tests/test_i18n_python.py checks that the English stays the same).
 FIELD_LABELS_SHOWN = {
     "name": gettext_lazy("Name of the meeting or group"),

@@ -3,7 +3,7 @@ directory/urls.py."""
 
 from django.urls import path
 
-from directory.views import submissions
+from directory.submissions import views as submissions
 
 urlpatterns = [
     path("suggest/", submissions.suggest, name="suggest"),

@@ -19,8 +19,8 @@ from django.utils.translation import gettext
 from directory.models import Feature, Listing, Location, Submission, SupportType
 from directory.models.listings import Status
 from directory.services.audit import log_addition, log_change
-from directory.services.curator_mail import send_curator_notification
-from directory.services.proposals import (
+from directory.submissions.curator_mail import send_curator_notification
+from directory.submissions.proposals import (
     FIELD_LABELS,
     LISTING_FIELDS,
     LOCATION_FIELDS,

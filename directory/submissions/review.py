@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from directory.models import Feature, Listing, Schedule, Submission, SupportType
-from directory.services.proposals import (
+from directory.submissions.proposals import (
     FIELD_LABELS,
     LISTING_FIELDS,
     LOCATION_FIELDS,

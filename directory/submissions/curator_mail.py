@@ -1,7 +1,7 @@
 """The curators' e-mail about a new public submission: who gets it and what it says.
 
 Sent by the task worker (``send_curator_notification`` below), queued by
-``directory.services.submissions.submit`` once the submission is committed.
+``directory.submissions.services.submit`` once the submission is committed.
 """
 
 from __future__ import annotations

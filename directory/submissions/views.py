@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from directory import selectors
-from directory.forms import HONEYPOT, SuggestForm
 from directory.models import Submission
 from directory.ratelimit import submission_limited
-from directory.report_form import ReportForm
-from directory.services import submissions
+from directory.submissions import services as submissions
+from directory.submissions.forms import HONEYPOT, SuggestForm
+from directory.submissions.report_form import ReportForm
 
 
 def _refused(request: HttpRequest) -> HttpResponse | None:

@@ -3,7 +3,8 @@ under ``i18n_patterns`` (peersupport/urls.py); the machine-read URLs are ``feeds
 
 from django.urls import path
 
-from directory.routes import guide, search, workers
+from directory.peer_workers import urls as workers
+from directory.routes import guide, search
 from directory.submissions import urls as submissions
 from directory.views import pages
 

@@ -26,12 +26,21 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "peersupport.memory",  # glibc calls, loaded before Django by gunicorn's settings
         ),
     ),
-    ("models", ("directory.models", "directory.migrations", "directory.submissions.models")),
+    (
+        "models",
+        (
+            "directory.models",
+            "directory.migrations",
+            "directory.submissions.models",
+            "directory.peer_workers.models",
+        ),
+    ),
     (
         "domain",
         (
             "directory.search",
             "directory.submissions",  # its services, proposals, review and e-mail
+            "directory.peer_workers",  # its search, credentials and verification
             "directory.selectors",
             "directory.services",
             "directory.feeds",
@@ -54,6 +63,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "directory.submissions.views",
             "directory.submissions.urls",
             "directory.submissions.admin",
+            "directory.peer_workers.views",
+            "directory.peer_workers.urls",
+            "directory.peer_workers.admin",
             "directory.search.forms",  # the search pages' parameters
             "directory.admin",
             "directory.templatetags",

@@ -124,7 +124,7 @@ def database_down(*args, **kwargs):
 def test_a_database_outage_is_a_calm_503_page_with_retry_after(client, content, monkeypatch, url):
     monkeypatch.setattr("directory.search.listings.search_listings", database_down)
     monkeypatch.setattr("directory.search.listings.listings_for_export", database_down)
-    monkeypatch.setattr("directory.search.workers.search_workers", database_down)
+    monkeypatch.setattr("directory.peer_workers.search.search_workers", database_down)
     response = client.get(url)
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0

@@ -9,7 +9,9 @@ from django.utils.functional import Promise
 
 from directory.constants import FEATURE_CATEGORIES
 from directory.models import Listing, Schedule
-from directory.search import vocabulary, worker_credentials, workers
+from directory.peer_workers import credentials as worker_credentials
+from directory.peer_workers import search as workers
+from directory.search import vocabulary
 from directory.submissions import forms
 from directory.submissions.proposals import FIELD_LABELS
 

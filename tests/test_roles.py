@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from directory.models import Credential, Listing, Membership
-from directory.services import credentials as credential_services
+from directory.peer_workers import verification as credential_services
 from directory.services.roles import CURATOR, EDITOR, is_curator
 from tests import factories as f
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from directory.models import Credential, PeerWorker
-from directory.search import workers as worker_search
+from directory.peer_workers import search as worker_search
 from tests import factories as f
 from tests.search_helpers import parse_find_page
 

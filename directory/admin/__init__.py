@@ -10,8 +10,8 @@ from directory.admin import (  # noqa: F401
     organizations,
     places,
     taxonomy,
-    workers,
 )
+from directory.peer_workers import admin as peer_workers_admin  # noqa: F401
 from directory.submissions import admin as submissions_admin  # noqa: F401
 
 admin.site.site_header = _("Peer Support Directory — staff")

@@ -6,7 +6,7 @@ from directory.models.places import Place
 from directory.models.schedules import Schedule
 from directory.models.search import SearchVersion
 from directory.models.taxonomy import Feature, FeatureCategory, SupportType
-from directory.models.workers import Credential, CredentialType, PeerWorker
+from directory.peer_workers.models import Credential, CredentialType, PeerWorker
 from directory.submissions.models import Submission
 
 __all__ = [

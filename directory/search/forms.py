@@ -17,7 +17,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory.search import geo, vocabulary, workers
+from directory.peer_workers import search as workers
+from directory.search import geo, vocabulary
 from directory.search.freshness import held_index, search_index
 from directory.search.query import ListingQuery
 from directory.validators import known_time_zones

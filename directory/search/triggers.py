@@ -2,7 +2,7 @@
 
 Two tokens in ``directory_searchversion``: row 1 changes with every write to what the
 listing index reads (``directory.search.freshness``), row 2 with every write to what the
-peer-worker search reads (``directory.search.workers``).
+peer-worker search reads (``directory.peer_workers.search``).
 
 Migration 0006 created them. SQLite drops a table's triggers whenever Django's schema editor
 rebuilds that table (an ``AlterField`` or a constraint change does), so after every
@@ -23,7 +23,7 @@ TABLES = (
     "directory_feature",
     "directory_featurecategory",
 )
-# Everything the peer-worker search reads (directory.search.workers).
+# Everything the peer-worker search reads (directory.peer_workers.search).
 WORKER_TABLES = (
     "directory_peerworker",
     "directory_peerworker_support_types",

@@ -5,7 +5,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from directory.edge import ignored_parameters
-from directory.search import geo, workers
+from directory.peer_workers import search as workers
+from directory.search import geo
 from directory.search.facets import with_toggle_urls
 from directory.search.forms import WorkerSearchForm
 

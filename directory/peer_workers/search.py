@@ -49,9 +49,9 @@ from directory.models import (
     SearchVersion,
     SupportType,
 )
+from directory.peer_workers.credentials import annotate_credential_status
 from directory.search import geo
 from directory.search.facets import Counted, Facet, FacetValue, paginate
-from directory.search.worker_credentials import annotate_credential_status
 
 PER_PAGE = 20
 FACETS = ["type", "credential", "verified", "language", "mode", "accepting"]

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.admin.scoping import ScopedModelAdmin, ScopedStackedInline
 from directory.models import Credential, CredentialType, PeerWorker
-from directory.services import credentials as credential_services
+from directory.peer_workers import verification as credential_services
 from directory.services.roles import is_curator
 
 VERIFICATION_FIELDS = (

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from directory.views import workers
+from directory.peer_workers import views as workers
 
 urlpatterns = [
     path("peer-workers/", workers.worker_list, name="worker-list"),

@@ -138,3 +138,33 @@ class StripQueryString(logging.Filter):
         if record.args and isinstance(record.args, tuple) and isinstance(record.args[0], str):
             record.args = (_QUERY.sub("", record.args[0]), *record.args[1:])
         return True
+
+
+def logging_config(log_format: str, level: str) -> dict:
+    """settings.LOGGING: every record to stdout as ``log_format`` ("json" or "plain").
+
+    Query strings are stripped from every record; our request lines replace Django's own
+    per-request warnings (same path, same id).
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": "peersupport.logs.JsonFormatter"},
+            "plain": {"()": "peersupport.logs.PlainFormatter"},
+        },
+        "filters": {"no_query": {"()": "peersupport.logs.StripQueryString"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": log_format,
+                "filters": ["no_query"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.request": {"level": "ERROR"},
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }

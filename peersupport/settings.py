@@ -12,22 +12,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from peersupport.environment import env_bool, env_list, with_timeouts
+from peersupport.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -383,29 +371,7 @@ if not DEBUG:
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT") or ("plain" if DEBUG or TESTING else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be 'json' or 'plain'.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {"()": "peersupport.logs.JsonFormatter"},
-        "plain": {"()": "peersupport.logs.PlainFormatter"},
-    },
-    "filters": {"no_query": {"()": "peersupport.logs.StripQueryString"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": LOG_FORMAT,
-            "filters": ["no_query"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Our request lines replace Django's own per-request warnings (same path, same id).
-        "django.request": {"level": "ERROR"},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+LOGGING = logging_config(LOG_FORMAT, os.environ.get("DJANGO_LOG_LEVEL", "INFO"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -420,16 +386,11 @@ DIRECTORY_DB_STATEMENT_TIMEOUT = float(
     os.environ.get("DIRECTORY_DB_STATEMENT_TIMEOUT", "5" if _SERVING else "0")
 )
 for _database in DATABASES.values():  # the primary and the optional read replica alike
-    if _database["ENGINE"] != "django.db.backends.postgresql":
-        continue
-    # Django's backend plus a per-process circuit breaker on connecting (fail fast while down).
-    _database["ENGINE"] = "peersupport.postgresql"
-    _options = _database.setdefault("OPTIONS", {})
-    _options["connect_timeout"] = max(2, DIRECTORY_DB_CONNECT_TIMEOUT)  # libpq's minimum is 2
-    if DIRECTORY_DB_STATEMENT_TIMEOUT > 0:
-        _timeout_ms = int(DIRECTORY_DB_STATEMENT_TIMEOUT * 1000)
-        _options["options"] = f"{_options.get('options', '')} -c statement_timeout={_timeout_ms}"
-        _options["options"] = _options["options"].strip()
+    with_timeouts(
+        _database,
+        connect_seconds=DIRECTORY_DB_CONNECT_TIMEOUT,
+        statement_seconds=DIRECTORY_DB_STATEMENT_TIMEOUT,
+    )
 
 # "default" is an accelerator: while Redis is down it misses (directory/cache.py). "counters"
 # holds the rate limit's shared counts and reports failures, so the limit can fall back.
@@ -507,27 +468,11 @@ SECURE_CSP = {
 PERMISSIONS_POLICY = {"geolocation": ["self"]} | {
     feature: []
     for feature in (
-        "accelerometer",
-        "autoplay",
-        "browsing-topics",
-        "camera",
-        "display-capture",
-        "encrypted-media",
-        "fullscreen",
-        "gyroscope",
-        "hid",
-        "idle-detection",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "picture-in-picture",
-        "publickey-credentials-get",
-        "screen-wake-lock",
-        "serial",
-        "usb",
-        "xr-spatial-tracking",
-    )
+        "accelerometer autoplay browsing-topics camera display-capture encrypted-media "
+        "fullscreen gyroscope hid idle-detection magnetometer microphone midi payment "
+        "picture-in-picture publickey-credentials-get screen-wake-lock serial usb "
+        "xr-spatial-tracking"
+    ).split()
 }
 
 # --- Stateless web processes (docs/deploy.md): any replica may serve any request -----------

@@ -10,8 +10,9 @@
    staff saves), started again whenever it exits (it does on a database error, as compose's
    restart policy would).
 3. ``--connections`` clients (64) for ``--seconds`` (300) of a mix of what visitors and staff
-   send (``MIX`` below: searches with places and keywords, listing pages, the feeds — most
-   polls conditional, as aggregators send them —, 1 in 50 a public suggestion, staff saves).
+   send (``MIX`` in scripts/soak_clients.py: searches with places and keywords, listing pages,
+   the feeds — most polls conditional, as aggregators send them —, 1 in 50 a public
+   suggestion, staff saves).
 4. The cache flushed once (a fifth of the way in) and the drill's PostgreSQL restarted in the
    middle (``pg_ctl restart -m fast``).
 
@@ -25,383 +26,31 @@ and its growth from the first minute to the last, and whether every suggestion a
     DJANGO_DEBUG=true .venv/bin/python scripts/soak.py [--seconds 300] [--connections 64]
 """
 
-# The drill runs our own fixed commands (PostgreSQL's tools, manage.py, gunicorn).
-# ruff: noqa: S603, S607
+# The drill runs our own fixed commands (manage.py; PostgreSQL's tools in soak_cluster.py).
+# ruff: noqa: S603
 
 from __future__ import annotations
 
 import argparse
 import collections
-import http.client
 import json
-import os
-import random
-import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 
-import bench
 import bench_load
-import bench_machine
 import bench_server
+from soak_clients import MIX, Client, Sample, Shared, worker_loop
+from soak_cluster import DrillCluster, TaskWorker, dump_benchmark_database
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_URL = "postgres://postgres@127.0.0.1:5432/peersupport_bench"
 MEMORY_EVERY = 30.0  # seconds between two samples of the workers' memory (the curve)
 RESTART_GRACE = 5.0  # seconds after the database is back that 5xx still count as the restart's
-# (kind, weight): what one request in a hundred is, roughly.
-MIX = [
-    ("search", 34),  # /find/ with facets, places, keywords (half of them with a place)
-    ("listing", 22),
-    ("home", 8),
-    ("learn", 6),
-    ("workers", 5),
-    ("feed_poll", 10),  # /meetings.json, /hsds/services, a calendar: If-None-Match as pollers do
-    ("feed_full", 1),  # /meetings.json downloaded whole
-    ("hsds", 6),
-    ("ics", 4),
-    ("suggest", 2),  # 1 in 50: a public suggestion (GET the form, POST it)
-    # A staff member marks a listing verified in admin: 1 in 500 requests, a save every few
-    # seconds, each a new data version every worker's search index follows.
-    ("staff_save", 0.2),
-]
-
-
-@dataclass
-class Sample:
-    kind: str
-    started: float
-    seconds: float
-    status: int  # 0: no answer (connection error)
-
-
-@dataclass
-class Shared:
-    samples: list[Sample] = field(default_factory=list)
-    suggested: list[tuple[str, int]] = field(default_factory=list)  # (token, status)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    stop: threading.Event = field(default_factory=threading.Event)
-    # (seconds since the warm-up ended, each worker's RSS and anonymous RSS in MB), every 30 s
-    memory_curve: list[tuple[float, list[float], list[float]]] = field(default_factory=list)
-
-
-# ----------------------------------------------------------------------------- the cluster
-
-
-class DrillCluster:
-    """A PostgreSQL cluster of the drill's own, removed at the end."""
-
-    def __init__(self):
-        self.bindir = Path(
-            subprocess.run(
-                ["pg_config", "--bindir"], capture_output=True, text=True, check=True
-            ).stdout.strip()
-        )
-        if not (self.bindir / "initdb").exists():
-            self.bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-        self.directory = Path(tempfile.mkdtemp(prefix="soak-pg-"))
-        self.data = self.directory / "data"
-        self.port = bench_server.free_port()
-        self.as_postgres = os.geteuid() == 0
-        if self.as_postgres:
-            shutil.chown(self.directory, "postgres", "postgres")
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/drill"
-
-    def _run(self, *command: str, timeout: float = 300) -> None:
-        prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
-        subprocess.run([*prefix, *command], check=True, timeout=timeout, capture_output=True)
-
-    def start(self) -> None:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                  "-A", "trust", "--no-sync", "-E", "UTF8")  # fmt: skip
-        self._ctl("start")
-
-    def _ctl(self, action: str, *extra: str) -> None:
-        options = (
-            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c max_connections=200 "
-            "-c shared_buffers=256MB"
-        )
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
-                  "-l", str(self.directory / "log"), action, *extra)  # fmt: skip
-
-    def restart(self) -> None:
-        self._ctl("restart", "-m", "fast")
-
-    def accepting(self) -> bool:
-        return (
-            subprocess.run(
-                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
-                check=False,
-            ).returncode
-            == 0
-        )
-
-    def load(self, dump: Path) -> None:
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q", "-c",
-             "CREATE DATABASE drill"],
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
-        subprocess.run(
-            ["pg_restore", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-             "-d", "drill", "--no-owner", "-j", "2", str(dump)],
-            check=True,
-            timeout=1200,
-        )  # fmt: skip
-
-    def remove(self) -> None:
-        try:
-            self._ctl("stop", "-m", "immediate")
-        except subprocess.SubprocessError:
-            pass
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def dump_benchmark_database(path: Path) -> None:
-    """The benchmark database (seeded once by scripts/bench.py) as a custom-format dump."""
-    os.environ["DATABASE_URL"] = SHARED_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
-    bench_machine.create_database(SHARED_URL)
-    import django
-
-    django.setup()
-    bench.seed(100_000, {"database": "peersupport_bench"})
-    from django.db import connections
-
-    connections.close_all()
-    subprocess.run(
-        ["pg_dump", "-Fc", "-Z", "1", "-h", "127.0.0.1", "-U", "postgres", "-d",
-         "peersupport_bench", "-f", str(path)],
-        check=True,
-        timeout=1200,
-    )  # fmt: skip
-
-
-class TaskWorker:
-    """``manage.py db_worker`` with gunicorn's environment, kept running: the worker exits on
-    a database error (the drill's restart) and compose's restart policy starts it again."""
-
-    def __init__(self, env: dict, log_path: Path):
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self.restarts = 0
-        self.peak_mb = 0.0  # the highest VmHWM of its processes
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--interval", "0.5"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def keep_alive(self) -> None:
-        if self.process is None:
-            return
-        try:
-            peak = bench_machine.proc_status_kb("VmHWM", f"/proc/{self.process.pid}/status") / 1024
-            self.peak_mb = max(self.peak_mb, peak)
-        except OSError:
-            pass
-        if self.process.poll() is not None:
-            self.restarts += 1
-            self.start()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.keep_alive()
-            bench_server.stop(self.process)
-
-
-# ----------------------------------------------------------------------------- the clients
-
-
-class Client:
-    """One keep-alive connection with its cookies, as one browser or poller."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.connection: http.client.HTTPConnection | None = None
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, body: dict | None = None, headers=None):
-        headers = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1", **(headers or {})}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        data = None
-        if body is not None:
-            data = urllib.parse.urlencode(body, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = "https://127.0.0.1"
-            headers["Referer"] = f"https://127.0.0.1{path}"
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            try:
-                self.connection.request(method, path, body=data, headers=headers)
-                response = self.connection.getresponse()
-                content = response.read()
-                for header in response.headers.get_all("Set-Cookie") or []:
-                    for name, morsel in SimpleCookie(header).items():
-                        self.cookies[name] = morsel.value
-                if response.getheader("Connection", "").lower() == "close":
-                    self.close()
-                return response.status, response, content
-            except (OSError, http.client.HTTPException):
-                self.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-
-CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def one_request(kind: str, client: Client, facts: dict, shared: Shared, rng: random.Random):
-    """Send one request of ``kind``; return its status (the POST's, for forms)."""
-    if kind == "search":
-        params: list[tuple[str, str]] = []
-        roll = rng.random()
-        if roll < 0.5:
-            params.append(("near", rng.choice(facts["places"])))
-            params.append(("radius", rng.choice(["5", "10", "25", "50"])))
-        if rng.random() < 0.35:
-            params.append(("q", rng.choice(facts["words"])))
-        if rng.random() < 0.4:
-            params.append(("type", rng.choice(facts["types"])))
-        if rng.random() < 0.2:
-            params.append(("when", rng.choice(["now", "soon", "today"])))
-        if rng.random() < 0.15:
-            params.append(("page", str(rng.randint(2, 5))))
-        return client.request("GET", "/find/?" + urllib.parse.urlencode(params))[0]
-    if kind == "listing":
-        return client.request("GET", f"/resources/{rng.choice(facts['slugs'])}/")[0]
-    if kind == "home":
-        return client.request("GET", "/")[0]
-    if kind == "learn":
-        return client.request("GET", rng.choice(["/learn/", "/learn/faq/", "/support-types/"]))[0]
-    if kind == "workers":
-        return client.request("GET", "/peer-workers/")[0]
-    if kind in {"feed_poll", "feed_full"}:
-        path = "/meetings.json" if kind == "feed_full" else rng.choice(facts["feeds"])
-        headers = {"Accept-Encoding": "gzip"}
-        etag = facts["etags"].get(path)
-        if kind == "feed_poll" and etag:
-            headers["If-None-Match"] = etag
-        status, response, _ = client.request("GET", path, headers=headers)
-        if response.getheader("ETag"):
-            facts["etags"][path] = response.getheader("ETag")
-        return status
-    if kind == "hsds":
-        return client.request("GET", f"/hsds/services?page={rng.randint(1, 20)}")[0]
-    if kind == "ics":
-        return client.request("GET", f"/resources/{rng.choice(facts['slugs'])}.ics")[0]
-    if kind == "suggest":
-        status, _, page = client.request("GET", "/suggest/")
-        match = CSRF.search(page)
-        if status != 200 or not match:
-            return status
-        token = uuid.uuid4().hex[:12]
-        status = client.request(
-            "POST",
-            "/suggest/",
-            {
-                "csrfmiddlewaretoken": match.group(1).decode(),
-                "name": f"Soak drill meeting {token}",
-                "support_type": facts["types"][0],
-                "attendance": "in_person",
-                "cost": "free",
-                "address_line1": "12 Elm Street",
-                "city": "Springfield",
-                "region": "IL",
-                "country": "US",
-                "time1_days": ["2"],
-                "time1_start": "19:00",
-                "time1_end": "20:00",
-                "timezone": "America/Chicago",
-                "description": "Open discussion meeting (soak drill).",
-                "homepage": "",
-            },
-        )[0]
-        with shared.lock:
-            shared.suggested.append((token, status))
-        return status
-    if kind == "staff_save":
-        if "sessionid" not in client.cookies:
-            status, _, page = client.request("GET", "/admin/login/")
-            match = CSRF.search(page)
-            if not match:
-                return status
-            status = client.request(
-                "POST",
-                "/admin/login/?next=/admin/",
-                {
-                    "csrfmiddlewaretoken": match.group(1).decode(),
-                    "username": facts["staff"][0],
-                    "password": facts["staff"][1],
-                    "next": "/admin/",
-                },
-            )[0]
-            if "sessionid" not in client.cookies:
-                return status if status >= 400 else 401
-        changelist = "/admin/directory/listing/?status__exact=published"
-        status, _, page = client.request("GET", changelist)
-        match = CSRF.search(page)
-        if status != 200 or not match:
-            return status
-        return client.request(
-            "POST",
-            changelist,
-            {
-                "csrfmiddlewaretoken": match.group(1).decode(),
-                "action": "mark_verified_today",
-                "_selected_action": [str(rng.choice(facts["ids"]))],
-                "index": "0",
-            },
-        )[0]
-    raise ValueError(kind)
-
-
-def worker_loop(number: int, port: int, facts: dict, shared: Shared, started_at: float):
-    rng = random.Random(number)
-    kinds, weights = zip(*MIX, strict=True)
-    clients: dict[str, Client] = {}
-    while not shared.stop.is_set():
-        kind = rng.choices(kinds, weights)[0]
-        client = clients.setdefault(kind if kind in {"staff_save"} else "visitor", Client(port))
-        begun = time.monotonic()
-        try:
-            status = one_request(kind, client, facts, shared, rng)
-        except (OSError, http.client.HTTPException):
-            status = 0
-        sample = Sample(kind, begun - started_at, time.monotonic() - begun, status)
-        with shared.lock:
-            shared.samples.append(sample)
-        if status == 0 or status >= 500:
-            time.sleep(0.2)  # as a browser's user would, not a tight retry loop
-    for client in clients.values():
-        client.close()
 
 
 # ----------------------------------------------------------------------------- the drill

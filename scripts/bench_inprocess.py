@@ -26,12 +26,18 @@ WARMUP = 2  # untimed requests per variant (template loading, the first index bu
 
 
 def forget_shown_cards() -> None:
-    """Empty the card rows that /find/ keeps per index (directory.search.cards), and the
-    keywords it has read (directory.search.text): each timed request is cold."""
+    """Empty the card rows that /find/ keeps per index (directory.search.cards), the
+    keywords it has read (directory.search.text) and, in this process's own cache, the places
+    it has found (directory.search.geo): each timed request is cold."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
     from directory.search import cards, text
 
     cards._card_rows = cards._CardRows()
-    text._parsed_keywords = text._ParsedKeywords()
+    text.forget_read_keywords()
+    if isinstance(caches["default"], LocMemCache):  # never a shared Redis
+        caches["default"].clear()
 
 
 def measure_index() -> dict:

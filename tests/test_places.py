@@ -48,3 +48,28 @@ def test_an_unknown_place_shows_online_listings_only(client, towns):
     assert parse_find_page(client.get("/find/").content.decode()).result_count == 1
     every_kind = "/find/?near=Rehobth+Beach&attendance=in_person&attendance=hybrid"
     assert parse_find_page(client.get(every_kind).content.decode()).result_count == 2
+
+
+def test_a_found_place_is_looked_up_once_for_every_process(towns, django_assert_num_queries):
+    """Visitors type the same towns again and again: a place found is kept in the shared
+    cache (Redis in production, so every worker reads it from there), with the same answer."""
+    first = resolve_place("Larkspur")
+    assert first.origin.place.region_code == "CA"
+    assert [p.region_code for p in first.alternatives] == ["CO"]
+    with django_assert_num_queries(0):
+        again = resolve_place("  Larkspur ")
+    assert (again.origin.latitude, again.origin.label) == (
+        first.origin.latitude,
+        first.origin.label,
+    )
+    assert [p.pk for p in again.alternatives] == [p.pk for p in first.alternatives]
+    with django_assert_num_queries(1):  # another text is another look-up
+        assert resolve_place("Larkspur, CO").origin.place.region_code == "CO"
+
+
+def test_a_place_not_found_is_found_once_the_gazetteer_has_it(towns):
+    """Only places found are kept: a town missing from the gazetteer is found as soon as it
+    is loaded, not an hour later."""
+    assert resolve_place("Milton, DE").origin is None
+    f.place(name="Milton", search_name="milton", region_code="DE")
+    assert resolve_place("Milton, DE").origin.place.name == "Milton"

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -309,8 +310,10 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
             f.schedule(listing, weekday=4, start_time=dt.time(19))
 
     def cold(url):
-        # Cards not shown before: the most a page can cost (shown ones are read from memory).
+        # Cards not shown before, a place not found before: the most a page can cost (shown
+        # cards are read from memory, found places from the shared cache).
         monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+        cache.clear()
         return _queries_for(client, url)
 
     def counts():

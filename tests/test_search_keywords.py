@@ -327,6 +327,27 @@ def test_a_keyword_is_read_once_per_index(data, django_assert_num_queries):
     assert newer.ids[after].tolist() == [listing.pk]
 
 
+def test_a_keyword_one_process_read_is_not_read_again_by_another(data, django_assert_num_queries):
+    """Every worker of the site shares what one has read (the shared cache): a process that
+    has not read a word (its own memory emptied) takes it from there, with the same listings;
+    a keyword with other letters than ASCII is read by each process (it names listings by id)."""
+    from directory.search import text
+
+    ix = search_index()
+    first, first_ranks = keyword_mask(ix, "recovery group", with_rank=True)
+    text._parsed_keywords = text._ParsedKeywords()  # another process: nothing in its memory
+    with django_assert_num_queries(0):
+        again, again_ranks = keyword_mask(ix, "recovery group", with_rank=True)
+    assert again.tolist() == first.tolist() and again_ranks.tolist() == first_ranks.tolist()
+    keyword_mask(ix, "reunión", with_rank=False)
+    text._parsed_keywords = text._ParsedKeywords()
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 0):
+        keyword_mask(ix, "reunión", with_rank=False)
+    text.forget_read_keywords()  # the benchmark's cold requests: read again
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 0):
+        keyword_mask(ix, "recovery group", with_rank=True)
+
+
 def test_a_read_keyword_cannot_be_changed_by_its_users(data):
     ix = search_index()
     keyword_mask(ix, "hope", with_rank=True)

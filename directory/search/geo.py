@@ -6,12 +6,14 @@ in SQL (peer workers), over arrays (the listing index) and in plain Python.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.cache import cache
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils.translation import gettext as _
@@ -23,6 +25,10 @@ MILES_PER_DEGREE_LATITUDE = 69.0
 RADIUS_CHOICES = [1, 5, 10, 25, 50, 100]  # miles
 DEFAULT_RADIUS = 25
 US_ZIP = re.compile(r"^(\d{5})(?:-\d{4})?$")
+# A place found is kept this long in the shared cache: visitors type the same towns and ZIP
+# codes again and again. A place the gazetteer does not know is not kept (it may be loaded in
+# the meantime); one it knows moves only when load_gazetteer runs again, seen within the hour.
+PLACE_CACHE_SECONDS = 3600
 
 
 def fold(text: str) -> str:
@@ -59,10 +65,25 @@ def _qualifier_q(qualifier: str) -> Q:
 
 
 def resolve_place(text: str) -> PlaceLookup:
-    """A town, "Town, Region", "Town, Region, Country" or a US ZIP code, to coordinates."""
+    """A town, "Town, Region", "Town, Region, Country" or a US ZIP code, to coordinates:
+    from the shared cache when this text was found in the last hour."""
     text = " ".join(text.split())[:120]
     if not text:
         return PlaceLookup()
+    key = (
+        "place:1:"
+        + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    )
+    found = cache.get(key)
+    if isinstance(found, PlaceLookup):
+        return found
+    found = _look_up(text)
+    if found.origin is not None:
+        cache.set(key, found, PLACE_CACHE_SECONDS)
+    return found
+
+
+def _look_up(text: str) -> PlaceLookup:
     zip_match = US_ZIP.match(text)
     if zip_match:
         place = Place.objects.filter(

@@ -10,9 +10,11 @@ PostgreSQL in the tests. Matching and ranking then happen on the search index
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.cache import cache
 from django.db import connection
 
 from directory.models import Listing
@@ -66,17 +68,59 @@ class _ParsedKeywords:
 
 _parsed_keywords = _ParsedKeywords()
 
+# Keywords read by any process of the site, in the shared cache (Redis in production): a word
+# one worker has read is not read again by the others, nor after a rebuild that kept every name.
+# Only plain-ASCII keywords: what they read depends on nothing but their text and the names
+# (an other keyword also names listings by id, which the names do not pin down).
+SHARED_SECONDS = 6 * 3600
+_shared_namespace = "keyword:1"  # forget_read_keywords() changes it in this process
+
+
+def names_fingerprint(names: NameTrigrams) -> str:
+    """A digest of the distinct names in their order (the codes a reading refers to)."""
+    found = getattr(names, "fingerprint", None)
+    if found is None:
+        digest = hashlib.blake2b(digest_size=16)
+        for name in names.names:
+            digest.update(name.encode("utf-8", "surrogatepass") + b"\x00")
+        found = names.fingerprint = digest.hexdigest()
+    return found
+
+
+def _shared_key(names: NameTrigrams, terms: str, with_rank: bool) -> str:
+    text_digest = hashlib.blake2b(terms.encode("utf-8", "surrogatepass"), digest_size=16)
+    return (
+        f"{_shared_namespace}:{names_fingerprint(names)}:{int(with_rank)}:{text_digest.hexdigest()}"
+    )
+
+
+def forget_read_keywords() -> None:
+    """This process reads every keyword again, as if no process had read it (the benchmark's
+    cold requests)."""
+    global _parsed_keywords, _shared_namespace
+    _parsed_keywords = _ParsedKeywords()
+    _shared_namespace = f"keyword:1:{hashlib.blake2b(str(id(object())).encode()).hexdigest()}"
+
 
 def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedKeyword:
     """The keyword read by the database, or on SQLite by Python; each text read once per set
-    of names (``_ParsedKeywords``). The result is shared: its arrays are read-only."""
+    of names (``_ParsedKeywords``), and an ASCII one once for every process of the site (the
+    shared cache). The result is shared: its arrays are read-only."""
     key = (clean_terms(text), with_rank)
     parsed = _parsed_keywords.for_names(names)
     found = parsed.get(key)
     if found is None:
-        found = parsed[key] = _read_keyword(text, with_rank=with_rank, names=names)
+        shared = key[0].isascii()
+        if shared:
+            shared_key = _shared_key(names, *key)
+            found = cache.get(shared_key)
+        if not isinstance(found, ParsedKeyword):
+            found = _read_keyword(text, with_rank=with_rank, names=names)
+            if shared:
+                cache.set(shared_key, found, SHARED_SECONDS)
         for array in (found.name_codes, found.name_ranks):
             array.setflags(write=False)
+        parsed[key] = found
     return found
 
 

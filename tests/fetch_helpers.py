@@ -1,4 +1,4 @@
-"""Local servers and a fake DNS for the fetching tests (tests/test_fetching.py and the feed
+"""Local servers and a fake DNS for the fetching tests (tests/test_fetching_*.py and the feed
 tests that fetch a URL)."""
 
 from __future__ import annotations

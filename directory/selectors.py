@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -119,9 +121,18 @@ def directions_url(location) -> str:
     return ""
 
 
-def active_filters(result) -> list[dict]:
-    """The filters in force, each with the parameters that remove it (labels as visitors read
-    them, in their language)."""
+@dataclass
+class ActiveFilter:
+    """A filter in force: its label, as visitors read it in their language, the parameters
+    that remove it and (set by the view) the link that does."""
+
+    label: str
+    params: dict
+    url: str = ""
+
+
+def active_filters(result) -> list[ActiveFilter]:
+    """The filters in force, each with the parameters that remove it."""
     query = result.query
     labels = {}
     for facet in result.facets:
@@ -132,29 +143,28 @@ def active_filters(result) -> list[dict]:
         for value in values:
             legend, label = labels.get((name, value), (name, value))
             active.append(
-                {
-                    "label": _("%(filter)s: %(value)s") % {"filter": legend, "value": label},
-                    "params": {name: [v for v in values if v != value], "page": None},
-                }
+                ActiveFilter(
+                    _("%(filter)s: %(value)s") % {"filter": legend, "value": label},
+                    {name: [v for v in values if v != value], "page": None},
+                )
             )
     if query.q:
         active.append(
-            {
-                "label": _("Keyword: %(keyword)s") % {"keyword": query.q},
-                "params": {"q": None, "page": None},
-            }
+            ActiveFilter(
+                _("Keyword: %(keyword)s") % {"keyword": query.q}, {"q": None, "page": None}
+            )
         )
     if result.origin is not None:
         place = {"place": result.origin.label, "radius": query.radius}
         active.append(
-            {
-                "label": (
+            ActiveFilter(
+                (
                     _("Near %(place)s (within %(radius)s miles)") % place
                     if query.radius
                     else _("Near %(place)s") % place
                 ),
-                "params": {"near": None, "lat": None, "lon": None, "radius": None, "page": None},
-            }
+                {"near": None, "lat": None, "lon": None, "radius": None, "page": None},
+            )
         )
     return active
 

@@ -19,8 +19,7 @@ def worker_list(request: HttpRequest) -> HttpResponse:
     context = {
         "query": query,
         "result": result,
-        "radius_choices": geo.RADIUS_CHOICES,
-        "default_radius": geo.DEFAULT_RADIUS,
+        "radius_options": geo.radius_options(query.radius),
         "invalid_fields": sorted(
             set(form.errors) | (set(ignored_parameters(request)) & set(form.fields))
         ),

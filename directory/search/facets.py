@@ -34,46 +34,57 @@ class Facet:
         return any(v.selected for v in self.values)
 
 
-def with_toggle_urls(facets: list[Facet], current) -> list[Facet]:
-    """Give every value the URL that toggles it: ``current`` (request.GET) with the value's
-    ``params`` applied (a list replaces a parameter, None removes it), keeping the order of the
-    other parameters, as ``{% querystring request.GET value.params %}`` would.
+class QueryLinks:
+    """Links that change a few parameters of the current query string (``request.GET``):
+    ``url(params)`` is what ``{% querystring current params %}`` writes (a list replaces a
+    parameter, None removes it, the other parameters keep their order, new ones go last).
 
-    Built in Python with each untouched parameter encoded once: a results page has over a
-    hundred values, and the template tag (a deep copy of the query per value) dominated it.
+    Built in Python with each parameter encoded once per page: a results page has over a
+    hundred such links (every facet value's toggle, the active filters, the view switch), and
+    the template tag (a copy of the query per link) dominated its rendering.
     """
-    pairs: dict[tuple[str, str], str] = {}
 
-    def encode(key: str, values) -> str:
+    def __init__(self, current):
+        self._pairs: dict[tuple[str, object], str] = {}
+        self._current = {key: self._encode(key, values) for key, values in current.lists()}
+
+    def _encode(self, key: str, values) -> str:
         # urlencode() of (key, value) pairs, each pair encoded once per page.
         pieces = []
         for value in values:
-            piece = pairs.get((key, value))
+            if value is None:
+                continue
+            piece = self._pairs.get((key, value))
             if piece is None:
-                piece = pairs[(key, value)] = urlencode([(key, value)])
+                piece = self._pairs[(key, value)] = urlencode([(key, value)])
             pieces.append(piece)
         return "&".join(pieces)
 
-    encoded = {key: encode(key, values) for key, values in current.lists()}
+    def url(self, params: dict) -> str:
+        kept = [
+            self._encode(key, _as_list(params[key])) if key in params else piece
+            for key, piece in self._current.items()
+            if not (key in params and params[key] is None)
+        ]
+        added = [
+            self._encode(key, _as_list(change))
+            for key, change in params.items()
+            if change is not None and key not in self._current
+        ]
+        return "?" + "&".join(p for p in [*kept, *added] if p)
+
+
+def with_toggle_urls(facets: list[Facet], current) -> list[Facet]:
+    """Give every value the URL that toggles it (``QueryLinks.url`` of its ``params``)."""
+    links = current if isinstance(current, QueryLinks) else QueryLinks(current)
     for facet in facets:
         for value in facet.values:
-            parts = []
-            for key, change in value.params.items():
-                if change is not None and key not in encoded:
-                    encoded_change = encode(key, _as_list(change))
-                    if encoded_change:
-                        parts.append(encoded_change)
-            kept = [
-                encode(key, _as_list(value.params[key])) if key in value.params else piece
-                for key, piece in encoded.items()
-                if not (key in value.params and value.params[key] is None)
-            ]
-            value.url = "?" + "&".join(p for p in [*kept, *parts] if p)
+            value.url = links.url(value.params)
     return facets
 
 
 def _as_list(change) -> list:
-    return change if isinstance(change, list) else [change]
+    return list(change) if isinstance(change, (list, tuple)) else [change]
 
 
 class Counted(Sequence):

@@ -6,6 +6,7 @@ in SQL (peer workers), over arrays (the listing index) and in plain Python.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import math
 import re
@@ -16,7 +17,9 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from directory.models import Place
 
@@ -29,6 +32,21 @@ US_ZIP = re.compile(r"^(\d{5})(?:-\d{4})?$")
 # codes again and again. A place the gazetteer does not know is not kept (it may be loaded in
 # the meantime); one it knows moves only when load_gazetteer runs again, seen within the hour.
 PLACE_CACHE_SECONDS = 3600
+
+
+@functools.cache
+def _radius_labels(language: str) -> tuple[tuple[int, str], ...]:
+    return tuple(
+        (r, ngettext("%(counter)s mile", "%(counter)s miles", r) % {"counter": r})
+        for r in RADIUS_CHOICES
+    )
+
+
+def radius_options(chosen: int | None) -> list[tuple[int, str, bool]]:
+    """The "Within" menu: each radius, its label in the page's language and whether it is the
+    one chosen (the default when none is)."""
+    chosen = chosen or DEFAULT_RADIUS
+    return [(r, label, r == chosen) for r, label in _radius_labels(translation.get_language())]
 
 
 def fold(text: str) -> str:

@@ -51,6 +51,7 @@ class Relaxation:
     label: str
     params: dict
     count: int
+    url: str = ""  # set by the view (``facets.QueryLinks``)
 
 
 @dataclass

@@ -12,23 +12,37 @@ from directory.edge import ignored_parameters
 from directory.feeds import published
 from directory.maps import results as maps
 from directory.search import geo, listings, vocabulary
-from directory.search.facets import with_toggle_urls
+from directory.search.facets import QueryLinks, with_toggle_urls
 from directory.search.forms import ListingSearchForm
+
+# The "online meetings match your other filters" link: no place, online only.
+ONLINE_ELSEWHERE = {
+    "near": None, "lat": None, "lon": None, "radius": None, "attendance": "online", "page": None,
+}  # fmt: skip
 
 
 def find(request: HttpRequest) -> HttpResponse:
     form = ListingSearchForm(request.GET)
     view = "map" if request.GET.get("view") == "map" else "list"
     result = listings.search_listings(form.to_query(), now=timezone.now(), view=view)
-    with_toggle_urls(result.facets, request.GET)
+    links = QueryLinks(request.GET)
+    with_toggle_urls(result.facets, links)
+    active_filters = selectors.active_filters(result)
+    for link in [*active_filters, *result.relaxations]:
+        link.url = links.url(link.params)
     context = {
         "map_view": view == "map",
         "results_map": maps.results_map(result, request.GET) if view == "map" else None,
         "query": result.query,
         "result": result,
-        "active_filters": selectors.active_filters(result),
-        "radius_choices": geo.RADIUS_CHOICES,
-        "default_radius": geo.DEFAULT_RADIUS,
+        "active_filters": active_filters,
+        "links": {
+            "list": links.url({"view": None}),
+            "map": links.url({"view": "map", "page": None}),
+            "all_pages": links.url({"page": None}),
+            "online": links.url(ONLINE_ELSEWHERE),
+        },
+        "radius_options": geo.radius_options(result.query.radius),
         "sort_choices": vocabulary.SORT_CHOICES,
         "invalid_fields": sorted(
             set(form.errors) | (set(ignored_parameters(request)) & set(form.fields))

@@ -31,6 +31,9 @@ max_requests_jitter = max_requests // 10
 # After a request, at most once every this many seconds, a worker gives its free heap pages
 # back to the system (``post_request`` below); 0 turns it off.
 trim_seconds = float(os.environ.get("GUNICORN_TRIM_SECONDS", "5"))
+# Blocks of this many KB or more are mapped on their own and unmapped when freed
+# (``on_starting``; peersupport/memory.py says why 1 MB).
+mmap_threshold_kb = int(os.environ.get("GUNICORN_MMAP_THRESHOLD_KB", "1024"))
 
 
 def on_starting(server):
@@ -38,7 +41,7 @@ def on_starting(server):
     them back when freed, in the master and every worker it forks (``fix_mmap_threshold``)."""
     from peersupport.memory import fix_mmap_threshold
 
-    fix_mmap_threshold()
+    fix_mmap_threshold(mmap_threshold_kb * 1024)
 
 
 # The application is loaded once in the master, which builds the search index before forking:

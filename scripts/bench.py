@@ -13,9 +13,10 @@ holds them), then:
 2. Under load (--load-seconds, 0 to skip): starts gunicorn with the production settings
    (DEBUG off, a random secret key, Redis, peersupport/gunicorn.conf.py) on a free port of
    127.0.0.1, waits until every worker has built its search index, then drives it with wrk
-   (scripts/bench_find.lua): first /find/, every request a new search, then /learn/. Reports
+   (scripts/bench_find.lua): /find/ (every request a new search) and /learn/ in alternating
+   slices of at least 10 s (three each by default: the machine's speed drifts). Reports
    requests/s, latency p50/p99, non-2xx responses and socket errors, and the ratio of the two
-   rates. gunicorn is always stopped at the end.
+   rates, overall and per pair of slices. gunicorn is always stopped at the end.
 3. With --scales 10000,100000,300000: runs 1 (and 2 when --load-seconds > 0) in a separate
    process per scale, on its own database peersupport_bench_<n>, and compares them.
 

@@ -7,6 +7,7 @@ import collections
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,8 @@ from bench_server import (
 
 LUA_SCRIPT = ROOT / "scripts" / "bench_find.lua"
 TARGET_RATIO = 0.40  # issue 21: with keywords and places in the mix
-WARMUP_SECONDS = 3  # of untimed load before each timed wrk run
+WARMUP_SECONDS = 3  # of untimed load for each URL before the timed slices
+LOAD_SLICES = 3  # alternating slices of each URL's timed seconds (``load_slices``)
 
 
 def visitor_words(rows, limit: int = 200) -> list[str]:
@@ -110,7 +112,8 @@ def load_test(args, facts: dict) -> dict:
     print(
         f"Under load: gunicorn (production settings, {args.workers} workers x {threads} threads)"
         f" on 127.0.0.1:{port}; wrk {args.threads} threads, {args.connections} connections,"
-        f" {args.load_seconds} s per URL after {WARMUP_SECONDS} untimed seconds",
+        f" {args.load_seconds} s per URL in {len(load_slices(args.load_seconds))} slices"
+        f" alternating with the other URL's, after {WARMUP_SECONDS} untimed seconds each",
         flush=True,
     )
     results: dict = {"workers": args.workers, "threads_per_worker": int(threads)}
@@ -138,16 +141,24 @@ def load_test(args, facts: dict) -> dict:
                 f"{', '.join(f'{m:.0f}' for m in results['worker_pss_mb'])} MB",
                 flush=True,
             )
-            for label, script_args in (
-                ("find", find_mix(args.threads, facts)),
-                ("learn", ["path", "/learn/"]),
-            ):
+            mixes = {"find": find_mix(args.threads, facts), "learn": ["path", "/learn/"]}
+            for script_args in mixes.values():
                 # A few untimed seconds first: each worker loads its templates on first use.
                 run_wrk(args, port, script_args, seconds=WARMUP_SECONDS)
-                builds_before = count_in_log(log_path, INDEX_BUILT)
-                result = run_wrk(args, port, script_args, seconds=args.load_seconds)
-                result["index_builds"] = count_in_log(log_path, INDEX_BUILT) - builds_before
-                results[label] = result
+            slices = load_slices(args.load_seconds)
+            timed: dict[str, list[dict]] = {label: [] for label in mixes}
+            for seconds in slices:
+                for label, script_args in mixes.items():
+                    builds_before = count_in_log(log_path, INDEX_BUILT)
+                    result = run_wrk(args, port, script_args, seconds=seconds)
+                    result["index_builds"] = count_in_log(log_path, INDEX_BUILT) - builds_before
+                    timed[label].append(result)
+            for label, runs in timed.items():
+                results[label] = merge_slices(runs)
+            results["slice_ratios"] = [
+                f["rps"] / lr["rps"] if lr["rps"] else 0.0
+                for f, lr in zip(timed["find"], timed["learn"], strict=True)
+            ]
         except Exception:
             print("gunicorn log (last lines):\n" + tail(log_path), file=sys.stderr)
             raise
@@ -165,6 +176,12 @@ def load_test(args, facts: dict) -> dict:
             f"/{label + '/':<7}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
             f"{r['max_ms']:>9.1f}{r['requests']:>10,}{r['non2xx']:>9}{r['socket_errors']:>11}"
             f"{r['distinct'] if label == 'find' else '-':>10}{r['index_builds']:>9}"
+        )
+    if len(results["slice_ratios"]) > 1:
+        print(
+            f"\n(in {len(results['slice_ratios'])} alternating slices of each URL: /find/ : "
+            f"/learn/ = {', '.join(f'{r:.1%}' for r in results['slice_ratios'])}; "
+            "p50 is the slices' median, p99 and max their highest)"
         )
     print(
         f"\n/find/ : /learn/ = {results['ratio']:.1%} of the requests per second "
@@ -187,6 +204,35 @@ def find_mix(threads: int, facts: dict) -> list[str]:
         "|".join(facts["pairs"]),
         "|".join(facts["places"]),
     ]
+
+
+def load_slices(seconds: int) -> list[int]:
+    """The timed seconds of each URL cut in slices that alternate with the other URL's
+    (/find/, /learn/, /find/, ...): this machine's speed drifts by a third over a minute, and
+    two back-to-back 30-second runs compared the search with a page measured on a faster or a
+    slower machine. Slices of at least 10 s, at most ``LOAD_SLICES``."""
+    count = max(1, min(LOAD_SLICES, seconds // 10))
+    return [seconds // count + (1 if i < seconds % count else 0) for i in range(count)]
+
+
+def merge_slices(runs: list[dict]) -> dict:
+    """One URL's slices as one run: requests over their summed duration; p50 the slices'
+    median, p99 and max the highest (a slow slice is not averaged away)."""
+    merged = {
+        key: sum(r[key] for r in runs)
+        for key in ("requests", "duration_s", "bytes", "responses", "non2xx", "socket_errors")
+    }
+    merged.update(
+        rps=merged["requests"] / merged["duration_s"],
+        distinct=sum(r["distinct"] for r in runs),
+        index_builds=sum(r["index_builds"] for r in runs),
+        p50_ms=statistics.median(r["p50_ms"] for r in runs),
+        p90_ms=max(r["p90_ms"] for r in runs),
+        p99_ms=max(r["p99_ms"] for r in runs),
+        max_ms=max(r["max_ms"] for r in runs),
+        slices=[{k: r[k] for k in ("rps", "p50_ms", "p99_ms", "requests")} for r in runs],
+    )
+    return merged
 
 
 def run_wrk(args, port: int, script_args: list[str], seconds: int) -> dict:

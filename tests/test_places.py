@@ -63,8 +63,11 @@ def test_a_found_place_is_looked_up_once_for_every_process(towns, django_assert_
         first.origin.label,
     )
     assert [p.pk for p in again.alternatives] == [p.pk for p in first.alternatives]
-    with django_assert_num_queries(1):  # another text is another look-up
+    with django_assert_num_queries(1):  # another place is another look-up
         assert resolve_place("Larkspur, CO").origin.place.region_code == "CO"
+    with django_assert_num_queries(0):  # the same place however it is typed: one entry
+        assert resolve_place("larkspur ,co").origin.place.region_code == "CO"
+        assert resolve_place("LARKSPUR").origin.place.region_code == "CA"
 
 
 def test_a_place_not_found_is_found_once_the_gazetteer_has_it(towns):

@@ -30,8 +30,9 @@ DEFAULT_RADIUS = 25
 US_ZIP = re.compile(r"^(\d{5})(?:-\d{4})?$")
 # A place found is kept this long in the shared cache: visitors type the same towns and ZIP
 # codes again and again. A place the gazetteer does not know is not kept (it may be loaded in
-# the meantime); one it knows moves only when load_gazetteer runs again, seen within the hour.
-PLACE_CACHE_SECONDS = 3600
+# the meantime); one it knows moves only when load_gazetteer runs again. Short, and keyed by
+# what the look-up reads (``_place_key``), so texts visitors vary cannot fill the cache.
+PLACE_CACHE_SECONDS = 600
 
 
 @functools.cache
@@ -84,14 +85,11 @@ def _qualifier_q(qualifier: str) -> Q:
 
 def resolve_place(text: str) -> PlaceLookup:
     """A town, "Town, Region", "Town, Region, Country" or a US ZIP code, to coordinates:
-    from the shared cache when this text was found in the last hour."""
+    from the shared cache when the same place was found in the last ten minutes."""
     text = " ".join(text.split())[:120]
     if not text:
         return PlaceLookup()
-    key = (
-        "place:1:"
-        + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    )
+    key = _place_key(text)
     found = cache.get(key)
     if isinstance(found, PlaceLookup):
         return found
@@ -99,6 +97,22 @@ def resolve_place(text: str) -> PlaceLookup:
     if found.origin is not None:
         cache.set(key, found, PLACE_CACHE_SECONDS)
     return found
+
+
+def _place_key(text: str) -> str:
+    """The shared cache's key for a place text: what the look-up reads of it (the ZIP code's
+    five digits, or the comma-separated parts), in lower case when plain ASCII (the look-up
+    ignores case: names are folded, qualifiers compared case-insensitively)."""
+    zip_match = US_ZIP.match(text)
+    basis = (
+        zip_match.group(1)
+        if zip_match
+        else "\x1f".join(part.strip() for part in text.split(",") if part.strip())
+    )
+    if basis.isascii():
+        basis = basis.lower()
+    digest = hashlib.blake2b(basis.encode("utf-8", "surrogatepass"), digest_size=16)
+    return "place:2:" + digest.hexdigest()
 
 
 def _look_up(text: str) -> PlaceLookup:

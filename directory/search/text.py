@@ -72,7 +72,7 @@ _parsed_keywords = _ParsedKeywords()
 # one worker has read is not read again by the others, nor after a rebuild that kept every name.
 # Only plain-ASCII keywords: what they read depends on nothing but their text and the names
 # (an other keyword also names listings by id, which the names do not pin down).
-SHARED_SECONDS = 6 * 3600
+SHARED_SECONDS = 600  # short: what visitors type cannot fill the cache (docs/search.md)
 _shared_namespace = "keyword:1"  # forget_read_keywords() changes it in this process
 
 

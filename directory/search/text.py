@@ -11,6 +11,7 @@ PostgreSQL in the tests. Matching and ranking then happen on the search index
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,8 +90,10 @@ def names_fingerprint(names: NameTrigrams) -> str:
 
 def _shared_key(names: NameTrigrams, terms: str, with_rank: bool) -> str:
     text_digest = hashlib.blake2b(terms.encode("utf-8", "surrogatepass"), digest_size=16)
+    # The database's own reading on PostgreSQL, Python's on SQLite: never mixed.
     return (
-        f"{_shared_namespace}:{names_fingerprint(names)}:{int(with_rank)}:{text_digest.hexdigest()}"
+        f"{_shared_namespace}:{connection.vendor}:{names_fingerprint(names)}:{int(with_rank)}:"
+        f"{text_digest.hexdigest()}"
     )
 
 
@@ -99,7 +102,7 @@ def forget_read_keywords() -> None:
     cold requests)."""
     global _parsed_keywords, _shared_namespace
     _parsed_keywords = _ParsedKeywords()
-    _shared_namespace = f"keyword:1:{hashlib.blake2b(str(id(object())).encode()).hexdigest()}"
+    _shared_namespace = f"keyword:1:{secrets.token_hex(8)}"
 
 
 def parse_keyword(text: str, *, with_rank: bool, names: NameTrigrams) -> ParsedKeyword:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from directory.models import CrisisLine, Feature, Listing, PeerWorker, SupportType
 
@@ -159,7 +160,12 @@ def active_filters(result) -> list[ActiveFilter]:
         active.append(
             ActiveFilter(
                 (
-                    _("Near %(place)s (within %(radius)s miles)") % place
+                    ngettext(
+                        "Near %(place)s (within %(radius)s mile)",
+                        "Near %(place)s (within %(radius)s miles)",
+                        query.radius,
+                    )
+                    % place
                     if query.radius
                     else _("Near %(place)s") % place
                 ),

@@ -274,3 +274,19 @@ def test_recently_verified_names_and_the_report_heading_say_the_listings_languag
     english = client.get("/resources/grupo/report/").content.decode()
     assert '<h1>Report a problem with “<span lang="es">Grupo Esperanza</span>”</h1>' in english
     assert "<title>Report a problem: Grupo Esperanza" in english  # no markup in the title
+
+
+@pytest.mark.parametrize(
+    ("prefix", "one", "many"),
+    [
+        ("", "(within 1 mile)", "(within 25 miles)"),
+        ("/es", "(a menos de 1 milla)", "(a menos de 25 millas)"),
+    ],
+)
+def test_the_place_filter_says_mile_or_miles(client, prefix, one, many):
+    """The active place filter agrees with its radius, in both languages."""
+    factories.place(name="Springfield", search_name="springfield", region_code="IL")
+    near = client.get(f"{prefix}/find/?near=Springfield&radius=1").content.decode()
+    assert one in near
+    wide = client.get(f"{prefix}/find/?near=Springfield&radius=25").content.decode()
+    assert many in wide

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from directory import scheduling as schedules
 from directory.models import Listing, Schedule
@@ -269,3 +271,62 @@ def test_cards_and_detail_show_the_next_occurrence_in_the_visitors_zone(client):
     assert "(10 am Eastern Time)" in html
     assert "America/New_York" not in html.split("<main", 1)[1]
     assert "Join online" in html
+
+
+# --- occurrences looks at the schedule's weekday alone: the same as reading every day -------
+
+
+def _occurrences_day_by_day(schedule, after, days=400):
+    """What ``occurrences`` gave when it read every day of the window (the reference)."""
+    zone = ZoneInfo(schedule.timezone)
+    first_day = after.astimezone(zone).date() - dt.timedelta(days=1)
+    length = schedules.duration(schedule)
+    for offset in range(days + 1):
+        day = first_day + dt.timedelta(days=offset)
+        if schedules.occurs_on(schedule, day):
+            start = schedules.local_start(schedule, day)
+            if start + length > after:
+                yield start, start + length
+
+
+_ZONES = ["America/New_York", "America/Denver", "Pacific/Honolulu", "Europe/London", "UTC"]
+_DATES = st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2028, 12, 31))
+
+
+@st.composite
+def _schedules(draw):
+    kind = draw(st.sampled_from(["weekly", "monthly", "interval"]))
+    whole_minutes = st.times().map(lambda t: t.replace(second=0, microsecond=0))
+    start = draw(whole_minutes)
+    valid_from = draw(st.none() | _DATES)
+    valid_to = draw(st.none() | _DATES)
+    return make(
+        kind=kind,
+        weekday=draw(st.integers(0, 6)),
+        start_time=start,
+        end_time=draw(st.none() | whole_minutes),
+        timezone=draw(st.sampled_from(_ZONES)),
+        week_of_month=draw(st.sampled_from([1, 2, 3, 4, 5, -1])) if kind == "monthly" else None,
+        interval_weeks=draw(st.integers(1, 8)) if kind == "interval" else None,
+        anchor_date=draw(_DATES) if kind == "interval" else None,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    schedule=_schedules(),
+    after=st.datetimes(
+        min_value=dt.datetime(2025, 1, 1),
+        max_value=dt.datetime(2027, 12, 31),
+        timezones=st.sampled_from([ZoneInfo(z) for z in _ZONES]),
+    ),
+    days=st.sampled_from([0, 1, 6, 7, 8, 30, 400]),
+)
+def test_occurrences_are_those_of_every_day_read_in_turn(schedule, after, days):
+    expected = list(_occurrences_day_by_day(schedule, after, days))
+    assert list(schedules.occurrences(schedule, after, days=days)) == expected
+    assert schedules.next_occurrence(schedule, after) == next(
+        iter(_occurrences_day_by_day(schedule, after)), None
+    )

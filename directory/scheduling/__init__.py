@@ -135,7 +135,9 @@ def occurrences(
     # Start a day early so a meeting in progress (or across midnight UTC) is included.
     first_day = after.astimezone(tz).date() - dt.timedelta(days=1)
     length = duration(schedule)
-    for offset in range(days + 1):
+    # Every kind meets on its weekday only: look at those days alone, a week apart.
+    first_offset = (schedule.weekday - sunday_based_weekday(first_day)) % 7
+    for offset in range(first_offset, days + 1, 7):
         day = first_day + dt.timedelta(days=offset)
         if not occurs_on(schedule, day):
             continue

@@ -12,13 +12,17 @@ alias ("counters") and fall back on their own (``directory.ratelimit``).
 from __future__ import annotations
 
 import functools
+import logging
+import pickle
 import threading
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from redis.exceptions import RedisError
 
 from directory.failsafe import report_degraded
+
+logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
 UNAVAILABLE = (RedisError, OSError)
@@ -77,3 +81,18 @@ for _name, _default in _DEFAULTS.items():
     elif _name == "set_many":
         _default = lambda args, kwargs: list(args[0]) if args else []  # noqa: E731 - not stored
     setattr(ForgivingRedisCache, _name, _forgiving(_name, _default))
+
+
+class ForgivingSerializer(RedisSerializer):
+    """Reads a value it cannot unpickle (written by an older release whose classes changed,
+    or damaged) as None, a miss to every reader here, instead of failing the request."""
+
+    def loads(self, data):
+        try:
+            return super().loads(data)
+        except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, EOFError,
+                IndexError, ValueError) as error:  # fmt: skip
+            logger.warning(
+                "cache: a value could not be read (%s); read as a miss", type(error).__name__
+            )
+            return None

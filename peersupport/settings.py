@@ -400,7 +400,7 @@ if os.environ.get("REDIS_URL"):
         "default": {
             "BACKEND": "directory.cache.ForgivingRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "OPTIONS": _REDIS_OPTIONS,
+            "OPTIONS": {**_REDIS_OPTIONS, "serializer": "directory.cache.ForgivingSerializer"},
         },
         "counters": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

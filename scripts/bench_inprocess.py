@@ -34,7 +34,7 @@ def forget_shown_cards() -> None:
 
     from directory.search import cards, text
 
-    cards._card_rows = cards._CardRows()
+    cards.forget_shown_cards()
     text.forget_read_keywords()
     if isinstance(caches["default"], LocMemCache):  # never a shared Redis
         caches["default"].clear()

@@ -7,7 +7,10 @@ answers) is drilled in tests/test_drills.py.
 from __future__ import annotations
 
 import logging
+import pickle
+import sys
 import time
+import types
 
 import pytest
 from django.core.cache import caches
@@ -329,3 +332,50 @@ def test_connections_opened_together_do_not_all_expire_together():
         probe.close()
     assert all(max_age - 1 <= end <= max_age * 1.5 + 1 for end in ends)
     assert max(ends) - min(ends) > max_age / 10
+
+
+def pickled_by_an_older_release() -> bytes:
+    """A pickle of an instance whose class this release no longer has."""
+    module = types.ModuleType("directory_gone_now")
+
+    class Row:
+        pass
+
+    Row.__module__, Row.__qualname__ = module.__name__, "Row"
+    module.Row = Row
+    sys.modules[module.__name__] = module
+    try:
+        return pickle.dumps(Row(), pickle.HIGHEST_PROTOCOL)
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_a_cached_value_this_release_cannot_read_is_a_miss(caplog):
+    from directory.cache import ForgivingSerializer
+
+    serializer = ForgivingSerializer()
+    caplog.set_level(logging.WARNING, logger="directory.cache")
+    assert serializer.loads(pickled_by_an_older_release()) is None
+    assert serializer.loads(b"\x80\x05not a pickle") is None
+    assert "could not be read" in caplog.text
+    for value in (7, "text", {"a": (1, None)}, False):
+        assert serializer.loads(serializer.dumps(value)) == value
+
+
+def test_the_shared_cache_reads_what_it_cannot_unpickle_as_a_miss():
+    """As production configures it (Redis, peersupport/settings.py), on this machine's Redis."""
+    setting = redis_caches(6379)
+    setting["default"]["OPTIONS"] = {
+        **setting["default"]["OPTIONS"],
+        "serializer": "directory.cache.ForgivingSerializer",
+    }
+    setting["default"]["KEY_PREFIX"] = f"test-unreadable-{time.monotonic_ns()}"
+    with override_settings(CACHES=setting):
+        cache = caches["default"]
+        key = cache.make_and_validate_key("row")
+        cache._cache.get_client(key, write=True).set(key, pickled_by_an_older_release())
+        try:
+            assert cache.get("row", "default") is None
+            assert cache.get_many(["row"]) == {"row": None}
+        finally:
+            cache.delete("row")

@@ -341,6 +341,58 @@ def test_a_card_shown_before_changes_with_its_listing(client, taxonomy):
     assert find(client, "").result_names == []
 
 
+def test_cards_one_process_read_are_not_read_again_by_another(client, monkeypatch):
+    from directory.search import cards
+
+    for i in range(3):
+        listing = f.listing(name=f"Shared card {i}", attendance="online")
+        f.schedule(listing, weekday=i, start_time=dt.time(12))
+    first = client.get("/find/").content.decode()
+    warm = _queries_for(client, "/find/")  # every card in this process's memory
+    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+    cache.clear()
+    assert _queries_for(client, "/find/") == warm + 3  # read by no process: three statements
+    # Another worker: none of the cards in its memory, the shared cache as the first left it.
+    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+    assert _queries_for(client, "/find/") == warm
+    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+    again = client.get("/find/").content.decode()
+    assert again == first
+    assert "Shared card 2" in again
+
+
+def test_a_shared_card_value_that_cannot_be_read_is_read_again(client, monkeypatch):
+    from directory.search import cards
+    from directory.search.freshness import search_index
+
+    listing = f.listing(name="Hope at Noon", attendance="online")
+    f.schedule(listing, weekday=2, start_time=dt.time(12))
+    assert find(client, "").result_names == ["Hope at Noon"]
+    # What an unreadable value gives (directory.cache.ForgivingSerializer), and a stranger.
+    for unreadable in (None, "not a row"):
+        key = next(iter(cards._shared_keys(search_index(), [listing.pk])))
+        cache.set(key, unreadable)
+        monkeypatch.setattr(cards, "_card_rows", cards._CardRows())  # another worker
+        assert find(client, "").result_names == ["Hope at Noon"]
+
+
+def test_a_card_kept_in_the_shared_cache_changes_with_its_listing(client, monkeypatch):
+    from directory.search import cards
+
+    listing = f.listing(name="Hope at Noon", attendance="online")
+    f.schedule(listing, weekday=2, start_time=dt.time(12))
+    assert find(client, "").result_names == ["Hope at Noon"]
+    listing.name = "Hope at One"
+    listing.save()
+    client.get("/find/")  # the index follows the edit (in production, off-request)
+    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())  # another worker
+    assert find(client, "").result_names == ["Hope at One"]
+    Listing.objects.filter(pk=listing.pk).update(status="draft")
+    client.get("/find/")
+    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+    assert find(client, "").result_names == []
+
+
 def test_pagination_keeps_the_other_filters(client, taxonomy):
     for i in range(25):
         f.listing(name=f"Women group {i:02d}", features=[taxonomy["women"]], attendance="online")

@@ -7,12 +7,13 @@ instances with their cards' data for the print handout and calendars, which read
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
@@ -47,9 +48,9 @@ def load_cards(search: CompiledSearch, positions: np.ndarray, now: dt.datetime) 
     return items
 
 
-@dataclass(slots=True)
-class ScheduleRow:
-    """What the schedule arithmetic reads of a schedule (``directory.scheduling.Recurrence``)."""
+class ScheduleRow(NamedTuple):
+    """What the schedule arithmetic reads of a schedule (``directory.scheduling.Recurrence``).
+    A named tuple: the shared cache pickles and unpickles it faster than a dataclass."""
 
     kind: str
     weekday: int
@@ -63,7 +64,7 @@ class ScheduleRow:
     valid_to: dt.date | None
 
 
-SCHEDULE_ROW_FIELDS = [f.name for f in dataclasses.fields(ScheduleRow)]
+SCHEDULE_ROW_FIELDS = list(ScheduleRow._fields)
 
 
 @dataclass(slots=True)
@@ -131,6 +132,30 @@ class _CardRows:
 
 
 _card_rows = _CardRows()
+
+# Card rows read by any process of the site, in the shared cache (Redis in production), under
+# the index's version: a write to what the index reads gives the database a new version, so
+# a row kept here is exactly as fresh as the index that asks for it. Each of the site's
+# workers read every card it showed itself before (three statements a page with new cards).
+SHARED_SECONDS = 600  # short: what is shown changes with what visitors search
+_shared_namespace = "card:1"  # forget_shown_cards() changes it in this process
+UNPUBLISHED = False  # kept for a listing found unpublished (None is what an unreadable value gives)
+
+
+def forget_shown_cards() -> None:
+    """This process reads every card again, as if no process had shown it (the benchmark's
+    cold requests)."""
+    global _card_rows, _shared_namespace
+    _card_rows = _CardRows()
+    _shared_namespace = f"card:1:{secrets.token_hex(8)}"
+
+
+def _shared_keys(index, ids: list[int]) -> dict[str, int]:
+    """The shared cache's key of each listing's card rows (none for an index of no version)."""
+    if index.version is None:
+        return {}
+    prefix = f"{_shared_namespace}:{connection.vendor}:{index.version}:"
+    return {f"{prefix}{pk}": pk for pk in ids}
 
 
 CARD_FIELDS = (
@@ -229,6 +254,28 @@ def _read_card_rows(ids: list[int]) -> dict[int, tuple | None]:
     return found
 
 
+def _shared_card_rows(index, ids: list[int]) -> dict[int, tuple | None]:
+    """The card rows of ``ids``: from the shared cache where another process (or this one)
+    read them for this index's version, else from the database (and then kept there)."""
+    keys = _shared_keys(index, ids)
+    found: dict[int, tuple | None] = {}
+    for key, kept in (cache.get_many(list(keys)) if keys else {}).items():
+        if kept is UNPUBLISHED:
+            found[keys[key]] = None
+        elif isinstance(kept, tuple) and len(kept) == 3:
+            found[keys[key]] = kept
+        # Anything else (a value no longer readable: None) is read again below.
+    unread = [pk for pk in ids if pk not in found]
+    if unread:
+        read = _read_card_rows(unread)
+        found.update(read)
+        if keys:
+            by_pk = {pk: key for key, pk in keys.items()}
+            kept = {by_pk[pk]: UNPUBLISHED if row is None else row for pk, row in read.items()}
+            cache.set_many(kept, SHARED_SECONDS)
+    return found
+
+
 def load_result_cards(
     search: CompiledSearch, positions: np.ndarray, now: dt.datetime
 ) -> list[Card]:
@@ -241,7 +288,7 @@ def load_result_cards(
     rows = _card_rows.for_index(search.index)
     missing = [pk for pk in ids if pk not in rows]
     if missing:
-        rows.update(_read_card_rows(missing))
+        rows.update(_shared_card_rows(search.index, missing))
     minute = now.replace(second=0, microsecond=0)
     next_starts = _card_rows.next_starts_at(minute)
     distances = search.distance[positions].tolist() if search.distance is not None else None

@@ -75,13 +75,14 @@ def field_facet(search: CompiledSearch, name: str, total: int) -> Facet:
         # "How it meets" goes back to online only).
         counts[selected[0]] = np.count_nonzero(search.matching(search.without(name)))
     label_of = dict(zip(values, labels, strict=True)) if codes_table is None else None
+    language = translation.get_language()
     facet_values = [
         FacetValue(
             value,
             label_of.get(value, value)
             if label_of is not None
             else (
-                codes_table.label_in(codes_table.by_value[value], translation.get_language())
+                codes_table.label_in(codes_table.by_value[value], language)
                 if value in codes_table.by_value
                 else value
             ),

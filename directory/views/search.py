@@ -43,7 +43,7 @@ def find(request: HttpRequest) -> HttpResponse:
             "online": links.url(ONLINE_ELSEWHERE),
         },
         "radius_options": geo.radius_options(result.query.radius),
-        "sort_choices": vocabulary.SORT_CHOICES,
+        "sort_options": sort_options(result),
         "invalid_fields": sorted(
             set(form.errors) | (set(ignored_parameters(request)) & set(form.fields))
         ),
@@ -54,6 +54,17 @@ def find(request: HttpRequest) -> HttpResponse:
         "active_filter_count": sum(value.selected for f in result.facets for value in f.values),
     }
     return render(request, "directory/listing_list.html", context)
+
+
+def sort_options(result) -> list[tuple[str, str, bool]]:
+    """The "Sort by" menu: (key, label, chosen) of each order this search can take (by
+    distance only from a place, by relevance only for a keyword)."""
+    return [
+        (key, label, key == result.sort)
+        for key, label in vocabulary.SORT_CHOICES.items()
+        if not (key == "distance" and not result.origin)
+        and not (key == "relevance" and not result.query.q)
+    ]
 
 
 def find_print(request: HttpRequest) -> HttpResponse:

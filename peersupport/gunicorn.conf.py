@@ -16,9 +16,13 @@ workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count()
 # docs/performance.md) at the price of that head-room.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-# gthread accepts connections for busy threads too; keep that queue short so a process whose
-# threads are all waiting does not take new requests away from its siblings.
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(threads * 8)))
+# gthread accepts connections for busy threads too, and a kept-alive connection stays with the
+# process that accepted it: keep that queue short, so a process whose threads are all busy does
+# not take requests away from its siblings. At 8 per thread, the 16 kept-alive connections of a
+# load test (or of the proxy's pool) often all landed on one or two of four processes, and the
+# machine idled while they queued (docs/performance.md, "Fifth session"). At 4 per thread a
+# process holds at most 8, and keeps at most 6 idle ones (gthread closes the next beyond that).
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(threads * 4)))
 keepalive = 2
 # The master restarts a worker whose main loop stops answering for this long (a stuck native
 # call); a slow request thread is bounded by the database timeouts above instead.

@@ -328,40 +328,52 @@ def test_query_count_is_at_most_ten_and_does_not_grow_with_listings_or_page_size
     assert max(large.values()) <= 10, large
 
 
-def test_a_card_shown_before_changes_with_its_listing(client, taxonomy):
+@pytest.fixture
+def another_worker(monkeypatch):
+    """Call it to be another worker: no card in its memory, the shared cache as it is."""
+    from directory.search import cards
+
+    return lambda: monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+
+
+@pytest.mark.parametrize("worker", ["the same worker", "another worker"])
+def test_a_card_shown_before_changes_with_its_listing(client, another_worker, worker):
     listing = f.listing(name="Hope at Noon", attendance="online")
     f.schedule(listing, weekday=2, start_time=dt.time(12))
     assert find(client, "").result_names == ["Hope at Noon"]
     listing.name = "Hope at One"
     listing.save()
     Schedule.objects.filter(listing=listing).update(start_time=dt.time(13))
+    if worker == "another worker":
+        client.get("/find/")  # the index follows the edit (in production, off-request)
+        another_worker()
     html = client.get("/find/").content.decode()
     assert "Hope at One" in html and "Hope at Noon" not in html
     Listing.objects.filter(pk=listing.pk).update(status="draft")
+    if worker == "another worker":
+        client.get("/find/")
+        another_worker()
     assert find(client, "").result_names == []
 
 
-def test_cards_one_process_read_are_not_read_again_by_another(client, monkeypatch):
-    from directory.search import cards
-
+def test_cards_one_process_read_are_not_read_again_by_another(client, another_worker):
     for i in range(3):
         listing = f.listing(name=f"Shared card {i}", attendance="online")
         f.schedule(listing, weekday=i, start_time=dt.time(12))
     first = client.get("/find/").content.decode()
     warm = _queries_for(client, "/find/")  # every card in this process's memory
-    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+    another_worker()
     cache.clear()
     assert _queries_for(client, "/find/") == warm + 3  # read by no process: three statements
-    # Another worker: none of the cards in its memory, the shared cache as the first left it.
-    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+    another_worker()  # the shared cache as the one before left it
     assert _queries_for(client, "/find/") == warm
-    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
+    another_worker()
     again = client.get("/find/").content.decode()
     assert again == first
     assert "Shared card 2" in again
 
 
-def test_a_shared_card_value_that_cannot_be_read_is_read_again(client, monkeypatch):
+def test_a_shared_card_value_that_cannot_be_read_is_read_again(client, another_worker):
     from directory.search import cards
     from directory.search.freshness import search_index
 
@@ -372,25 +384,8 @@ def test_a_shared_card_value_that_cannot_be_read_is_read_again(client, monkeypat
     for unreadable in (None, "not a row"):
         key = next(iter(cards._shared_keys(search_index(), [listing.pk])))
         cache.set(key, unreadable)
-        monkeypatch.setattr(cards, "_card_rows", cards._CardRows())  # another worker
+        another_worker()
         assert find(client, "").result_names == ["Hope at Noon"]
-
-
-def test_a_card_kept_in_the_shared_cache_changes_with_its_listing(client, monkeypatch):
-    from directory.search import cards
-
-    listing = f.listing(name="Hope at Noon", attendance="online")
-    f.schedule(listing, weekday=2, start_time=dt.time(12))
-    assert find(client, "").result_names == ["Hope at Noon"]
-    listing.name = "Hope at One"
-    listing.save()
-    client.get("/find/")  # the index follows the edit (in production, off-request)
-    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())  # another worker
-    assert find(client, "").result_names == ["Hope at One"]
-    Listing.objects.filter(pk=listing.pk).update(status="draft")
-    client.get("/find/")
-    monkeypatch.setattr(cards, "_card_rows", cards._CardRows())
-    assert find(client, "").result_names == []
 
 
 def test_pagination_keeps_the_other_filters(client, taxonomy):
